@@ -1,0 +1,32 @@
+# `make demo` and `make test` create .venv on first use and install the project with the pinned versions.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-dev
+BSTAMP := $(VENV)/.installed-bench
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(BSTAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/linsgd demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+bench: $(BSTAMP)
+	$(PY) benchmarks/bench_sgd.py --out benchmarks/RESULTS.md
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) linsgd-demo .pytest_cache

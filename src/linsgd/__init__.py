@@ -1,0 +1,43 @@
+"""linsgd: linear regression trained by minibatch SGD, from the d2l chapter to data bigger than memory.
+
+The public API is the names in ``__all__``; they are imported on first use so that ``import linsgd``
+(and ``linsgd --help``) stays fast and never imports torch or matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "fit": "linsgd.train",
+    "FitResult": "linsgd.train",
+    "TrainConfig": "linsgd.config",
+    "make_regression": "linsgd.data.synthetic",
+    "epoch_order": "linsgd.data.batching",
+    "stable_lr": "linsgd.solve",
+    "LinsgdError": "linsgd.errors",
+    "ConfigError": "linsgd.errors",
+    "DataError": "linsgd.errors",
+    "DivergenceError": "linsgd.errors",
+    "StorageError": "linsgd.errors",
+}
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+if TYPE_CHECKING:
+    from linsgd.config import TrainConfig
+    from linsgd.data.batching import epoch_order
+    from linsgd.data.synthetic import make_regression
+    from linsgd.errors import ConfigError, DataError, DivergenceError, LinsgdError, StorageError
+    from linsgd.solve import stable_lr
+    from linsgd.train import FitResult, fit
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'linsgd' has no attribute {name!r}")

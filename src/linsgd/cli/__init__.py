@@ -1,0 +1,74 @@
+"""The ``linsgd`` command: subcommands parse flags, call the library and print; no logic of their own.
+
+Exit codes: 0 ok, 1 internal bug, 2 bad input or bad flag, 3 training diverged, 4 I/O failure.
+Errors are one line on stderr; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from linsgd.cli import demo
+
+COMMANDS = (demo,)  # each module has add_parser(subparsers) that sets func=run(args) -> int
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str):  # noqa: D102 (argparse's signature)
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="linsgd", description="Linear regression trained by minibatch SGD.")
+    parser.add_argument("--version", action="version", version=f"linsgd {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from linsgd.errors import ConfigError, LinsgdError
+
+    try:
+        return args.func(args)
+    except ConfigError as e:  # a setting names its flag: lr → --lr
+        print(f"linsgd {args.command}: error: --{e.param.replace('_', '-')}={e.value} is not allowed: "
+              f"{e.allowed}", file=sys.stderr)
+        return e.exit_code
+    except LinsgdError as e:
+        _debug(args)
+        print(f"linsgd {args.command}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"linsgd {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug of ours: say so, briefly
+        _debug(args)
+        print(f"linsgd {args.command}: internal error (please report it; --debug shows the traceback): "
+              f"{type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+
+
+def _debug(args: argparse.Namespace) -> None:
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("linsgd")
+    except PackageNotFoundError:
+        return "unknown"

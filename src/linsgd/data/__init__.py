@@ -1,0 +1,1 @@
+"""Where rows come from (sources) and in which order they are visited (batching)."""

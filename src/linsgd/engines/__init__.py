@@ -1,0 +1,61 @@
+"""Engines run the SGD updates of one epoch; ``get_engine`` is the single place that picks one.
+
+An engine is an object with
+
+* ``run_epoch(X, y, w, b, order, lr, batch_size) -> EpochOutcome`` — visit ``order`` in consecutive
+  batches ``order[k·B : min((k+1)·B, n)]`` and apply, per batch with r = X_B w + b − y_B,
+  ``w ← w − lr/|B| · X_Bᵀ r`` and ``b ← b − lr/|B| · Σ r``. ``X`` is (n, d) C-contiguous, ``y`` (n,),
+  ``w`` (d,), all of the engine's dtype; ``order`` is int64 (n,). Inputs are not modified.
+* ``loss(X, y, w, b) -> float`` — the full-data mean of ½(Xw + b − y)², the chapter's ``l.mean()``.
+
+Engines do no validation: Python validates and allocates (linsgd.train), engines compute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from linsgd.config import ENGINES
+from linsgd.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class EpochOutcome:
+    """Parameters after an epoch, and the 1-based step whose update first went non-finite (0: none).
+
+    When ``diverged_at`` is not 0, ``w`` and ``b`` are the last finite parameters, never the inf/nan ones.
+    """
+
+    w: np.ndarray
+    b: float
+    diverged_at: int = 0
+
+
+class Engine(Protocol):
+    """What the train loop needs of an engine (see the module docstring for the update rule)."""
+
+    name: str
+
+    def run_epoch(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, order: np.ndarray,
+                  lr: float, batch_size: int) -> EpochOutcome: ...
+
+    def loss(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float: ...
+
+
+def get_engine(name: str, *, device: str = "cpu") -> Engine:
+    """The engine called ``name`` ("fused" or "reference"); the only dispatch point.
+
+    Imports are lazy so that the fused engine never imports torch.
+    """
+    if name == "reference":
+        from linsgd.engines.reference import ReferenceEngine
+        return ReferenceEngine(device=device)
+    if name == "fused":
+        if device != "cpu":
+            raise ConfigError("device", device, "'cpu' with the fused engine (use engine='reference')")
+        from linsgd.engines.fused import FusedEngine
+        return FusedEngine()
+    raise ConfigError("engine", name, f"one of {', '.join(ENGINES)}")

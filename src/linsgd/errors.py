@@ -1,0 +1,52 @@
+"""The exceptions a user of linsgd can see, and the CLI exit code each one maps to."""
+
+from __future__ import annotations
+
+
+class LinsgdError(Exception):
+    """Base class of every error linsgd raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(LinsgdError, ValueError):
+    """A setting is out of range: the message names the parameter, the value and what is allowed."""
+
+    exit_code = 2
+
+    def __init__(self, param: str, value: object, allowed: str) -> None:
+        self.param, self.value, self.allowed = param, value, allowed
+        super().__init__(f"{param}={value!r} is not allowed: {allowed}")
+
+
+class DataError(LinsgdError, ValueError):
+    """The input data is unusable: the message names the file, line and column, and the fix."""
+
+    exit_code = 2
+
+
+class DivergenceError(LinsgdError, ArithmeticError):
+    """Training produced a non-finite loss or parameter; no model is returned or written.
+
+    Attributes:
+        epoch: 1-based epoch in which it happened.
+        step: 1-based minibatch step within that epoch (0 when found by the end-of-epoch loss).
+        lr: the learning rate that diverged.
+        suggested_lr: a learning rate that is stable for this data (see ``linsgd.solve.stable_lr``).
+    """
+
+    exit_code = 3
+
+    def __init__(self, epoch: int, step: int, lr: float, suggested_lr: float, flag: str = "lr") -> None:
+        self.epoch, self.step, self.lr, self.suggested_lr = epoch, step, lr, suggested_lr
+        where = f"epoch {epoch}, step {step}" if step else f"epoch {epoch}"
+        super().__init__(
+            f"training diverged at {where} with {flag}={lr:g} (loss or parameters became inf/nan); "
+            f"a stable {flag} for this data is about {suggested_lr:.3g}: try {flag}={suggested_lr:.3g}"
+        )
+
+
+class StorageError(LinsgdError, OSError):
+    """A file could not be written or read (disk full, read-only folder, corrupt checkpoint)."""
+
+    exit_code = 4
