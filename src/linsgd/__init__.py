@@ -24,7 +24,10 @@ _EXPORTS = {
     "DivergenceError": "linsgd.errors",
     "StorageError": "linsgd.errors",
 }
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [  # noqa: RUF022 (grouped by topic)
+    "fit", "FitResult", "TrainConfig", "make_regression", "epoch_order", "stable_lr",
+    "LinsgdError", "ConfigError", "DataError", "DivergenceError", "StorageError", "__version__",
+]
 
 if TYPE_CHECKING:
     from linsgd.config import TrainConfig

@@ -1,0 +1,25 @@
+"""Shared fixtures: the chapter's data and the list of engines every engine test runs on."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from linsgd.data.synthetic import make_regression
+
+TRUE_W, TRUE_B = [2.0, -3.4], 4.2
+# TODO(fused merge): drop the condition once linsgd.engines.fused is on main
+ENGINES = ("reference", "fused") if importlib.util.find_spec("linsgd.engines.fused") else ("reference",)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    """Every engine test runs on every engine (design §2.7: the faithful path is the oracle)."""
+    return request.param
+
+
+@pytest.fixture
+def chapter_data():
+    """The chapter's data set: n = 1000, w = [2, -3.4], b = 4.2, σ = 0.01 (seed 0)."""
+    return make_regression(1000, TRUE_W, TRUE_B, noise=0.01, seed=0)
