@@ -53,3 +53,7 @@ class StorageError(LinsgdError, OSError):
     """A file could not be written or read (disk full, read-only folder, corrupt checkpoint)."""
 
     exit_code = 4
+
+
+class LinsgdWarning(UserWarning):
+    """A result that exists but should not be trusted blindly (collinear design, constant target, …)."""

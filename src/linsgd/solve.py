@@ -1,10 +1,263 @@
-"""What the data says about the problem itself: curvature and a learning rate that is stable on it."""
+"""What the data says about the problem itself: the exact least-squares answer, curvature, a stable lr.
+
+The exact answer comes from one streamed pass that accumulates the triangular factor R of the centred
+augmented matrix A = [X y] − mean (a tall-skinny QR). A chunk with m rows, mean μ_c and centred rows A_c
+is folded in, and two partial results merge, by the pairwise (Chan et al.) formula for the centred Gram
+matrix G = AᵀA written in factored form::
+
+    G_a∪b = G_a + G_b + (n_a n_b / n) δδᵀ,  δ = μ_b − μ_a   ⇒   R_a∪b = qr([R_a; R_b; √(n_a n_b/n) δᵀ]).R
+
+Householder QR is backward stable column by column, so the accuracy of the solution depends on the
+condition number of the centred, column-equilibrated design, never on κ(XᵀX) = κ(X)² as the normal
+equations do. Partial results from chunks, files or ranks merge exactly (:meth:`LeastSquares.merge`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
+from linsgd.errors import DataError
+
 _SAMPLE_ROWS = 65_536
+CHUNK_ROWS = 65_536
+
+
+@dataclass
+class LeastSquares:
+    """Streamed, mergeable state of the least-squares problem y ≈ Xw + b (or y ≈ Xw), in float64.
+
+    Attributes:
+        fit_intercept: with an intercept, R is the factor of the centred [X y]; without, of the raw one.
+        count: rows seen. mean: column means of [X y], shape (d+1,).
+        R: upper-triangular (k, d+1), k = min(count, d+1), with RᵀR = the (centred) Gram matrix of [X y].
+        lo, hi: column minimum and maximum of X (finds constant columns exactly).
+    """
+
+    fit_intercept: bool
+    count: int
+    mean: np.ndarray
+    R: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def empty(cls, d: int, *, fit_intercept: bool = True) -> LeastSquares:
+        """The state of no rows for d features."""
+        return cls(fit_intercept, 0, np.zeros(d + 1), np.zeros((0, d + 1)), np.full(d, np.inf),
+                   np.full(d, -np.inf))
+
+    @property
+    def n_features(self) -> int:
+        return self.R.shape[1] - 1
+
+    def update(self, X, y) -> LeastSquares:
+        """The state after adding the rows of X (m, d) and y (m,); ``self`` is left unchanged.
+
+        Raises:
+            DataError: shapes that do not match, or a value that is not finite (named by row and column).
+        """
+        A = _augmented(X, y, self.n_features, self.count)
+        if len(A) == 0:
+            return self
+        mean = A.mean(axis=0)
+        part = LeastSquares(self.fit_intercept, len(A), mean,
+                            _r_factor(A - mean if self.fit_intercept else A), A[:, :-1].min(axis=0),
+                            A[:, :-1].max(axis=0))
+        return self.merge(part)
+
+    def merge(self, other: LeastSquares) -> LeastSquares:
+        """The state of the union of both row sets (the module docstring gives the formula)."""
+        if other.fit_intercept != self.fit_intercept or other.n_features != self.n_features:
+            raise ValueError("cannot merge least-squares states of different shapes or intercept settings")
+        n = self.count + other.count
+        if self.count == 0 or other.count == 0:
+            return other if self.count == 0 else self
+        delta = other.mean - self.mean
+        blocks = [self.R, other.R]
+        if self.fit_intercept:
+            blocks.append(np.sqrt(self.count * other.count / n) * delta[None, :])
+        return LeastSquares(self.fit_intercept, n, self.mean + delta * (other.count / n),
+                            _r_factor(np.vstack(blocks)), np.minimum(self.lo, other.lo),
+                            np.maximum(self.hi, other.hi))
+
+    def solution(self, feature_names: Sequence[str] | None = None) -> Solution:
+        """The least-squares coefficients and what is known about them (see :class:`Solution`).
+
+        Raises:
+            DataError: no unique solution — fewer rows than coefficients, a constant or all-zero column,
+                or a column that is a linear combination of others (the message names it and the fix).
+        """
+        from linsgd.summary import check_design, warn_about
+
+        names = list(feature_names) if feature_names is not None else default_names(self.n_features)
+        check_design(self, names)
+        d = self.n_features
+        Rxx, rxy = self.R[:d, :d], self.R[:d, d]
+        rss = float(self.R[d, d] ** 2) if self.R.shape[0] > d else 0.0
+        w = _solve_upper(Rxx, rxy)
+        b = float(self.mean[d] - self.mean[:d] @ w) if self.fit_intercept else 0.0
+        tss = float(self.R[:, d] @ self.R[:, d])  # centred Σ(y−ȳ)², or Σy² without an intercept
+        solution = Solution(w=w, b=b, n=self.count, rss=rss, tss=tss, fit_intercept=self.fit_intercept,
+                            feature_names=names, mean=self.mean[:d].copy(), y_mean=float(self.mean[d]),
+                            Rxx=Rxx.copy())
+        warn_about(solution)
+        return solution
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The exact least-squares solution: ŷ = Xw + b minimises Σ(ŷ − y)².
+
+    Attributes:
+        w: coefficients (d,). b: intercept (0.0 without one). n: rows.
+        rss: residual sum of squares Σ(y − ŷ)². tss: total sum of squares Σ(y − ȳ)² (Σy² without an
+            intercept, the convention of NIST StRD and statsmodels).
+        fit_intercept, feature_names: as fitted. mean: column means of X; y_mean: mean of y.
+        Rxx: the (centred) triangular factor of X, RxxᵀRxx = XcᵀXc.
+    """
+
+    w: np.ndarray
+    b: float
+    n: int
+    rss: float
+    tss: float
+    fit_intercept: bool
+    feature_names: list[str]
+    mean: np.ndarray
+    y_mean: float
+    Rxx: np.ndarray
+
+    @property
+    def n_params(self) -> int:
+        """Number of fitted coefficients p (features, plus one for the intercept)."""
+        return len(self.w) + int(self.fit_intercept)
+
+    @property
+    def df_resid(self) -> int:
+        """Residual degrees of freedom n − p."""
+        return self.n - self.n_params
+
+    @property
+    def loss(self) -> float:
+        """The optimum of linsgd's training loss, the mean of ½(ŷ − y)²: RSS / (2n)."""
+        return self.rss / (2 * self.n)
+
+    @property
+    def residual_sd(self) -> float:
+        """s = √(RSS / (n − p)); nan when n = p (no residual degrees of freedom)."""
+        return float(np.sqrt(self.rss / self.df_resid)) if self.df_resid > 0 else float("nan")
+
+    @property
+    def r2(self) -> float:
+        """R² = 1 − RSS/TSS; nan when the target has no variance (TSS = 0)."""
+        return 1.0 - self.rss / self.tss if self.tss > 0 else float("nan")
+
+    def standard_errors(self) -> tuple[np.ndarray, float]:
+        """Standard errors of w and of b: √diag(s² (XcᵀXc)⁻¹) and s√(1/n + x̄ᵀ(XcᵀXc)⁻¹x̄).
+
+        With Rxx⁻¹ = Q: Cov(w) = s² Q Qᵀ, so se(w_j) = s‖Q_j,:‖, and x̄ᵀ(XcᵀXc)⁻¹x̄ = ‖Qᵀx̄‖².
+        Without an intercept, se(b) is nan.
+        """
+        Q = _solve_upper(self.Rxx, np.eye(len(self.w)))
+        s = self.residual_sd
+        se_w = s * np.sqrt(np.einsum("ij,ij->i", Q, Q))
+        se_b = s * float(np.sqrt(1.0 / self.n + np.sum((Q.T @ self.mean) ** 2))) if self.fit_intercept \
+            else float("nan")
+        return se_w, se_b
+
+    def excess_rss(self, w, b: float = 0.0) -> float:
+        """Σ(x·w + b − y)² − RSS, without a pass over the data and without cancellation.
+
+        With Δw = w − w*, δ = x̄·Δw + (b − b*): the residuals of (w, b) are r* − Xc Δw − δ, and r* is
+        orthogonal to the centred columns and to 1, so the excess is ‖Rxx Δw‖² + n δ². Without an
+        intercept (R of the raw X, b* = 0) r* is orthogonal to X but not to 1 (Σr* = n(ȳ − x̄·w*)):
+        the excess is ‖Rxx Δw‖² + 2nb x̄·Δw + nb² − 2nb(ȳ − x̄·w*).
+        """
+        dw = np.asarray(w, dtype=np.float64).reshape(-1) - self.w
+        quad = float(np.sum((self.Rxx @ dw) ** 2))
+        if self.fit_intercept:
+            return quad + self.n * float(self.mean @ dw + (b - self.b)) ** 2
+        mean_resid = self.y_mean - float(self.mean @ self.w)
+        return quad + self.n * b * (2 * float(self.mean @ dw) + b - 2 * mean_resid)
+
+
+def exact(X, y=None, *, fit_intercept: bool = True, feature_names: Sequence[str] | None = None,
+          chunk_rows: int = CHUNK_ROWS) -> Solution:
+    """The least-squares solution of y ≈ Xw + b in one streamed float64 pass (QR, see module docstring).
+
+    Args:
+        X: features (n, d) with ``y`` (n,) or (n, 1); or, with ``y=None``, an iterable of ``(X, y)``
+            chunks (for data larger than memory).
+        fit_intercept: fit b (default) or force b = 0.
+        feature_names: d column names used in messages and summaries (default x1 … xd).
+        chunk_rows: rows converted to float64 at a time when X is one array.
+
+    Returns:
+        :class:`Solution`.
+
+    Raises:
+        DataError: bad shapes, non-finite values, or no unique solution (the message says which column).
+
+    Example:
+        >>> X = np.array([[0.0], [1.0], [2.0]])
+        >>> s = exact(X, 1.0 + 2.0 * X[:, 0])
+        >>> np.round(s.w, 12).tolist(), round(s.b, 12)
+        ([2.0], 1.0)
+    """
+    chunks: Iterable = _chunks(X, y, chunk_rows) if y is not None else X
+    state: LeastSquares | None = None
+    for Xc, yc in chunks:
+        Xc = np.asarray(Xc)
+        if state is None:
+            state = LeastSquares.empty(Xc.shape[1] if Xc.ndim == 2 else 0, fit_intercept=fit_intercept)
+        state = state.update(Xc, yc)
+    if state is None or state.count == 0:
+        raise DataError("no rows to fit: the data is empty")
+    return state.solution(feature_names)
+
+
+def default_names(d: int) -> list[str]:
+    """Column names x1 … xd (1-based, as in statistical tables)."""
+    return [f"x{j + 1}" for j in range(d)]
+
+
+def _chunks(X, y, rows: int):
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2:
+        raise DataError(f"X must have shape (n, d), got {X.shape}")
+    for start in range(0, max(len(X), 1), rows):
+        yield X[start:start + rows], y[start:start + rows]
+
+
+def _augmented(X, y, d: int, first_row: int) -> np.ndarray:
+    """[X y] as float64 (m, d+1); DataError on bad shapes or non-finite values (global row number)."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if y.ndim == 2 and y.shape[1:] == (1,):
+        y = y.reshape(-1)
+    if X.ndim != 2 or X.shape[1] != d or y.shape != (len(X),):
+        raise DataError(f"expected X of shape (m, {d}) and y of shape (m,), got {X.shape} and {y.shape}")
+    A = np.column_stack([X, y])
+    bad = np.argwhere(~np.isfinite(A))
+    if len(bad):
+        i, j = (int(v) for v in bad[0])
+        what = "y" if j == d else f"X[:, {j}]"
+        raise DataError(f"{what} at row {first_row + i} is {A[i, j]}, not a finite number: remove or impute it")
+    return A
+
+
+def _r_factor(A: np.ndarray) -> np.ndarray:
+    """R of the Householder QR of A (LAPACK dgeqrf via numpy), rows = min(m, columns)."""
+    return np.linalg.qr(A, mode="r")
+
+
+def _solve_upper(R: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve R x = b for upper-triangular R by back substitution (LAPACK dtrtrs)."""
+    from scipy.linalg import solve_triangular
+
+    return solve_triangular(R, b, lower=False)
 
 
 def curvature(X: np.ndarray, *, iters: int = 50, seed: int = 0) -> tuple[float, float]:
