@@ -39,7 +39,7 @@ def test_agrees_with_statsmodels_ols_to_1e_10(seed, fit_intercept):
 def test_streamed_chunks_merged_states_and_one_array_agree():
     X, y = scaled_data(5, n=1000)
     whole = exact(X, y, chunk_rows=10_000)
-    chunked = exact(((X[i:i + 97], y[i:i + 97]) for i in range(0, 1000, 97)))
+    chunked = exact((X[i:i + 97], y[i:i + 97]) for i in range(0, 1000, 97))
     left = LeastSquares.empty(4).update(X[:300], y[:300])
     right = LeastSquares.empty(4).update(X[300:650], y[300:650]).update(X[650:], y[650:])
     merged = left.merge(right).solution()

@@ -18,6 +18,16 @@ _EXPORTS = {
     "make_regression": "linsgd.data.synthetic",
     "epoch_order": "linsgd.data.batching",
     "stable_lr": "linsgd.solve",
+    "auto_lr": "linsgd.curvature",
+    "exact": "linsgd.solve",
+    "LeastSquares": "linsgd.solve",
+    "Solution": "linsgd.solve",
+    "summarize": "linsgd.summary",
+    "Summary": "linsgd.summary",
+    "optimality_gap": "linsgd.summary",
+    "OptimalityGap": "linsgd.summary",
+    "LinearRegressor": "linsgd.estimator",
+    "LinsgdWarning": "linsgd.errors",
     "LinsgdError": "linsgd.errors",
     "ConfigError": "linsgd.errors",
     "DataError": "linsgd.errors",
@@ -26,15 +36,20 @@ _EXPORTS = {
 }
 __all__ = [  # noqa: RUF022 (grouped by topic)
     "fit", "FitResult", "TrainConfig", "make_regression", "epoch_order", "stable_lr",
+    "auto_lr", "exact", "LeastSquares", "Solution", "summarize", "Summary", "optimality_gap", "OptimalityGap",
+    "LinearRegressor", "LinsgdWarning",
     "LinsgdError", "ConfigError", "DataError", "DivergenceError", "StorageError", "__version__",
 ]
 
 if TYPE_CHECKING:
     from linsgd.config import TrainConfig
+    from linsgd.curvature import auto_lr
     from linsgd.data.batching import epoch_order
     from linsgd.data.synthetic import make_regression
-    from linsgd.errors import ConfigError, DataError, DivergenceError, LinsgdError, StorageError
-    from linsgd.solve import stable_lr
+    from linsgd.errors import ConfigError, DataError, DivergenceError, LinsgdError, LinsgdWarning, StorageError
+    from linsgd.estimator import LinearRegressor
+    from linsgd.solve import LeastSquares, Solution, exact, stable_lr
+    from linsgd.summary import OptimalityGap, Summary, optimality_gap, summarize
     from linsgd.train import FitResult, fit
 
 

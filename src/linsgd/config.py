@@ -16,6 +16,7 @@ from linsgd.errors import ConfigError
 
 ENGINES = ("fused", "reference")
 DTYPES = ("float32", "float64")
+SOLVERS = ("sgd", "exact")
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ class TrainConfig:
     """Settings of one SGD run.
 
     Args:
-        lr: learning rate η > 0 of the update ``θ ← θ − η/|B| · Σ_{i∈B} ∇ℓ_i(θ)``.
+        lr: learning rate η > 0 of the update ``θ ← θ − η/|B| · Σ_{i∈B} ∇ℓ_i(θ)``, or ``"auto"``: train
+            in standardised coordinates with η from their curvature (:func:`linsgd.solve.auto_lr`).
         epochs: passes over the data (0 trains nothing and returns the initial parameters).
         batch_size: minibatch size B ≥ 1; the last batch of an epoch may be shorter and is normalised
             by its real size.
@@ -32,9 +34,10 @@ class TrainConfig:
         dtype: ``"float32"`` (the chapter's) or ``"float64"``.
         init_std: standard deviation of the initial weights, ``w ~ N(0, init_std²)``, ``b = 0``.
         device: torch device of the reference engine (``"cpu"``, ``"cuda"``).
+        solver: ``"sgd"`` (the chapter's) or ``"exact"`` (least squares in one pass, :mod:`linsgd.solve`).
     """
 
-    lr: float = 0.03
+    lr: float | str = 0.03
     epochs: int = 3
     batch_size: int = 10
     engine: str = "reference"
@@ -42,11 +45,13 @@ class TrainConfig:
     dtype: str = "float32"
     init_std: float = 0.01
     device: str = "cpu"
+    solver: str = "sgd"
 
     def validate(self) -> TrainConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
-        _check(isinstance(self.lr, numbers.Real) and math.isfinite(self.lr) and self.lr > 0,
-               "lr", self.lr, "a finite number > 0")
+        lr_ok = self.lr == "auto" if isinstance(self.lr, str) else (
+            isinstance(self.lr, numbers.Real) and math.isfinite(self.lr) and self.lr > 0)
+        _check(lr_ok, "lr", self.lr, "a finite number > 0 or 'auto'")
         _check(_is_int(self.epochs) and self.epochs >= 0, "epochs", self.epochs, "an integer >= 0")
         _check(_is_int(self.batch_size) and self.batch_size >= 1,
                "batch_size", self.batch_size, "an integer >= 1")
@@ -56,6 +61,7 @@ class TrainConfig:
         _check(self.dtype in DTYPES, "dtype", self.dtype, f"one of {', '.join(DTYPES)}")
         _check(isinstance(self.init_std, numbers.Real) and math.isfinite(self.init_std)
                and self.init_std >= 0, "init_std", self.init_std, "a finite number >= 0")
+        _check(self.solver in SOLVERS, "solver", self.solver, f"one of {', '.join(SOLVERS)}")
         return self
 
     def resolved(self) -> TrainConfig:

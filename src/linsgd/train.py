@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from linsgd.config import TrainConfig
 from linsgd.data.batching import INIT_STREAM, epoch_order
 from linsgd.engines import get_engine
 from linsgd.errors import DataError, DivergenceError
+
+if TYPE_CHECKING:
+    from linsgd.solve import Solution
 
 
 @dataclass
@@ -23,6 +27,8 @@ class FitResult:
         history: full-data mean of ½(ŷ − y)² after each epoch.
         seed: the seed used (drawn when none was given): pass it back to repeat the run.
         config: the resolved settings. seconds: wall time of training; epoch_seconds: per epoch.
+        lr: the learning rate used (with lr="auto": the one chosen, for standardised features).
+        solution: the exact least-squares solution when ``config.solver == "exact"``.
     """
 
     w: np.ndarray
@@ -32,15 +38,17 @@ class FitResult:
     config: TrainConfig
     seconds: float = 0.0
     epoch_seconds: list[float] = field(default_factory=list)
+    lr: float | None = None
+    solution: Solution | None = None
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """ŷ = Xw + b for X of shape (m, d)."""
         return np.asarray(X) @ self.w + self.b
 
 
-def fit(X, y, *, lr: float = 0.03, epochs: int = 3, batch_size: int = 10, engine: str = "reference",
+def fit(X, y, *, lr: float | str = 0.03, epochs: int = 3, batch_size: int = 10, engine: str = "reference",
         seed: int | None = None, dtype: str = "float32", init_std: float = 0.01,
-        device: str = "cpu") -> FitResult:
+        device: str = "cpu", solver: str = "sgd") -> FitResult:
     """Fit y ≈ Xw + b by minibatch SGD on the squared loss, the chapter's algorithm.
 
     Per batch B of the epoch's shuffled order, with r = X_B w + b − y_B:
@@ -48,7 +56,7 @@ def fit(X, y, *, lr: float = 0.03, epochs: int = 3, batch_size: int = 10, engine
 
     Args:
         X: features, array-like (n, d). y: targets, (n,) or (n, 1).
-        lr, epochs, batch_size, engine, seed, dtype, init_std, device: see :class:`TrainConfig`.
+        lr, epochs, batch_size, engine, seed, dtype, init_std, device, solver: see :class:`TrainConfig`.
 
     Returns:
         FitResult with ``.w`` (d,), ``.b``, ``.history`` and the seed used.
@@ -65,7 +73,7 @@ def fit(X, y, *, lr: float = 0.03, epochs: int = 3, batch_size: int = 10, engine
         (True, True)
     """
     config = TrainConfig(lr=lr, epochs=epochs, batch_size=batch_size, engine=engine, seed=seed,
-                         dtype=dtype, init_std=init_std, device=device).resolved()
+                         dtype=dtype, init_std=init_std, device=device, solver=solver).resolved()
     X, y = as_training_arrays(X, y, config.dtype)
     return train(X, y, config)
 
@@ -73,7 +81,14 @@ def fit(X, y, *, lr: float = 0.03, epochs: int = 3, batch_size: int = 10, engine
 def train(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> FitResult:
     """Run ``config.epochs`` epochs on validated arrays (see :func:`as_training_arrays`)."""
     config = config.resolved()
+    if config.solver == "exact":  # no epochs: the least-squares optimum in one pass
+        from linsgd.solve import exact_fit
+        return exact_fit(X, y, config)
     engine = get_engine(config.engine, device=config.device)
+    lr, scaler = config.lr, None
+    if lr == "auto":  # train on standardised features, with an lr from their curvature
+        from linsgd.solve import standardized
+        scaler, X, lr = standardized(X, config.batch_size)
     w, b = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
     history: list[float] = []
     epoch_seconds: list[float] = []
@@ -83,18 +98,21 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> FitResult:
         # 1. the order of this epoch, shared by every engine
         order = epoch_order(config.seed, epoch, len(y))
         # 2. one epoch of minibatch updates
-        out = engine.run_epoch(X, y, w, b, order, config.lr, config.batch_size)
+        out = engine.run_epoch(X, y, w, b, order, lr, config.batch_size)
         # 3. full-data loss (only of finite parameters)
         loss = engine.loss(X, y, out.w, out.b) if not out.diverged_at else math.inf
         # 4. guard: never hand back or write a non-finite model
         if out.diverged_at or not math.isfinite(loss):
             from linsgd.solve import stable_lr
-            raise DivergenceError(epoch + 1, out.diverged_at, config.lr, stable_lr(X, config.batch_size))
+            raise DivergenceError(epoch + 1, out.diverged_at, lr, stable_lr(X, config.batch_size))
         w, b = out.w, out.b
         history.append(loss)
         epoch_seconds.append(time.perf_counter() - t0)
+    if scaler is not None:  # back to the raw features: the same predictions, so the same history
+        w, b = scaler.to_raw(w, b)
+        w = w.astype(config.dtype)
     return FitResult(w=w, b=float(b), history=history, seed=config.seed, config=config,
-                     seconds=time.perf_counter() - start, epoch_seconds=epoch_seconds)
+                     seconds=time.perf_counter() - start, epoch_seconds=epoch_seconds, lr=float(lr))
 
 
 def init_params(seed: int, d: int, init_std: float, dtype: str) -> tuple[np.ndarray, float]:
