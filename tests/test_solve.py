@@ -98,7 +98,7 @@ def test_a_constant_column_and_too_few_rows_are_errors_that_say_what_to_do():
         exact(np.column_stack([X, np.full(len(X), 3.0)]), y)
     s = exact(np.column_stack([X, np.full(len(X), 3.0)]), y, fit_intercept=False)  # fine without one
     assert np.isfinite(s.w).all()
-    with pytest.raises(DataError, match=r"3 rows cannot determine 5 coefficients .*more features than rows"):
+    with pytest.raises(DataError, match=r"n_samples = 3 rows cannot determine 5 coefficients .*more features"):
         exact(X[:3], y[:3])
     with pytest.raises(DataError, match=r"X\[:, 2\] at row 7 is nan"):
         X[7, 2] = np.nan

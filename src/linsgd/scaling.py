@@ -71,3 +71,8 @@ class Standardizer:
         """Coefficients on the raw scale: ŷ = z·w + b with z = (x − μ)/s equals x·(w/s) + (b − Σ wμ/s)."""
         w_raw = np.asarray(w, dtype=np.float64) / self.scale
         return w_raw, float(b - w_raw @ self.mean)
+
+    def to_standardized(self, w: np.ndarray, b: float) -> tuple[np.ndarray, float]:
+        """The inverse of :meth:`to_raw`: x·w + b equals z·(w·s) + (b + Σ wμ)."""
+        w = np.asarray(w, dtype=np.float64)
+        return w * self.scale, float(b + w @ self.mean)

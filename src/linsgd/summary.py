@@ -30,7 +30,7 @@ def check_design(state, names: list[str]) -> None:
     d, n, p = state.n_features, state.count, state.n_features + int(state.fit_intercept)
     if n < p:
         extra = " plus the intercept" if state.fit_intercept else ""
-        raise DataError(f"{n} rows cannot determine {p} coefficients ({d} features{extra}): there are more "
+        raise DataError(f"n_samples = {n} rows cannot determine {p} coefficients ({d} features{extra}): there are more "
                         f"features than rows; add rows or drop at least {p - n} feature column(s)")
     for j in np.flatnonzero(state.hi == state.lo):
         value = float(state.lo[j])

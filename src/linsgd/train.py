@@ -78,22 +78,31 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int = 3, batch_size: int = 10, 
     return train(X, y, config)
 
 
-def train(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> FitResult:
-    """Run ``config.epochs`` epochs on validated arrays (see :func:`as_training_arrays`)."""
+def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.ndarray, float] | None = None,
+          first_epoch: int = 0) -> FitResult:
+    """Run ``config.epochs`` epochs on validated arrays (see :func:`as_training_arrays`).
+
+    ``init``: (w, b) on the raw scale to start from instead of the chapter's initialisation, and
+    ``first_epoch``: the 0-based index of the first epoch (it picks the order), to continue a run
+    (``LinearRegressor.partial_fit``: k calls of one epoch equal one fit of k epochs).
+    """
     config = config.resolved()
     if config.solver == "exact":  # no epochs: the least-squares optimum in one pass
         from linsgd.solve import exact_fit
         return exact_fit(X, y, config)
     engine = get_engine(config.engine, device=config.device)
+    w, b = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
     lr, scaler = config.lr, None
     if lr == "auto":  # train on standardised features, with an lr from their curvature
         from linsgd.solve import standardized
         scaler, X, lr = standardized(X, config.batch_size)
-    w, b = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
+    if init is not None:  # continue from given raw-scale parameters
+        w, b = scaler.to_standardized(*init) if scaler is not None else init
+        w, b = np.asarray(w, dtype=config.dtype).copy(), float(b)
     history: list[float] = []
     epoch_seconds: list[float] = []
     start = time.perf_counter()
-    for epoch in range(config.epochs):
+    for epoch in range(first_epoch, first_epoch + config.epochs):
         t0 = time.perf_counter()
         # 1. the order of this epoch, shared by every engine
         order = epoch_order(config.seed, epoch, len(y))
