@@ -46,7 +46,7 @@ class DivergenceError(LinsgdError, ArithmeticError):
         where = f"epoch {self.epoch}, step {self.step}" if self.step else f"the end of epoch {self.epoch}"
         return (f"training diverged at {where} with {flag}={self.lr:g} (loss or parameters became inf/nan); "
                 f"a stable {flag} for this data is about {self.suggested_lr:.3g}: "
-                f"try {flag}={self.suggested_lr:.3g}")
+                f"try {flag}={self.suggested_lr:.3g}, or {flag}=auto (standardises the features first)")
 
 
 class StorageError(LinsgdError, OSError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from linsgd.config import ENGINES, TrainConfig
+from linsgd.config import ENGINES, SOLVERS, TrainConfig
 
 
 def float_list(text: str) -> list[float]:
@@ -18,21 +18,34 @@ def float_list(text: str) -> list[float]:
     return values
 
 
+def lr_value(text: str) -> float | str:
+    """Parse ``--lr``: a number, or ``auto`` (standardised features, lr from their curvature)."""
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'auto', e.g. 0.03") from None
+
+
 def add_training_flags(p: argparse.ArgumentParser) -> None:
-    """--lr, --epochs, --batch-size, --seed, --engine, --dtype with the chapter's defaults."""
+    """--lr, --epochs, --batch-size, --seed, --engine, --dtype, --solver with the chapter's defaults."""
     d = TrainConfig()
     g = p.add_argument_group("training")
-    g.add_argument("--lr", type=float, default=d.lr, help=f"learning rate > 0 (default {d.lr})")
+    g.add_argument("--lr", type=lr_value, default=d.lr,
+                   help=f"learning rate > 0, or auto: standardise and pick it from the data (default {d.lr})")
     g.add_argument("--epochs", type=int, default=d.epochs, help=f"passes over the data >= 0 (default {d.epochs})")
     g.add_argument("--batch-size", type=int, default=d.batch_size,
                    help=f"minibatch size >= 1 (default {d.batch_size})")
     g.add_argument("--seed", type=int, default=None, help="seed of data, init and order (default: drawn, printed)")
     g.add_argument("--engine", choices=ENGINES, default=d.engine, help=f"default {d.engine}")
     g.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype, help=f"default {d.dtype}")
+    g.add_argument("--solver", choices=SOLVERS, default=d.solver,
+                   help=f"sgd, or exact: least squares in one pass (default {d.solver})")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
     """The resolved TrainConfig of the parsed training flags (ConfigError names the flag)."""
     return TrainConfig(lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, engine=args.engine,
-                       seed=args.seed, dtype=args.dtype).resolved()
+                       seed=args.seed, dtype=args.dtype, solver=args.solver).resolved()
