@@ -15,12 +15,13 @@ equations do. Partial results from chunks, files or ranks merge exactly (:meth:`
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from linsgd.curvature import auto_lr, curvature, stable_lr, standardized  # noqa: F401 (public here too)
 from linsgd.errors import DataError
+from linsgd.solution import Solution, solve_upper
 
 CHUNK_ROWS = 65_536
 
@@ -97,7 +98,7 @@ class LeastSquares:
         d = self.n_features
         Rxx, rxy = self.R[:d, :d], self.R[:d, d]
         rss = float(self.R[d, d] ** 2) if self.R.shape[0] > d else 0.0
-        w = _solve_upper(Rxx, rxy)
+        w = solve_upper(Rxx, rxy)
         b = float(self.mean[d] - self.mean[:d] @ w) if self.fit_intercept else 0.0
         tss = float(self.R[:, d] @ self.R[:, d])  # centred Σ(y−ȳ)², or Σy² without an intercept
         solution = Solution(w=w, b=b, n=self.count, rss=rss, tss=tss, fit_intercept=self.fit_intercept,
@@ -107,85 +108,8 @@ class LeastSquares:
         return solution
 
 
-@dataclass(frozen=True)
-class Solution:
-    """The exact least-squares solution: ŷ = Xw + b minimises Σ(ŷ − y)².
-
-    Attributes:
-        w: coefficients (d,). b: intercept (0.0 without one). n: rows.
-        rss: residual sum of squares Σ(y − ŷ)². tss: total sum of squares Σ(y − ȳ)² (Σy² without an
-            intercept, the convention of NIST StRD and statsmodels).
-        fit_intercept, feature_names: as fitted. mean: column means of X; y_mean: mean of y.
-        Rxx: the (centred) triangular factor of X, RxxᵀRxx = XcᵀXc.
-    """
-
-    w: np.ndarray
-    b: float
-    n: int
-    rss: float
-    tss: float
-    fit_intercept: bool
-    feature_names: list[str]
-    mean: np.ndarray
-    y_mean: float
-    Rxx: np.ndarray
-
-    @property
-    def n_params(self) -> int:
-        """Number of fitted coefficients p (features, plus one for the intercept)."""
-        return len(self.w) + int(self.fit_intercept)
-
-    @property
-    def df_resid(self) -> int:
-        """Residual degrees of freedom n − p."""
-        return self.n - self.n_params
-
-    @property
-    def loss(self) -> float:
-        """The optimum of linsgd's training loss, the mean of ½(ŷ − y)²: RSS / (2n)."""
-        return self.rss / (2 * self.n)
-
-    @property
-    def residual_sd(self) -> float:
-        """s = √(RSS / (n − p)); nan when n = p (no residual degrees of freedom)."""
-        return float(np.sqrt(self.rss / self.df_resid)) if self.df_resid > 0 else float("nan")
-
-    @property
-    def r2(self) -> float:
-        """R² = 1 − RSS/TSS; nan when the target has no variance (TSS = 0)."""
-        return 1.0 - self.rss / self.tss if self.tss > 0 else float("nan")
-
-    def standard_errors(self) -> tuple[np.ndarray, float]:
-        """Standard errors of w and of b: √diag(s² (XcᵀXc)⁻¹) and s√(1/n + x̄ᵀ(XcᵀXc)⁻¹x̄).
-
-        With Rxx⁻¹ = Q: Cov(w) = s² Q Qᵀ, so se(w_j) = s‖Q_j,:‖, and x̄ᵀ(XcᵀXc)⁻¹x̄ = ‖Qᵀx̄‖².
-        Without an intercept, se(b) is nan.
-        """
-        Q = _solve_upper(self.Rxx, np.eye(len(self.w)))
-        s = self.residual_sd
-        se_w = s * np.sqrt(np.einsum("ij,ij->i", Q, Q))
-        se_b = s * float(np.sqrt(1.0 / self.n + np.sum((Q.T @ self.mean) ** 2))) if self.fit_intercept \
-            else float("nan")
-        return se_w, se_b
-
-    def excess_rss(self, w, b: float = 0.0) -> float:
-        """Σ(x·w + b − y)² − RSS, without a pass over the data and without cancellation.
-
-        With Δw = w − w*, δ = x̄·Δw + (b − b*): the residuals of (w, b) are r* − Xc Δw − δ, and r* is
-        orthogonal to the centred columns and to 1, so the excess is ‖Rxx Δw‖² + n δ². Without an
-        intercept (R of the raw X, b* = 0) r* is orthogonal to X but not to 1 (Σr* = n(ȳ − x̄·w*)):
-        the excess is ‖Rxx Δw‖² + 2nb x̄·Δw + nb² − 2nb(ȳ − x̄·w*).
-        """
-        dw = np.asarray(w, dtype=np.float64).reshape(-1) - self.w
-        quad = float(np.sum((self.Rxx @ dw) ** 2))
-        if self.fit_intercept:
-            return quad + self.n * float(self.mean @ dw + (b - self.b)) ** 2
-        mean_resid = self.y_mean - float(self.mean @ self.w)
-        return quad + self.n * b * (2 * float(self.mean @ dw) + b - 2 * mean_resid)
-
-
 def exact(X, y=None, *, fit_intercept: bool = True, feature_names: Sequence[str] | None = None,
-          chunk_rows: int = CHUNK_ROWS) -> Solution:
+          chunk_rows: int = CHUNK_ROWS, refine: bool = True) -> Solution:
     """The least-squares solution of y ≈ Xw + b in one streamed float64 pass (QR, see module docstring).
 
     Args:
@@ -194,6 +118,8 @@ def exact(X, y=None, *, fit_intercept: bool = True, feature_names: Sequence[str]
         fit_intercept: fit b (default) or force b = 0.
         feature_names: d column names used in messages and summaries (default x1 … xd).
         chunk_rows: rows converted to float64 at a time when X is one array.
+        refine: when X is one array (so a second pass is possible), follow the QR pass by one step of
+            iterative refinement with extended-precision residuals (:func:`refined`).
 
     Returns:
         :class:`Solution`.
@@ -216,7 +142,39 @@ def exact(X, y=None, *, fit_intercept: bool = True, feature_names: Sequence[str]
         state = state.update(Xc, yc)
     if state is None or state.count == 0:
         raise DataError("no rows to fit: the data is empty")
-    return state.solution(feature_names)
+    solution = state.solution(feature_names)
+    return refined(solution, _chunks(X, y, chunk_rows)) if refine and y is not None else solution
+
+
+def refined(solution: Solution, chunks: Iterable) -> Solution:
+    """One step of iterative refinement of ``solution`` over the same data (a second pass).
+
+    With the residual r = y − Xw − b accumulated in long double (64-bit mantissa on x86), the
+    corrected semi-normal equations (Björck) give δw = (RxxᵀRxx)⁻¹ Σ(x_i − x̄) r_i and
+    δb = r̄ − x̄·δw (without an intercept: δw = (RxxᵀRxx)⁻¹ Σ x_i r_i, δb = 0). This removes the
+    κ²‖r‖ε term of the QR error for large residuals and the cancellation in b = ȳ − x̄·w; and
+    RSS = Σr² − gᵀδ (g the gradient sums, δ the correction) is exact to long-double rounding. Where long
+    double is plain double (e.g. arm64 macOS, Windows) the step is fixed-precision refinement: harmless.
+    """
+    from scipy.linalg import solve_triangular
+
+    ld = np.longdouble
+    w, b = solution.w.astype(ld), ld(solution.b)
+    g, rsum, rss = np.zeros(len(w), dtype=ld), ld(0), ld(0)
+    for Xc, yc in chunks:
+        Xl = np.asarray(Xc, dtype=ld)
+        r = np.asarray(yc, dtype=ld).reshape(-1) - (Xl @ w + b)
+        g, rsum, rss = g + Xl.T @ r, rsum + r.sum(), rss + r @ r
+    if solution.fit_intercept:
+        g = g - solution.mean.astype(ld) * rsum
+    dw = solve_upper(solution.Rxx, solve_triangular(solution.Rxx.T, g.astype(np.float64), lower=True))
+    if solution.fit_intercept:
+        db = float(rsum / solution.n) - float(solution.mean @ dw)
+        rss = rss - (g @ dw.astype(ld) + rsum * rsum / solution.n)
+    else:
+        db, rss = 0.0, rss - g @ dw.astype(ld)
+    return replace(solution, w=(w + dw.astype(ld)).astype(np.float64), b=float(b + ld(db)),
+                   rss=max(float(rss), 0.0))
 
 
 def exact_fit(X: np.ndarray, y: np.ndarray, config):
@@ -268,10 +226,3 @@ def _augmented(X, y, d: int, first_row: int) -> np.ndarray:
 def _r_factor(A: np.ndarray) -> np.ndarray:
     """R of the Householder QR of A (LAPACK dgeqrf via numpy), rows = min(m, columns)."""
     return np.linalg.qr(A, mode="r")
-
-
-def _solve_upper(R: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve R x = b for upper-triangular R by back substitution (LAPACK dtrtrs)."""
-    from scipy.linalg import solve_triangular
-
-    return solve_triangular(R, b, lower=False)
