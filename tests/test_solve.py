@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linsgd.errors import DataError, LinsgdWarning
 from linsgd.solve import LeastSquares, exact
@@ -125,3 +127,21 @@ def test_a_well_conditioned_design_does_not_warn():
         warnings.simplefilter("error")
         s = summarize(exact(X, y))
     assert s.warnings == [] and 1.0 <= s.condition_number < 2.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(cuts=st.lists(st.integers(1, 199), max_size=6, unique=True), seed=st.integers(0, 2**16),
+       reverse=st.booleans())
+def test_any_split_merged_in_any_order_gives_the_same_solution(cuts, seed, reverse):
+    """Merging is exact in real arithmetic: chunks → states → merge ≡ one state (ranks, files, chunks)."""
+    X, y = scaled_data(seed, n=200)
+    bounds = [0, *sorted(cuts), 200]
+    parts = [LeastSquares.empty(4).update(X[a:b], y[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    merged = LeastSquares.empty(4)
+    for part in reversed(parts) if reverse else parts:
+        merged = part.merge(merged)
+    whole = exact(X, y, refine=False)
+    s = merged.solution()
+    np.testing.assert_allclose(s.w, whole.w, rtol=1e-10)
+    assert s.b == pytest.approx(whole.b, rel=1e-10) and s.rss == pytest.approx(whole.rss, rel=1e-9)
+    assert merged.count == 200
