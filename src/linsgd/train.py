@@ -27,7 +27,7 @@ class FitResult:
         history: full-data mean of ½(ŷ − y)² after each epoch.
         seed: the seed used (drawn when none was given): pass it back to repeat the run.
         config: the resolved settings. seconds: wall time of training; epoch_seconds: per epoch.
-        lr: the learning rate used (with lr="auto": the one chosen, for standardised features).
+        lr: the learning rate used (with lr="auto": the one chosen, for the standardised features).
         solution: the exact least-squares solution when ``config.solver == "exact"``.
     """
 
@@ -82,23 +82,22 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
           first_epoch: int = 0) -> FitResult:
     """Run ``config.epochs`` epochs on validated arrays (see :func:`as_training_arrays`).
 
-    ``init``: (w, b) on the raw scale to start from instead of the chapter's initialisation, and
-    ``first_epoch``: the 0-based index of the first epoch (it picks the order), to continue a run
-    (``LinearRegressor.partial_fit``: k calls of one epoch equal one fit of k epochs).
+    ``init``: (w, b) to start from instead of the chapter's initialisation, and ``first_epoch``: the
+    0-based index of the first epoch (it picks the order), to continue a run (``LinearRegressor.
+    partial_fit``: k calls of one epoch equal one fit of k epochs). ``solver="exact"`` and ``lr="auto"``
+    are handled before the loop (:func:`linsgd.solve.exact_fit`, :func:`linsgd.curvature.train_standardized`).
     """
     config = config.resolved()
     if config.solver == "exact":  # no epochs: the least-squares optimum in one pass
         from linsgd.solve import exact_fit
         return exact_fit(X, y, config)
+    if config.lr == "auto":  # the same loop on standardised features, with an lr from their curvature
+        from linsgd.curvature import train_standardized
+        return train_standardized(X, y, config, init=init, first_epoch=first_epoch)
     engine = get_engine(config.engine, device=config.device)
     w, b = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
-    lr, scaler = config.lr, None
-    if lr == "auto":  # train on standardised features, with an lr from their curvature
-        from linsgd.solve import standardized
-        scaler, X, lr = standardized(X, config.batch_size)
-    if init is not None:  # continue from given raw-scale parameters
-        w, b = scaler.to_standardized(*init) if scaler is not None else init
-        w, b = np.asarray(w, dtype=config.dtype).copy(), float(b)
+    if init is not None:  # continue from given parameters
+        w, b = np.array(init[0], dtype=config.dtype), float(init[1])
     history: list[float] = []
     epoch_seconds: list[float] = []
     start = time.perf_counter()
@@ -107,21 +106,18 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
         # 1. the order of this epoch, shared by every engine
         order = epoch_order(config.seed, epoch, len(y))
         # 2. one epoch of minibatch updates
-        out = engine.run_epoch(X, y, w, b, order, lr, config.batch_size)
+        out = engine.run_epoch(X, y, w, b, order, config.lr, config.batch_size)
         # 3. full-data loss (only of finite parameters)
         loss = engine.loss(X, y, out.w, out.b) if not out.diverged_at else math.inf
         # 4. guard: never hand back or write a non-finite model
         if out.diverged_at or not math.isfinite(loss):
             from linsgd.solve import stable_lr
-            raise DivergenceError(epoch + 1, out.diverged_at, lr, stable_lr(X, config.batch_size))
+            raise DivergenceError(epoch + 1, out.diverged_at, config.lr, stable_lr(X, config.batch_size))
         w, b = out.w, out.b
         history.append(loss)
         epoch_seconds.append(time.perf_counter() - t0)
-    if scaler is not None:  # back to the raw features: the same predictions, so the same history
-        w, b = scaler.to_raw(w, b)
-        w = w.astype(config.dtype)
     return FitResult(w=w, b=float(b), history=history, seed=config.seed, config=config,
-                     seconds=time.perf_counter() - start, epoch_seconds=epoch_seconds, lr=float(lr))
+                     seconds=time.perf_counter() - start, epoch_seconds=epoch_seconds, lr=float(config.lr))
 
 
 def init_params(seed: int, d: int, init_std: float, dtype: str) -> tuple[np.ndarray, float]:
