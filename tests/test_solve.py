@@ -145,3 +145,21 @@ def test_any_split_merged_in_any_order_gives_the_same_solution(cuts, seed, rever
     np.testing.assert_allclose(s.w, whole.w, rtol=1e-10)
     assert s.b == pytest.approx(whole.b, rel=1e-10) and s.rss == pytest.approx(whole.rss, rel=1e-9)
     assert merged.count == 200
+
+
+def test_summary_prints_a_table_and_serialises_to_strict_json():
+    import json
+
+    X, y = scaled_data(8)
+    s = summarize(exact(X, y, feature_names=["a", "b", "c", "d"]), confidence=0.9)
+    text = str(s).splitlines()
+    assert text[0].split()[:4] == ["coef", "std", "err", "t"] and "90% CI low" in text[0]
+    assert [line.split()[0] for line in text[1:6]] == ["a", "b", "c", "d", "intercept"]
+    assert text[6].startswith("n = 400, residual df = 395, R² = ")
+    doc = json.loads(json.dumps(s.to_dict(), allow_nan=False))
+    assert doc["coefficients"]["b"]["coef"] == pytest.approx(2.0, abs=0.01) and doc["warnings"] == []
+    with pytest.warns(LinsgdWarning):
+        exactly_determined = summarize(exact(np.array([[0.0], [1.0]]), [1.0, 4.0]))
+    assert json.loads(json.dumps(exactly_determined.to_dict(), allow_nan=False))["residual_sd"] is None
+    with pytest.raises(ValueError, match="confidence=1.5"):
+        summarize(exact(X, y), confidence=1.5)

@@ -133,14 +133,18 @@ class Summary:
         return "\n".join([head, *rows, stats, *(f"warning: {w}" for w in self.warnings)])
 
     def to_dict(self) -> dict:
-        """Plain JSON-able values (for model metadata and ``--json`` output)."""
-        table = {name: {"coef": float(c), "se": float(s), "t": float(t), "p": float(p),
-                        "ci": [float(lo), float(hi)]}
+        """Plain JSON values (for model metadata and ``--json`` output); undefined (nan) values are None."""
+        table = {name: {"coef": _num(c), "se": _num(s), "t": _num(t), "p": _num(p), "ci": [_num(lo), _num(hi)]}
                  for name, c, s, t, p, lo, hi in zip(self.names, self.coef, self.se, self.t, self.p,
                                                      self.ci_low, self.ci_high, strict=True)}
         return {"coefficients": table, "confidence": self.confidence, "n": self.n, "df_resid": self.df_resid,
-                "r2": self.r2, "adj_r2": self.adj_r2, "residual_sd": self.residual_sd,
-                "condition_number": self.condition_number, "warnings": list(self.warnings)}
+                "r2": _num(self.r2), "adj_r2": _num(self.adj_r2), "residual_sd": _num(self.residual_sd),
+                "condition_number": _num(self.condition_number), "warnings": list(self.warnings)}
+
+
+def _num(v) -> float | None:
+    v = float(v)
+    return v if np.isfinite(v) else None
 
 
 def summarize(solution, *, confidence: float = 0.95) -> Summary:
