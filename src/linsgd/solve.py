@@ -1,4 +1,4 @@
-"""What the data says about the problem itself: the exact least-squares answer, curvature, a stable lr.
+"""The exact least-squares answer in one streamed, mergeable float64 pass (and the lr rules, re-exported).
 
 The exact answer comes from one streamed pass that accumulates the triangular factor R of the centred
 augmented matrix A = [X y] − mean (a tall-skinny QR). A chunk with m rows, mean μ_c and centred rows A_c
@@ -94,6 +94,8 @@ class LeastSquares:
         from linsgd.summary import check_design, warn_about
 
         names = list(feature_names) if feature_names is not None else default_names(self.n_features)
+        if len(names) != self.n_features:
+            raise DataError(f"{len(names)} feature names for {self.n_features} columns: give one name per column")
         check_design(self, names)
         d = self.n_features
         Rxx, rxy = self.R[:d, :d], self.R[:d, d]
@@ -116,7 +118,8 @@ def exact(X, y=None, *, fit_intercept: bool = True, feature_names: Sequence[str]
         X: features (n, d) with ``y`` (n,) or (n, 1); or, with ``y=None``, an iterable of ``(X, y)``
             chunks (for data larger than memory).
         fit_intercept: fit b (default) or force b = 0.
-        feature_names: d column names used in messages and summaries (default x1 … xd).
+        feature_names: d column names used in messages and summaries (default: a DataFrame's columns,
+            else x1 … xd).
         chunk_rows: rows converted to float64 at a time when X is one array.
         refine: when X is one array (so a second pass is possible), follow the QR pass by one step of
             iterative refinement with extended-precision residuals (:func:`refined`).
@@ -133,6 +136,8 @@ def exact(X, y=None, *, fit_intercept: bool = True, feature_names: Sequence[str]
         >>> np.round(s.w, 12).tolist(), round(s.b, 12)
         ([2.0], 1.0)
     """
+    if feature_names is None and hasattr(X, "columns"):
+        feature_names = [str(c) for c in X.columns]
     chunks: Iterable = _chunks(X, y, chunk_rows) if y is not None else X
     state: LeastSquares | None = None
     for Xc, yc in chunks:
