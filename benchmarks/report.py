@@ -102,16 +102,17 @@ def _whole_lines(whole: dict) -> list[str]:
         else:
             runs = ", ".join(f"{s:.2f}" for s in t.runs)
             lines.append(f"- {name}: {t.median:.2f} s (runs: {runs})")
-    ratio = whole_ratio(whole)
-    lines.append(f"- ratio linsgd demo / chapter script: {'n/a' if ratio is None else f'{ratio:.2f}'}")
+    for other in ("chapter script", "chapter script + scatter plot"):
+        ratio = whole_ratio(whole, other)
+        lines.append(f"- ratio linsgd demo / {other}: {'n/a' if ratio is None else f'{ratio:.2f}'}")
     return lines
 
 
-def whole_ratio(whole: dict | None) -> float | None:
-    """linsgd demo's median over the chapter script's, None when either is missing."""
-    if not whole:
+def whole_ratio(whole: dict | None, other: str = "chapter script") -> float | None:
+    """linsgd demo's median over ``other``'s (the plain chapter script by default), None when missing."""
+    if not whole or other not in whole:
         return None
-    demo, chapter = whole["linsgd demo"].median, whole["chapter script"].median
+    demo, chapter = whole["linsgd demo"].median, whole[other].median
     return None if demo is None or chapter is None else demo / chapter
 
 

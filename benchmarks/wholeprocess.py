@@ -63,6 +63,16 @@ print(f'error in estimating w: {true_w - w.reshape(true_w.shape)}')
 print(f'error in estimating b: {true_b - b}')
 '''
 
+# The same, plus the chapter's step 2 ("look at it"): its scatter plot, saved headless as linsgd does.
+CHAPTER_SCRIPT_WITH_PLOT = CHAPTER_SCRIPT + '''\
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+plt.figure(figsize=(3.5, 2.5))
+plt.scatter(features[:, 1].detach().numpy(), labels.detach().numpy(), 1)
+plt.savefig("scatter.png")
+'''
+
 
 @dataclass
 class Timing:
@@ -73,10 +83,10 @@ class Timing:
     error: str | None = None
 
 
-def _time_once(cmd: list[str], env: dict | None) -> tuple[float, str | None]:
+def _time_once(cmd: list[str], env: dict | None, cwd: str) -> tuple[float, str | None]:
     """Wall seconds of one run of ``cmd``, and the last stderr line when it failed."""
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)  # the plotting script writes there
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout).strip().splitlines() or [f"exit {proc.returncode}"]
@@ -97,17 +107,20 @@ def compare(repeats: int, env: dict | None = None) -> dict[str, Timing]:
     with tempfile.TemporaryDirectory(prefix="linsgd-bench-") as tmp:
         script = Path(tmp) / "chapter_script.py"
         script.write_text(CHAPTER_SCRIPT)
+        plotted = Path(tmp) / "chapter_script_with_plot.py"
+        plotted.write_text(CHAPTER_SCRIPT_WITH_PLOT)
         cmds = {"linsgd demo": [sys.executable, "-m", "linsgd", "demo", "--seed", "0",
                                 "--out", str(Path(tmp) / "demo")],
-                "chapter script": [sys.executable, str(script)]}
+                "chapter script": [sys.executable, str(script)],
+                "chapter script + scatter plot": [sys.executable, str(plotted)]}
         runs: dict[str, list[float]] = {name: [] for name in cmds}
         errors: dict[str, str | None] = {}
         for name, cmd in cmds.items():
-            errors[name] = _time_once(cmd, env)[1]
+            errors[name] = _time_once(cmd, env, tmp)[1]
         for _ in range(repeats):
             for name, cmd in cmds.items():
                 if errors[name] is None:
-                    seconds, errors[name] = _time_once(cmd, env)
+                    seconds, errors[name] = _time_once(cmd, env, tmp)
                     runs[name].append(seconds)
     return {name: Timing(statistics.median(runs[name]) if errors[name] is None else None, runs[name],
                          errors[name]) for name in cmds}
