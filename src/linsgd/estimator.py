@@ -73,6 +73,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         rows to the least-squares state and re-solve); returns self.
 
         The k-th call uses epoch k's order, so k calls on the same data equal ``fit`` with k epochs.
+        With ``lr="auto"`` the standardisation and the lr are those of this call's rows.
         """
         first = not hasattr(self, "coef_")
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first)
