@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linsgd.config import TrainConfig
-from linsgd.data.batching import INIT_STREAM, epoch_order
+from linsgd.data.batching import INIT_STREAM, iter_epoch_orders
 from linsgd.engines import get_engine
 from linsgd.errors import DataError, DivergenceError
 
@@ -38,7 +38,7 @@ class FitResult:
         return np.asarray(X) @ self.w + self.b
 
 
-def fit(X, y, *, lr: float = 0.03, epochs: int = 3, batch_size: int = 10, engine: str = "reference",
+def fit(X, y, *, lr: float = 0.03, epochs: int = 3, batch_size: int = 10, engine: str = "fused",
         seed: int | None = None, dtype: str = "float32", init_std: float = 0.01,
         device: str = "cpu") -> FitResult:
     """Fit y ≈ Xw + b by minibatch SGD on the squared loss, the chapter's algorithm.
@@ -78,10 +78,9 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> FitResult:
     history: list[float] = []
     epoch_seconds: list[float] = []
     start = time.perf_counter()
-    for epoch in range(config.epochs):
-        t0 = time.perf_counter()
-        # 1. the order of this epoch, shared by every engine
-        order = epoch_order(config.seed, epoch, len(y))
+    t0 = time.perf_counter()
+    # 1. the order of each epoch, shared by every engine (the next one is shuffled while this one trains)
+    for epoch, order in enumerate(iter_epoch_orders(config.seed, len(y), config.epochs)):
         # 2. one epoch of minibatch updates
         out = engine.run_epoch(X, y, w, b, order, config.lr, config.batch_size)
         # 3. full-data loss (only of finite parameters)
@@ -93,6 +92,7 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> FitResult:
         w, b = out.w, out.b
         history.append(loss)
         epoch_seconds.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
     return FitResult(w=w, b=float(b), history=history, seed=config.seed, config=config,
                      seconds=time.perf_counter() - start, epoch_seconds=epoch_seconds)
 
