@@ -49,25 +49,24 @@ def bucket_counts(label_key, n, nbuckets):
 
 
 @njit(nogil=True, cache=True)
-def bucket_shuffle(label_key, swap_key, counts, X, y, order, X_out, y_out, gather, scratch):
-    """Write a uniform permutation of range(n) into ``order`` and, if ``gather``, X[order], y[order].
+def bucket_shuffle(label_key, swap_key, counts, order, scratch):
+    """Write a uniform permutation of range(n) into ``order`` (n,) int64, using ``scratch`` (n,) int64.
 
-    1. scatter: example i goes, in increasing i, to the next free slot of its bucket in the scratch
-       arrays (labels replayed from ``label_key``; ``counts[k+1]`` is the size of bucket k);
-    2. per bucket, a Fisher–Yates permutation of its slots (draws from ``swap_key``) says which scratch
-       slot each output position takes: the random reads stay inside one cache-sized bucket and the
-       writes are sequential.
-
-    Args:
-        label_key, swap_key: uint64 stream keys. counts: (nbuckets + 1,) from :func:`bucket_counts`.
-        X: (n, d), y: (n,) source rows (unused unless ``gather``). order: (n,) int64 output.
-        X_out, y_out: outputs like X and y (unused unless ``gather``).
-        scratch: ``(index (n,) int64, X-like, y-like)`` work arrays (the last two unused unless gather).
+    1. scatter: index i goes, in increasing i, to the next free slot of its bucket in ``scratch``
+       (labels replayed from ``label_key``; ``counts[k+1]`` is the size of bucket k);
+    2. per bucket, a Fisher–Yates permutation of its slots (draws from ``swap_key``) says which
+       scratch slot each output position takes: random accesses stay inside one cache-sized bucket and
+       the writes are sequential.
     """
-    sidx, sX, sy = scratch
     offsets = np.cumsum(counts)
-    _scatter(label_key, offsets, X, y, sidx, sX, sy, gather)
-    perm = np.empty(np.max(counts), dtype=np.int32)
+    free = offsets[:-1].copy()
+    state = np.uint64(label_key)
+    k = np.uint64(len(counts) - 1)
+    for i in range(len(order)):
+        state, label = _below(state, k)
+        scratch[free[label]] = i
+        free[label] += 1
+    perm = np.empty(np.max(counts), dtype=np.int64)
     state = np.uint64(swap_key)
     for b in range(len(counts) - 1):
         lo, m = offsets[b], offsets[b + 1] - offsets[b]
@@ -77,25 +76,4 @@ def bucket_shuffle(label_key, swap_key, counts, X, y, order, X_out, y_out, gathe
             state, j = _below(state, np.uint64(t + 1))
             perm[t], perm[j] = perm[j], perm[t]
         for t in range(m):
-            q = lo + perm[t]
-            order[lo + t] = sidx[q]
-            if gather:
-                for c in range(X.shape[1]):
-                    X_out[lo + t, c] = sX[q, c]
-                y_out[lo + t] = sy[q]
-
-
-@njit(inline="always")
-def _scatter(label_key, offsets, X, y, sidx, sX, sy, gather):
-    free = offsets[:-1].copy()
-    state = np.uint64(label_key)
-    k = np.uint64(len(offsets) - 1)
-    for i in range(len(sidx)):
-        state, label = _below(state, k)
-        p = free[label]
-        free[label] = p + 1
-        sidx[p] = i
-        if gather:
-            for c in range(X.shape[1]):
-                sX[p, c] = X[i, c]
-            sy[p] = y[i]
+            order[lo + t] = scratch[lo + perm[t]]

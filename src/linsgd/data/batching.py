@@ -44,14 +44,21 @@ def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
         >>> bool((epoch_order(3, 1, 100_000) == epoch_order(3, 1, 100_000)).all())
         True
     """
+    keys = np.random.SeedSequence([seed, _ORDER_STREAM, epoch]).generate_state(2, np.uint64)
+    return bucket_permutation(keys, n, max(1, -(-n // BUCKET_ROWS)))
+
+
+def bucket_permutation(keys: np.ndarray, n: int, nbuckets: int) -> np.ndarray:
+    """The two-level shuffle of the module docstring with ``nbuckets`` buckets and two uint64 ``keys``.
+
+    Uniform for any ``nbuckets`` >= 1; ``epoch_order`` fixes nbuckets = ⌈n / BUCKET_ROWS⌉.
+    """
     from linsgd.data._shuffle_kernels import bucket_counts, bucket_shuffle
 
-    label_key, swap_key = np.random.SeedSequence([seed, _ORDER_STREAM, epoch]).generate_state(2, np.uint64)
-    nbuckets = max(1, -(-n // BUCKET_ROWS))
+    label_key, swap_key = keys
     order = np.empty(n, dtype=np.int64)
     counts = bucket_counts(label_key, n, nbuckets)
-    X, y = np.empty((0, 0), dtype=np.float32), np.empty(0, dtype=np.float32)  # no rows to move along
-    bucket_shuffle(label_key, swap_key, counts, X, y, order, X, y, False, (np.empty(n, dtype=np.int64), X, y))
+    bucket_shuffle(label_key, swap_key, counts, order, np.empty(n, dtype=np.int64))
     return order
 
 

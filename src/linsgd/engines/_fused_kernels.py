@@ -47,7 +47,7 @@ def _prefetch_row(X, y, i):
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
 def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
-    """One epoch over rows ``order[k]`` (or row k when ``order`` is empty) in batches; updates ``w``.
+    """One epoch over rows ``order[k]`` in consecutive batches of ``batch``; updates ``w`` in place.
 
     ``step_full = lr/batch`` (every full batch), ``step_last = lr/|last batch|``, ``b`` and
     ``half = 0.5`` are scalars of X's dtype so that float32 stays float32 (numba would promote a
@@ -55,7 +55,7 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
 
     Args:
         X: (n, d) features. y: (n,) targets. w: (d,) weights, updated in place. b: bias.
-        order: (n,) int64 visiting order, or (0,) to visit rows as stored (already shuffled).
+        order: (n,) int64 visiting order.
         batch: batch size B >= 1. step_full, step_last: lr/|B|. half: 0.5.
         ahead: rows read in random order miss the cache; row ``order[k + ahead]`` is requested while
             row ``order[k]`` is computed (the rows never depend on the update), keeping misses in flight.
@@ -66,7 +66,6 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
         before that step (``w`` then holds garbage).
     """
     n, d = X.shape
-    indirect = len(order) > 0
     g = np.zeros(d, dtype=w.dtype)
     w_before = w.copy()
     step = 0
@@ -78,9 +77,9 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
         gb = b - b  # zero of the dtype
         loss = gb
         for k in range(start, stop):
-            if indirect and k + ahead < n:
+            if k + ahead < n:
                 _prefetch_row(X, y, order[k + ahead])
-            i = order[k] if indirect else k
+            i = order[k]
             r = b - y[i]
             for j in range(d):
                 r += X[i, j] * w[j]
