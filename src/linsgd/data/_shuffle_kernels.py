@@ -13,12 +13,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from linsgd._prefetch import prefetch
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _TWO32 = np.uint64(1 << 32)
 _S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
+_LINE = 64  # bytes per cache line
 
 
 @njit(inline="always")
@@ -49,14 +52,14 @@ def bucket_counts(label_key, n, nbuckets):
 
 
 @njit(nogil=True, cache=True)
-def bucket_shuffle(label_key, swap_key, counts, order, scratch):
-    """Write a uniform permutation of range(n) into ``order`` (n,) int64, using ``scratch`` (n,) int64.
+def bucket_shuffle(label_key, swap_key, counts, order):
+    """Write a uniform permutation of range(n) into ``order`` (n,) int64.
 
-    1. scatter: index i goes, in increasing i, to the next free slot of its bucket in ``scratch``
-       (labels replayed from ``label_key``; ``counts[k+1]`` is the size of bucket k);
-    2. per bucket, a Fisher–Yates permutation of its slots (draws from ``swap_key``) says which
-       scratch slot each output position takes: random accesses stay inside one cache-sized bucket and
-       the writes are sequential.
+    1. scatter: index i goes, in increasing i, to the next free slot of its bucket (labels replayed
+       from ``label_key``; ``counts[k+1]`` is the size of bucket k), a sequential read and
+       ``nbuckets`` sequential write streams;
+    2. per bucket, Fisher–Yates in place (draws from ``swap_key``) after the bucket's lines have been
+       requested in sequence, so that the random swaps hit the cache.
     """
     offsets = np.cumsum(counts)
     free = offsets[:-1].copy()
@@ -64,16 +67,13 @@ def bucket_shuffle(label_key, swap_key, counts, order, scratch):
     k = np.uint64(len(counts) - 1)
     for i in range(len(order)):
         state, label = _below(state, k)
-        scratch[free[label]] = i
+        order[free[label]] = i
         free[label] += 1
-    perm = np.empty(np.max(counts), dtype=np.int64)
     state = np.uint64(swap_key)
     for b in range(len(counts) - 1):
-        lo, m = offsets[b], offsets[b + 1] - offsets[b]
-        for t in range(m):
-            perm[t] = t
-        for t in range(m - 1, 0, -1):
+        lo, hi = offsets[b], offsets[b + 1]
+        for t in range(lo, hi, _LINE // order.itemsize):
+            prefetch(order, t, 0)
+        for t in range(hi - lo - 1, 0, -1):
             state, j = _below(state, np.uint64(t + 1))
-            perm[t], perm[j] = perm[j], perm[t]
-        for t in range(m):
-            order[lo + t] = scratch[lo + perm[t]]
+            order[lo + t], order[lo + j] = order[lo + j], order[lo + t]

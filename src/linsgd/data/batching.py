@@ -58,7 +58,7 @@ def bucket_permutation(keys: np.ndarray, n: int, nbuckets: int) -> np.ndarray:
     label_key, swap_key = keys
     order = np.empty(n, dtype=np.int64)
     counts = bucket_counts(label_key, n, nbuckets)
-    bucket_shuffle(label_key, swap_key, counts, order, np.empty(n, dtype=np.int64))
+    bucket_shuffle(label_key, swap_key, counts, order)
     return order
 
 

@@ -11,10 +11,9 @@ Per batch B with r_i = x_i·w + b − y_i (the analytic gradient of Σ ½ r_i²)
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
+
+from linsgd._prefetch import prefetch
 
 _LINE = 64  # bytes per cache line
 # Reassociation lets LLVM vectorise the d-long dot products; no 'nnan'/'ninf', which would let it drop
@@ -22,27 +21,11 @@ _LINE = 64  # bytes per cache line
 _MATH = {"reassoc", "contract"}
 
 
-@intrinsic
-def _prefetch(typingctx, arr, i, j):
-    """Hint the CPU to bring ``arr[i, j]`` (``arr[i]`` of a 1-D array) into cache; changes no value."""
-    def codegen(context, builder, sig, args):
-        aryty = sig.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        idx = [args[1], args[2]][:aryty.ndim]
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx)
-        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep, data
-        return context.get_dummy_value()
-    return types.void(arr, i, j), codegen
-
-
 @njit(inline="always")
 def _prefetch_row(X, y, i):
-    for j in range(0, X.shape[1], _LINE // X.itemsize):
-        _prefetch(X, i, j)
-    _prefetch(y, i, 0)
+    for j in range(0, X.shape[1], _LINE // X.itemsize):  # every line of the row
+        prefetch(X, i, j)
+    prefetch(y, i, 0)
 
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
@@ -54,7 +37,8 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
     float64 scalar).
 
     Args:
-        X: (n, d) features. y: (n,) targets. w: (d,) weights, updated in place. b: bias.
+        X: (n, ≥d) features (columns past d are ignored: X may be a packed record array). y: (n,)
+            targets, possibly a strided view. w: (d,) weights, updated in place. b: bias.
         order: (n,) int64 visiting order.
         batch: batch size B >= 1. step_full, step_last: lr/|B|. half: 0.5.
         ahead: rows read in random order miss the cache; row ``order[k + ahead]`` is requested while
@@ -65,7 +49,7 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
         ½Σr² or updated parameters were first non-finite (0: none) and, in that case, the parameters
         before that step (``w`` then holds garbage).
     """
-    n, d = X.shape
+    n, d = len(order), len(w)
     g = np.zeros(d, dtype=w.dtype)
     w_before = w.copy()
     step = 0
@@ -103,8 +87,11 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
 def mean_half_squared_residual(X, y, w, b):
-    """The full-data loss mean(½(Xw + b − y)²), summed in float64 so that n = 10⁷ rows lose no digits."""
-    n, d = X.shape
+    """The full-data loss mean(½(Xw + b − y)²), summed in float64 so that n = 10⁷ rows lose no digits.
+
+    X may have more than ``len(w)`` columns (a packed record array); the extra ones are ignored.
+    """
+    n, d = len(y), len(w)
     total = 0.0
     for i in range(n):
         r = np.float64(b) - np.float64(y[i])
@@ -112,3 +99,15 @@ def mean_half_squared_residual(X, y, w, b):
             r += np.float64(X[i, j]) * np.float64(w[j])
         total += r * r
     return 0.5 * total / n
+
+
+@njit(nogil=True, cache=True)
+def pack_rows(X, y, Z):
+    """Copy row i of X and y[i] into the record ``Z[i] = (x_i, y_i, 0…)`` (Z: (n, p), p > d)."""
+    n, d = X.shape
+    for i in range(n):
+        for j in range(d):
+            Z[i, j] = X[i, j]
+        Z[i, d] = y[i]
+        for j in range(d + 1, Z.shape[1]):
+            Z[i, j] = 0
