@@ -153,7 +153,7 @@ def test_second_process_loads_every_kernel_from_the_cache(tmp_path):
         "for dtype in ('float32', 'float64'):\n"
         "    X, y = make_regression(100, [2, -3.4], 4.2, seed=0, dtype=dtype)\n"
         "    linsgd.fit(X, y, seed=0, epochs=2, dtype=dtype)\n"
-        "ks = [f.sgd_epoch, f.mean_half_squared_residual, s.bucket_counts, s.bucket_shuffle]\n"
+        "ks = [f.sgd_epoch, f.mean_half_squared_residual, s.segment_counts, s.segment_scatter, s.shuffle_buckets]\n"
         "print(json.dumps([[sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values())]"
         " for k in ks]))\n"
     )

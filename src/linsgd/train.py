@@ -80,7 +80,7 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> FitResult:
     start = time.perf_counter()
     t0 = time.perf_counter()
     # 1. the order of each epoch, shared by every engine (the next one is shuffled while this one trains)
-    for epoch, order in enumerate(iter_epoch_orders(config.seed, len(y), config.epochs)):
+    for epoch, order in enumerate(iter_epoch_orders(config.seed, len(y), config.epochs, recycle=True)):
         # 2. one epoch of minibatch updates
         out = engine.run_epoch(X, y, w, b, order, config.lr, config.batch_size)
         # 3. full-data loss (only of finite parameters)

@@ -22,6 +22,7 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _TWO32 = np.uint64(1 << 32)
 _S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
 _LINE = 64  # bytes per cache line
+_STREAM_STRIDE = np.uint64((0x9E3779B97F4A7C15 << 32) % (1 << 64))  # 2³² steps of the counter
 
 
 @njit(inline="always")
@@ -39,41 +40,56 @@ def _below(state, s):
             return state, np.int64(m >> _S32)
 
 
-@njit(nogil=True, cache=True)
-def bucket_counts(label_key, n, nbuckets):
-    """How many of the n examples draw each of ``nbuckets`` labels (iid uniform) from ``label_key``."""
-    counts = np.zeros(nbuckets + 1, dtype=np.int64)
-    state = np.uint64(label_key)
-    k = np.uint64(nbuckets)
-    for _ in range(n):
-        state, label = _below(state, k)
-        counts[label + 1] += 1
-    return counts
+@njit(inline="always")
+def _stream(key, k):
+    """Start of stream k of a key: streams are 2³² counters apart, so streams of < 2³² draws are disjoint."""
+    return np.uint64(key) + np.uint64(k) * _STREAM_STRIDE
 
 
 @njit(nogil=True, cache=True)
-def bucket_shuffle(label_key, swap_key, counts, order):
-    """Write a uniform permutation of range(n) into ``order`` (n,) int64.
+def segment_counts(label_key, n, segment_rows, counts, s0, s1):
+    """``counts[s, k]`` = how many examples of segment s draw bucket label k, for s0 ≤ s < s1.
 
-    1. scatter: index i goes, in increasing i, to the next free slot of its bucket (labels replayed
-       from ``label_key``; ``counts[k+1]`` is the size of bucket k), a sequential read and
-       ``nbuckets`` sequential write streams;
-    2. per bucket, Fisher–Yates in place (draws from ``swap_key``) after the bucket's lines have been
-       requested in sequence, so that the random swaps hit the cache.
+    Segment s is rows ``[s·segment_rows, min((s+1)·segment_rows, n))``; its labels are iid uniform
+    draws from stream s of ``label_key``. ``counts``: (nsegments, nbuckets) int64, zero on entry.
     """
-    offsets = np.cumsum(counts)
-    free = offsets[:-1].copy()
-    state = np.uint64(label_key)
-    k = np.uint64(len(counts) - 1)
-    for i in range(len(order)):
-        state, label = _below(state, k)
-        order[free[label]] = i
-        free[label] += 1
-    state = np.uint64(swap_key)
-    for b in range(len(counts) - 1):
-        lo, hi = offsets[b], offsets[b + 1]
+    k = np.uint64(counts.shape[1])
+    for s in range(s0, s1):
+        state = _stream(label_key, s)
+        for _ in range(s * segment_rows, min((s + 1) * segment_rows, n)):
+            state, label = _below(state, k)
+            counts[s, label] += 1
+
+
+@njit(nogil=True, cache=True)
+def segment_scatter(label_key, n, segment_rows, starts, order, s0, s1):
+    """Write each index i of segments s0 ≤ s < s1 to the next free slot of its bucket in ``order``.
+
+    The labels are replayed from the streams of :func:`segment_counts`; ``starts[s, k]`` is the first
+    slot of segment s's examples in bucket k (a sequential read, ``nbuckets`` sequential write streams).
+    """
+    k = np.uint64(starts.shape[1])
+    for s in range(s0, s1):
+        free = starts[s].copy()
+        state = _stream(label_key, s)
+        for i in range(s * segment_rows, min((s + 1) * segment_rows, n)):
+            state, label = _below(state, k)
+            order[free[label]] = i
+            free[label] += 1
+
+
+@njit(nogil=True, cache=True)
+def shuffle_buckets(swap_key, bounds, order, b0, b1):
+    """Fisher–Yates in place on each bucket ``order[bounds[b]:bounds[b+1]]``, b0 ≤ b < b1.
+
+    Bucket b draws from stream b of ``swap_key``. Its lines are requested in sequence first, so that
+    the random swaps hit the cache.
+    """
+    for b in range(b0, b1):
+        lo, hi = bounds[b], bounds[b + 1]
         for t in range(lo, hi, _LINE // order.itemsize):
             prefetch(order, t, 0)
+        state = _stream(swap_key, b)
         for t in range(hi - lo - 1, 0, -1):
             state, j = _below(state, np.uint64(t + 1))
             order[lo + t], order[lo + j] = order[lo + j], order[lo + t]

@@ -37,8 +37,7 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
     float64 scalar).
 
     Args:
-        X: (n, ≥d) features (columns past d are ignored: X may be a packed record array). y: (n,)
-            targets, possibly a strided view. w: (d,) weights, updated in place. b: bias.
+        X: (n, d) features. y: (n,) targets. w: (d,) weights, updated in place. b: bias.
         order: (n,) int64 visiting order.
         batch: batch size B >= 1. step_full, step_last: lr/|B|. half: 0.5.
         ahead: rows read in random order miss the cache; row ``order[k + ahead]`` is requested while
@@ -87,10 +86,7 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
 def mean_half_squared_residual(X, y, w, b):
-    """The full-data loss mean(½(Xw + b − y)²), summed in float64 so that n = 10⁷ rows lose no digits.
-
-    X may have more than ``len(w)`` columns (a packed record array); the extra ones are ignored.
-    """
+    """The full-data loss mean(½(Xw + b − y)²), summed in float64 so that n = 10⁷ rows lose no digits."""
     n, d = len(y), len(w)
     total = 0.0
     for i in range(n):
@@ -100,14 +96,3 @@ def mean_half_squared_residual(X, y, w, b):
         total += r * r
     return 0.5 * total / n
 
-
-@njit(nogil=True, cache=True)
-def pack_rows(X, y, Z):
-    """Copy row i of X and y[i] into the record ``Z[i] = (x_i, y_i, 0…)`` (Z: (n, p), p > d)."""
-    n, d = X.shape
-    for i in range(n):
-        for j in range(d):
-            Z[i, j] = X[i, j]
-        Z[i, d] = y[i]
-        for j in range(d + 1, Z.shape[1]):
-            Z[i, j] = 0
