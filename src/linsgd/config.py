@@ -40,7 +40,7 @@ class TrainConfig:
     lr: float | str = 0.03
     epochs: int = 3
     batch_size: int = 10
-    engine: str = "reference"
+    engine: str = "fused"
     seed: int | None = None
     dtype: str = "float32"
     init_std: float = 0.01

@@ -24,7 +24,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         lr: SGD learning rate > 0, or ``"auto"`` (default): standardise internally and take the lr from
             the curvature of the standardised data (:func:`linsgd.auto_lr`), so any feature scaling works.
         epochs: SGD passes over the data in ``fit``. batch_size: minibatch size.
-        engine: ``"reference"`` or ``"fused"``. dtype: ``"float64"`` (default) or ``"float32"``.
+        engine: ``"fused"`` (default) or ``"reference"``. dtype: ``"float64"`` (default) or ``"float32"``.
         random_state: None, an int seed, or a numpy RandomState/Generator (initialisation and order).
 
     Attributes:
@@ -41,7 +41,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, *, solver: str = "sgd", lr: float | str = "auto", epochs: int = 10, batch_size: int = 10,
-                 engine: str = "reference", dtype: str = "float64", random_state=None) -> None:
+                 engine: str = "fused", dtype: str = "float64", random_state=None) -> None:
         self.solver = solver
         self.lr = lr
         self.epochs = epochs

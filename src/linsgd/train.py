@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from linsgd.config import TrainConfig
-from linsgd.data.batching import INIT_STREAM, epoch_order
+from linsgd.data.batching import INIT_STREAM, iter_epoch_orders
 from linsgd.engines import get_engine
 from linsgd.errors import DataError, DivergenceError
 
@@ -46,7 +46,7 @@ class FitResult:
         return np.asarray(X) @ self.w + self.b
 
 
-def fit(X, y, *, lr: float | str = 0.03, epochs: int = 3, batch_size: int = 10, engine: str = "reference",
+def fit(X, y, *, lr: float | str = 0.03, epochs: int = 3, batch_size: int = 10, engine: str = "fused",
         seed: int | None = None, dtype: str = "float32", init_std: float = 0.01,
         device: str = "cpu", solver: str = "sgd") -> FitResult:
     """Fit y ≈ Xw + b by minibatch SGD on the squared loss, the chapter's algorithm.
@@ -101,10 +101,11 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
     history: list[float] = []
     epoch_seconds: list[float] = []
     start = time.perf_counter()
-    for epoch in range(first_epoch, first_epoch + config.epochs):
-        t0 = time.perf_counter()
-        # 1. the order of this epoch, shared by every engine
-        order = epoch_order(config.seed, epoch, len(y))
+    t0 = time.perf_counter()
+    # 1. the order of each epoch, shared by every engine (the next one is shuffled while this one trains)
+    last = first_epoch + config.epochs
+    for epoch, order in enumerate(iter_epoch_orders(config.seed, len(y), last, start=first_epoch, recycle=True),
+                                  start=first_epoch):
         # 2. one epoch of minibatch updates
         out = engine.run_epoch(X, y, w, b, order, config.lr, config.batch_size)
         # 3. full-data loss (only of finite parameters)
@@ -116,6 +117,7 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
         w, b = out.w, out.b
         history.append(loss)
         epoch_seconds.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
     return FitResult(w=w, b=float(b), history=history, seed=config.seed, config=config,
                      seconds=time.perf_counter() - start, epoch_seconds=epoch_seconds, lr=float(config.lr))
 
@@ -137,6 +139,8 @@ def as_training_arrays(X, y, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     if y.shape != (X.shape[0],):
         raise DataError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, 1) to match X, got {y.shape}")
     for name, a in (("X", X), ("y", y)):
+        if np.isfinite(a.sum()):  # one fast pass; inf/nan (or an overflowing sum) take the exact one
+            continue
         bad = np.argwhere(~np.isfinite(a))
         if len(bad):
             at = ", ".join(str(int(i)) for i in bad[0])
