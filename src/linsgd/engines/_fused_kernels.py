@@ -28,6 +28,37 @@ def _prefetch_row(X, y, i):
     prefetch(y, i, 0)
 
 
+@njit(inline="always", fastmath=_MATH)
+def _accumulate(X, y, w, b, order, start, stop, ahead, g, half):
+    """Set ``g = Σ r_i x_i`` over rows order[start:stop] and return ``(Σ r_i, Σ ½ r_i²)``.
+
+    Rows go in pairs: two independent dot products per pass over w, one pass over g per two rows.
+    """
+    n, d = len(order), len(w)
+    zero = b - b  # of the dtype
+    gb, loss = zero, zero
+    for j in range(d):
+        g[j] = zero
+    for k in range(start, stop, 2):
+        if k + 1 + ahead < n:
+            _prefetch_row(X, y, order[k + ahead])
+            _prefetch_row(X, y, order[k + 1 + ahead])
+        i0 = order[k]
+        i1 = order[k + 1] if k + 1 < stop else i0
+        # an odd last row pairs with itself and is weighted 0 (r1 = r0, so non-finite stays visible)
+        c1 = half + half if k + 1 < stop else zero
+        r0, r1 = b - y[i0], b - y[i1]
+        for j in range(d):
+            r0 += X[i0, j] * w[j]
+            r1 += X[i1, j] * w[j]
+        r1 *= c1
+        loss += r0 * r0 * half + r1 * r1 * half
+        gb += r0 + r1
+        for j in range(d):
+            g[j] += r0 * X[i0, j] + r1 * X[i1, j]
+    return gb, loss
+
+
 @njit(nogil=True, cache=True, fastmath=_MATH)
 def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
     """One epoch over rows ``order[k]`` in consecutive batches of ``batch``; updates ``w`` in place.
@@ -55,21 +86,7 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
-        for j in range(d):
-            g[j] = 0
-        gb = b - b  # zero of the dtype
-        loss = gb
-        for k in range(start, stop):
-            if k + ahead < n:
-                _prefetch_row(X, y, order[k + ahead])
-            i = order[k]
-            r = b - y[i]
-            for j in range(d):
-                r += X[i, j] * w[j]
-            loss += r * r * half
-            gb += r
-            for j in range(d):
-                g[j] += r * X[i, j]
+        gb, loss = _accumulate(X, y, w, b, order, start, stop, ahead, g, half)
         s = step_full if stop - start == batch else step_last
         b_before = b
         check = loss
