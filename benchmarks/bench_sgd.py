@@ -24,9 +24,10 @@ import machine
 import numpy as np
 import report
 import wholeprocess
-from peers import PEERS, Peer
 from scoring import Evaluator, Row
 from workloads import WORKLOADS, Workload, initial_w, make_data, quick, true_params
+
+from peers import PEERS, Peer
 
 REPO = Path(__file__).resolve().parent.parent
 

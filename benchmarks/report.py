@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from peers import FUSED, REFERENCE
 from scoring import Row
+
+from peers import FUSED, REFERENCE
 
 
 @dataclass

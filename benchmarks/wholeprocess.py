@@ -10,68 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-# The chapter end to end as a reader types it in (plots left out): torch, data, 3 epochs, the errors.
-CHAPTER_SCRIPT = '''\
-import random
-import torch
-
-def synthetic_data(w, b, num_examples):
-    X = torch.normal(0, 1, (num_examples, len(w)))
-    y = torch.matmul(X, w) + b
-    y += torch.normal(0, 0.01, y.shape)
-    return X, y.reshape((-1, 1))
-
-true_w = torch.tensor([2, -3.4])
-true_b = 4.2
-features, labels = synthetic_data(true_w, true_b, 1000)
-print('features:', features[0], '\\nlabel:', labels[0])
-
-def data_iter(batch_size, features, labels):
-    num_examples = len(features)
-    indices = list(range(num_examples))
-    random.shuffle(indices)
-    for i in range(0, num_examples, batch_size):
-        batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])
-        yield features[batch_indices], labels[batch_indices]
-
-w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)
-b = torch.zeros(1, requires_grad=True)
-
-def linreg(X, w, b):
-    return torch.matmul(X, w) + b
-
-def squared_loss(y_hat, y):
-    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
-
-def sgd(params, lr, batch_size):
-    with torch.no_grad():
-        for param in params:
-            param -= lr * param.grad / batch_size
-            param.grad.zero_()
-
-lr, num_epochs, batch_size = 0.03, 3, 10
-net, loss = linreg, squared_loss
-for epoch in range(num_epochs):
-    for X, y in data_iter(batch_size, features, labels):
-        l = loss(net(X, w, b), y)
-        l.sum().backward()
-        sgd([w, b], lr, batch_size)
-    with torch.no_grad():
-        train_l = loss(net(features, w, b), labels)
-        print(f'epoch {epoch + 1}, loss {float(train_l.mean()):f}')
-print(f'error in estimating w: {true_w - w.reshape(true_w.shape)}')
-print(f'error in estimating b: {true_b - b}')
-'''
-
-# The same, plus the chapter's step 2 ("look at it"): its scatter plot, saved headless as linsgd does.
-CHAPTER_SCRIPT_WITH_PLOT = CHAPTER_SCRIPT + '''\
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-plt.figure(figsize=(3.5, 2.5))
-plt.scatter(features[:, 1].detach().numpy(), labels.detach().numpy(), 1)
-plt.savefig("scatter.png")
-'''
+CHAPTER_SCRIPT = Path(__file__).with_name("chapter_script.py")  # the chapter end to end, torch only
 
 
 @dataclass
@@ -105,14 +44,10 @@ def compare(repeats: int, env: dict | None = None) -> dict[str, Timing]:
         env: environment for the children (e.g. a PYTHONPATH that finds linsgd), None: inherit.
     """
     with tempfile.TemporaryDirectory(prefix="linsgd-bench-") as tmp:
-        script = Path(tmp) / "chapter_script.py"
-        script.write_text(CHAPTER_SCRIPT)
-        plotted = Path(tmp) / "chapter_script_with_plot.py"
-        plotted.write_text(CHAPTER_SCRIPT_WITH_PLOT)
         cmds = {"linsgd demo": [sys.executable, "-m", "linsgd", "demo", "--seed", "0",
                                 "--out", str(Path(tmp) / "demo")],
-                "chapter script": [sys.executable, str(script)],
-                "chapter script + scatter plot": [sys.executable, str(plotted)]}
+                "chapter script": [sys.executable, str(CHAPTER_SCRIPT)],
+                "chapter script + scatter plot": [sys.executable, str(CHAPTER_SCRIPT), "--plot"]}
         runs: dict[str, list[float]] = {name: [] for name in cmds}
         errors: dict[str, str | None] = {}
         for name, cmd in cmds.items():

@@ -1,6 +1,6 @@
 """Peer "chapter": the d2l chapter's own training code in torch, as the book writes it.
 
-This is the peer, written here on purpose (not linsgd's ``scratch`` copy): a Python list of indices
+The code is ``benchmarks/chapter_script.py`` (not linsgd's ``scratch`` copy): a Python list of indices
 shuffled per epoch, a new index tensor per minibatch, autograd through ``l.sum().backward()``, and
 ``sgd`` dividing by the nominal ``batch_size`` under ``torch.no_grad()``. The only changes: the shuffle
 uses a seeded ``random.Random`` instead of the global one, and the initial w is the shared ``w0``.
@@ -12,41 +12,8 @@ import random
 
 import numpy as np
 
+from chapter_script import data_iter, linreg, sgd, squared_loss
 from peers import PeerRun, timed_epochs
-
-
-def data_iter(batch_size, features, labels, rng: random.Random):
-    """The chapter's minibatch reader: shuffle a list of indices, yield consecutive slices."""
-    import torch
-
-    num_examples = len(features)
-    indices = list(range(num_examples))
-    rng.shuffle(indices)
-    for i in range(0, num_examples, batch_size):
-        batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])
-        yield features[batch_indices], labels[batch_indices]
-
-
-def linreg(X, w, b):
-    """The linear regression model."""
-    import torch
-
-    return torch.matmul(X, w) + b
-
-
-def squared_loss(y_hat, y):
-    """Squared loss, one value per example."""
-    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
-
-
-def sgd(params, lr, batch_size):
-    """Minibatch stochastic gradient descent (divides by the nominal batch size, as the book does)."""
-    import torch
-
-    with torch.no_grad():
-        for param in params:
-            param -= lr * param.grad / batch_size
-            param.grad.zero_()
 
 
 def run(X, y, wl, rows: int, w0: np.ndarray, seed: int) -> PeerRun:
