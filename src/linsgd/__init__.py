@@ -23,17 +23,26 @@ _EXPORTS = {
     "DataError": "linsgd.errors",
     "DivergenceError": "linsgd.errors",
     "StorageError": "linsgd.errors",
+    "LinearModel": "linsgd.model",
+    "load_model": "linsgd.model",
+    "save_model": "linsgd.model",
+    "open_source": "linsgd.data.sources",
+    "regression_metrics": "linsgd.metrics",
 }
 __all__ = [  # noqa: RUF022 (grouped by topic)
     "fit", "FitResult", "TrainConfig", "make_regression", "epoch_order", "stable_lr",
     "LinsgdError", "ConfigError", "DataError", "DivergenceError", "StorageError", "__version__",
+    "LinearModel", "load_model", "save_model", "open_source", "regression_metrics",
 ]
 
 if TYPE_CHECKING:
     from linsgd.config import TrainConfig
     from linsgd.data.batching import epoch_order
+    from linsgd.data.sources import open_source
     from linsgd.data.synthetic import make_regression
     from linsgd.errors import ConfigError, DataError, DivergenceError, LinsgdError, StorageError
+    from linsgd.metrics import regression_metrics
+    from linsgd.model import LinearModel, load_model, save_model
     from linsgd.solve import stable_lr
     from linsgd.train import FitResult, fit
 
