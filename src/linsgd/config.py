@@ -32,6 +32,8 @@ class TrainConfig:
         dtype: ``"float32"`` (the chapter's) or ``"float64"``.
         init_std: standard deviation of the initial weights, ``w ~ N(0, init_std²)``, ``b = 0``.
         device: torch device of the reference engine (``"cpu"``, ``"cuda"``).
+        patience: early stopping: stop after this many epochs without an improvement of the monitored
+            loss by more than ``tol`` (None: train all epochs). tol: that improvement, >= 0.
     """
 
     lr: float = 0.03
@@ -42,6 +44,8 @@ class TrainConfig:
     dtype: str = "float32"
     init_std: float = 0.01
     device: str = "cpu"
+    patience: int | None = None
+    tol: float = 0.0
 
     def validate(self) -> TrainConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -56,6 +60,10 @@ class TrainConfig:
         _check(self.dtype in DTYPES, "dtype", self.dtype, f"one of {', '.join(DTYPES)}")
         _check(isinstance(self.init_std, numbers.Real) and math.isfinite(self.init_std)
                and self.init_std >= 0, "init_std", self.init_std, "a finite number >= 0")
+        _check(self.patience is None or (_is_int(self.patience) and self.patience >= 1),
+               "patience", self.patience, "an integer >= 1 or None")
+        _check(isinstance(self.tol, numbers.Real) and math.isfinite(self.tol) and self.tol >= 0,
+               "tol", self.tol, "a finite number >= 0")
         return self
 
     def resolved(self) -> TrainConfig:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linsgd.config import TrainConfig
-from linsgd.data.batching import INIT_STREAM, epoch_order
+from linsgd.data.batching import INIT_STREAM
+from linsgd.data.stream import InMemory
 from linsgd.engines import get_engine
 from linsgd.errors import DataError, DivergenceError
 
@@ -23,6 +24,8 @@ class FitResult:
         history: full-data mean of ½(ŷ − y)² after each epoch.
         seed: the seed used (drawn when none was given): pass it back to repeat the run.
         config: the resolved settings. seconds: wall time of training; epoch_seconds: per epoch.
+        val_history: validation loss after each epoch (empty without validation data).
+        best_epoch: 1-based epoch of the lowest monitored loss (the returned one if it stopped early).
     """
 
     w: np.ndarray
@@ -32,6 +35,8 @@ class FitResult:
     config: TrainConfig
     seconds: float = 0.0
     epoch_seconds: list[float] = field(default_factory=list)
+    val_history: list[float] = field(default_factory=list)
+    best_epoch: int = 0
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """ŷ = Xw + b for X of shape (m, d)."""
@@ -72,29 +77,68 @@ def fit(X, y, *, lr: float = 0.03, epochs: int = 3, batch_size: int = 10, engine
 
 def train(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> FitResult:
     """Run ``config.epochs`` epochs on validated arrays (see :func:`as_training_arrays`)."""
+    return train_data(InMemory(X, y), config)
+
+
+def train_data(data, config: TrainConfig, *, val=None, progress: bool = False) -> FitResult:
+    """Run ``config.epochs`` epochs over ``data``, in memory or streamed, with optional validation.
+
+    Args:
+        data: :class:`~linsgd.data.stream.InMemory` or :class:`~linsgd.data.stream.Streamed` (both
+            have ``run_epoch``, ``loss``, ``sample``). val: the same kind of object, or None.
+        config: resolved settings; ``config.patience`` (not None) stops when the validation loss (the
+            training loss without val) has not improved by more than ``config.tol`` for that many
+            epochs, and returns the best epoch's parameters. progress: show a tqdm bar over epochs.
+
+    Returns:
+        FitResult (``val_history`` is empty without val).
+
+    Raises:
+        DivergenceError: the loss or parameters became non-finite.
+    """
     config = config.resolved()
     engine = get_engine(config.engine, device=config.device)
-    w, b = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
+    w, b = init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype)
     history: list[float] = []
+    val_history: list[float] = []
     epoch_seconds: list[float] = []
+    best = (math.inf, 0, w, b)  # (monitored loss, epoch, w, b)
     start = time.perf_counter()
-    for epoch in range(config.epochs):
+    for epoch in _epochs(config.epochs, progress):
         t0 = time.perf_counter()
-        # 1. the order of this epoch, shared by every engine
-        order = epoch_order(config.seed, epoch, len(y))
-        # 2. one epoch of minibatch updates
-        out = engine.run_epoch(X, y, w, b, order, config.lr, config.batch_size)
-        # 3. full-data loss (only of finite parameters)
-        loss = engine.loss(X, y, out.w, out.b) if not out.diverged_at else math.inf
+        # 1-2. one epoch of minibatch updates in this epoch's order, shared by every engine
+        #      (in memory: epoch_order; streamed: the block shuffle of linsgd.data.stream)
+        out = data.run_epoch(engine, w, b, config.seed, epoch, config.lr, config.batch_size)
+        # 3. full-data loss (only of finite parameters), and the validation loss
+        loss = data.loss(engine, out.w, out.b) if not out.diverged_at else math.inf
         # 4. guard: never hand back or write a non-finite model
         if out.diverged_at or not math.isfinite(loss):
             from linsgd.solve import stable_lr
-            raise DivergenceError(epoch + 1, out.diverged_at, config.lr, stable_lr(X, config.batch_size))
+            raise DivergenceError(epoch + 1, out.diverged_at, config.lr,
+                                  stable_lr(data.sample(), config.batch_size))
         w, b = out.w, out.b
         history.append(loss)
+        if val is not None:
+            val_history.append(val.loss(engine, w, b))
         epoch_seconds.append(time.perf_counter() - t0)
+        # 5. early stopping on the validation loss (else the training loss); keep the best parameters
+        monitored = val_history[-1] if val is not None else loss
+        if monitored < best[0] - config.tol:
+            best = (monitored, epoch + 1, w, b)
+        elif config.patience is not None and epoch + 1 - best[1] >= config.patience:
+            w, b = best[2], best[3]
+            break
     return FitResult(w=w, b=float(b), history=history, seed=config.seed, config=config,
-                     seconds=time.perf_counter() - start, epoch_seconds=epoch_seconds)
+                     seconds=time.perf_counter() - start, epoch_seconds=epoch_seconds,
+                     val_history=val_history, best_epoch=best[1])
+
+
+def _epochs(epochs: int, progress: bool):
+    if not progress:
+        return range(epochs)
+    from tqdm import tqdm
+
+    return tqdm(range(epochs), desc="epochs", unit="epoch", leave=False)
 
 
 def init_params(seed: int, d: int, init_std: float, dtype: str) -> tuple[np.ndarray, float]:

@@ -1,0 +1,120 @@
+"""Epochs over data in memory or streamed from a :class:`~linsgd.data.table.Table`, for any engine.
+
+In memory, an epoch visits ``epoch_order(seed, epoch, n)`` (the chapter's shuffle of all n examples).
+Streamed, the order is a documented block shuffle that needs one window of rows in memory:
+
+1. the table is cut into pieces of ``piece_rows`` consecutive rows; the pieces are permuted by
+   ``default_rng([seed, 3, epoch])``;
+2. consecutive pieces of that order are grouped into windows of at least ``window_rows`` rows;
+3. the rows of window k are permuted by ``default_rng([seed, 4, epoch, k])``.
+
+Every row is visited exactly once per epoch. Batches run across window boundaries — the rows of a
+window that do not fill a whole batch are carried into the next window — so a streamed epoch is the
+same sequence of minibatch updates as an in-memory epoch over :meth:`Streamed.epoch_rows`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linsgd.data.batching import epoch_order
+from linsgd.engines import EpochOutcome
+
+_PIECE_STREAM, _WINDOW_STREAM = 3, 4
+
+
+class InMemory:
+    """Arrays X (n, d) and y (n,) of the training dtype, visited in ``epoch_order``."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.X, self.y = X, y
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+    def run_epoch(self, engine, w, b, seed: int, epoch: int, lr: float, batch_size: int) -> EpochOutcome:
+        """One epoch of the engine's updates in the epoch's order."""
+        order = epoch_order(seed, epoch, self.n)
+        return engine.run_epoch(self.X, self.y, w, b, order, lr, batch_size)
+
+    def loss(self, engine, w, b) -> float:
+        """Mean ½(Xw + b − y)² over all rows."""
+        return engine.loss(self.X, self.y, w, b)
+
+    def sample(self) -> np.ndarray:
+        """Features to estimate a stable learning rate from."""
+        return self.X
+
+
+class Streamed:
+    """A table read window by window (see the module docstring for the order).
+
+    Args:
+        table: a :class:`~linsgd.data.table.Table` (in memory or spilled).
+        window_rows: rows per window (the memory of an epoch is about 3 windows).
+        piece_rows: rows per piece, the unit of the chunk-order shuffle (default: window_rows // 8).
+    """
+
+    def __init__(self, table, window_rows: int, piece_rows: int | None = None) -> None:
+        self.table, self.window_rows = table, max(1, int(window_rows))
+        self.piece_rows = max(1, int(piece_rows or self.window_rows // 8))
+        self.pieces = [(s, min(s + self.piece_rows, table.n)) for s in range(0, table.n, self.piece_rows)]
+
+    @property
+    def n(self) -> int:
+        return self.table.n
+
+    def windows(self, seed: int, epoch: int):
+        """Yield, per window, the row ranges it holds and the permutation of its rows."""
+        order = np.random.default_rng([seed, _PIECE_STREAM, epoch]).permutation(len(self.pieces))
+        group: list[tuple[int, int]] = []
+        k = rows = 0
+        for i, p in enumerate(order):
+            group.append(self.pieces[p])
+            rows += self.pieces[p][1] - self.pieces[p][0]
+            if rows >= self.window_rows or i == len(order) - 1:
+                yield group, np.random.default_rng([seed, _WINDOW_STREAM, epoch, k]).permutation(rows)
+                k, rows, group = k + 1, 0, []
+
+    def epoch_rows(self, seed: int, epoch: int) -> np.ndarray:
+        """The row indices of the table in the order a streamed epoch visits them (int64, (n,))."""
+        parts = [np.concatenate([np.arange(a, b) for a, b in group])[perm]
+                 for group, perm in self.windows(seed, epoch)]
+        return np.concatenate(parts)
+
+    def run_epoch(self, engine, w, b, seed: int, epoch: int, lr: float, batch_size: int) -> EpochOutcome:
+        """One epoch of the engine's updates, window by window, batches continuing across windows."""
+        carry_X = carry_y = None
+        steps, last = 0, len(self.pieces)
+        seen = 0
+        for group, perm in self.windows(seed, epoch):
+            X, y = self._read(group)
+            X, y = X[perm], y[perm]
+            if carry_X is not None:
+                X, y = np.concatenate([carry_X, X]), np.concatenate([carry_y, y])
+            seen += len(group)
+            use = len(y) if seen == last else len(y) // batch_size * batch_size
+            if use:
+                out = engine.run_epoch(X[:use], y[:use], w, b, np.arange(use), lr, batch_size)
+                if out.diverged_at:
+                    return EpochOutcome(out.w, out.b, steps + out.diverged_at)
+                w, b, steps = out.w, out.b, steps + -(-use // batch_size)
+            carry_X, carry_y = X[use:].copy(), y[use:].copy()
+        return EpochOutcome(w, b)
+
+    def loss(self, engine, w, b) -> float:
+        """Mean ½(Xw + b − y)² over all rows, accumulated piece by piece in float64."""
+        total = 0.0
+        for a, b_ in self.pieces:
+            X, y = self.table.read(a, b_)
+            total += engine.loss(X, y, w, b) * (b_ - a)
+        return total / self.n
+
+    def sample(self) -> np.ndarray:
+        """The first window's features (enough to estimate a stable learning rate)."""
+        return self.table.read(0, min(self.n, self.window_rows))[0]
+
+    def _read(self, group) -> tuple[np.ndarray, np.ndarray]:
+        parts = [self.table.read(a, b) for a, b in group]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
