@@ -23,6 +23,11 @@ _EXPORTS = {
     "DataError": "linsgd.errors",
     "DivergenceError": "linsgd.errors",
     "StorageError": "linsgd.errors",
+    "LinearModel": "linsgd.model",
+    "load_model": "linsgd.model",
+    "save_model": "linsgd.model",
+    "open_source": "linsgd.data.sources",
+    "regression_metrics": "linsgd.metrics",
 }
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
@@ -31,6 +36,9 @@ if TYPE_CHECKING:
     from linsgd.data.batching import epoch_order
     from linsgd.data.synthetic import make_regression
     from linsgd.errors import ConfigError, DataError, DivergenceError, LinsgdError, StorageError
+    from linsgd.data.sources import open_source
+    from linsgd.metrics import regression_metrics
+    from linsgd.model import LinearModel, load_model, save_model
     from linsgd.solve import stable_lr
     from linsgd.train import FitResult, fit
 
