@@ -60,7 +60,8 @@ def test_held_out_r2_equals_least_squares_r2_d20(cli, tmp_path):
                        "--seed", 0, "--batch-size", 32, "--epochs", 4, "--lr", 0.01, "--engine", "reference",
                        "--quiet")
     assert code == 0, err
-    code, out, _ = cli("evaluate", tmp_path / "run" / "model.safetensors", tmp_path / "test.parquet", "--json")
+    model = tmp_path / "run" / "model.safetensors"
+    code, out, _ = cli("evaluate", model, tmp_path / "test.parquet", "--json")
     r2_sgd = json.loads(out)["r2"]
     X, y = _xy(tmp_path / "train.parquet")
     A = np.column_stack([X, np.ones(len(X))])

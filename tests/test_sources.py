@@ -25,7 +25,8 @@ CSV_CASES = {
     "header only": (b"a,b,y\n", ": no data rows"),
     "duplicate column": (b"a,a,y\n1,2,3\n", ":1: column 'a': duplicate column name"),
     "non-UTF-8 header": ("a,\xe9,y\n1,2,3\n".encode("latin-1"), ":1: header is not valid UTF-8"),
-    "non-UTF-8 value": (b"a,b,y\n1,2,3\n4,\xe95,6\n", ":3: column 'b': not valid UTF-8 text (value='\\xe95')"),
+    "non-UTF-8 value": (b"a,b,y\n1,2,3\n4,\xe95,6\n",
+                        ":3: column 'b': not valid UTF-8 text (value='\\xe95')"),
     "blank line": (b"a,b,y\n1,2,3\n\n4,5,6\n", ":3: column 'a': empty cell"),
 }
 
@@ -88,8 +89,8 @@ def test_skip_counts_every_kind_of_bad_row(cli, tmp_path):
     X = np.concatenate([c.X for c in source.chunks()])
     assert source.skipped == 5
     np.testing.assert_array_equal(X, [[1, 2], [2, 4]])
-    code, out, _ = cli("train", path, "--target", "y", "--features", "a,b", "--on-bad-rows", "skip", "--out", tmp_path / "r",
-                       "--engine", "reference", "--seed", "0", "--quiet")
+    code, out, _ = cli("train", path, "--target", "y", "--features", "a,b", "--on-bad-rows", "skip",
+                       "--out", tmp_path / "r", "--engine", "reference", "--seed", "0", "--quiet")
     assert code == 0 and "skipped 5 bad rows" in out
 
 

@@ -34,9 +34,9 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 if TYPE_CHECKING:
     from linsgd.config import TrainConfig
     from linsgd.data.batching import epoch_order
+    from linsgd.data.sources import open_source
     from linsgd.data.synthetic import make_regression
     from linsgd.errors import ConfigError, DataError, DivergenceError, LinsgdError, StorageError
-    from linsgd.data.sources import open_source
     from linsgd.metrics import regression_metrics
     from linsgd.model import LinearModel, load_model, save_model
     from linsgd.solve import stable_lr

@@ -12,7 +12,8 @@ import traceback
 
 from linsgd.cli import apply, demo, generate, train
 
-COMMANDS = (demo, generate, train, apply)  # each module has add_parser(subparsers) that sets func=run(args) -> int
+# each module has add_parser(subparsers) that sets func=run(args) -> int
+COMMANDS = (demo, generate, train, apply)
 
 
 class Parser(argparse.ArgumentParser):

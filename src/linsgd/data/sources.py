@@ -85,7 +85,8 @@ class Source:
                 kept += len(values)
                 yield self._split(values)
         if kept == 0:
-            why = f"all {self.skipped} data rows are bad (skipped)" if self.skipped else "no data rows (header only?)"
+            why = (f"all {self.skipped} data rows are bad (skipped)" if self.skipped
+                   else "no data rows (header only?)")
             raise data_error(self.path, None, why)
 
     def _split(self, values: np.ndarray) -> Chunk:
@@ -113,7 +114,8 @@ def open_source(path, *, target: str | None = None, features: list[str] | None =
     Raises:
         DataError: the file does not exist, cannot be opened, or its columns do not fit.
     """
-    kw = dict(target=target, features=features, dtype=dtype, on_bad_rows=on_bad_rows, chunk_bytes=chunk_bytes)
+    kw = dict(target=target, features=features, dtype=dtype, on_bad_rows=on_bad_rows,
+              chunk_bytes=chunk_bytes)
     text = str(path)
     if any(ch in text for ch in "*?["):
         files = sorted(globlib.glob(text, recursive=True))
