@@ -1,4 +1,4 @@
-"""Shared helpers: run the CLI in-process, and the engines available on this branch."""
+"""Shared fixtures: the chapter's data, the engines every engine test runs on, the CLI in-process."""
 
 from __future__ import annotations
 
@@ -6,14 +6,29 @@ import importlib.util
 
 import pytest
 
-from linsgd.cli import main
+from linsgd.data.synthetic import make_regression
 
-ENGINES = ["reference"] + (["fused"] if importlib.util.find_spec("linsgd.engines.fused") else [])
+TRUE_W, TRUE_B = [2.0, -3.4], 4.2
+# TODO(fused merge): drop the condition once linsgd.engines.fused is on main
+ENGINES = ("reference", "fused") if importlib.util.find_spec("linsgd.engines.fused") else ("reference",)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    """Every engine test runs on every engine (design §2.7: the faithful path is the oracle)."""
+    return request.param
+
+
+@pytest.fixture
+def chapter_data():
+    """The chapter's data set: n = 1000, w = [2, -3.4], b = 4.2, σ = 0.01 (seed 0)."""
+    return make_regression(1000, TRUE_W, TRUE_B, noise=0.01, seed=0)
 
 
 @pytest.fixture
 def cli(capsys):
-    """Run ``linsgd ARGS…``; returns (exit code, stdout, stderr)."""
+    """Run ``linsgd ARGS…`` in-process; returns (exit code, stdout, stderr)."""
+    from linsgd.cli import main
 
     def run(*args):
         code = main([str(a) for a in args])
@@ -21,8 +36,3 @@ def cli(capsys):
         return code, out, err
 
     return run
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request):
-    return request.param

@@ -29,7 +29,11 @@ _EXPORTS = {
     "open_source": "linsgd.data.sources",
     "regression_metrics": "linsgd.metrics",
 }
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [  # noqa: RUF022 (grouped by topic)
+    "fit", "FitResult", "TrainConfig", "make_regression", "epoch_order", "stable_lr",
+    "LinsgdError", "ConfigError", "DataError", "DivergenceError", "StorageError", "__version__",
+    "LinearModel", "load_model", "save_model", "open_source", "regression_metrics",
+]
 
 if TYPE_CHECKING:
     from linsgd.config import TrainConfig

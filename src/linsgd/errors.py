@@ -37,13 +37,16 @@ class DivergenceError(LinsgdError, ArithmeticError):
 
     exit_code = 3
 
-    def __init__(self, epoch: int, step: int, lr: float, suggested_lr: float, flag: str = "lr") -> None:
+    def __init__(self, epoch: int, step: int, lr: float, suggested_lr: float) -> None:
         self.epoch, self.step, self.lr, self.suggested_lr = epoch, step, lr, suggested_lr
-        where = f"epoch {epoch}, step {step}" if step else f"epoch {epoch}"
-        super().__init__(
-            f"training diverged at {where} with {flag}={lr:g} (loss or parameters became inf/nan); "
-            f"a stable {flag} for this data is about {suggested_lr:.3g}: try {flag}={suggested_lr:.3g}"
-        )
+        super().__init__(self.describe("lr"))
+
+    def describe(self, flag: str) -> str:
+        """The message, naming the learning rate as ``flag`` (``lr`` in Python, ``--lr`` on the CLI)."""
+        where = f"epoch {self.epoch}, step {self.step}" if self.step else f"the end of epoch {self.epoch}"
+        return (f"training diverged at {where} with {flag}={self.lr:g} (loss or parameters became inf/nan); "
+                f"a stable {flag} for this data is about {self.suggested_lr:.3g}: "
+                f"try {flag}={self.suggested_lr:.3g}")
 
 
 class StorageError(LinsgdError, OSError):

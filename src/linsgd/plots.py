@@ -19,12 +19,14 @@ def scatter(x: np.ndarray, y: np.ndarray, path: str | os.PathLike, *, xlabel: st
     _save(fig, path)
 
 
-def loss_curve(series: dict[str, Sequence[float]], path: str | os.PathLike, *,
+def loss_curve(series: dict[str, Sequence[float]], path: str | os.PathLike, *, floor: float | None = None,
                title: str = "training loss", ylabel: str = "mean ½(ŷ − y)²") -> None:
-    """Per-epoch loss curves on a log scale, epochs numbered from 1."""
+    """Per-epoch loss curves on a log scale, epochs numbered from 1, with an optional floor line."""
     fig, ax = _figure()
     for label, values in series.items():
         ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
+    if floor is not None and floor > 0:
+        ax.axhline(floor, color="gray", linestyle="--", label=f"floor {floor:.2g}")
     ax.set(xlabel="epoch", ylabel=ylabel, title=title, yscale="log")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend()

@@ -29,6 +29,7 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
         os.replace(tmp, final)
         _fsync_dir(final.parent)
     except OSError as e:
@@ -50,6 +51,12 @@ def ensure_writable_dir(path: str | os.PathLike, flag: str) -> Path:
     except OSError as e:
         raise ConfigError(flag, str(path), f"a writable folder ({e.strerror})") from e
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(path: Path) -> None:

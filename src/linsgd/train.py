@@ -161,6 +161,6 @@ def as_training_arrays(X, y, dtype: str) -> tuple[np.ndarray, np.ndarray]:
         bad = np.argwhere(~np.isfinite(a))
         if len(bad):
             at = ", ".join(str(int(i)) for i in bad[0])
-            raise DataError(f"{name}[{at}] = {a[tuple(bad[0])]!r} is not finite (values overflowing "
+            raise DataError(f"{name}[{at}] = {float(a[tuple(bad[0])])} is not finite (values overflowing "
                             f"{dtype} count too): remove or impute it")
     return X, y

@@ -39,13 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from linsgd.errors import ConfigError, LinsgdError
+    from linsgd.errors import ConfigError, DivergenceError, LinsgdError
 
     try:
         return args.func(args)
     except ConfigError as e:  # a setting names its flag: lr → --lr
         print(f"linsgd {args.command}: error: --{e.param.replace('_', '-')}={e.value} is not allowed: "
               f"{e.allowed}", file=sys.stderr)
+        return e.exit_code
+    except DivergenceError as e:
+        print(f"linsgd {args.command}: error: {e.describe('--lr')}", file=sys.stderr)
         return e.exit_code
     except LinsgdError as e:
         _debug(args)

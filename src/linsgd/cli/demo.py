@@ -68,5 +68,6 @@ def _chapter(args: argparse.Namespace, config, out) -> None:
     print("error in estimating b:", np.array2string(np.array([args.true_b - result.b]), formatter=fmt))
     plots.scatter(features[:, min(1, features.shape[1] - 1)], labels, out / "scatter.png", size=1,
                   xlabel="features[:, 1]", ylabel="labels", title="synthetic data: y = Xw + b + ε")
-    plots.loss_curve({"train": result.history}, out / "loss.png")
+    # The best any estimate can do on fresh data: the noise variance σ²/2.
+    plots.loss_curve({"train": result.history}, out / "loss.png", floor=args.noise**2 / 2)
     print(f"wrote {out / 'scatter.png'} and {out / 'loss.png'}")

@@ -24,9 +24,11 @@ from linsgd.errors import ConfigError
 
 @dataclass(frozen=True)
 class EpochOutcome:
-    """Parameters after an epoch, and the 1-based step whose update first went non-finite (0: none).
+    """Parameters after an epoch, and the 1-based step at which training first went non-finite (0: none).
 
-    When ``diverged_at`` is not 0, ``w`` and ``b`` are the last finite parameters, never the inf/nan ones.
+    A step diverges when its minibatch loss ½Σr² (before the update) or its updated parameters are not
+    finite; the loss overflows first, so this names the step long before the parameters become inf.
+    When ``diverged_at`` is not 0, ``w`` and ``b`` are the parameters before that step, never inf/nan ones.
     """
 
     w: np.ndarray

@@ -37,9 +37,10 @@ class ReferenceEngine:
             batch = indices[i:min(i + batch_size, n)]
             last_w, last_b = w_t.detach().clone(), b_t.detach().clone()
             l = squared_loss(linreg(features[batch], w_t, b_t), labels[batch])
-            l.sum().backward()
+            total = l.sum()
+            total.backward()
             sgd([w_t, b_t], lr, len(batch))  # the real batch size, also for a short last batch
-            if not (torch.isfinite(w_t).all() and torch.isfinite(b_t).all()):
+            if not (torch.isfinite(total) and torch.isfinite(w_t).all() and torch.isfinite(b_t).all()):
                 return EpochOutcome(_numpy(last_w), float(last_b), diverged_at=step)
         return EpochOutcome(_numpy(w_t), float(b_t.detach()))
 
