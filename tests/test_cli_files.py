@@ -126,6 +126,9 @@ def test_bad_flags_exit_2_before_anything_is_written(cli, tmp_path):
         code, _, err = cli("train", path, "--target", "y", "--out", tmp_path / "r", *flags)
         assert code == 2 and "--" in err and not (tmp_path / "r").exists()
     assert cli("generate", tmp_path / "x.txt")[0] == 2
+    code, _, err = cli("predict", tmp_path / "m.safetensors", path, "--out", tmp_path / "p.csv",
+                       "--on-bad-rows", "skip")
+    assert code == 2 and "--on-bad-rows=skip" in err
 
 
 def test_help_does_not_import_heavy_libraries():

@@ -32,7 +32,7 @@ def test_streamed_epoch_equals_in_memory_epoch_over_the_same_order(engine, tmp_p
     for epoch in range(2):
         order = data.epoch_rows(7, epoch)
         expected = eng.run_epoch(X, y, w, b, order, 0.03, 10)
-        got = data.run_epoch(eng, w, b, 7, epoch, 0.03, 10)
+        got = data.run_epoch(eng, w, b, (7, epoch), 0.03, 10)
         np.testing.assert_allclose(got.w, expected.w, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(got.b, expected.b, rtol=1e-5, atol=1e-6)
         w, b = got.w, got.b

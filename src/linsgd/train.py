@@ -85,7 +85,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False) -
 
     Args:
         data: :class:`~linsgd.data.stream.InMemory` or :class:`~linsgd.data.stream.Streamed` (both
-            have ``run_epoch``, ``loss``, ``sample``). val: the same kind of object, or None.
+            have ``epoch_orders``, ``run_epoch``, ``loss``, ``sample``). val: the same kind, or None.
         config: resolved settings; ``config.patience`` (not None) stops when the validation loss (the
             training loss without val) has not improved by more than ``config.tol`` for that many
             epochs, and returns the best epoch's parameters. progress: show a tqdm bar over epochs.
@@ -104,11 +104,12 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False) -
     epoch_seconds: list[float] = []
     best = (math.inf, 0, w, b)  # (monitored loss, epoch, w, b)
     start = time.perf_counter()
-    for epoch in _epochs(config.epochs, progress):
-        t0 = time.perf_counter()
-        # 1-2. one epoch of minibatch updates in this epoch's order, shared by every engine
-        #      (in memory: epoch_order; streamed: the block shuffle of linsgd.data.stream)
-        out = data.run_epoch(engine, w, b, config.seed, epoch, config.lr, config.batch_size)
+    t0 = time.perf_counter()
+    # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
+    #    streamed: the block shuffle of linsgd.data.stream, drawn window by window)
+    for epoch, order in _progress(enumerate(data.epoch_orders(config.seed, config.epochs)), config, progress):
+        # 2. one epoch of minibatch updates
+        out = data.run_epoch(engine, w, b, order, config.lr, config.batch_size)
         # 3. full-data loss (only of finite parameters), and the validation loss
         loss = data.loss(engine, out.w, out.b) if not out.diverged_at else math.inf
         # 4. guard: never hand back or write a non-finite model
@@ -121,6 +122,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False) -
         if val is not None:
             val_history.append(val.loss(engine, w, b))
         epoch_seconds.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
         # 5. early stopping on the validation loss (else the training loss); keep the best parameters
         monitored = val_history[-1] if val is not None else loss
         if monitored < best[0] - config.tol:
@@ -133,12 +135,12 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False) -
                      val_history=val_history, best_epoch=best[1])
 
 
-def _epochs(epochs: int, progress: bool):
+def _progress(epochs, config: TrainConfig, progress: bool):
     if not progress:
-        return range(epochs)
+        return epochs
     from tqdm import tqdm
 
-    return tqdm(range(epochs), desc="epochs", unit="epoch", leave=False)
+    return tqdm(epochs, total=config.epochs, desc="epochs", unit="epoch", leave=False)
 
 
 def init_params(seed: int, d: int, init_std: float, dtype: str) -> tuple[np.ndarray, float]:

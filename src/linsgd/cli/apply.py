@@ -39,6 +39,9 @@ def predict(args: argparse.Namespace) -> int:
     from linsgd.model import load_model
 
     file_format(args.out)
+    if args.on_bad_rows == "skip":  # a skipped row would shift every later prediction against its input row
+        from linsgd.errors import ConfigError
+        raise ConfigError("on_bad_rows", "skip", "'error' for predict (predictions stay aligned with rows)")
     model = load_model(args.model)
     source = _source(args, model, None)
     blocks = (model.predict(chunk.X).reshape(-1, 1) for chunk in source.chunks())

@@ -33,9 +33,12 @@ class InMemory:
     def n(self) -> int:
         return len(self.y)
 
-    def run_epoch(self, engine, w, b, seed: int, epoch: int, lr: float, batch_size: int) -> EpochOutcome:
-        """One epoch of the engine's updates in the epoch's order."""
-        order = epoch_order(seed, epoch, self.n)
+    def epoch_orders(self, seed: int, epochs: int):
+        """The permutation of all rows of each epoch, ``epoch_order(seed, epoch, n)``."""
+        return (epoch_order(seed, epoch, self.n) for epoch in range(epochs))
+
+    def run_epoch(self, engine, w, b, order: np.ndarray, lr: float, batch_size: int) -> EpochOutcome:
+        """One epoch of the engine's updates in ``order``."""
         return engine.run_epoch(self.X, self.y, w, b, order, lr, batch_size)
 
     def loss(self, engine, w, b) -> float:
@@ -83,12 +86,16 @@ class Streamed:
                  for group, perm in self.windows(seed, epoch)]
         return np.concatenate(parts)
 
-    def run_epoch(self, engine, w, b, seed: int, epoch: int, lr: float, batch_size: int) -> EpochOutcome:
+    def epoch_orders(self, seed: int, epochs: int):
+        """Each epoch's key ``(seed, epoch)`` of the block shuffle (windows are permuted as they are read)."""
+        return ((seed, epoch) for epoch in range(epochs))
+
+    def run_epoch(self, engine, w, b, order: tuple[int, int], lr: float, batch_size: int) -> EpochOutcome:
         """One epoch of the engine's updates, window by window, batches continuing across windows."""
         carry_X = carry_y = None
         steps, last = 0, len(self.pieces)
         seen = 0
-        for group, perm in self.windows(seed, epoch):
+        for group, perm in self.windows(*order):
             X, y = self._read(group)
             X, y = X[perm], y[perm]
             if carry_X is not None:
