@@ -121,6 +121,10 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
     d, dtype = len(source.features), source.dtype
     train, val = Table(d, dtype, tmp_dir), (Table(d, dtype, tmp_dir) if val_fraction > 0 else None)
     moments, digest, first = Moments.empty(d), hashlib.blake2b(digest_size=16), 0
+    if source.num_rows is not None and source.num_rows * (d + 1) * train.dtype.itemsize > max_memory:
+        for table in (train, val):  # known not to fit: never hold a budget's worth of rows first
+            if table is not None:
+                table.spill()
     for chunk in source.chunks():
         rows = np.column_stack([chunk.X, chunk.y])
         digest.update(rows.tobytes())
