@@ -96,14 +96,12 @@ class Streamed:
         steps, last = 0, len(self.pieces)
         seen = 0
         for group, perm in self.windows(*order):
-            X, y = self._read(group)
-            X, y = X[perm], y[perm]
-            if carry_X is not None:
-                X, y = np.concatenate([carry_X, X]), np.concatenate([carry_y, y])
+            X, y = self._gather(group, perm, carry_X, carry_y)
             seen += len(group)
             use = len(y) if seen == last else len(y) // batch_size * batch_size
-            if use:
-                out = engine.run_epoch(X[:use], y[:use], w, b, np.arange(use), lr, batch_size)
+            if use:  # standardised for the engine; the carry stays raw (it is standardised next window)
+                Xs = self.table.transform(X[:use])
+                out = engine.run_epoch(Xs, y[:use], w, b, np.arange(use), lr, batch_size)
                 if out.diverged_at:
                     return EpochOutcome(out.w, out.b, steps + out.diverged_at)
                 w, b, steps = out.w, out.b, steps + -(-use // batch_size)
@@ -122,6 +120,17 @@ class Streamed:
         """The first window's features (enough to estimate a stable learning rate)."""
         return self.table.read(0, min(self.n, self.window_rows))[0]
 
-    def _read(self, group) -> tuple[np.ndarray, np.ndarray]:
-        parts = [self.table.read(a, b) for a, b in group]
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    def _gather(self, group, perm, carry_X, carry_y) -> tuple[np.ndarray, np.ndarray]:
+        """The carried rows, then the window's rows in ``perm`` order: raw X (m, d) and y (m,), contiguous.
+
+        Memory: the window's raw records plus one gathered copy (the records are freed on return).
+        """
+        records = self.table.read_records(group)
+        c, d = (0 if carry_X is None else len(carry_X)), self.table.d
+        X = np.empty((c + len(perm), d), dtype=records.dtype)
+        y = np.empty(c + len(perm), dtype=records.dtype)
+        if c:
+            X[:c], y[:c] = carry_X, carry_y
+        np.take(records[:, :d], perm, axis=0, out=X[c:])
+        np.take(records[:, d], perm, out=y[c:])
+        return X, y

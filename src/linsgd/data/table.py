@@ -71,16 +71,31 @@ class Table:
         """Rows [start, stop) as X (m, d) and y (m,), standardised when the table is."""
         if self.file is None:
             return self.X[start:stop], self.y[start:stop]
+        return self._split(self.read_records([(start, stop)]))
+
+    def read_records(self, ranges: list[tuple[int, int]]) -> np.ndarray:
+        """The raw rows ``[X | y]`` (m, d+1) of the row ranges, concatenated, not standardised."""
+        out = np.empty((sum(b - a for a, b in ranges), self.d + 1), dtype=self.dtype)
+        at = 0
+        if self.file is None:
+            for a, b in ranges:
+                out[at:at + b - a, :self.d], out[at:at + b - a, self.d] = self.X[a:b], self.y[a:b]
+                at += b - a
+            return out
         width = (self.d + 1) * self.dtype.itemsize
-        rows = np.fromfile(self.file.name, dtype=self.dtype, count=(stop - start) * (self.d + 1),
-                           offset=start * width).reshape(-1, self.d + 1)
-        return self._split(rows)
+        with open(self.file.name, "rb", buffering=0) as f:
+            for a, b in ranges:  # straight into the window's buffer: no per-piece copies
+                f.seek(a * width)
+                f.readinto(memoryview(out[at:at + b - a]).cast("B"))
+                at += b - a
+        return out
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """X standardised when the table is (else X itself)."""
+        return X if self.standardizer is None else self.standardizer.transform(X)
 
     def _split(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        X = np.ascontiguousarray(rows[:, :self.d])
-        if self.standardizer is not None:
-            X = self.standardizer.transform(X)
-        return X, np.ascontiguousarray(rows[:, self.d])
+        return self.transform(np.ascontiguousarray(rows[:, :self.d])), np.ascontiguousarray(rows[:, self.d])
 
     def close(self) -> None:
         """Delete the spill file, if any."""
@@ -127,7 +142,7 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
                 table.spill()
     for chunk in source.chunks():
         rows = np.column_stack([chunk.X, chunk.y])
-        digest.update(rows.tobytes())
+        digest.update(rows)  # C-contiguous: hashed without a copy
         is_val = split_mask(seed, first, len(rows), val_fraction)
         first += len(rows)
         train.append(rows[~is_val])
