@@ -46,7 +46,7 @@ def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None
                        help="feature columns a,b,c (default: every other numeric column)")
     p.add_argument("--on-bad-rows", choices=("error", "skip"), default="error",
                    help="stop at the first bad row (default) or skip bad rows and count them")
-    p.add_argument("--chunk-size", type=int, default=None, help="bytes read per chunk (default 8 MiB)")
+    p.add_argument("--chunk-size", type=int, default=None, help="bytes read per chunk (default 4 MiB)")
 
 
 def run(args: argparse.Namespace) -> int:
