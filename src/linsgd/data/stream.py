@@ -92,11 +92,11 @@ class Streamed:
 
     def run_epoch(self, engine, w, b, order: tuple[int, int], lr: float, batch_size: int) -> EpochOutcome:
         """One epoch of the engine's updates, window by window, batches continuing across windows."""
-        carry_X = carry_y = None
+        carry = np.empty((0, self.table.d + 1), dtype=self.table.dtype)  # raw records of a partial batch
         steps, last = 0, len(self.pieces)
         seen = 0
         for group, perm in self.windows(*order):
-            X, y = self._gather(group, perm, carry_X, carry_y)
+            X, y = self._gather(group, perm, carry)
             seen += len(group)
             use = len(y) if seen == last else len(y) // batch_size * batch_size
             if use:  # standardised for the engine; the carry stays raw (it is standardised next window)
@@ -105,7 +105,8 @@ class Streamed:
                 if out.diverged_at:
                     return EpochOutcome(out.w, out.b, steps + out.diverged_at)
                 w, b, steps = out.w, out.b, steps + -(-use // batch_size)
-            carry_X, carry_y = X[use:].copy(), y[use:].copy()
+            carry = np.column_stack([X[use:], y[use:]])
+            X = y = Xs = None  # free this window before the next one is read
         return EpochOutcome(w, b)
 
     def loss(self, engine, w, b) -> float:
@@ -120,17 +121,13 @@ class Streamed:
         """The first window's features (enough to estimate a stable learning rate)."""
         return self.table.read(0, min(self.n, self.window_rows))[0]
 
-    def _gather(self, group, perm, carry_X, carry_y) -> tuple[np.ndarray, np.ndarray]:
-        """The carried rows, then the window's rows in ``perm`` order: raw X (m, d) and y (m,), contiguous.
+    def _gather(self, group, perm, carry) -> tuple[np.ndarray, np.ndarray]:
+        """The carried records, then the window's rows in ``perm`` order: raw X (m, d) and y (m,), contiguous.
 
         Memory: the window's raw records plus one gathered copy (the records are freed on return).
         """
-        records = self.table.read_records(group)
-        c, d = (0 if carry_X is None else len(carry_X)), self.table.d
-        X = np.empty((c + len(perm), d), dtype=records.dtype)
-        y = np.empty(c + len(perm), dtype=records.dtype)
-        if c:
-            X[:c], y[:c] = carry_X, carry_y
-        np.take(records[:, :d], perm, axis=0, out=X[c:])
-        np.take(records[:, d], perm, out=y[c:])
-        return X, y
+        c, d = len(carry), self.table.d
+        records = self.table.read_records(group, head=c)
+        records[:c] = carry
+        order = np.concatenate([np.arange(c), c + perm])
+        return records[order, :d], records[order, d]

@@ -73,10 +73,10 @@ class Table:
             return self.X[start:stop], self.y[start:stop]
         return self._split(self.read_records([(start, stop)]))
 
-    def read_records(self, ranges: list[tuple[int, int]]) -> np.ndarray:
-        """The raw rows ``[X | y]`` (m, d+1) of the row ranges, concatenated, not standardised."""
-        out = np.empty((sum(b - a for a, b in ranges), self.d + 1), dtype=self.dtype)
-        at = 0
+    def read_records(self, ranges: list[tuple[int, int]], head: int = 0) -> np.ndarray:
+        """The raw rows ``[X | y]`` (head + m, d+1) of the row ranges after ``head`` rows left for the caller."""
+        out = np.empty((head + sum(b - a for a, b in ranges), self.d + 1), dtype=self.dtype)
+        at = head
         if self.file is None:
             for a, b in ranges:
                 out[at:at + b - a, :self.d], out[at:at + b - a, self.d] = self.X[a:b], self.y[a:b]
