@@ -91,22 +91,29 @@ class Streamed:
         return ((seed, epoch) for epoch in range(epochs))
 
     def run_epoch(self, engine, w, b, order: tuple[int, int], lr: float, batch_size: int) -> EpochOutcome:
-        """One epoch of the engine's updates, window by window, batches continuing across windows."""
-        carry = np.empty((0, self.table.d + 1), dtype=self.table.dtype)  # raw records of a partial batch
-        steps, last = 0, len(self.pieces)
-        seen = 0
+        """One epoch of the engine's updates, window by window, batches continuing across windows.
+
+        The engine gets the window's rows as read (plus the rows carried from the last window, first)
+        and the window's order; it visits the first ``use`` entries of that order, a whole number of
+        batches, and the rest is carried on.
+        """
+        d, dtype = self.table.d, self.table.dtype
+        carry_X, carry_y = np.empty((0, d), dtype=dtype), np.empty(0, dtype=dtype)
+        steps, last, seen = 0, len(self.pieces), 0
         for group, perm in self.windows(*order):
-            X, y = self._gather(group, perm, carry)
+            c = len(carry_y)
+            X, y = self.table.read_raw(group, head=c)
+            X[:c], y[:c] = carry_X, carry_y
+            visit = np.concatenate([np.arange(c), c + perm])
             seen += len(group)
             use = len(y) if seen == last else len(y) // batch_size * batch_size
             if use:  # standardised for the engine; the carry stays raw (it is standardised next window)
-                Xs = self.table.transform(X[:use])
-                out = engine.run_epoch(Xs, y[:use], w, b, np.arange(use), lr, batch_size)
+                out = engine.run_epoch(self.table.transform(X), y, w, b, visit[:use], lr, batch_size)
                 if out.diverged_at:
                     return EpochOutcome(out.w, out.b, steps + out.diverged_at)
                 w, b, steps = out.w, out.b, steps + -(-use // batch_size)
-            carry = np.column_stack([X[use:], y[use:]])
-            X = y = Xs = None  # free this window before the next one is read
+            carry_X, carry_y = X[visit[use:]], y[visit[use:]]
+            X = y = None  # free this window before the next one is read
         return EpochOutcome(w, b)
 
     def loss(self, engine, w, b) -> float:
@@ -120,14 +127,3 @@ class Streamed:
     def sample(self) -> np.ndarray:
         """The first window's features (enough to estimate a stable learning rate)."""
         return self.table.read(0, min(self.n, self.window_rows))[0]
-
-    def _gather(self, group, perm, carry) -> tuple[np.ndarray, np.ndarray]:
-        """The carried records, then the window's rows in ``perm`` order: raw X (m, d) and y (m,), contiguous.
-
-        Memory: the window's raw records plus one gathered copy (the records are freed on return).
-        """
-        c, d = len(carry), self.table.d
-        records = self.table.read_records(group, head=c)
-        records[:c] = carry
-        order = np.concatenate([np.arange(c), c + perm])
-        return records[order, :d], records[order, d]

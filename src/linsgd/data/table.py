@@ -22,19 +22,19 @@ _SPLIT_KEY = np.uint64(0x9E3779B97F4A7C15)
 
 
 class Table:
-    """n rows of d features and a target, in memory (``X``, ``y``) or in a spill file; read by range."""
+    """n rows of d features and a target, in memory (``X``, ``y``) or in two spill files; read by range."""
 
     def __init__(self, d: int, dtype: str, spill_dir: str | None) -> None:
         self.d, self.dtype, self.n = d, np.dtype(dtype), 0
         self.parts: list[np.ndarray] = []
         self.X = self.y = None
-        self.file = None
+        self.files = None  # (features file: rows of d values, target file: one value per row)
         self.spill_dir = spill_dir
         self.standardizer: Standardizer | None = None
 
     @property
     def in_memory(self) -> bool:
-        return self.file is None
+        return self.files is None
 
     @property
     def nbytes(self) -> int:
@@ -42,65 +42,78 @@ class Table:
 
     def append(self, rows: np.ndarray) -> None:
         """Add rows (m, d+1) = [X | y]."""
-        if self.file is not None:
-            rows.tofile(self.file)
+        if self.files is not None:
+            self._write(rows)
         else:
             self.parts.append(rows)
         self.n += len(rows)
 
     def spill(self) -> None:
-        """Move the rows held so far to a temporary file; later rows go there too."""
-        if self.file is None:
-            self.file = tempfile.NamedTemporaryFile(prefix="linsgd-", suffix=".rows", dir=self.spill_dir)
+        """Move the rows held so far to temporary files; later rows go there too."""
+        if self.files is None:
+            self.files = tuple(tempfile.NamedTemporaryFile(prefix="linsgd-", suffix=f".{kind}",
+                                                           dir=self.spill_dir) for kind in ("X", "y"))
             for part in self.parts:
-                part.tofile(self.file)
+                self._write(part)
             self.parts = []
+
+    def _write(self, rows: np.ndarray) -> None:
+        np.ascontiguousarray(rows[:, :self.d]).tofile(self.files[0])
+        np.ascontiguousarray(rows[:, self.d]).tofile(self.files[1])
 
     def finish(self, standardizer: Standardizer | None) -> Table:
         """Close the writing phase: in memory, build X (n, d) and y (n,); standardise X if asked."""
         self.standardizer = standardizer
-        if self.file is not None:
-            self.file.flush()
+        if self.files is not None:
+            for f in self.files:
+                f.flush()
             return self
         rows = np.concatenate(self.parts) if self.parts else np.empty((0, self.d + 1), self.dtype)
         self.parts = []
-        self.X, self.y = self._split(rows)
+        X = np.ascontiguousarray(rows[:, :self.d])
+        self.X = X if standardizer is None else standardizer.transform(X)
+        self.y = np.ascontiguousarray(rows[:, self.d])
         return self
 
     def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows [start, stop) as X (m, d) and y (m,), standardised when the table is."""
-        if self.file is None:
+        if self.files is None:
             return self.X[start:stop], self.y[start:stop]
-        return self._split(self.read_records([(start, stop)]))
+        X, y = self.read_raw([(start, stop)])
+        return self.transform(X), y
 
-    def read_records(self, ranges: list[tuple[int, int]], head: int = 0) -> np.ndarray:
-        """The raw rows ``[X | y]`` (head + m, d+1) of the row ranges after ``head`` rows left for the caller."""
-        out = np.empty((head + sum(b - a for a, b in ranges), self.d + 1), dtype=self.dtype)
+    def read_raw(self, ranges: list[tuple[int, int]], head: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Raw X (head + m, d) and y (head + m,) of the row ranges, after ``head`` rows left to the caller.
+
+        In memory the rows are already standardised (tables in memory are transformed once, in finish).
+        """
+        m = head + sum(b - a for a, b in ranges)
+        X, y = np.empty((m, self.d), dtype=self.dtype), np.empty(m, dtype=self.dtype)
         at = head
-        if self.file is None:
+        if self.files is None:
             for a, b in ranges:
-                out[at:at + b - a, :self.d], out[at:at + b - a, self.d] = self.X[a:b], self.y[a:b]
+                X[at:at + b - a], y[at:at + b - a] = self.X[a:b], self.y[a:b]
                 at += b - a
-            return out
-        width = (self.d + 1) * self.dtype.itemsize
-        with open(self.file.name, "rb", buffering=0) as f:
-            for a, b in ranges:  # straight into the window's buffer: no per-piece copies
-                f.seek(a * width)
-                f.readinto(memoryview(out[at:at + b - a]).cast("B"))
+            return X, y
+        with open(self.files[0].name, "rb", buffering=0) as fx, open(self.files[1].name, "rb", buffering=0) as fy:
+            for a, b in ranges:  # straight into the window's buffers: no per-piece copies
+                for f, out, width in ((fx, X, self.d), (fy, y, 1)):
+                    f.seek(a * width * self.dtype.itemsize)
+                    f.readinto(memoryview(out[at:at + b - a]).cast("B"))
                 at += b - a
-        return out
+        return X, y
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """X standardised when the table is (else X itself)."""
-        return X if self.standardizer is None else self.standardizer.transform(X)
+        """Raw rows X as the model sees them: standardised when the table is spilled and standardised.
 
-    def _split(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.transform(np.ascontiguousarray(rows[:, :self.d])), np.ascontiguousarray(rows[:, self.d])
+        (A table in memory was standardised once in :meth:`finish`, so its rows pass unchanged.)
+        """
+        return X if self.standardizer is None or self.files is None else self.standardizer.transform(X)
 
     def close(self) -> None:
-        """Delete the spill file, if any."""
-        if self.file is not None:
-            self.file.close()
+        """Delete the spill files, if any."""
+        for f in self.files or ():
+            f.close()
 
 
 @dataclass
