@@ -11,6 +11,9 @@ Streamed, the order is a documented block shuffle that needs one window of rows 
 Every row is visited exactly once per epoch. Batches run across window boundaries — the rows of a
 window that do not fill a whole batch are carried into the next window — so a streamed epoch is the
 same sequence of minibatch updates as an in-memory epoch over :meth:`Streamed.epoch_rows`.
+
+The engine gets each window as read from the table (carried rows first) with the window's order, and
+visits a prefix of it: nothing is gathered, so an epoch holds about 2–3 windows of memory.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class Streamed:
 
     Args:
         table: a :class:`~linsgd.data.table.Table` (in memory or spilled).
-        window_rows: rows per window (the memory of an epoch is about 3 windows).
+        window_rows: rows per window (the memory of an epoch is about 2–3 windows).
         piece_rows: rows per piece, the unit of the chunk-order shuffle (default: window_rows // 8).
     """
 
