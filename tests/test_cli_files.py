@@ -139,3 +139,18 @@ def test_help_does_not_import_heavy_libraries():
             "print(sorted(m for m in ('pyarrow', 'torch', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")
+
+
+def test_evaluate_skips_bad_rows_and_says_how_many(cli, tmp_path):
+    path = tmp_path / "d.csv"
+    cli("generate", path, "--num-examples", 300, "--seed", 0)
+    cli("train", path, "--target", "y", "--out", tmp_path / "r", "--seed", 0, "--engine", "reference", "--quiet")
+    lines = path.read_text().splitlines()
+    lines[5] = "abc," + lines[5].split(",", 1)[1]
+    path.write_text("\n".join(lines) + "\n")
+    model = tmp_path / "r" / "model.safetensors"
+    code, _, err = cli("evaluate", model, path)
+    assert code == 2 and f"{path}:6: column 'x1': not a number (value='abc')" in err
+    code, out, _ = cli("evaluate", model, path, "--on-bad-rows", "skip", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["n"] == 299 and result["skipped"] == 1
