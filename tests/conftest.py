@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from linsgd.data.synthetic import make_regression
 
 TRUE_W, TRUE_B = [2.0, -3.4], 4.2
-# TODO(fused merge): drop the condition once linsgd.engines.fused is on main
-ENGINES = ("reference", "fused") if importlib.util.find_spec("linsgd.engines.fused") else ("reference",)
+ENGINES = ("reference", "fused")
 
 
 @pytest.fixture(params=ENGINES)

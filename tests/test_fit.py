@@ -81,10 +81,16 @@ def test_too_large_lr_raises_with_a_stable_suggestion(engine, chapter_data):
     assert np.abs(r.w - TRUE_W).max() < 5e-3
 
 
-def test_lr_2_diverges_as_the_chapter_says(engine, chapter_data):
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lr_2_diverges_as_the_chapter_says(engine, chapter_data, seed):
+    """lr = 2 sits on the edge 2/λmax: the loss explodes, but whether float32 overflows within 3 epochs
+    depends on the order (about half the seeds), so both outcomes count as diverging."""
     X, y = chapter_data
-    with pytest.raises(linsgd.DivergenceError):
-        linsgd.fit(X, y, lr=2.0, epochs=3, engine=engine, seed=0)
+    try:
+        r = linsgd.fit(X, y, lr=2.0, epochs=3, engine=engine, seed=seed)
+    except linsgd.DivergenceError:
+        return
+    assert r.history[-1] > 1e10 and r.history[-1] > 1e6 * r.history[0]
 
 
 @pytest.mark.parametrize("kwargs,param", [

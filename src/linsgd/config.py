@@ -39,7 +39,7 @@ class TrainConfig:
     lr: float = 0.03
     epochs: int = 3
     batch_size: int = 10
-    engine: str = "reference"
+    engine: str = "fused"
     seed: int | None = None
     dtype: str = "float32"
     init_std: float = 0.01

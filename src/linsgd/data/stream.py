@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linsgd.data.batching import epoch_order
+from linsgd.data.batching import iter_epoch_orders
 from linsgd.engines import EpochOutcome
 
 _PIECE_STREAM, _WINDOW_STREAM = 3, 4
@@ -37,8 +37,12 @@ class InMemory:
         return len(self.y)
 
     def epoch_orders(self, seed: int, epochs: int):
-        """The permutation of all rows of each epoch, ``epoch_order(seed, epoch, n)``."""
-        return (epoch_order(seed, epoch, self.n) for epoch in range(epochs))
+        """The permutation of all rows of each epoch, ``epoch_order(seed, epoch, n)``, prepared ahead.
+
+        The arrays are recycled (see :func:`~linsgd.data.batching.iter_epoch_orders`): an order is
+        dead once the next one is asked for.
+        """
+        return iter_epoch_orders(seed, self.n, epochs, recycle=True)
 
     def run_epoch(self, engine, w, b, order: np.ndarray, lr: float, batch_size: int) -> EpochOutcome:
         """One epoch of the engine's updates in ``order``."""

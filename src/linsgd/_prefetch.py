@@ -1,0 +1,28 @@
+"""``prefetch(a, i, j)``: a cache hint callable from numba kernels (LLVM's llvm.prefetch intrinsic).
+
+numba exposes no prefetch; kernels that read memory in an order the hardware cannot predict (a shuffled
+row order, a bucket about to be shuffled in place) use it to keep several cache misses in flight.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+
+@intrinsic
+def prefetch(typingctx, arr, i, j):
+    """Hint the CPU to bring ``arr[i, j]`` (``arr[i]`` of a 1-D array) into cache; changes no value."""
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = [args[1], args[2]][:aryty.ndim]
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, idx)
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep, data
+        return context.get_dummy_value()
+    return types.void(arr, i, j), codegen
