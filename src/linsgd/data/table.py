@@ -128,7 +128,7 @@ class Loaded:
 
 
 def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bool = False,
-                max_memory: int = 1 << 30, tmp_dir: str | None = None) -> Loaded:
+                max_memory: int = 1 << 30, tmp_dir: str | None = None, progress: bool = False) -> Loaded:
     """Read every chunk of ``source`` once into a train and (optionally) a validation table.
 
     Args:
@@ -137,6 +137,7 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
             (seed, i) falls below ``val_fraction`` — the same rows however the file is chunked.
         val_fraction: in [0, 1). standardize: fit a Standardizer on the train rows' features.
         max_memory: bytes the rows may take in memory; beyond it both tables spill to ``tmp_dir``.
+        progress: show a tqdm bar of the rows read.
 
     Returns:
         :class:`Loaded`.
@@ -153,7 +154,9 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
         for table in (train, val):  # known not to fit: never hold a budget's worth of rows first
             if table is not None:
                 table.spill()
+    bar = _bar(progress, source.num_rows)
     for chunk in source.chunks():
+        bar.update(len(chunk.X))
         rows = np.column_stack([chunk.X, chunk.y])
         digest.update(rows)  # C-contiguous: hashed without a copy
         is_val = split_mask(seed, first, len(rows), val_fraction)
@@ -167,12 +170,19 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
             for table in (train, val):
                 if table is not None:
                     table.spill()
+    bar.close()
     if train.n == 0 or (val is not None and val.n == 0):
         which = "training" if train.n == 0 else "validation"
         raise DataError(f"{source.path}: no {which} rows left after the split: change --val-fraction")
     std = Standardizer.from_moments(moments) if standardize else None
     return Loaded(train.finish(std), val.finish(std) if val else None, std, digest.hexdigest(),
                   source.skipped)
+
+
+def _bar(progress: bool, total: int | None):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="rows", unit_scale=True, desc="reading", leave=False, disable=not progress)
 
 
 def split_mask(seed: int, first: int, m: int, fraction: float) -> np.ndarray:
