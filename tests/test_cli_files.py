@@ -26,6 +26,8 @@ def test_round_trip_generate_train_predict_evaluate(cli, tmp_path, fmt, engine):
     assert cli("generate", data, "--num-examples", 3000, "--seed", 1)[0] == 0
     assert cli("generate", test, "--num-examples", 500, "--seed", 2)[0] == 0
     truth = json.loads((tmp_path / f"d.{fmt}.json").read_text())
+    if fmt == "parquet":
+        assert json.loads(pq.read_schema(data).metadata[b"linsgd.generate"]) == truth
     assert truth["true_w"] == [2.0, -3.4] and truth["true_b"] == 4.2
     run = tmp_path / "run"
     code, out, err = cli("train", data, "--target", "y", "--out", run, "--seed", 3, "--engine", engine)
@@ -154,3 +156,11 @@ def test_evaluate_skips_bad_rows_and_says_how_many(cli, tmp_path):
     code, out, _ = cli("evaluate", model, path, "--on-bad-rows", "skip", "--json")
     result = json.loads(out)
     assert code == 0 and result["n"] == 299 and result["skipped"] == 1
+
+
+def test_unwritable_spill_folder_is_a_storage_error(cli, tmp_path):
+    path = tmp_path / "d.csv"
+    cli("generate", path, "--num-examples", 2000)
+    code, _, err = cli("train", path, "--target", "y", "--max-memory", "1K", "--tmp-dir", tmp_path / "nope",
+                       "--out", tmp_path / "r", "--quiet")
+    assert code == 4 and "cannot write the spill files" in err and not (tmp_path / "r").exists()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from linsgd.errors import StorageError
 from linsgd.scaling import Moments, Standardizer
 
 _SPLIT_KEY = np.uint64(0x9E3779B97F4A7C15)
@@ -49,17 +50,28 @@ class Table:
         self.n += len(rows)
 
     def spill(self) -> None:
-        """Move the rows held so far to temporary files; later rows go there too."""
+        """Move the rows held so far to temporary files; later rows go there too.
+
+        Raises:
+            StorageError: the spill folder is not writable.
+        """
         if self.files is None:
-            self.files = tuple(tempfile.NamedTemporaryFile(prefix="linsgd-", suffix=f".{kind}",
-                                                           dir=self.spill_dir) for kind in ("X", "y"))
+            try:
+                self.files = tuple(tempfile.NamedTemporaryFile(prefix="linsgd-", suffix=f".{kind}",
+                                                               dir=self.spill_dir) for kind in ("X", "y"))
+            except OSError as e:
+                raise StorageError(f"cannot write the spill files in {self.spill_dir or tempfile.gettempdir()}"
+                                   f" ({e.strerror}): choose another --tmp-dir") from e
             for part in self.parts:
                 self._write(part)
             self.parts = []
 
     def _write(self, rows: np.ndarray) -> None:
-        np.ascontiguousarray(rows[:, :self.d]).tofile(self.files[0])
-        np.ascontiguousarray(rows[:, self.d]).tofile(self.files[1])
+        try:
+            np.ascontiguousarray(rows[:, :self.d]).tofile(self.files[0])
+            np.ascontiguousarray(rows[:, self.d]).tofile(self.files[1])
+        except OSError as e:
+            raise StorageError(f"cannot write the spill file {self.files[0].name} ({e.strerror})") from e
 
     def finish(self, standardizer: Standardizer | None) -> Table:
         """Close the writing phase: in memory, build X (n, d) and y (n,); standardise X if asked."""
