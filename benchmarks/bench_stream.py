@@ -98,7 +98,8 @@ def write_table(a, size, n, read_s, read_rate, read_rss, results) -> None:
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.", "",
         f"Data: `{os.path.basename(a.data)}`, {size / 2**30:.2f} GiB Parquet, {n:,} rows × "
         f"{a.features} float64 features + y (written by `linsgd generate`, row groups of 65,536 rows).", "",
-        f"pyarrow raw read (`ParquetFile(pre_buffer=False).iter_batches`, all columns): {read_s:.2f} s = **{read_rate / 1e6:.2f} M rows/s** "
+        f"pyarrow raw read (`ParquetFile(pre_buffer=False).iter_batches`, all columns): {read_s:.2f} s = "
+        f"**{read_rate / 1e6:.2f} M rows/s** "
         f"({size / read_s / 2**20:.0f} MiB/s), peak RSS {read_rss:.0f} MB.", "",
         "| engine | epochs | wall s | first pass + write s | best epoch s | M rows/s | % of raw read | "
         "peak RSS MB | final loss |",

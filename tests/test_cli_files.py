@@ -26,6 +26,8 @@ def test_round_trip_generate_train_predict_evaluate(cli, tmp_path, fmt, engine):
     assert cli("generate", data, "--num-examples", 3000, "--seed", 1)[0] == 0
     assert cli("generate", test, "--num-examples", 500, "--seed", 2)[0] == 0
     truth = json.loads((tmp_path / f"d.{fmt}.json").read_text())
+    if fmt == "parquet":
+        assert json.loads(pq.read_schema(data).metadata[b"linsgd.generate"]) == truth
     assert truth["true_w"] == [2.0, -3.4] and truth["true_b"] == 4.2
     run = tmp_path / "run"
     code, out, err = cli("train", data, "--target", "y", "--out", run, "--seed", 3, "--engine", engine)
@@ -139,3 +141,26 @@ def test_help_does_not_import_heavy_libraries():
             "print(sorted(m for m in ('pyarrow', 'torch', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")
+
+
+def test_evaluate_skips_bad_rows_and_says_how_many(cli, tmp_path):
+    path = tmp_path / "d.csv"
+    cli("generate", path, "--num-examples", 300, "--seed", 0)
+    cli("train", path, "--target", "y", "--out", tmp_path / "r", "--seed", 0, "--engine", "reference", "--quiet")
+    lines = path.read_text().splitlines()
+    lines[5] = "abc," + lines[5].split(",", 1)[1]
+    path.write_text("\n".join(lines) + "\n")
+    model = tmp_path / "r" / "model.safetensors"
+    code, _, err = cli("evaluate", model, path)
+    assert code == 2 and f"{path}:6: column 'x1': not a number (value='abc')" in err
+    code, out, _ = cli("evaluate", model, path, "--on-bad-rows", "skip", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["n"] == 299 and result["skipped"] == 1
+
+
+def test_unwritable_spill_folder_is_a_storage_error(cli, tmp_path):
+    path = tmp_path / "d.csv"
+    cli("generate", path, "--num-examples", 2000)
+    code, _, err = cli("train", path, "--target", "y", "--max-memory", "1K", "--tmp-dir", tmp_path / "nope",
+                       "--out", tmp_path / "r", "--quiet")
+    assert code == 4 and "cannot write the spill files" in err and not (tmp_path / "r").exists()

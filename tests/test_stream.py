@@ -90,3 +90,20 @@ def test_load_spills_beyond_the_budget_and_reads_back_the_same_rows(tmp_path):
 def test_parse_size():
     assert parse_size("512M") == 512 << 20 and parse_size("2G") == 2 << 30 and parse_size("1000") == 1000
     assert parse_size("1.5GB") == int(1.5 * (1 << 30))
+
+
+def test_parquet_that_cannot_fit_never_holds_rows_in_memory(tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    X, y = make_regression(3000, [1.0, 2.0], 0.5, seed=4)
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"a": X[:, 0], "b": X[:, 1], "y": y}), path, row_group_size=500)
+    held = []
+    real_append = Table.append
+    monkeypatch.setattr(Table, "append", lambda self, rows: (held.append(self.in_memory),
+                                                             real_append(self, rows)))
+    loaded = load_tables(open_source(path, target="y"), seed=0, max_memory=3000 * 12 - 1)
+    assert held and not any(held) and loaded.train.n == 3000
+    np.testing.assert_array_equal(loaded.train.read(0, 3000)[0], X)
+    loaded.train.close()

@@ -94,8 +94,10 @@ def _fit(args, config, budget: int):
     source = open_source(args.data, target=args.target, features=parse_features(args.features),
                          dtype=config.dtype, on_bad_rows=args.on_bad_rows,
                          chunk_bytes=args.chunk_size or DEFAULT_CHUNK_BYTES)
+    progress = not args.quiet and sys.stderr.isatty()
     loaded = load_tables(source, seed=config.seed, val_fraction=args.val_fraction,
-                         standardize=args.standardize, max_memory=budget, tmp_dir=args.tmp_dir)
+                         standardize=args.standardize, max_memory=budget, tmp_dir=args.tmp_dir,
+                         progress=progress)
     if loaded.skipped:
         print(f"skipped {loaded.skipped} bad rows (--on-bad-rows skip)")
     row_bytes = (len(source.features) + 1) * (4 if config.dtype == "float32" else 8)
@@ -110,7 +112,6 @@ def _fit(args, config, budget: int):
     if not args.quiet:
         print(f"seed {config.seed} (repeat with --seed {config.seed}); {data.n} train rows"
               f"{f', {val.n} val rows' if val else ''}; {mode}")
-    progress = not args.quiet and sys.stderr.isatty()
     result = train_data(data, config, val=val, progress=progress)
     if not args.quiet:
         for k, loss in enumerate(result.history, start=1):

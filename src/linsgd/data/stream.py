@@ -11,6 +11,9 @@ Streamed, the order is a documented block shuffle that needs one window of rows 
 Every row is visited exactly once per epoch. Batches run across window boundaries — the rows of a
 window that do not fill a whole batch are carried into the next window — so a streamed epoch is the
 same sequence of minibatch updates as an in-memory epoch over :meth:`Streamed.epoch_rows`.
+
+The engine gets each window as read from the table (carried rows first) with the window's order, and
+visits a prefix of it: nothing is gathered, so an epoch holds about 2–3 windows of memory.
 """
 
 from __future__ import annotations
@@ -34,8 +37,11 @@ class InMemory:
         return len(self.y)
 
     def epoch_orders(self, seed: int, epochs: int):
-        """The permutation of all rows of each epoch, ``epoch_order(seed, epoch, n)``, each shuffled
-        in a background thread while the previous epoch trains (the loop keeps no order past its epoch)."""
+        """The permutation of all rows of each epoch, ``epoch_order(seed, epoch, n)``, prepared ahead.
+
+        The arrays are recycled (see :func:`~linsgd.data.batching.iter_epoch_orders`): an order is
+        dead once the next one is asked for.
+        """
         return iter_epoch_orders(seed, self.n, epochs, recycle=True)
 
     def run_epoch(self, engine, w, b, order: np.ndarray, lr: float, batch_size: int) -> EpochOutcome:
@@ -56,7 +62,7 @@ class Streamed:
 
     Args:
         table: a :class:`~linsgd.data.table.Table` (in memory or spilled).
-        window_rows: rows per window (the memory of an epoch is about 3 windows).
+        window_rows: rows per window (the memory of an epoch is about 2–3 windows).
         piece_rows: rows per piece, the unit of the chunk-order shuffle (default: window_rows // 8).
     """
 

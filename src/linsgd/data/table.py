@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from linsgd.errors import StorageError
 from linsgd.scaling import Moments, Standardizer
 
 _SPLIT_KEY = np.uint64(0x9E3779B97F4A7C15)
@@ -49,17 +50,28 @@ class Table:
         self.n += len(rows)
 
     def spill(self) -> None:
-        """Move the rows held so far to temporary files; later rows go there too."""
+        """Move the rows held so far to temporary files; later rows go there too.
+
+        Raises:
+            StorageError: the spill folder is not writable.
+        """
         if self.files is None:
-            self.files = tuple(tempfile.NamedTemporaryFile(prefix="linsgd-", suffix=f".{kind}",
-                                                           dir=self.spill_dir) for kind in ("X", "y"))
+            try:
+                self.files = tuple(tempfile.NamedTemporaryFile(prefix="linsgd-", suffix=f".{kind}",
+                                                               dir=self.spill_dir) for kind in ("X", "y"))
+            except OSError as e:
+                raise StorageError(f"cannot write the spill files in {self.spill_dir or tempfile.gettempdir()}"
+                                   f" ({e.strerror}): choose another --tmp-dir") from e
             for part in self.parts:
                 self._write(part)
             self.parts = []
 
     def _write(self, rows: np.ndarray) -> None:
-        np.ascontiguousarray(rows[:, :self.d]).tofile(self.files[0])
-        np.ascontiguousarray(rows[:, self.d]).tofile(self.files[1])
+        try:
+            np.ascontiguousarray(rows[:, :self.d]).tofile(self.files[0])
+            np.ascontiguousarray(rows[:, self.d]).tofile(self.files[1])
+        except OSError as e:
+            raise StorageError(f"cannot write the spill file {self.files[0].name} ({e.strerror})") from e
 
     def finish(self, standardizer: Standardizer | None) -> Table:
         """Close the writing phase: in memory, build X (n, d) and y (n,); standardise X if asked."""
@@ -128,7 +140,7 @@ class Loaded:
 
 
 def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bool = False,
-                max_memory: int = 1 << 30, tmp_dir: str | None = None) -> Loaded:
+                max_memory: int = 1 << 30, tmp_dir: str | None = None, progress: bool = False) -> Loaded:
     """Read every chunk of ``source`` once into a train and (optionally) a validation table.
 
     Args:
@@ -137,6 +149,7 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
             (seed, i) falls below ``val_fraction`` — the same rows however the file is chunked.
         val_fraction: in [0, 1). standardize: fit a Standardizer on the train rows' features.
         max_memory: bytes the rows may take in memory; beyond it both tables spill to ``tmp_dir``.
+        progress: show a tqdm bar of the rows read.
 
     Returns:
         :class:`Loaded`.
@@ -153,7 +166,9 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
         for table in (train, val):  # known not to fit: never hold a budget's worth of rows first
             if table is not None:
                 table.spill()
+    bar = _bar(progress, source.num_rows)
     for chunk in source.chunks():
+        bar.update(len(chunk.X))
         rows = np.column_stack([chunk.X, chunk.y])
         digest.update(rows)  # C-contiguous: hashed without a copy
         is_val = split_mask(seed, first, len(rows), val_fraction)
@@ -167,12 +182,19 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
             for table in (train, val):
                 if table is not None:
                     table.spill()
+    bar.close()
     if train.n == 0 or (val is not None and val.n == 0):
         which = "training" if train.n == 0 else "validation"
         raise DataError(f"{source.path}: no {which} rows left after the split: change --val-fraction")
     std = Standardizer.from_moments(moments) if standardize else None
     return Loaded(train.finish(std), val.finish(std) if val else None, std, digest.hexdigest(),
                   source.skipped)
+
+
+def _bar(progress: bool, total: int | None):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="rows", unit_scale=True, desc="reading", leave=False, disable=not progress)
 
 
 def split_mask(seed: int, first: int, m: int, fraction: float) -> np.ndarray:
