@@ -109,3 +109,171 @@ def rank_slice(order: np.ndarray, batch_size: int, topology: Topology) -> np.nda
 def shard(items: list, topology: Topology) -> list:
     """Every world_size-th item starting at this rank (files or row groups of a Parquet data set)."""
     return items[topology.rank::topology.world_size]
+
+
+class Sync:
+    """The train loop's only contact with other ranks: parameter averaging every ``every`` steps.
+
+    On one process (the default) every method returns its input and nothing is imported. Under torchrun,
+    ``average`` is :func:`average_params`; a failed collective (a rank died, or hung longer than the
+    process group's timeout) becomes :class:`~linsgd.errors.CollectiveError` naming this rank.
+
+    Args:
+        topology: this process's place in the job. every: steps between averages (K >= 1).
+        timeout_s: the process group's collective timeout (only for the message).
+    """
+
+    def __init__(self, topology: Topology = Topology(), every: int = 1, timeout_s: float | None = None) -> None:
+        self.topology, self._every, self.timeout_s, self.calls = topology, every, timeout_s, 0
+
+    @property
+    def every(self) -> int | None:
+        """Steps between averages, or None on one process (nothing to average)."""
+        return self._every if self.topology.distributed else None
+
+    def average(self, w: np.ndarray, b: float, examples: int) -> tuple[np.ndarray, float]:
+        """Average (w, b) over ranks, weighted by the examples each rank ran since the last sync."""
+        return self._reduce(w, b, examples, active=True)[:2]
+
+    def drain(self, w: np.ndarray, b: float, examples: int) -> tuple[np.ndarray, float]:
+        """End of an epoch: sync the last, partial segment, then keep joining the averages of the ranks
+        still running (contributing no examples) until every rank has finished its epoch.
+
+        So ranks agree on the number of syncs per epoch even when their shares of the data differ.
+        """
+        if not self.topology.distributed:
+            return w, b
+        while True:
+            w, b, running = self._reduce(w, b, examples, active=False)
+            examples = 0
+            if not running:
+                return w, b
+
+    def _reduce(self, w, b, examples: int, active: bool) -> tuple[np.ndarray, float, int]:
+        if not self.topology.distributed:
+            return w, b, 0
+        from linsgd import _faults
+
+        self.calls += 1
+        _faults.before_sync(self.topology.rank, self.calls)
+        try:
+            return _all_reduce_params(w, b, examples, int(active))
+        except RuntimeError as e:
+            raise self.failure("all-reduce", e) from e
+
+    def failure(self, what: str, e: Exception):
+        """The CollectiveError of a failed collective ``what``, one line naming the rank and the timeout."""
+        from linsgd.errors import CollectiveError
+
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        limit = f"--dist-timeout={self.timeout_s:g}s" if self.timeout_s else "the timeout"
+        return CollectiveError(f"rank {self.topology.rank}: {what} failed: another rank died or did not answer "
+                               f"within {limit} ({first})")
+
+
+def _all_reduce_params(w, b, examples: int, active: int) -> tuple[np.ndarray, float, int]:
+    """One all-reduce of [m·w, m·b, m, active]: the example-weighted mean and the count of active ranks."""
+    import torch
+    import torch.distributed as dist
+
+    flat = torch.from_numpy(np.concatenate([w.astype(np.float64) * examples, [b * examples, examples, active]]))
+    dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+    total, running = float(flat[-2]), int(flat[-1])
+    if total == 0:
+        return w, b, running
+    out = (flat[:-2] / total).numpy()
+    return out[:-1].astype(w.dtype), float(out[-1]), running
+
+
+def broadcast_floats(values: np.ndarray | None, length: int, topology: Topology) -> np.ndarray:
+    """Rank 0's float64 ``values`` (length ``length``) on every rank; ``values`` is ignored elsewhere."""
+    if not topology.distributed:
+        return np.asarray(values, dtype=np.float64)
+    import torch
+    import torch.distributed as dist
+
+    t = torch.from_numpy(np.array(values, dtype=np.float64) if topology.is_main else np.zeros(length))
+    dist.broadcast(t, src=0)
+    return t.numpy()
+
+
+def broadcast_int(value: int, topology: Topology) -> int:
+    """Rank 0's integer (int64) on every rank, e.g. a drawn seed."""
+    if not topology.distributed:
+        return value
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor([value if topology.is_main else 0], dtype=torch.int64)
+    dist.broadcast(t, src=0)
+    return int(t[0])
+
+
+def sum_floats(values: list[float], topology: Topology) -> list[float]:
+    """The sum over ranks of each value (float64)."""
+    if not topology.distributed:
+        return values
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor(values, dtype=torch.float64)
+    dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    return t.tolist()
+
+
+class RankSlice:
+    """Data every rank holds whole, visited as this rank's :func:`rank_slice` of each epoch's order.
+
+    With ``--sync-every 1`` the averaged steps equal one process's steps with batch N·B (order-exact).
+    """
+
+    def __init__(self, data, topology: Topology, batch_size: int) -> None:
+        self.data, self.topology, self.batch_size = data, topology, batch_size
+
+    @property
+    def n(self) -> int:
+        return self.data.n
+
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
+        """This rank's slice of every epoch's global order."""
+        return (rank_slice(o, self.batch_size, self.topology) for o in self.data.epoch_orders(seed, epochs, start))
+
+    def epoch_runs(self, order, batch_size: int):
+        return self.data.epoch_runs(order, batch_size)
+
+    def loss(self, engine, w, b) -> float:
+        """The full-data loss (every rank holds all rows and the same parameters)."""
+        return self.data.loss(engine, w, b)
+
+    def sample(self) -> np.ndarray:
+        return self.data.sample()
+
+
+class Sharded:
+    """This rank's shard of the data (its own Parquet files), visited in the shard's own order.
+
+    Not order-equivalent to one process (each rank shuffles its shard), only statistically: every row
+    is still visited once per epoch. The loss is the mean over all shards (one all-reduce).
+    """
+
+    def __init__(self, data, topology: Topology) -> None:
+        self.data, self.topology = data, topology
+
+    @property
+    def n(self) -> int:
+        return self.data.n
+
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
+        """The shard's epoch orders (the seed is offset by the rank, so shards shuffle independently)."""
+        return self.data.epoch_orders(seed + self.topology.rank, epochs, start)
+
+    def epoch_runs(self, order, batch_size: int):
+        return self.data.epoch_runs(order, batch_size)
+
+    def loss(self, engine, w, b) -> float:
+        """Mean ½(Xw + b − y)² over the rows of every shard."""
+        total, n = sum_floats([self.data.loss(engine, w, b) * self.data.n, float(self.data.n)], self.topology)
+        return total / n
+
+    def sample(self) -> np.ndarray:
+        return self.data.sample()

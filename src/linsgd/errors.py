@@ -53,3 +53,9 @@ class StorageError(LinsgdError, OSError):
     """A file could not be written or read (disk full, read-only folder, corrupt checkpoint)."""
 
     exit_code = 4
+
+
+class CollectiveError(LinsgdError):
+    """A collective between ranks failed: another rank died, or hung longer than ``--dist-timeout``."""
+
+    exit_code = 4

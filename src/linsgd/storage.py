@@ -32,6 +32,8 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
         os.replace(tmp, final)
         _fsync_dir(final.parent)
+    except StorageError:
+        raise
     except OSError as e:
         raise StorageError(f"cannot write {final}: {e.strerror}") from e
     finally:

@@ -13,6 +13,7 @@ from linsgd.data.batching import INIT_STREAM
 from linsgd.data.stream import InMemory
 from linsgd.engines import get_engine
 from linsgd.errors import DataError, DivergenceError
+from linsgd.segments import cut
 
 
 @dataclass
@@ -80,67 +81,109 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> FitResult:
     return train_data(InMemory(X, y), config)
 
 
-def train_data(data, config: TrainConfig, *, val=None, progress: bool = False) -> FitResult:
+def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None,
+               checkpoints=None, resume=None) -> FitResult:
     """Run ``config.epochs`` epochs over ``data``, in memory or streamed, with optional validation.
 
     Args:
-        data: :class:`~linsgd.data.stream.InMemory` or :class:`~linsgd.data.stream.Streamed` (both
-            have ``epoch_orders``, ``run_epoch``, ``loss``, ``sample``). val: the same kind, or None.
+        data: :class:`~linsgd.data.stream.InMemory` or :class:`~linsgd.data.stream.Streamed` (or a
+            wrapper of :mod:`linsgd.distributed`): ``epoch_orders``, ``epoch_runs``, ``loss``, ``sample``.
+            val: the same kind, or None.
         config: resolved settings; ``config.patience`` (not None) stops when the validation loss (the
             training loss without val) has not improved by more than ``config.tol`` for that many
             epochs, and returns the best epoch's parameters. progress: show a tqdm bar over epochs.
+        sync: a :class:`~linsgd.distributed.Sync` (None: one process) — parameters are averaged every
+            ``sync.every`` steps. checkpoints: a :class:`~linsgd.checkpoint.Checkpointer`, or None.
+        resume: a :class:`~linsgd.checkpoint.TrainState` to continue from (None: start afresh).
 
     Returns:
-        FitResult (``val_history`` is empty without val).
+        FitResult (``val_history`` is empty without val); history covers the resumed epochs too.
 
     Raises:
         DivergenceError: the loss or parameters became non-finite.
+        StorageError: a checkpoint could not be written. CollectiveError: another rank failed.
     """
-    config = config.resolved()
+    from linsgd.checkpoint import TrainState
+    from linsgd.distributed import Sync
+
+    config, sync = config.resolved(), sync or Sync()
     engine = get_engine(config.engine, device=config.device)
-    w, b = init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype)
-    history: list[float] = []
-    val_history: list[float] = []
-    epoch_seconds: list[float] = []
-    best = (math.inf, 0, w, b)  # (monitored loss, epoch, w, b)
-    start = time.perf_counter()
-    t0 = time.perf_counter()
+    s = resume or TrainState(*init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype))
+    stop_every = sync.every or (checkpoints.segment_steps if checkpoints else None)
+    start = t0 = time.perf_counter()
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
-    #    streamed: the block shuffle of linsgd.data.stream, drawn window by window)
-    for epoch, order in _progress(enumerate(data.epoch_orders(config.seed, config.epochs)), config, progress):
-        # 2. one epoch of minibatch updates
-        out = data.run_epoch(engine, w, b, order, config.lr, config.batch_size)
-        # 3. full-data loss (only of finite parameters), and the validation loss
-        loss = data.loss(engine, out.w, out.b) if not out.diverged_at else math.inf
+    #    streamed: the block shuffle of linsgd.data.stream, drawn window by window), from the resumed one
+    orders = enumerate(data.epoch_orders(config.seed, config.epochs, s.epoch), start=s.epoch)
+    for epoch, order in _progress(orders, config, progress, s.epoch):
+        # 2. the epoch's minibatch updates, segment by segment: sync and checkpoint at segment ends
+        _run_epoch(engine, data, order, s, config, sync, checkpoints, stop_every)
+        # 3. full-data loss, and the validation loss
+        loss = data.loss(engine, s.w, s.b)
         # 4. guard: never hand back or write a non-finite model
-        if out.diverged_at or not math.isfinite(loss):
-            from linsgd.solve import stable_lr
-            raise DivergenceError(epoch + 1, out.diverged_at, config.lr,
-                                  stable_lr(data.sample(), config.batch_size))
-        w, b = out.w, out.b
-        history.append(loss)
+        if not math.isfinite(loss):
+            raise _diverged(data, config, epoch + 1, 0)
+        s.history.append(loss)
         if val is not None:
-            val_history.append(val.loss(engine, w, b))
-        epoch_seconds.append(time.perf_counter() - t0)
+            s.val_history.append(val.loss(engine, s.w, s.b))
+        s.seconds.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
+        s.epoch, s.position = epoch + 1, 0
         # 5. early stopping on the validation loss (else the training loss); keep the best parameters
-        monitored = val_history[-1] if val is not None else loss
-        if monitored < best[0] - config.tol:
-            best = (monitored, epoch + 1, w, b)
-        elif config.patience is not None and epoch + 1 - best[1] >= config.patience:
-            w, b = best[2], best[3]
+        stop = _early_stop(s, s.val_history[-1] if val is not None else loss, config)
+        # 6. checkpoint at the epoch's end (all ranks hold the same parameters after the epoch's syncs)
+        if checkpoints and not stop and checkpoints.due_at_epoch_end(s.epoch):
+            checkpoints.save(s)
+        if stop:
             break
-    return FitResult(w=w, b=float(b), history=history, seed=config.seed, config=config,
-                     seconds=time.perf_counter() - start, epoch_seconds=epoch_seconds,
-                     val_history=val_history, best_epoch=best[1])
+    w, b = (s.best_w, s.best_b) if config.patience is not None and s.best_w is not None and stop else (s.w, s.b)
+    return FitResult(w=w, b=float(b), history=s.history, seed=config.seed, config=config,
+                     seconds=time.perf_counter() - start, epoch_seconds=s.seconds,
+                     val_history=s.val_history, best_epoch=s.best_epoch)
 
 
-def _progress(epochs, config: TrainConfig, progress: bool):
+def _run_epoch(engine, data, order, s, config: TrainConfig, sync, checkpoints, every: int | None) -> None:
+    """The epoch's updates from step ``s.position / B`` on, piece by piece (see :func:`linsgd.segments.cut`).
+
+    At every segment end the parameters are averaged over ranks (one process: unchanged) and a
+    checkpoint is written when due; at the epoch's end the last, partial segment is synced.
+    """
+    B = config.batch_size
+    pending = 0  # examples run since the last sync
+    mark = s.position // B  # epoch step of the last checkpoint (or of the resume)
+    for p in cut(data.epoch_runs(order, B), B, every, start=s.position // B):
+        out = engine.run_epoch(p.X, p.y, s.w, s.b, p.idx, config.lr, B)
+        if out.diverged_at:
+            raise _diverged(data, config, s.epoch + 1, p.first + out.diverged_at)
+        s.w, s.b, s.step, pending = out.w, out.b, s.step + p.end - p.first, pending + len(p.idx)
+        if p.boundary:
+            s.w, s.b = sync.average(s.w, s.b, pending)
+            pending, s.position = 0, p.end * B
+            if checkpoints and checkpoints.due_within_epoch(mark, p.end):
+                checkpoints.save(s)
+                mark = p.end
+    s.w, s.b = sync.drain(s.w, s.b, pending)
+
+
+def _early_stop(s, monitored: float, config: TrainConfig) -> bool:
+    """Record the best epoch; True when ``config.patience`` epochs passed without an improvement."""
+    if monitored < s.best_loss - config.tol:
+        s.best_loss, s.best_epoch, s.best_w, s.best_b = monitored, s.epoch, s.w, s.b
+        return False
+    return config.patience is not None and s.epoch - s.best_epoch >= config.patience
+
+
+def _diverged(data, config: TrainConfig, epoch: int, step: int) -> DivergenceError:
+    from linsgd.solve import stable_lr
+
+    return DivergenceError(epoch, step, config.lr, stable_lr(data.sample(), config.batch_size))
+
+
+def _progress(epochs, config: TrainConfig, progress: bool, done: int = 0):
     if not progress:
         return epochs
     from tqdm import tqdm
 
-    return tqdm(epochs, total=config.epochs, desc="epochs", unit="epoch", leave=False)
+    return tqdm(epochs, initial=done, total=config.epochs, desc="epochs", unit="epoch", leave=False)
 
 
 def init_params(seed: int, d: int, init_std: float, dtype: str) -> tuple[np.ndarray, float]:

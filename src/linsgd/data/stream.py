@@ -36,13 +36,17 @@ class InMemory:
     def n(self) -> int:
         return len(self.y)
 
-    def epoch_orders(self, seed: int, epochs: int):
-        """The permutation of all rows of each epoch, ``epoch_order(seed, epoch, n)``, prepared ahead.
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
+        """The permutation of all rows of each epoch ``start, …, epochs − 1``, prepared ahead.
 
-        The arrays are recycled (see :func:`~linsgd.data.batching.iter_epoch_orders`): an order is
-        dead once the next one is asked for.
+        Each is ``epoch_order(seed, epoch, n)``. The arrays are recycled (see
+        :func:`~linsgd.data.batching.iter_epoch_orders`): an order is dead once the next one is asked for.
         """
-        return iter_epoch_orders(seed, self.n, epochs, recycle=True)
+        return iter_epoch_orders(seed, self.n, epochs, start=start, recycle=True)
+
+    def epoch_runs(self, order: np.ndarray, batch_size: int):
+        """The epoch as runs ``(X, y, idx)`` for :func:`linsgd.segments.cut`: in memory, one run."""
+        yield self.X, self.y, order
 
     def run_epoch(self, engine, w, b, order: np.ndarray, lr: float, batch_size: int) -> EpochOutcome:
         """One epoch of the engine's updates in ``order``."""
@@ -93,20 +97,20 @@ class Streamed:
                  for group, perm in self.windows(seed, epoch)]
         return np.concatenate(parts)
 
-    def epoch_orders(self, seed: int, epochs: int):
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
         """Each epoch's key ``(seed, epoch)`` of the block shuffle (windows are permuted as they are read)."""
-        return ((seed, epoch) for epoch in range(epochs))
+        return ((seed, epoch) for epoch in range(start, epochs))
 
-    def run_epoch(self, engine, w, b, order: tuple[int, int], lr: float, batch_size: int) -> EpochOutcome:
-        """One epoch of the engine's updates, window by window, batches continuing across windows.
+    def epoch_runs(self, order: tuple[int, int], batch_size: int):
+        """The epoch as runs ``(X, y, idx)``, one per window, batches continuing across windows.
 
-        The engine gets the window's rows as read (plus the rows carried from the last window, first)
-        and the window's order; it visits the first ``use`` entries of that order, a whole number of
-        batches, and the rest is carried on.
+        A run is the window's rows as read (plus the rows carried from the last window, first),
+        standardised for the engine, and the first ``use`` entries of the window's order, a whole number
+        of batches; the rest is carried on (raw: it is standardised with the next window).
         """
         d, dtype = self.table.d, self.table.dtype
         carry_X, carry_y = np.empty((0, d), dtype=dtype), np.empty(0, dtype=dtype)
-        steps, last, seen = 0, len(self.pieces), 0
+        last, seen = len(self.pieces), 0
         for group, perm in self.windows(*order):
             c = len(carry_y)
             X, y = self.table.read_raw(group, head=c)
@@ -114,13 +118,19 @@ class Streamed:
             visit = np.concatenate([np.arange(c), c + perm])
             seen += len(group)
             use = len(y) if seen == last else len(y) // batch_size * batch_size
-            if use:  # standardised for the engine; the carry stays raw (it is standardised next window)
-                out = engine.run_epoch(self.table.transform(X), y, w, b, visit[:use], lr, batch_size)
-                if out.diverged_at:
-                    return EpochOutcome(out.w, out.b, steps + out.diverged_at)
-                w, b, steps = out.w, out.b, steps + -(-use // batch_size)
+            if use:
+                yield self.table.transform(X), y, visit[:use]
             carry_X, carry_y = X[visit[use:]], y[visit[use:]]
             X = y = None  # free this window before the next one is read
+
+    def run_epoch(self, engine, w, b, order: tuple[int, int], lr: float, batch_size: int) -> EpochOutcome:
+        """One epoch of the engine's updates, window by window (see :meth:`epoch_runs`)."""
+        steps = 0
+        for X, y, idx in self.epoch_runs(order, batch_size):
+            out = engine.run_epoch(X, y, w, b, idx, lr, batch_size)
+            if out.diverged_at:
+                return EpochOutcome(out.w, out.b, steps + out.diverged_at)
+            w, b, steps = out.w, out.b, steps + -(-len(idx) // batch_size)
         return EpochOutcome(w, b)
 
     def loss(self, engine, w, b) -> float:
