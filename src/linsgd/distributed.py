@@ -58,11 +58,38 @@ def process_group(topology: Topology, *, backend: str = "gloo", timeout_s: float
         return
     import torch.distributed as dist
 
-    dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
+    global _TIMEOUT_S
+    _TIMEOUT_S = timeout_s
+    try:
+        dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
+    except (RuntimeError, ValueError) as e:  # rendezvous failed or timed out
+        raise collective_error(topology, "joining the process group", e) from e
     try:
         yield
     finally:
         dist.destroy_process_group()  # on every exit path, errors included
+
+
+_TIMEOUT_S: float | None = None  # of the current process group, for messages
+
+
+def collective_error(topology: Topology, what: str, e: Exception):
+    """A one-line CollectiveError for a failed collective ``what``, naming this rank and the timeout."""
+    from linsgd.errors import CollectiveError
+
+    first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+    limit = f"--dist-timeout={_TIMEOUT_S:g}s" if _TIMEOUT_S else "the timeout"
+    return CollectiveError(f"rank {topology.rank}: {what} failed: another rank died or did not answer "
+                           f"within {limit} ({first})")
+
+
+@contextlib.contextmanager
+def collective(topology: Topology, what: str) -> Iterator[None]:
+    """Turn a failing torch.distributed call into :func:`collective_error`."""
+    try:
+        yield
+    except RuntimeError as e:
+        raise collective_error(topology, what, e) from e
 
 
 def average_params(w: np.ndarray, b: float, examples: int, topology: Topology) -> tuple[np.ndarray, float]:
@@ -120,11 +147,10 @@ class Sync:
 
     Args:
         topology: this process's place in the job. every: steps between averages (K >= 1).
-        timeout_s: the process group's collective timeout (only for the message).
     """
 
-    def __init__(self, topology: Topology = Topology(), every: int = 1, timeout_s: float | None = None) -> None:
-        self.topology, self._every, self.timeout_s, self.calls = topology, every, timeout_s, 0
+    def __init__(self, topology: Topology = Topology(), every: int = 1) -> None:
+        self.topology, self._every, self.calls = topology, every, 0
 
     @property
     def every(self) -> int | None:
@@ -156,19 +182,8 @@ class Sync:
 
         self.calls += 1
         _faults.before_sync(self.topology.rank, self.calls)
-        try:
+        with collective(self.topology, f"the all-reduce of sync {self.calls}"):
             return _all_reduce_params(w, b, examples, int(active))
-        except RuntimeError as e:
-            raise self.failure("all-reduce", e) from e
-
-    def failure(self, what: str, e: Exception):
-        """The CollectiveError of a failed collective ``what``, one line naming the rank and the timeout."""
-        from linsgd.errors import CollectiveError
-
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        limit = f"--dist-timeout={self.timeout_s:g}s" if self.timeout_s else "the timeout"
-        return CollectiveError(f"rank {self.topology.rank}: {what} failed: another rank died or did not answer "
-                               f"within {limit} ({first})")
 
 
 def _all_reduce_params(w, b, examples: int, active: int) -> tuple[np.ndarray, float, int]:
@@ -193,7 +208,8 @@ def broadcast_floats(values: np.ndarray | None, length: int, topology: Topology)
     import torch.distributed as dist
 
     t = torch.from_numpy(np.array(values, dtype=np.float64) if topology.is_main else np.zeros(length))
-    dist.broadcast(t, src=0)
+    with collective(topology, "a broadcast from rank 0"):
+        dist.broadcast(t, src=0)
     return t.numpy()
 
 
@@ -205,7 +221,8 @@ def broadcast_int(value: int, topology: Topology) -> int:
     import torch.distributed as dist
 
     t = torch.tensor([value if topology.is_main else 0], dtype=torch.int64)
-    dist.broadcast(t, src=0)
+    with collective(topology, "a broadcast from rank 0"):
+        dist.broadcast(t, src=0)
     return int(t[0])
 
 
@@ -217,7 +234,8 @@ def sum_floats(values: list[float], topology: Topology) -> list[float]:
     import torch.distributed as dist
 
     t = torch.tensor(values, dtype=torch.float64)
-    dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    with collective(topology, "the all-reduce of the loss"):
+        dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return t.tolist()
 
 

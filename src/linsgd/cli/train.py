@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from linsgd.cli.options import add_training_flags, train_config
+from linsgd.cli.scale import CHECKPOINT, add_scale_flags
 
 _FIT_SAMPLE = 2000  # rows drawn in fit.png
 
@@ -34,6 +35,7 @@ def add_parser(subparsers) -> None:
                         "beyond it training streams from a temporary file")
     g.add_argument("--tmp-dir", default=None, help="folder of that temporary file (default: system temp)")
     g.add_argument("--quiet", action="store_true", help="no progress bar, no per-epoch lines")
+    add_scale_flags(p)
     p.set_defaults(func=run)
 
 
@@ -50,9 +52,12 @@ def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    import contextlib
     import dataclasses
 
+    from linsgd.cli import scale
     from linsgd.data.table import default_max_memory, parse_size
+    from linsgd.distributed import Topology, broadcast_int, process_group
     from linsgd.errors import ConfigError
 
     # Validate every flag before anything is read or written.
@@ -60,15 +65,24 @@ def run(args: argparse.Namespace) -> int:
                                  tol=args.tol).resolved()
     if not (0.0 <= args.val_fraction < 1.0):
         raise ConfigError("val_fraction", args.val_fraction, "a number in [0, 1)")
-    if args.early_stopping and args.val_fraction == 0:
+    every = scale.parse_every(args.checkpoint_every)
+    scale.check_scale_flags(args)
+    topology = Topology.from_env()
+    if args.early_stopping and args.val_fraction == 0 and topology.is_main:
         print("note: --early-stopping without --val-fraction watches the training loss", file=sys.stderr)
     try:
         budget = parse_size(args.max_memory) if args.max_memory else default_max_memory()
     except ValueError as e:
         raise ConfigError("max_memory", args.max_memory, "a size such as 512M or 2G") from e
     out = check_out_dir(args.out, "out")
-    loaded, result, source = _fit(args, config, budget)
-    _write_run(args, out, config, loaded, result, source)
+    quiet = contextlib.nullcontext() if topology.is_main else contextlib.redirect_stdout(open(os.devnull, "w"))
+    with process_group(topology, timeout_s=args.dist_timeout), quiet:
+        # every rank starts from rank 0's seed (a resumed run without --seed keeps its checkpoint's)
+        seed = scale.checkpoint_seed(args, out) if topology.is_main else None
+        config = dataclasses.replace(config, seed=broadcast_int(config.seed if seed is None else seed, topology))
+        loaded, result, source = _fit(args, config, budget, topology, out, every)
+        if topology.is_main:
+            _write_run(args, out, config, loaded, result, source)
     return 0
 
 
@@ -85,22 +99,55 @@ def check_out_dir(path: str, flag: str) -> Path:
     return p
 
 
-def _fit(args, config, budget: int):
+def _fit(args, config, budget: int, topology, out: Path, every):
+    from linsgd.checkpoint import Checkpointer
+    from linsgd.cli import scale
+    from linsgd.distributed import Sync
+    from linsgd.storage import ensure_writable_dir
+    from linsgd.train import train_data
+
+    source, loaded, data, val, mode = _open_data(args, config, budget, topology)
+    ident = scale.identity(args, config, loaded.fingerprint, topology)
+    resume = scale.resume_state(args, out, ident, topology, len(source.features), config.dtype)
+    checkpoints = None
+    if every:
+        if topology.is_main:
+            ensure_writable_dir(out, "out")
+        checkpoints = Checkpointer(out / CHECKPOINT, ident, every[0], every[1], enabled=topology.is_main)
+    if not args.quiet:
+        print(f"seed {config.seed} (repeat with --seed {config.seed}); {data.n} train rows"
+              f"{f', {val.n} val rows' if val else ''}; {mode}"
+              f"{f'; resumed at epoch {resume.epoch + 1}, example {resume.position}' if resume else ''}")
+    progress = not args.quiet and sys.stderr.isatty() and topology.is_main
+    result = train_data(data, config, val=val, progress=progress, sync=Sync(topology, args.sync_every),
+                        checkpoints=checkpoints, resume=resume)
+    if not args.quiet:
+        for k, loss in enumerate(result.history, start=1):
+            v = f", val loss {result.val_history[k - 1]:f}" if result.val_history else ""
+            print(f"epoch {k}, loss {loss:f}{v}")
+    return loaded, result, source
+
+
+def _open_data(args, config, budget: int, topology):
+    """Read the data (under torchrun: all of it on every rank, or this rank's shard when it cannot fit)."""
     from linsgd.data.sources import DEFAULT_CHUNK_BYTES, open_source, parse_features
     from linsgd.data.stream import InMemory, Streamed
     from linsgd.data.table import load_tables
-    from linsgd.train import train_data
+    from linsgd.distributed import RankSlice, Sharded
 
-    source = open_source(args.data, target=args.target, features=parse_features(args.features),
-                         dtype=config.dtype, on_bad_rows=args.on_bad_rows,
-                         chunk_bytes=args.chunk_size or DEFAULT_CHUNK_BYTES)
-    progress = not args.quiet and sys.stderr.isatty()
+    kw = dict(target=args.target, features=parse_features(args.features), dtype=config.dtype,
+              on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_size or DEFAULT_CHUNK_BYTES)
+    source = open_source(args.data, **kw)
+    row_bytes = (len(source.features) + 1) * (4 if config.dtype == "float32" else 8)
+    sharded = topology.distributed and _shardable(source, row_bytes, budget)
+    if sharded:
+        source = _shard_source(args, source, topology, kw)
+    progress = not args.quiet and sys.stderr.isatty() and topology.is_main
     loaded = load_tables(source, seed=config.seed, val_fraction=args.val_fraction,
                          standardize=args.standardize, max_memory=budget, tmp_dir=args.tmp_dir,
                          progress=progress)
     if loaded.skipped:
         print(f"skipped {loaded.skipped} bad rows (--on-bad-rows skip)")
-    row_bytes = (len(source.features) + 1) * (4 if config.dtype == "float32" else 8)
 
     def view(table):
         if table is None or table.in_memory:
@@ -109,15 +156,30 @@ def _fit(args, config, budget: int):
 
     data, val = view(loaded.train), view(loaded.val)
     mode = "in memory" if loaded.train.in_memory else "streamed (block shuffle, see linsgd.data.stream)"
-    if not args.quiet:
-        print(f"seed {config.seed} (repeat with --seed {config.seed}); {data.n} train rows"
-              f"{f', {val.n} val rows' if val else ''}; {mode}")
-    result = train_data(data, config, val=val, progress=progress)
-    if not args.quiet:
-        for k, loss in enumerate(result.history, start=1):
-            v = f", val loss {result.val_history[k - 1]:f}" if result.val_history else ""
-            print(f"epoch {k}, loss {loss:f}{v}")
-    return loaded, result, source
+    if sharded:
+        data, val = Sharded(data, topology), val and Sharded(val, topology)
+        mode += f"; rank 0 of {topology.world_size} trains on its shard of the Parquet files"
+    elif topology.distributed:
+        data = RankSlice(data, topology, config.batch_size)
+        mode += f"; {topology.world_size} ranks share each global batch of {topology.world_size}x{config.batch_size}"
+    return source, loaded, data, val, mode
+
+
+def _shardable(source, row_bytes: int, budget: int) -> bool:
+    """Parquet that cannot fit in memory is split by file between ranks; anything else is read whole."""
+    return hasattr(source, "files") and source.num_rows is not None and source.num_rows * row_bytes > budget
+
+
+def _shard_source(args, source, topology, kw):
+    from linsgd.data.parquet_file import ParquetSource
+    from linsgd.distributed import shard
+    from linsgd.errors import ConfigError
+
+    if len(source.files) < topology.world_size:
+        raise ConfigError("data", args.data, f"at least {topology.world_size} Parquet files to share between "
+                                             f"{topology.world_size} ranks when it exceeds --max-memory "
+                                             f"(it has {len(source.files)})")
+    return ParquetSource(shard(source.files, topology), args.data, **kw)
 
 
 def _write_run(args, out: Path, config, loaded, result, source) -> None:
@@ -151,7 +213,8 @@ def _write_run(args, out: Path, config, loaded, result, source) -> None:
     for part, m in metrics.items():
         print(f"{part}: " + ", ".join(f"{k} {v:.6g}" for k, v in m.items()))
     print("w =", np.array2string(w, precision=4), f"b = {b:.4f}")
-    print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png")
+    extra = ", checkpoint.safetensors" if (out / CHECKPOINT).exists() else ""
+    print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png{extra}")
     for t in (loaded.train, loaded.val):
         if t is not None:
             t.close()
