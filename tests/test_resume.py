@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from test_stream import _table
 
 from linsgd.checkpoint import Checkpointer, Identity, load_checkpoint
 from linsgd.config import TrainConfig
@@ -14,8 +15,6 @@ from linsgd.data.stream import InMemory, Streamed
 from linsgd.data.synthetic import make_regression
 from linsgd.model import load_model
 from linsgd.train import train_data
-
-from test_stream import _table
 
 
 class Recorder(Checkpointer):
