@@ -37,7 +37,8 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     except OSError as e:
         raise StorageError(f"cannot write {final}: {e.strerror}") from e
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the folder became read-only: the first error is the one to tell
+            tmp.unlink(missing_ok=True)
 
 
 def ensure_writable_dir(path: str | os.PathLike, flag: str) -> Path:
