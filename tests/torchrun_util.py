@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -13,8 +14,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def torchrun(nproc: int, *args: str, timeout: float = 180, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+def torchrun_cmd(nproc: int, *args: str, extra: tuple[str, ...] = (), nnodes: int = 1,
+                 port: int | None = None) -> list[str]:
+    """The torchrun command line on 127.0.0.1 (c10d rendezvous) with ``nproc`` processes per node."""
+    return [sys.executable, "-m", "torch.distributed.run", "--nnodes", str(nnodes), "--nproc-per-node", str(nproc),
+            "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port or free_port()}", *extra,
+            *map(str, args)]
+
+
+def torchrun(nproc: int, *args: str, timeout: float = 180, extra: tuple[str, ...] = (),
+             env: dict | None = None) -> subprocess.CompletedProcess:
     """``torchrun --standalone``-like launch on 127.0.0.1 with ``nproc`` processes; returns the result."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", str(nproc),
-           "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{free_port()}", *extra, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(torchrun_cmd(nproc, *args, extra=extra), capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})

@@ -60,8 +60,14 @@ def process_group(topology: Topology, *, backend: str = "gloo", timeout_s: float
 
     global _TIMEOUT_S
     _TIMEOUT_S = timeout_s
+    timeout = datetime.timedelta(seconds=timeout_s)
     try:
-        dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
+        # torchrun's store outlives a restart (--max-restarts): the previous attempt's addresses are still
+        # in it, and gloo would try to connect to dead processes. Each attempt gets its own key prefix.
+        store, rank, world = next(dist.rendezvous("env://", timeout=timeout))
+        attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+        dist.init_process_group(backend=backend, store=dist.PrefixStore(f"linsgd/attempt-{attempt}", store),
+                                rank=rank, world_size=world, timeout=timeout)
     except (RuntimeError, ValueError) as e:  # rendezvous failed or timed out
         raise collective_error(topology, "joining the process group", e) from e
     try:
