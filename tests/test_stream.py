@@ -107,3 +107,25 @@ def test_parquet_that_cannot_fit_never_holds_rows_in_memory(tmp_path, monkeypatc
     assert held and not any(held) and loaded.train.n == 3000
     np.testing.assert_array_equal(loaded.train.read(0, 3000)[0], X)
     loaded.train.close()
+
+
+def test_memory_of_a_streamed_epoch_does_not_grow_with_the_data(engine, tmp_path):
+    import tracemalloc
+
+    peaks = []
+    for n in (40_000, 160_000):
+        X, y = make_regression(n, [1.0] * 8, 0.5, seed=1)
+        data = Streamed(_table(X, y, tmp_path), window_rows=5_000, piece_rows=1_000)
+        del X, y
+        eng = get_engine(engine)
+        w, b = init_params(0, 8, 0.01, "float32")
+        data.run_epoch(eng, w, b, (0, 0), 0.01, 10)  # warm up (kernels, caches)
+        tracemalloc.start()
+        data.run_epoch(eng, w, b, (0, 1), 0.01, 10)
+        data.loss(eng, w, b)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        data.table.close()
+    window_bytes = 5_000 * 9 * 4
+    assert peaks[1] < 1.2 * peaks[0] + 64_000, peaks  # 4x the rows, the same memory
+    assert peaks[1] < 5 * window_bytes, (peaks, window_bytes)

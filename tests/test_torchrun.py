@@ -121,7 +121,7 @@ def test_parquet_shards_too_big_for_memory_train_each_rank_on_its_own_files(tmp_
     flags = ("--target", "y", "--seed", 1, "--epochs", 3, "--dtype", "float64", "--max-memory", "4K")
     proc = torchrun(2, *TRAIN, folder, *flags, "--sync-every", 4, "--out", tmp_path / "dist")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "rank 0 of 2 trains on its shard" in proc.stdout and "streamed" in proc.stdout
+    assert "rank 0 of 2 trained on its shard" in proc.stdout and "streamed" in proc.stdout
     assert cli("train", folder, *flags, "--out", tmp_path / "one")[0] == 0
     dist, one = load_model(tmp_path / "dist" / "model.safetensors"), load_model(tmp_path / "one" / "model.safetensors")
     np.testing.assert_allclose(dist.w, [2, -3.4], atol=3e-3)

@@ -28,10 +28,10 @@ def add_parser(subparsers) -> None:
 
 
 def _source(args, model, target):
-    from linsgd.data.sources import DEFAULT_CHUNK_BYTES, open_source
+    from linsgd.data.sources import open_source
 
     return open_source(args.data, target=target, features=model.feature_names, dtype=model.dtype,
-                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_size or DEFAULT_CHUNK_BYTES)
+                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes)
 
 
 def predict(args: argparse.Namespace) -> int:

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from linsgd.config import ON_BAD_ROWS
 from linsgd.data.checks import bad_rows, data_error, first_problem
 from linsgd.errors import ConfigError
 
 DEFAULT_CHUNK_BYTES = 4 << 20  # bigger chunks read a little faster but hold more temporaries
-ON_BAD_ROWS = ("error", "skip")
 
 
 @dataclass
