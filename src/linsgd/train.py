@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -108,7 +109,8 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
 
     config, sync = config.resolved(), sync or Sync()
     engine = get_engine(config.engine, device=config.device)
-    s = resume or TrainState(*init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype))
+    s = copy.deepcopy(resume) if resume is not None else TrainState(
+        *init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype))
     stop_every = sync.every or (checkpoints.segment_steps if checkpoints else None)
     start = t0 = time.perf_counter()
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
