@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -157,6 +158,7 @@ class Sync:
 
     def __init__(self, topology: Topology = Topology(), every: int = 1) -> None:
         self.topology, self._every, self.calls = topology, every, 0
+        self.seconds = 0.0  # wall time in all-reduces, waiting for slower ranks included
 
     @property
     def every(self) -> int | None:
@@ -188,8 +190,11 @@ class Sync:
 
         self.calls += 1
         _faults.before_sync(self.topology.rank, self.calls)
+        t0 = time.perf_counter()
         with collective(self.topology, f"the all-reduce of sync {self.calls}"):
-            return _all_reduce_params(w, b, examples, int(active))
+            out = _all_reduce_params(w, b, examples, int(active))
+        self.seconds += time.perf_counter() - t0
+        return out
 
 
 def _all_reduce_params(w, b, examples: int, active: int) -> tuple[np.ndarray, float, int]:

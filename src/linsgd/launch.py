@@ -38,6 +38,7 @@ class Launch:
     resume: str | None = None
     sharded: bool = False
     resumed: object = None  # the TrainState resumed from, once prepare ran
+    sync: object = None  # the Sync handed to the loop, once prepare ran (its calls and seconds)
 
     def source(self, source, reopen):
         """The source this rank reads: under torchrun, its share of the Parquet files when the rows
@@ -87,7 +88,8 @@ class Launch:
                 ensure_writable_dir(self.out, "out")
             checkpoints = Checkpointer(self.out / CHECKPOINT, ident, *self.checkpoint_every,
                                        enabled=self.topology.is_main)
-        return Sync(self.topology, self.sync_every), checkpoints, self.resumed
+        self.sync = Sync(self.topology, self.sync_every)
+        return self.sync, checkpoints, self.resumed
 
     def identity(self, config, data, fingerprint: str):
         """What a resume must match: the settings (but epochs and how rows are read), data, world size."""

@@ -116,6 +116,8 @@ def _report(args, config, data, out: Path, launch) -> None:
             mode += f"; rank 0 of {world} trained on its shard of the Parquet files"
         elif launch.topology.distributed:
             mode += f"; {world} ranks shared each global batch of {world}x{config.batch_size}"
+        if launch.topology.distributed:
+            mode += f"; rank 0 spent {launch.sync.seconds:.3f} s in {launch.sync.calls} all-reduces"
         if launch.resumed is not None:
             mode += f"; resumed at epoch {launch.resumed.epoch + 1}, example {launch.resumed.position}"
         print(f"{run.train_rows} train rows{f', {run.val_rows} val rows' if run.val_rows else ''}; {mode}")
