@@ -12,6 +12,7 @@ in all-reduces. Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -64,9 +65,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=WORKLOADS["wide"].n)
     ap.add_argument("--sync-every", default="1,16,256", help="values of K to run, comma-separated")
+    ap.add_argument("--epochs", type=int, default=WORKLOADS["wide"].epochs)
     ap.add_argument("--out", default=None, help="write the Markdown table here")
     a = ap.parse_args()
-    wl = WORKLOADS["wide"]
+    wl = dataclasses.replace(WORKLOADS["wide"], epochs=a.epochs)
     with tempfile.TemporaryDirectory(prefix="linsgd-bench-dist-") as tmp:
         tmp = Path(tmp)
         (tmp / "parts").mkdir()
@@ -92,7 +94,8 @@ def report(a, wl, rows) -> None:
              f"Python {platform.python_version()}. Wide workload: n = {a.n:,}, d = {wl.d}, batch {wl.batch} "
              f"per process, lr {wl.lr}, {wl.epochs} epochs, fused engine, float32; two Parquet files, one "
              "per rank (each rank holds its file in memory), one process holds both.", "",
-             f"Command: `python benchmarks/bench_dist.py --n {a.n} --sync-every {a.sync_every} --out "
+             f"Command: `python benchmarks/bench_dist.py --n {a.n} --epochs {a.epochs} "
+             f"--sync-every {a.sync_every} --out "
              "benchmarks/DIST_RESULTS.md`", "",
              "| run | best epoch s | M rows/s | throughput vs 1 | final train loss | loss vs 1 | "
              "all-reduce s (rank 0, whole run) | syncs | wall s (with load) |",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,5 +26,13 @@ def torchrun_cmd(nproc: int, *args: str, extra: tuple[str, ...] = (), nnodes: in
 def torchrun(nproc: int, *args: str, timeout: float = 180, extra: tuple[str, ...] = (),
              env: dict | None = None) -> subprocess.CompletedProcess:
     """``torchrun --standalone``-like launch on 127.0.0.1 with ``nproc`` processes; returns the result."""
-    return subprocess.run(torchrun_cmd(nproc, *args, extra=extra), capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(torchrun_cmd(nproc, *args, extra=extra), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # torchrun and its workers: leave no process behind
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)

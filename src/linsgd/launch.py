@@ -105,10 +105,15 @@ class Launch:
         """The seed of the run folder's checkpoint when resuming (to use when no seed is given)."""
         from linsgd.checkpoint import load_checkpoint
 
+        from linsgd.errors import StorageError
+
         path = self.out / CHECKPOINT if self.out else None
         if not self.resume or path is None or not path.exists():
             return None
-        return load_checkpoint(path)[1].config.get("seed")
+        try:
+            return load_checkpoint(path)[1].config.get("seed")
+        except StorageError:  # reported by the resume itself, once every rank is listening
+            return None
 
     def _resume_state(self, ident, d: int, dtype: str):
         """Rank 0 reads and checks the checkpoint and sends the state to every rank (or its refusal)."""
@@ -117,6 +122,7 @@ class Launch:
         from linsgd.errors import ConfigError
 
         if not self.resume:
+            broadcast_floats(np.zeros(1), 1, self.topology)  # a barrier: every rank has loaded its data
             return None
         state, error, main = None, None, self.topology.is_main
         if main:
