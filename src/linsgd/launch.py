@@ -104,7 +104,6 @@ class Launch:
     def checkpoint_seed(self) -> int | None:
         """The seed of the run folder's checkpoint when resuming (to use when no seed is given)."""
         from linsgd.checkpoint import load_checkpoint
-
         from linsgd.errors import StorageError
 
         path = self.out / CHECKPOINT if self.out else None
