@@ -119,10 +119,16 @@ def test_parquet_shards_too_big_for_memory_train_each_rank_on_its_own_files(tmp_
     for k, (a, b) in enumerate([(0, 1200), (1200, 2000)]):  # unequal shards: different numbers of syncs
         pq.write_table(pa.table({"x1": X[a:b, 0], "x2": X[a:b, 1], "y": y[a:b]}), folder / f"p{k}.parquet")
     flags = ("--target", "y", "--seed", 1, "--epochs", 3, "--dtype", "float64", "--max-memory", "4K")
-    proc = torchrun(2, *TRAIN, folder, *flags, "--sync-every", 4, "--out", tmp_path / "dist")
+    proc = torchrun(2, *TRAIN, folder, *flags, "--sync-every", 4, "--out", tmp_path / "dist",
+                    "--checkpoint-every", "1epoch")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "rank 0 of 2 trained on its shard" in proc.stdout and "streamed" in proc.stdout
     assert cli("train", folder, *flags, "--out", tmp_path / "one")[0] == 0
     dist, one = load_model(tmp_path / "dist" / "model.safetensors"), load_model(tmp_path / "one" / "model.safetensors")
     np.testing.assert_allclose(dist.w, [2, -3.4], atol=3e-3)
     assert abs(dist.b - 4.2) < 3e-3 and abs(one.b - 4.2) < 3e-3
+    # rank 1's shard changes: the resume refuses on every rank (rank 0 never read that file)
+    pq.write_table(pa.table({"x1": X[1200:, 0], "x2": X[1200:, 1], "y": y[1200:] + 1}), folder / "p1.parquet")
+    proc = torchrun(2, *TRAIN, folder, *flags, "--sync-every", 4, "--out", tmp_path / "dist", "--resume",
+                    extra=("--max-restarts", "0"))
+    assert proc.returncode != 0 and "data fingerprint" in proc.stderr and "exitcode  : 2" in proc.stderr

@@ -237,6 +237,22 @@ def broadcast_int(value: int, topology: Topology) -> int:
     return int(t[0])
 
 
+def joint_fingerprint(fingerprint: str, topology: Topology) -> str:
+    """One fingerprint of every rank's (hex) fingerprint, in rank order: the data of all shards."""
+    if not topology.distributed:
+        return fingerprint
+    import hashlib
+
+    import torch
+    import torch.distributed as dist
+
+    rows = torch.zeros((topology.world_size, len(fingerprint) // 2), dtype=torch.int64)
+    rows[topology.rank] = torch.tensor(list(bytes.fromhex(fingerprint)))
+    with collective(topology, "the all-reduce of the data fingerprints"):
+        dist.all_reduce(rows, op=dist.ReduceOp.SUM)
+    return hashlib.blake2b(bytes(rows.flatten().tolist()), digest_size=16).hexdigest()
+
+
 def sum_floats(values: list[float], topology: Topology) -> list[float]:
     """The sum over ranks of each value (float64)."""
     if not topology.distributed:

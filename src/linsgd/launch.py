@@ -77,9 +77,11 @@ class Launch:
             ConfigError: the checkpoint is of another run (lists every difference).
         """
         from linsgd.checkpoint import Checkpointer
-        from linsgd.distributed import Sync
+        from linsgd.distributed import Sync, joint_fingerprint
         from linsgd.storage import ensure_writable_dir
 
+        if self.sharded:  # each rank read other rows: the run's data is all of them
+            fingerprint = joint_fingerprint(fingerprint, self.topology)
         ident = self.identity(config, data, fingerprint)
         self.resumed = self._resume_state(ident, d, config.dtype)
         checkpoints = None
