@@ -61,11 +61,17 @@ class Launch:
 
     def views(self, train, val, batch_size: int):
         """Wrap the views for data parallelism (see :class:`~linsgd.distributed.RankSlice`, ``Sharded``)."""
+        from linsgd.data.stream import InMemory
         from linsgd.distributed import RankSlice, Sharded
+        from linsgd.errors import ConfigError
 
         if self.sharded:
             return Sharded(train, self.topology), val and Sharded(val, self.topology)
         if self.topology.distributed:
+            if not isinstance(train, InMemory):  # every rank would stream all rows: not what anyone wants
+                raise ConfigError("max_memory", "(the budget)", "a budget the data fits in on every rank under "
+                                  "torchrun, unless the data is a folder of Parquet files (one or more per rank), "
+                                  "which the ranks then share file by file")
             return RankSlice(train, self.topology, batch_size), val
         return train, val
 
