@@ -1,4 +1,4 @@
-"""Shared fixtures: the chapter's data and the list of engines every engine test runs on."""
+"""Shared fixtures: the chapter's data, the engines every engine test runs on, the CLI in-process."""
 
 from __future__ import annotations
 
@@ -20,3 +20,16 @@ def engine(request) -> str:
 def chapter_data():
     """The chapter's data set: n = 1000, w = [2, -3.4], b = 4.2, σ = 0.01 (seed 0)."""
     return make_regression(1000, TRUE_W, TRUE_B, noise=0.01, seed=0)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``linsgd ARGS…`` in-process; returns (exit code, stdout, stderr)."""
+    from linsgd.cli import main
+
+    def run(*args):
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -31,3 +31,23 @@ def test_shard_deals_files_round_robin():
     files = [f"part-{i}" for i in range(5)]
     assert shard(files, Topology(0, 2)) == ["part-0", "part-2", "part-4"]
     assert shard(files, Topology(1, 2)) == ["part-1", "part-3"]
+
+
+def test_launch_refuses_streaming_all_rows_on_every_rank_and_wraps_in_memory_data(tmp_path):
+    from linsgd.data.stream import InMemory, Streamed
+    from linsgd.data.table import Table
+    from linsgd.distributed import RankSlice
+    from linsgd.errors import ConfigError
+    from linsgd.launch import Launch
+
+    t = Table(2, "float32", str(tmp_path))
+    t.spill()
+    t.append(np.ones((10, 3), np.float32))
+    launch = Launch(Topology(1, 2))
+    with pytest.raises(ConfigError, match="folder of Parquet files"):
+        launch.views(Streamed(t.finish(None), window_rows=4), None, 5)
+    train, val = launch.views(InMemory(np.ones((10, 2)), np.ones(10)), None, 5)
+    assert isinstance(train, RankSlice) and val is None
+    one = Launch().views(InMemory(np.ones((10, 2)), np.ones(10)), None, 5)[0]
+    assert isinstance(one, InMemory)
+    t.close()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import linsgd
+from linsgd.checkpoint import load_checkpoint
 from linsgd.data.synthetic import make_regression
+from linsgd.model import load_model
 
-from torchrun_util import torchrun
+from torchrun_util import free_port, torchrun, torchrun_cmd
 
 WORKER = str(Path(__file__).with_name("dist_worker.py"))
 
@@ -21,3 +26,109 @@ def test_two_ranks_sync_every_step_equal_one_process_with_double_batch(engine, t
     X, y = make_regression(203, [2, -3.4], 4.2, seed=3, dtype="float64")  # n = 203: a short last batch
     one = linsgd.fit(X, y, lr=0.05, epochs=1, batch_size=10, engine=engine, seed=3, dtype="float64")
     np.testing.assert_allclose(got, np.append(one.w, one.b), rtol=1e-12, atol=1e-14)
+
+
+# --- the CLI under torchrun: equivalence, restarts, failures, two launchers, shards ---------------------
+
+TRAIN = ("-m", "linsgd", "train")
+FLAGS = ("--target", "y", "--seed", 6, "--epochs", 2, "--dtype", "float64")
+
+
+@pytest.fixture(scope="module")
+def csv_data(tmp_path_factory):
+    from linsgd.cli import main
+
+    path = tmp_path_factory.mktemp("data") / "d.csv"
+    assert main(["generate", str(path), "--num-examples", "1003", "--seed", "2"]) == 0  # 101 global batches of 10
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_ranks(csv_data, tmp_path_factory):
+    """One uninterrupted run of 2 ranks, batch 5 each, sync every step, checkpoints every 40 steps."""
+    out = tmp_path_factory.mktemp("two_ranks")
+    proc = torchrun(2, *TRAIN, csv_data, *FLAGS, "--batch-size", 5, "--sync-every", 1, "--out", out,
+                    "--checkpoint-every", "40steps")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc
+
+
+def _params(folder):
+    m = load_model(folder / "model.safetensors")
+    return np.append(m.w, m.b)
+
+
+def test_cli_two_ranks_batch_5_sync_every_step_equal_one_process_batch_10(two_ranks, csv_data, cli, tmp_path):
+    out, proc = two_ranks
+    assert proc.stdout.count("epoch 2, loss") == 1  # only rank 0 prints
+    assert cli("train", csv_data, *FLAGS, "--batch-size", 10, "--out", tmp_path)[0] == 0
+    np.testing.assert_allclose(_params(out), _params(tmp_path), rtol=1e-12, atol=1e-14)
+    state, ident = load_checkpoint(out / "checkpoint.safetensors")
+    assert (state.epoch, state.position, ident.world_size, len(state.history)) == (2, 0, 2, 2)
+    code, _, err = cli("train", csv_data, *FLAGS, "--batch-size", 5, "--out", out, "--resume")
+    assert code == 2 and "world size: 2 -> 1" in err
+
+
+def test_a_rank_killed_mid_epoch_restarts_and_resumes_to_the_uninterrupted_result(two_ranks, csv_data, tmp_path):
+    proc = torchrun(2, *TRAIN, csv_data, *FLAGS, "--batch-size", 5, "--sync-every", 1, "--out", tmp_path,
+                    "--checkpoint-every", "40steps", "--resume=auto", extra=("--max-restarts", "1"),
+                    env={"LINSGD_TEST_KILL_AT_SYNC": "1:150"})  # epoch 2, step 48: after its checkpoint at 40
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "resumed at epoch 2, example 200" in proc.stdout
+    assert np.array_equal(_params(tmp_path), _params(two_ranks[0]))
+
+
+def test_without_restarts_a_killed_rank_fails_the_job_naming_it_and_leaves_loadable_files(csv_data, tmp_path):
+    proc = torchrun(2, *TRAIN, csv_data, *FLAGS, "--batch-size", 5, "--out", tmp_path, "--checkpoint-every",
+                    "40steps", extra=("--max-restarts", "0"), env={"LINSGD_TEST_KILL_AT_SYNC": "1:150"})
+    assert proc.returncode != 0
+    assert "rank      : 1 (local_rank: 1)" in proc.stderr and "Signal 9 (SIGKILL)" in proc.stderr, proc.stderr[-3000:]
+    state, _ = load_checkpoint(tmp_path / "checkpoint.safetensors")
+    assert (state.epoch, state.position) == (1, 200)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.safetensors"]
+
+
+def test_a_hung_rank_makes_the_others_fail_after_the_timeout(csv_data, tmp_path):
+    start = time.monotonic()
+    proc = torchrun(2, *TRAIN, csv_data, *FLAGS, "--batch-size", 5, "--out", tmp_path, "--dist-timeout", 3,
+                    env={"LINSGD_TEST_HANG_AT_SYNC": "1:5"}, timeout=120)
+    assert proc.returncode != 0 and time.monotonic() - start < 60
+    line = [s for s in proc.stderr.splitlines() if s.startswith("linsgd train: error:")]
+    assert len(line) == 1 and "rank 0: the all-reduce of sync 5 failed" in line[0], proc.stderr[-3000:]
+    assert "did not answer within --dist-timeout=3s" in line[0]
+    assert "exitcode  : 4" in proc.stderr
+
+
+def test_two_launchers_with_two_nodes_on_loopback_equal_one_launcher(two_ranks, csv_data, tmp_path):
+    port = free_port()
+    cmds = [torchrun_cmd(1, *TRAIN, csv_data, *FLAGS, "--batch-size", 5, "--out", tmp_path, "--checkpoint-every",
+                         "40steps", nnodes=2, port=port, extra=("--node-rank", str(k))) for k in range(2)]
+    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in cmds]
+    results = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [r[1][-2000:] for r in results]
+    assert np.array_equal(_params(tmp_path), _params(two_ranks[0]))
+
+
+def test_parquet_shards_too_big_for_memory_train_each_rank_on_its_own_files(tmp_path, cli):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    X, y = make_regression(2000, [2, -3.4], 4.2, noise=0.01, seed=9, dtype="float64")
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for k, (a, b) in enumerate([(0, 1200), (1200, 2000)]):  # unequal shards: different numbers of syncs
+        pq.write_table(pa.table({"x1": X[a:b, 0], "x2": X[a:b, 1], "y": y[a:b]}), folder / f"p{k}.parquet")
+    flags = ("--target", "y", "--seed", 1, "--epochs", 3, "--dtype", "float64", "--max-memory", "4K")
+    proc = torchrun(2, *TRAIN, folder, *flags, "--sync-every", 4, "--out", tmp_path / "dist",
+                    "--checkpoint-every", "1epoch")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "rank 0 of 2 trained on its shard" in proc.stdout and "streamed" in proc.stdout
+    assert cli("train", folder, *flags, "--out", tmp_path / "one")[0] == 0
+    dist, one = load_model(tmp_path / "dist" / "model.safetensors"), load_model(tmp_path / "one" / "model.safetensors")
+    np.testing.assert_allclose(dist.w, [2, -3.4], atol=3e-3)
+    assert abs(dist.b - 4.2) < 3e-3 and abs(one.b - 4.2) < 3e-3
+    # rank 1's shard changes: the resume refuses on every rank (rank 0 never read that file)
+    pq.write_table(pa.table({"x1": X[1200:, 0], "x2": X[1200:, 1], "y": y[1200:] + 1}), folder / "p1.parquet")
+    proc = torchrun(2, *TRAIN, folder, *flags, "--sync-every", 4, "--out", tmp_path / "dist", "--resume",
+                    extra=("--max-restarts", "0"))
+    assert proc.returncode != 0 and "data fingerprint" in proc.stderr and "exitcode  : 2" in proc.stderr

@@ -33,21 +33,35 @@ _EXPORTS = {
     "DataError": "linsgd.errors",
     "DivergenceError": "linsgd.errors",
     "StorageError": "linsgd.errors",
+    "LinearModel": "linsgd.model",
+    "load_model": "linsgd.model",
+    "save_model": "linsgd.model",
+    "open_source": "linsgd.data.sources",
+    "regression_metrics": "linsgd.metrics",
+    "DataConfig": "linsgd.config",
+    "fit_file": "linsgd.runs",
+    "write_run": "linsgd.runs",
 }
 __all__ = [  # noqa: RUF022 (grouped by topic)
     "fit", "FitResult", "TrainConfig", "make_regression", "epoch_order", "stable_lr",
     "auto_lr", "exact", "LeastSquares", "Solution", "summarize", "Summary", "optimality_gap", "OptimalityGap",
     "LinearRegressor", "LinsgdWarning",
     "LinsgdError", "ConfigError", "DataError", "DivergenceError", "StorageError", "__version__",
+    "LinearModel", "load_model", "save_model", "open_source", "regression_metrics",
+    "DataConfig", "fit_file", "write_run",
 ]
 
 if TYPE_CHECKING:
-    from linsgd.config import TrainConfig
+    from linsgd.config import DataConfig, TrainConfig
     from linsgd.curvature import auto_lr
     from linsgd.data.batching import epoch_order
+    from linsgd.data.sources import open_source
     from linsgd.data.synthetic import make_regression
     from linsgd.errors import ConfigError, DataError, DivergenceError, LinsgdError, LinsgdWarning, StorageError
     from linsgd.estimator import LinearRegressor
+    from linsgd.metrics import regression_metrics
+    from linsgd.model import LinearModel, load_model, save_model
+    from linsgd.runs import fit_file, write_run
     from linsgd.solve import LeastSquares, Solution, exact, stable_lr
     from linsgd.summary import OptimalityGap, Summary, optimality_gap, summarize
     from linsgd.train import FitResult, fit

@@ -10,6 +10,7 @@ final name until the new one is complete (``storage.atomic_path``): a crash mid-
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,13 @@ FILENAME = "checkpoint.safetensors"
 
 @dataclass
 class TrainState:
-    """Where training is: parameters after ``position`` examples of epoch ``epoch`` (0-based)."""
+    """Where training is: parameters after ``position`` examples of epoch ``epoch`` (0-based).
+
+    ``position`` counts the examples of this process's epoch order already visited (one process: of the
+    epoch's order; always a multiple of the batch size), ``step`` the minibatch steps since the start.
+    ``history``/``val_history``/``seconds`` hold one entry per finished epoch; ``best_*`` is what early
+    stopping keeps (the lowest monitored loss, its 1-based epoch and parameters).
+    """
 
     w: np.ndarray
     b: float
@@ -34,6 +41,12 @@ class TrainState:
     position: int = 0
     step: int = 0
     history: list[float] = field(default_factory=list)
+    val_history: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    best_loss: float = math.inf
+    best_epoch: int = 0
+    best_w: np.ndarray | None = None
+    best_b: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -59,13 +72,21 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, identity: Identi
     """Write ``state`` atomically; raises StorageError naming the path when it cannot."""
     from safetensors.numpy import save_file
 
+    from linsgd import _faults
+
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
-            "state": json.dumps({"b": state.b, "epoch": state.epoch, "position": state.position,
-                                 "step": state.step, "history": state.history}),
+            "state": json.dumps({k: getattr(state, k) for k in _SCALARS}),
             "identity": json.dumps({"config": identity.config, "fingerprint": identity.fingerprint,
                                     "world_size": identity.world_size})}
+    tensors = {"w": np.ascontiguousarray(state.w)}
+    if state.best_w is not None:
+        tensors["best_w"] = np.ascontiguousarray(state.best_w)
     with atomic_path(path) as tmp:
-        save_file({"w": np.ascontiguousarray(state.w)}, str(tmp), metadata=meta)
+        try:
+            save_file(tensors, str(tmp), metadata=meta)
+        except Exception as e:  # safetensors reports OS errors (disk full, EFBIG) as its own type
+            raise StorageError(f"cannot write {path}: {str(e).splitlines()[0]}") from e
+        _faults.pause("LINSGD_TEST_SLOW_CHECKPOINT")  # test-only: widen the window before the rename
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[TrainState, Identity]:
@@ -77,6 +98,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[TrainState, Identity]:
         with safe_open(str(path), framework="numpy") as f:
             meta = f.metadata() or {}
             w = f.get_tensor("w")
+            best_w = f.get_tensor("best_w") if "best_w" in f.keys() else None
     except FileNotFoundError as e:
         raise StorageError(f"{path}: no checkpoint to resume from; train without --resume first") from e
     except Exception as e:  # safetensors raises its own errors for truncated or foreign files
@@ -87,9 +109,12 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[TrainState, Identity]:
         raise StorageError(f"{path}: checkpoint format {meta['format_version']} is newer than this linsgd "
                            f"reads ({FORMAT_VERSION}); upgrade linsgd")
     s, i = json.loads(meta["state"]), json.loads(meta["identity"])
-    state = TrainState(w=w, b=float(s["b"]), epoch=s["epoch"], position=s["position"], step=s["step"],
-                       history=[float(v) for v in s["history"]])
+    state = TrainState(w=w, best_w=best_w, **{k: s[k] for k in _SCALARS if k in s})
     return state, Identity(i["config"], i["fingerprint"], i["world_size"])
+
+
+_SCALARS = ("b", "epoch", "position", "step", "history", "val_history", "seconds", "best_loss", "best_epoch",
+            "best_b")
 
 
 def check_resumable(saved: Identity, current: Identity, path: str | os.PathLike) -> None:
@@ -97,6 +122,41 @@ def check_resumable(saved: Identity, current: Identity, path: str | os.PathLike)
     diffs = saved.differences(current)
     if diffs:
         raise ConfigError("resume", str(path), "a checkpoint of the same run; it differs in: " + "; ".join(diffs))
+
+
+@dataclass(frozen=True)
+class Checkpointer:
+    """When and where the loop writes checkpoints: every ``every`` steps or epochs, into ``path``.
+
+    With unit ``"steps"``: after every ``every``-th step counted from the start of each epoch (at the
+    first parameter sync at or after it, in data-parallel training), and at the end of every epoch.
+    With unit ``"epochs"``: at the end of every ``every``-th epoch. ``enabled`` is False on every rank
+    but rank 0: only rank 0 writes.
+    """
+
+    path: Path
+    identity: Identity
+    every: int
+    unit: str = "steps"
+    enabled: bool = True
+
+    @property
+    def segment_steps(self) -> int | None:
+        """Steps between the loop's stops for checkpoints within an epoch (None: epoch ends only)."""
+        return self.every if self.unit == "steps" else None
+
+    def due_within_epoch(self, last: int, now: int) -> bool:
+        """Whether a checkpoint is due at epoch step ``now`` when the last stop was at step ``last``."""
+        return self.unit == "steps" and now // self.every > last // self.every
+
+    def due_at_epoch_end(self, epochs_done: int) -> bool:
+        """Whether a checkpoint is due after ``epochs_done`` epochs."""
+        return self.unit == "steps" or epochs_done % self.every == 0
+
+    def save(self, state: TrainState) -> None:
+        """Write ``state`` (on rank 0 only), atomically; StorageError naming the path when it cannot."""
+        if self.enabled:
+            save_checkpoint(self.path, state, self.identity)
 
 
 def fingerprint(X: np.ndarray, y: np.ndarray) -> str:

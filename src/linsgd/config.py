@@ -35,6 +35,8 @@ class TrainConfig:
         init_std: standard deviation of the initial weights, ``w ~ N(0, init_std²)``, ``b = 0``.
         device: torch device of the reference engine (``"cpu"``, ``"cuda"``).
         solver: ``"sgd"`` (the chapter's) or ``"exact"`` (least squares in one pass, :mod:`linsgd.solve`).
+        patience: early stopping: stop after this many epochs without an improvement of the monitored
+            loss by more than ``tol`` (None: train all epochs). tol: that improvement, >= 0.
     """
 
     lr: float | str = 0.03
@@ -46,6 +48,8 @@ class TrainConfig:
     init_std: float = 0.01
     device: str = "cpu"
     solver: str = "sgd"
+    patience: int | None = None
+    tol: float = 0.0
 
     def validate(self) -> TrainConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -62,6 +66,10 @@ class TrainConfig:
         _check(isinstance(self.init_std, numbers.Real) and math.isfinite(self.init_std)
                and self.init_std >= 0, "init_std", self.init_std, "a finite number >= 0")
         _check(self.solver in SOLVERS, "solver", self.solver, f"one of {', '.join(SOLVERS)}")
+        _check(self.patience is None or (_is_int(self.patience) and self.patience >= 1),
+               "patience", self.patience, "an integer >= 1 or None")
+        _check(isinstance(self.tol, numbers.Real) and math.isfinite(self.tol) and self.tol >= 0,
+               "tol", self.tol, "a finite number >= 0")
         return self
 
     def resolved(self) -> TrainConfig:
@@ -86,3 +94,50 @@ def _is_int(v: object) -> bool:
 def _check(ok: bool, param: str, value: object, allowed: str) -> None:
     if not ok:
         raise ConfigError(param, value, allowed)
+
+
+ON_BAD_ROWS = ("error", "skip")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """How a data file is read, validated, split and held in memory (``linsgd train``, ``fit_file``).
+
+    Args:
+        target: the target column. features: the feature columns (None: every other numeric one).
+        val_fraction: share of rows held out for validation, in [0, 1), split by the training seed.
+        standardize: train on standardised features (coefficients are reported on the raw scale).
+        max_memory: bytes the rows may take in memory (None: a quarter of RAM); beyond it, training
+            streams them from temporary files in ``tmp_dir`` (None: the system's temporary folder).
+        on_bad_rows: "error" (stop at the first bad row) or "skip" (drop and count bad rows).
+        chunk_bytes: bytes of values read per chunk.
+    """
+
+    target: str
+    features: tuple[str, ...] | None = None
+    val_fraction: float = 0.0
+    standardize: bool = False
+    max_memory: int | None = None
+    on_bad_rows: str = "error"
+    chunk_bytes: int = 4 << 20
+    tmp_dir: str | None = None
+
+    def validate(self) -> DataConfig:
+        """Return self if every field is in range, else raise ConfigError naming the field."""
+        _check(isinstance(self.target, str) and self.target != "", "target", self.target, "a column name")
+        _check(self.features is None or (len(self.features) > 0 and all(isinstance(c, str) for c in self.features)),
+               "features", self.features, "None or a non-empty list of column names")
+        _check(isinstance(self.val_fraction, numbers.Real) and 0 <= self.val_fraction < 1,
+               "val_fraction", self.val_fraction, "a number in [0, 1)")
+        _check(self.max_memory is None or (_is_int(self.max_memory) and self.max_memory > 0),
+               "max_memory", self.max_memory, "None or a number of bytes > 0 (e.g. 512M, 2G)")
+        _check(self.on_bad_rows in ON_BAD_ROWS, "on_bad_rows", self.on_bad_rows, f"one of {', '.join(ON_BAD_ROWS)}")
+        _check(_is_int(self.chunk_bytes) and self.chunk_bytes > 0, "chunk_bytes", self.chunk_bytes,
+               "an integer > 0")
+        return self
+
+    def to_dict(self) -> dict:
+        """The settings as plain JSON-able values (saved with every run)."""
+        d = dataclasses.asdict(self)
+        d["features"] = list(self.features) if self.features is not None else None
+        return d

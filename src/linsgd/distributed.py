@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -58,11 +59,44 @@ def process_group(topology: Topology, *, backend: str = "gloo", timeout_s: float
         return
     import torch.distributed as dist
 
-    dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
+    global _TIMEOUT_S
+    _TIMEOUT_S = timeout_s
+    timeout = datetime.timedelta(seconds=timeout_s)
+    try:
+        # torchrun's store outlives a restart (--max-restarts): the previous attempt's addresses are still
+        # in it, and gloo would try to connect to dead processes. Each attempt gets its own key prefix.
+        store, rank, world = next(dist.rendezvous("env://", timeout=timeout))
+        attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+        dist.init_process_group(backend=backend, store=dist.PrefixStore(f"linsgd/attempt-{attempt}", store),
+                                rank=rank, world_size=world, timeout=timeout)
+    except (RuntimeError, ValueError) as e:  # rendezvous failed or timed out
+        raise collective_error(topology, "joining the process group", e) from e
     try:
         yield
     finally:
         dist.destroy_process_group()  # on every exit path, errors included
+
+
+_TIMEOUT_S: float | None = None  # of the current process group, for messages
+
+
+def collective_error(topology: Topology, what: str, e: Exception):
+    """A one-line CollectiveError for a failed collective ``what``, naming this rank and the timeout."""
+    from linsgd.errors import CollectiveError
+
+    first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+    limit = f"--dist-timeout={_TIMEOUT_S:g}s" if _TIMEOUT_S else "the timeout"
+    return CollectiveError(f"rank {topology.rank}: {what} failed: another rank died or did not answer "
+                           f"within {limit} ({first})")
+
+
+@contextlib.contextmanager
+def collective(topology: Topology, what: str) -> Iterator[None]:
+    """Turn a failing torch.distributed call into :func:`collective_error`."""
+    try:
+        yield
+    except RuntimeError as e:
+        raise collective_error(topology, what, e) from e
 
 
 def average_params(w: np.ndarray, b: float, examples: int, topology: Topology) -> tuple[np.ndarray, float]:
@@ -109,3 +143,182 @@ def rank_slice(order: np.ndarray, batch_size: int, topology: Topology) -> np.nda
 def shard(items: list, topology: Topology) -> list:
     """Every world_size-th item starting at this rank (files or row groups of a Parquet data set)."""
     return items[topology.rank::topology.world_size]
+
+
+class Sync:
+    """The train loop's only contact with other ranks: parameter averaging every ``every`` steps.
+
+    On one process (the default) every method returns its input and nothing is imported. Under torchrun,
+    ``average`` is :func:`average_params`; a failed collective (a rank died, or hung longer than the
+    process group's timeout) becomes :class:`~linsgd.errors.CollectiveError` naming this rank.
+
+    Args:
+        topology: this process's place in the job. every: steps between averages (K >= 1).
+    """
+
+    def __init__(self, topology: Topology = Topology(), every: int = 1) -> None:
+        self.topology, self._every, self.calls = topology, every, 0
+        self.seconds = 0.0  # wall time in all-reduces, waiting for slower ranks included
+
+    @property
+    def every(self) -> int | None:
+        """Steps between averages, or None on one process (nothing to average)."""
+        return self._every if self.topology.distributed else None
+
+    def average(self, w: np.ndarray, b: float, examples: int) -> tuple[np.ndarray, float]:
+        """Average (w, b) over ranks, weighted by the examples each rank ran since the last sync."""
+        return self._reduce(w, b, examples, active=True)[:2]
+
+    def drain(self, w: np.ndarray, b: float, examples: int) -> tuple[np.ndarray, float]:
+        """End of an epoch: sync the last, partial segment, then keep joining the averages of the ranks
+        still running (contributing no examples) until every rank has finished its epoch.
+
+        So ranks agree on the number of syncs per epoch even when their shares of the data differ.
+        """
+        if not self.topology.distributed:
+            return w, b
+        while True:
+            w, b, running = self._reduce(w, b, examples, active=False)
+            examples = 0
+            if not running:
+                return w, b
+
+    def _reduce(self, w, b, examples: int, active: bool) -> tuple[np.ndarray, float, int]:
+        if not self.topology.distributed:
+            return w, b, 0
+        from linsgd import _faults
+
+        self.calls += 1
+        _faults.before_sync(self.topology.rank, self.calls)
+        t0 = time.perf_counter()
+        with collective(self.topology, f"the all-reduce of sync {self.calls}"):
+            out = _all_reduce_params(w, b, examples, int(active))
+        self.seconds += time.perf_counter() - t0
+        return out
+
+
+def _all_reduce_params(w, b, examples: int, active: int) -> tuple[np.ndarray, float, int]:
+    """One all-reduce of [m·w, m·b, m, active]: the example-weighted mean and the count of active ranks."""
+    import torch
+    import torch.distributed as dist
+
+    flat = torch.from_numpy(np.concatenate([w.astype(np.float64) * examples, [b * examples, examples, active]]))
+    dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+    total, running = float(flat[-2]), int(flat[-1])
+    if total == 0:
+        return w, b, running
+    out = (flat[:-2] / total).numpy()
+    return out[:-1].astype(w.dtype), float(out[-1]), running
+
+
+def broadcast_floats(values: np.ndarray | None, length: int, topology: Topology) -> np.ndarray:
+    """Rank 0's float64 ``values`` (length ``length``) on every rank; ``values`` is ignored elsewhere."""
+    if not topology.distributed:
+        return np.asarray(values, dtype=np.float64)
+    import torch
+    import torch.distributed as dist
+
+    t = torch.from_numpy(np.array(values, dtype=np.float64) if topology.is_main else np.zeros(length))
+    with collective(topology, "a broadcast from rank 0"):
+        dist.broadcast(t, src=0)
+    return t.numpy()
+
+
+def broadcast_int(value: int, topology: Topology) -> int:
+    """Rank 0's integer (int64) on every rank, e.g. a drawn seed."""
+    if not topology.distributed:
+        return value
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor([value if topology.is_main else 0], dtype=torch.int64)
+    with collective(topology, "a broadcast from rank 0"):
+        dist.broadcast(t, src=0)
+    return int(t[0])
+
+
+def joint_fingerprint(fingerprint: str, topology: Topology) -> str:
+    """One fingerprint of every rank's (hex) fingerprint, in rank order: the data of all shards."""
+    if not topology.distributed:
+        return fingerprint
+    import hashlib
+
+    import torch
+    import torch.distributed as dist
+
+    rows = torch.zeros((topology.world_size, len(fingerprint) // 2), dtype=torch.int64)
+    rows[topology.rank] = torch.tensor(list(bytes.fromhex(fingerprint)))
+    with collective(topology, "the all-reduce of the data fingerprints"):
+        dist.all_reduce(rows, op=dist.ReduceOp.SUM)
+    return hashlib.blake2b(bytes(rows.flatten().tolist()), digest_size=16).hexdigest()
+
+
+def sum_floats(values: list[float], topology: Topology) -> list[float]:
+    """The sum over ranks of each value (float64)."""
+    if not topology.distributed:
+        return values
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor(values, dtype=torch.float64)
+    with collective(topology, "the all-reduce of the loss"):
+        dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    return t.tolist()
+
+
+class RankSlice:
+    """Data every rank holds whole, visited as this rank's :func:`rank_slice` of each epoch's order.
+
+    With ``--sync-every 1`` the averaged steps equal one process's steps with batch N·B (order-exact).
+    """
+
+    def __init__(self, data, topology: Topology, batch_size: int) -> None:
+        self.data, self.topology, self.batch_size = data, topology, batch_size
+
+    @property
+    def n(self) -> int:
+        return self.data.n
+
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
+        """This rank's slice of every epoch's global order."""
+        return (rank_slice(o, self.batch_size, self.topology) for o in self.data.epoch_orders(seed, epochs, start))
+
+    def epoch_runs(self, order, batch_size: int):
+        return self.data.epoch_runs(order, batch_size)
+
+    def loss(self, engine, w, b) -> float:
+        """The full-data loss (every rank holds all rows and the same parameters)."""
+        return self.data.loss(engine, w, b)
+
+    def sample(self) -> np.ndarray:
+        return self.data.sample()
+
+
+class Sharded:
+    """This rank's shard of the data (its own Parquet files), visited in the shard's own order.
+
+    Not order-equivalent to one process (each rank shuffles its shard), only statistically: every row
+    is still visited once per epoch. The loss is the mean over all shards (one all-reduce).
+    """
+
+    def __init__(self, data, topology: Topology) -> None:
+        self.data, self.topology = data, topology
+
+    @property
+    def n(self) -> int:
+        return self.data.n
+
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
+        """The shard's epoch orders (the seed is offset by the rank, so shards shuffle independently)."""
+        return self.data.epoch_orders(seed + self.topology.rank, epochs, start)
+
+    def epoch_runs(self, order, batch_size: int):
+        return self.data.epoch_runs(order, batch_size)
+
+    def loss(self, engine, w, b) -> float:
+        """Mean ½(Xw + b − y)² over the rows of every shard."""
+        total, n = sum_floats([self.data.loss(engine, w, b) * self.data.n, float(self.data.n)], self.topology)
+        return total / n
+
+    def sample(self) -> np.ndarray:
+        return self.data.sample()

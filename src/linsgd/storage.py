@@ -32,10 +32,13 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
         os.replace(tmp, final)
         _fsync_dir(final.parent)
+    except StorageError:
+        raise
     except OSError as e:
         raise StorageError(f"cannot write {final}: {e.strerror}") from e
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the folder became read-only: the first error is the one to tell
+            tmp.unlink(missing_ok=True)
 
 
 def ensure_writable_dir(path: str | os.PathLike, flag: str) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -10,9 +12,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from linsgd.config import TrainConfig
-from linsgd.data.batching import INIT_STREAM, iter_epoch_orders
+from linsgd.data.batching import INIT_STREAM
+from linsgd.data.stream import InMemory
 from linsgd.engines import get_engine
 from linsgd.errors import DataError, DivergenceError
+from linsgd.segments import cut
 
 if TYPE_CHECKING:
     from linsgd.solve import Solution
@@ -29,6 +33,8 @@ class FitResult:
         config: the resolved settings. seconds: wall time of training; epoch_seconds: per epoch.
         lr: the learning rate used (with lr="auto": the one chosen, for the standardised features).
         solution: the exact least-squares solution when ``config.solver == "exact"``.
+        val_history: validation loss after each epoch (empty without validation data).
+        best_epoch: 1-based epoch of the lowest monitored loss (the returned one if it stopped early).
     """
 
     w: np.ndarray
@@ -40,6 +46,8 @@ class FitResult:
     epoch_seconds: list[float] = field(default_factory=list)
     lr: float | None = None
     solution: Solution | None = None
+    val_history: list[float] = field(default_factory=list)
+    best_epoch: int = 0
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """ŷ = Xw + b for X of shape (m, d)."""
@@ -94,32 +102,122 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
     if config.lr == "auto":  # the same loop on standardised features, with an lr from their curvature
         from linsgd.curvature import train_standardized
         return train_standardized(X, y, config, init=init, first_epoch=first_epoch)
+    resume = None
+    if init is not None or first_epoch:  # continue a run: the loop resumes at the start of first_epoch
+        from linsgd.checkpoint import TrainState
+
+        w, b = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
+        if init is not None:
+            w, b = np.array(init[0], dtype=config.dtype), float(init[1])
+        resume = TrainState(w=w, b=b, epoch=first_epoch)
+        config = dataclasses.replace(config, epochs=first_epoch + config.epochs)
+    return train_data(InMemory(X, y), config, resume=resume)
+
+
+def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None,
+               checkpoints=None, resume=None) -> FitResult:
+    """Run ``config.epochs`` epochs over ``data``, in memory or streamed, with optional validation.
+
+    Args:
+        data: :class:`~linsgd.data.stream.InMemory` or :class:`~linsgd.data.stream.Streamed` (or a
+            wrapper of :mod:`linsgd.distributed`): ``epoch_orders``, ``epoch_runs``, ``loss``, ``sample``.
+            val: the same kind, or None.
+        config: resolved settings; ``config.patience`` (not None) stops when the validation loss (the
+            training loss without val) has not improved by more than ``config.tol`` for that many
+            epochs, and returns the best epoch's parameters. progress: show a tqdm bar over epochs.
+        sync: a :class:`~linsgd.distributed.Sync` (None: one process) — parameters are averaged every
+            ``sync.every`` steps. checkpoints: a :class:`~linsgd.checkpoint.Checkpointer`, or None.
+        resume: a :class:`~linsgd.checkpoint.TrainState` to continue from (None: start afresh).
+
+    Returns:
+        FitResult (``val_history`` is empty without val); history covers the resumed epochs too.
+
+    Raises:
+        DivergenceError: the loss or parameters became non-finite.
+        StorageError: a checkpoint could not be written. CollectiveError: another rank failed.
+    """
+    from linsgd.checkpoint import TrainState
+    from linsgd.distributed import Sync
+
+    config, sync = config.resolved(), sync or Sync()
     engine = get_engine(config.engine, device=config.device)
-    w, b = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
-    if init is not None:  # continue from given parameters
-        w, b = np.array(init[0], dtype=config.dtype), float(init[1])
-    history: list[float] = []
-    epoch_seconds: list[float] = []
-    start = time.perf_counter()
-    t0 = time.perf_counter()
-    # 1. the order of each epoch, shared by every engine (the next one is shuffled while this one trains)
-    last = first_epoch + config.epochs
-    for epoch, order in enumerate(iter_epoch_orders(config.seed, len(y), last, start=first_epoch, recycle=True),
-                                  start=first_epoch):
-        # 2. one epoch of minibatch updates
-        out = engine.run_epoch(X, y, w, b, order, config.lr, config.batch_size)
-        # 3. full-data loss (only of finite parameters)
-        loss = engine.loss(X, y, out.w, out.b) if not out.diverged_at else math.inf
+    s = copy.deepcopy(resume) if resume is not None else TrainState(
+        *init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype))
+    stop_every = sync.every or (checkpoints.segment_steps if checkpoints else None)
+    start = t0 = time.perf_counter()
+    # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
+    #    streamed: the block shuffle of linsgd.data.stream, drawn window by window), from the resumed one
+    orders = enumerate(data.epoch_orders(config.seed, config.epochs, s.epoch), start=s.epoch)
+    for epoch, order in _progress(orders, config, progress, s.epoch):
+        # 2. the epoch's minibatch updates, segment by segment: sync and checkpoint at segment ends
+        _run_epoch(engine, data, order, s, config, sync, checkpoints, stop_every)
+        # 3. full-data loss, and the validation loss
+        loss = data.loss(engine, s.w, s.b)
         # 4. guard: never hand back or write a non-finite model
-        if out.diverged_at or not math.isfinite(loss):
-            from linsgd.solve import stable_lr
-            raise DivergenceError(epoch + 1, out.diverged_at, config.lr, stable_lr(X, config.batch_size))
-        w, b = out.w, out.b
-        history.append(loss)
-        epoch_seconds.append(time.perf_counter() - t0)
+        if not math.isfinite(loss):
+            raise _diverged(data, config, epoch + 1, 0)
+        s.history.append(loss)
+        if val is not None:
+            s.val_history.append(val.loss(engine, s.w, s.b))
+        s.seconds.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-    return FitResult(w=w, b=float(b), history=history, seed=config.seed, config=config,
-                     seconds=time.perf_counter() - start, epoch_seconds=epoch_seconds, lr=float(config.lr))
+        s.epoch, s.position = epoch + 1, 0
+        # 5. early stopping on the validation loss (else the training loss); keep the best parameters
+        stop = _early_stop(s, s.val_history[-1] if val is not None else loss, config)
+        # 6. checkpoint at the epoch's end (all ranks hold the same parameters after the epoch's syncs)
+        if checkpoints and not stop and checkpoints.due_at_epoch_end(s.epoch):
+            checkpoints.save(s)
+        if stop:
+            break
+    w, b = (s.best_w, s.best_b) if config.patience is not None and s.best_w is not None and stop else (s.w, s.b)
+    return FitResult(w=w, b=float(b), history=s.history, seed=config.seed, config=config,
+                     seconds=time.perf_counter() - start, epoch_seconds=s.seconds,
+                     val_history=s.val_history, best_epoch=s.best_epoch, lr=float(config.lr))
+
+
+def _run_epoch(engine, data, order, s, config: TrainConfig, sync, checkpoints, every: int | None) -> None:
+    """The epoch's updates from step ``s.position / B`` on, piece by piece (see :func:`linsgd.segments.cut`).
+
+    At every segment end the parameters are averaged over ranks (one process: unchanged) and a
+    checkpoint is written when due; at the epoch's end the last, partial segment is synced.
+    """
+    B = config.batch_size
+    pending = 0  # examples run since the last sync
+    mark = s.position // B  # epoch step of the last checkpoint (or of the resume)
+    for p in cut(data.epoch_runs(order, B), B, every, start=s.position // B):
+        out = engine.run_epoch(p.X, p.y, s.w, s.b, p.idx, config.lr, B)
+        if out.diverged_at:
+            raise _diverged(data, config, s.epoch + 1, p.first + out.diverged_at)
+        s.w, s.b, s.step, pending = out.w, out.b, s.step + p.end - p.first, pending + len(p.idx)
+        if p.boundary:
+            s.w, s.b = sync.average(s.w, s.b, pending)
+            pending, s.position = 0, p.end * B
+            if checkpoints and checkpoints.due_within_epoch(mark, p.end):
+                checkpoints.save(s)
+                mark = p.end
+    s.w, s.b = sync.drain(s.w, s.b, pending)
+
+
+def _early_stop(s, monitored: float, config: TrainConfig) -> bool:
+    """Record the best epoch; True when ``config.patience`` epochs passed without an improvement."""
+    if monitored < s.best_loss - config.tol:
+        s.best_loss, s.best_epoch, s.best_w, s.best_b = monitored, s.epoch, s.w, s.b
+        return False
+    return config.patience is not None and s.epoch - s.best_epoch >= config.patience
+
+
+def _diverged(data, config: TrainConfig, epoch: int, step: int) -> DivergenceError:
+    from linsgd.solve import stable_lr
+
+    return DivergenceError(epoch, step, config.lr, stable_lr(data.sample(), config.batch_size))
+
+
+def _progress(epochs, config: TrainConfig, progress: bool, done: int = 0):
+    if not progress:
+        return epochs
+    from tqdm import tqdm
+
+    return tqdm(epochs, initial=done, total=config.epochs, desc="epochs", unit="epoch", leave=False)
 
 
 def init_params(seed: int, d: int, init_std: float, dtype: str) -> tuple[np.ndarray, float]:
@@ -139,8 +237,6 @@ def as_training_arrays(X, y, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     if y.shape != (X.shape[0],):
         raise DataError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, 1) to match X, got {y.shape}")
     for name, a in (("X", X), ("y", y)):
-        if np.isfinite(a.sum()):  # one fast pass; inf/nan (or an overflowing sum) take the exact one
-            continue
         bad = np.argwhere(~np.isfinite(a))
         if len(bad):
             at = ", ".join(str(int(i)) for i in bad[0])

@@ -10,9 +10,10 @@ import argparse
 import sys
 import traceback
 
-from linsgd.cli import demo
+from linsgd.cli import apply, demo, generate, train
 
-COMMANDS = (demo,)  # each module has add_parser(subparsers) that sets func=run(args) -> int
+# each module has add_parser(subparsers) that sets func=run(args) -> int
+COMMANDS = (demo, generate, train, apply)
 
 
 class Parser(argparse.ArgumentParser):

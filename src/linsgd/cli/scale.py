@@ -1,0 +1,46 @@
+"""Flags of ``linsgd train`` for checkpoints, ``--resume`` and data-parallel training (torchrun)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+
+def add_scale_flags(p: argparse.ArgumentParser) -> None:
+    """--checkpoint-every, --resume, --sync-every, --dist-timeout."""
+    g = p.add_argument_group("checkpoints and data-parallel training (torchrun)")
+    g.add_argument("--checkpoint-every", default=None, metavar="N{steps,epochs}",
+                   help="write RUN/checkpoint.safetensors every N steps (counted from each epoch's start, "
+                        "and at every epoch's end) or every N epochs, e.g. 500steps, 1epoch")
+    g.add_argument("--resume", nargs="?", const="yes", choices=("yes", "auto"), default=None,
+                   help="continue from RUN/checkpoint.safetensors (the same flags; --epochs may grow); "
+                        "--resume=auto starts afresh when there is none (for torchrun --max-restarts)")
+    g.add_argument("--sync-every", type=int, default=1, metavar="K",
+                   help="under torchrun: average the parameters over ranks every K steps (default 1)")
+    g.add_argument("--dist-timeout", type=float, default=300.0, metavar="SECONDS",
+                   help="under torchrun: fail when a collective waits longer than this (default 300)")
+
+
+def launch_of(args, out):
+    """The :class:`~linsgd.launch.Launch` of the parsed flags; ConfigError names a bad one."""
+    from linsgd.distributed import Topology
+    from linsgd.errors import ConfigError
+    from linsgd.launch import Launch
+
+    if args.sync_every < 1:
+        raise ConfigError("sync_every", args.sync_every, "an integer >= 1")
+    if not args.dist_timeout > 0:
+        raise ConfigError("dist_timeout", args.dist_timeout, "a number of seconds > 0")
+    return Launch(Topology.from_env(), args.sync_every, out, parse_every(args.checkpoint_every), args.resume)
+
+
+def parse_every(text: str | None) -> tuple[int, str] | None:
+    """``500steps`` → (500, "steps"), ``1epoch`` → (1, "epochs"); None stays None."""
+    from linsgd.errors import ConfigError
+
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*(step|steps|epoch|epochs)\s*", text)
+    if not m or int(m.group(1)) < 1:
+        raise ConfigError("checkpoint_every", text, "N steps or N epochs with N >= 1, e.g. 500steps or 1epoch")
+    return int(m.group(1)), "steps" if m.group(2).startswith("step") else "epochs"

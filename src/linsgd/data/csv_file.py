@@ -1,0 +1,152 @@
+"""CSV files, streamed with ``pyarrow.csv.open_csv`` (one block at a time, single-threaded, in order).
+
+Line numbers: the header is line 1 and data row i (0-based) is line i + 2; empty lines are kept as rows
+(their cells are empty) so the count never drifts. A quoted field holding a newline would shift it.
+pyarrow reports a ragged row with its line (``Row #N``) and a conversion error with its column and value
+but not always its row: that block is then re-read with the column as raw bytes to find the exact line.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from linsgd.data.checks import data_error, first_unparsable, is_utf8, show_value
+from linsgd.data.sources import Source
+
+_RAGGED = re.compile(r"(?:Row #(\d+): )?Expected (\d+) columns, got (\d+): ?(.*)", re.S)
+_CONVERSION = re.compile(r"In CSV column #(\d+):(?: Row #(\d+):)? CSV conversion error to \w+: "
+                         r"invalid value '(.*)'$", re.S)
+
+
+class CsvSource(Source):
+    """A CSV file with a header line; see :class:`~linsgd.data.sources.Source` for the arguments."""
+
+    header_line = 1
+
+    def __init__(self, path, **kw) -> None:
+        names, numeric = self._header(path, kw["chunk_bytes"])
+        super().__init__(path, names, numeric, **kw)
+
+    def _header(self, path, block: int) -> tuple[list[str], list[bool]]:
+        """Column names and which ones pyarrow infers as numeric from the first block."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        parse = pcsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=lambda row: "skip")
+        try:  # ragged rows are reported by the reading pass, with their line
+            reader = pcsv.open_csv(path, read_options=self._read_options(block), parse_options=parse)
+            schema = reader.schema
+            names = list(schema.names)
+        except UnicodeDecodeError as e:
+            raise data_error(path, 1, f"header is not valid UTF-8 text ({e.reason} at byte {e.start})") from e
+        except pa.ArrowInvalid as e:
+            if "Empty CSV file" in str(e):
+                raise data_error(path, None, "empty file (no header line)") from e
+            raise self._translate(path, e, 0, None) from e
+        reader.close()
+        numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t)
+                   for t in schema.types]
+        return names, numeric
+
+    @staticmethod
+    def _read_options(block: int, skip: int = 0):
+        import pyarrow.csv as pcsv
+
+        # single-threaded: blocks arrive in order and pyarrow knows the row numbers of ragged rows
+        return pcsv.ReadOptions(use_threads=False, block_size=max(block, 1 << 16), skip_rows_after_names=skip)
+
+    def _reader(self, types, skip: int = 0, columns=None):
+        import pyarrow.csv as pcsv
+
+        columns = columns or self.selected
+        handler = self._count_skipped if self.skip else None
+        convert = pcsv.ConvertOptions(include_columns=columns, column_types={c: types for c in columns},
+                                      null_values=[""], strings_can_be_null=True, check_utf8=False)
+        parse = pcsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=handler)
+        return pcsv.open_csv(self.path, read_options=self._read_options(self.chunk_bytes, skip),
+                             parse_options=parse, convert_options=convert)
+
+    def _count_skipped(self, row) -> str:
+        self.skipped += 1
+        return "skip"
+
+    def _raw(self):
+        import pyarrow as pa
+
+        types = pa.binary() if self.skip else pa.float64()
+        first, reader = 0, None
+        while True:
+            try:  # open_csv already parses the first block, so opening can fail like reading
+                reader = reader or self._reader(types)
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as e:
+                raise self._translate(self.path, e, first, self) from e
+            values, valid = _values(batch, lenient=self.skip)
+            yield values, valid, np.arange(first + 2, first + 2 + len(values)), self.path
+            first += len(values)
+
+    @staticmethod
+    def _translate(path, e: Exception, first: int, source: CsvSource | None):
+        """The DataError of pyarrow's message; the failed block starts at 0-based data row ``first``."""
+        msg = str(e)
+        m = _RAGGED.search(msg)
+        if m:
+            line = int(m.group(1)) if m.group(1) else None
+            return data_error(path, line, f"expected {m.group(2)} fields, got {m.group(3)}",
+                              value=show_value(m.group(4).strip()))
+        m = _CONVERSION.search(msg)
+        if m and source is not None:
+            column = source.columns[int(m.group(1))]
+            return source._locate(first, column, m.group(3), m.group(2))
+        return data_error(path, None, f"cannot read as CSV ({msg.splitlines()[0]})")
+
+    def _locate(self, first: int, column: str, value: str, row: str | None):
+        """Re-read from data row ``first`` with ``column`` as bytes and name the first unparsable cell."""
+        import pyarrow as pa
+
+        offset = first
+        for batch in self._reader(pa.binary(), skip=first, columns=[column]):
+            i = first_unparsable(batch.column(0), value.encode())
+            if i is not None:
+                raw = batch.column(0)[i].as_py()
+                problem = "not a number" if is_utf8(raw) else "not valid UTF-8 text"
+                return data_error(self.path, offset + i + 2, problem, column=column, value=show_value(raw))
+            offset += batch.num_rows
+        line = int(row) if row else None  # not found again: trust pyarrow's own report
+        return data_error(self.path, line, "not a number", column=column, value=show_value(value))
+
+
+def _values(batch, *, lenient: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """float64 (m, k) of a record batch and its valid mask (None without nulls).
+
+    ``lenient`` (the columns are strings): cells that do not parse as numbers become invalid.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = np.empty((batch.num_rows, batch.num_columns))
+    valid = np.ones(values.shape, dtype=bool)
+    for j, col in enumerate(batch.columns):
+        if lenient:
+            col = _parse_lenient(col)
+        valid[:, j] = col.is_valid().to_numpy(zero_copy_only=False)
+        values[:, j] = pc.fill_null(col.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+    return values, (None if valid.all() else valid)
+
+
+def _parse_lenient(col):
+    """A raw column as float64, cells that are not numbers made null (for ``--on-bad-rows skip``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    while True:
+        i = first_unparsable(col, None)
+        if i is None:
+            return pc.cast(pc.utf8_trim_whitespace(col.cast(pa.string())), pa.float64())
+        mask = np.zeros(len(col), dtype=bool)
+        mask[i] = True
+        col = pc.if_else(pa.array(mask), pa.scalar(None, col.type), col)

@@ -1,0 +1,146 @@
+"""Epochs over data in memory or streamed from a :class:`~linsgd.data.table.Table`, for any engine.
+
+In memory, an epoch visits ``epoch_order(seed, epoch, n)`` (the chapter's shuffle of all n examples).
+Streamed, the order is a documented block shuffle that needs one window of rows in memory:
+
+1. the table is cut into pieces of ``piece_rows`` consecutive rows; the pieces are permuted by
+   ``default_rng([seed, 3, epoch])``;
+2. consecutive pieces of that order are grouped into windows of at least ``window_rows`` rows;
+3. the rows of window k are permuted by ``default_rng([seed, 4, epoch, k])``.
+
+Every row is visited exactly once per epoch. Batches run across window boundaries — the rows of a
+window that do not fill a whole batch are carried into the next window — so a streamed epoch is the
+same sequence of minibatch updates as an in-memory epoch over :meth:`Streamed.epoch_rows`.
+
+The engine gets each window as read from the table (carried rows first) with the window's order, and
+visits a prefix of it: nothing is gathered, so an epoch holds about 2–3 windows of memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linsgd.data.batching import iter_epoch_orders
+from linsgd.engines import EpochOutcome
+
+_PIECE_STREAM, _WINDOW_STREAM = 3, 4
+
+
+class InMemory:
+    """Arrays X (n, d) and y (n,) of the training dtype, visited in ``epoch_order``."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.X, self.y = X, y
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
+        """The permutation of all rows of each epoch ``start, …, epochs − 1``, prepared ahead.
+
+        Each is ``epoch_order(seed, epoch, n)``. The arrays are recycled (see
+        :func:`~linsgd.data.batching.iter_epoch_orders`): an order is dead once the next one is asked for.
+        """
+        return iter_epoch_orders(seed, self.n, epochs, start=start, recycle=True)
+
+    def epoch_runs(self, order: np.ndarray, batch_size: int):
+        """The epoch as runs ``(X, y, idx)`` for :func:`linsgd.segments.cut`: in memory, one run."""
+        yield self.X, self.y, order
+
+    def run_epoch(self, engine, w, b, order: np.ndarray, lr: float, batch_size: int) -> EpochOutcome:
+        """One epoch of the engine's updates in ``order``."""
+        return engine.run_epoch(self.X, self.y, w, b, order, lr, batch_size)
+
+    def loss(self, engine, w, b) -> float:
+        """Mean ½(Xw + b − y)² over all rows."""
+        return engine.loss(self.X, self.y, w, b)
+
+    def sample(self) -> np.ndarray:
+        """Features to estimate a stable learning rate from."""
+        return self.X
+
+
+class Streamed:
+    """A table read window by window (see the module docstring for the order).
+
+    Args:
+        table: a :class:`~linsgd.data.table.Table` (in memory or spilled).
+        window_rows: rows per window (the memory of an epoch is about 2–3 windows).
+        piece_rows: rows per piece, the unit of the chunk-order shuffle (default: window_rows // 8).
+    """
+
+    def __init__(self, table, window_rows: int, piece_rows: int | None = None) -> None:
+        self.table, self.window_rows = table, max(1, int(window_rows))
+        self.piece_rows = max(1, int(piece_rows or self.window_rows // 8))
+        self.pieces = [(s, min(s + self.piece_rows, table.n)) for s in range(0, table.n, self.piece_rows)]
+
+    @property
+    def n(self) -> int:
+        return self.table.n
+
+    def windows(self, seed: int, epoch: int):
+        """Yield, per window, the row ranges it holds and the permutation of its rows."""
+        order = np.random.default_rng([seed, _PIECE_STREAM, epoch]).permutation(len(self.pieces))
+        group: list[tuple[int, int]] = []
+        k = rows = 0
+        for i, p in enumerate(order):
+            group.append(self.pieces[p])
+            rows += self.pieces[p][1] - self.pieces[p][0]
+            if rows >= self.window_rows or i == len(order) - 1:
+                yield group, np.random.default_rng([seed, _WINDOW_STREAM, epoch, k]).permutation(rows)
+                k, rows, group = k + 1, 0, []
+
+    def epoch_rows(self, seed: int, epoch: int) -> np.ndarray:
+        """The row indices of the table in the order a streamed epoch visits them (int64, (n,))."""
+        parts = [np.concatenate([np.arange(a, b) for a, b in group])[perm]
+                 for group, perm in self.windows(seed, epoch)]
+        return np.concatenate(parts)
+
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
+        """Each epoch's key ``(seed, epoch)`` of the block shuffle (windows are permuted as they are read)."""
+        return ((seed, epoch) for epoch in range(start, epochs))
+
+    def epoch_runs(self, order: tuple[int, int], batch_size: int):
+        """The epoch as runs ``(X, y, idx)``, one per window, batches continuing across windows.
+
+        A run is the window's rows as read (plus the rows carried from the last window, first),
+        standardised for the engine, and the first ``use`` entries of the window's order, a whole number
+        of batches; the rest is carried on (raw: it is standardised with the next window).
+        """
+        d, dtype = self.table.d, self.table.dtype
+        carry_X, carry_y = np.empty((0, d), dtype=dtype), np.empty(0, dtype=dtype)
+        last, seen = len(self.pieces), 0
+        for group, perm in self.windows(*order):
+            c = len(carry_y)
+            X, y = self.table.read_raw(group, head=c)
+            X[:c], y[:c] = carry_X, carry_y
+            visit = np.concatenate([np.arange(c), c + perm])
+            seen += len(group)
+            use = len(y) if seen == last else len(y) // batch_size * batch_size
+            if use:
+                yield self.table.transform(X), y, visit[:use]
+            carry_X, carry_y = X[visit[use:]], y[visit[use:]]
+            X = y = None  # free this window before the next one is read
+
+    def run_epoch(self, engine, w, b, order: tuple[int, int], lr: float, batch_size: int) -> EpochOutcome:
+        """One epoch of the engine's updates, window by window (see :meth:`epoch_runs`)."""
+        steps = 0
+        for X, y, idx in self.epoch_runs(order, batch_size):
+            out = engine.run_epoch(X, y, w, b, idx, lr, batch_size)
+            if out.diverged_at:
+                return EpochOutcome(out.w, out.b, steps + out.diverged_at)
+            w, b, steps = out.w, out.b, steps + -(-len(idx) // batch_size)
+        return EpochOutcome(w, b)
+
+    def loss(self, engine, w, b) -> float:
+        """Mean ½(Xw + b − y)² over all rows, accumulated piece by piece in float64."""
+        total = 0.0
+        for a, b_ in self.pieces:
+            X, y = self.table.read(a, b_)
+            total += engine.loss(X, y, w, b) * (b_ - a)
+        return total / self.n
+
+    def sample(self) -> np.ndarray:
+        """The first window's features (enough to estimate a stable learning rate)."""
+        return self.table.read(0, min(self.n, self.window_rows))[0]

@@ -1,0 +1,225 @@
+"""Validated rows held in memory, or spilled to a temporary binary file when they exceed a budget.
+
+:func:`load_tables` makes the one pass over a source: it validates every row (in the source), splits
+train/validation rows by seed, accumulates the train features' float64 moments (for ``--standardize``)
+and a fingerprint of the data, and stores the rows. Rows that fit ``max_memory`` stay in numpy arrays;
+otherwise they go to a raw ``(n, d+1)`` file in ``tmp_dir`` that epochs read back range by range, so
+memory stays one window however large the data (see :mod:`linsgd.data.stream`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from linsgd.errors import StorageError
+from linsgd.scaling import Moments, Standardizer
+
+_SPLIT_KEY = np.uint64(0x9E3779B97F4A7C15)
+
+
+class Table:
+    """n rows of d features and a target, in memory (``X``, ``y``) or in two spill files; read by range."""
+
+    def __init__(self, d: int, dtype: str, spill_dir: str | None) -> None:
+        self.d, self.dtype, self.n = d, np.dtype(dtype), 0
+        self.parts: list[np.ndarray] = []
+        self.X = self.y = None
+        self.files = None  # (features file: rows of d values, target file: one value per row)
+        self.spill_dir = spill_dir
+        self.standardizer: Standardizer | None = None
+
+    @property
+    def in_memory(self) -> bool:
+        return self.files is None
+
+    @property
+    def nbytes(self) -> int:
+        return self.n * (self.d + 1) * self.dtype.itemsize
+
+    def append(self, rows: np.ndarray) -> None:
+        """Add rows (m, d+1) = [X | y]."""
+        if self.files is not None:
+            self._write(rows)
+        else:
+            self.parts.append(rows)
+        self.n += len(rows)
+
+    def spill(self) -> None:
+        """Move the rows held so far to temporary files; later rows go there too.
+
+        Raises:
+            StorageError: the spill folder is not writable.
+        """
+        if self.files is None:
+            try:
+                self.files = tuple(tempfile.NamedTemporaryFile(prefix="linsgd-", suffix=f".{kind}",
+                                                               dir=self.spill_dir) for kind in ("X", "y"))
+            except OSError as e:
+                raise StorageError(f"cannot write the spill files in {self.spill_dir or tempfile.gettempdir()}"
+                                   f" ({e.strerror}): choose another --tmp-dir") from e
+            for part in self.parts:
+                self._write(part)
+            self.parts = []
+
+    def _write(self, rows: np.ndarray) -> None:
+        try:
+            np.ascontiguousarray(rows[:, :self.d]).tofile(self.files[0])
+            np.ascontiguousarray(rows[:, self.d]).tofile(self.files[1])
+        except OSError as e:
+            raise StorageError(f"cannot write the spill file {self.files[0].name} ({e.strerror})") from e
+
+    def finish(self, standardizer: Standardizer | None) -> Table:
+        """Close the writing phase: in memory, build X (n, d) and y (n,); standardise X if asked."""
+        self.standardizer = standardizer
+        if self.files is not None:
+            for f in self.files:
+                f.flush()
+            return self
+        rows = np.concatenate(self.parts) if self.parts else np.empty((0, self.d + 1), self.dtype)
+        self.parts = []
+        X = np.ascontiguousarray(rows[:, :self.d])
+        self.X = X if standardizer is None else standardizer.transform(X)
+        self.y = np.ascontiguousarray(rows[:, self.d])
+        return self
+
+    def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows [start, stop) as X (m, d) and y (m,), standardised when the table is."""
+        if self.files is None:
+            return self.X[start:stop], self.y[start:stop]
+        X, y = self.read_raw([(start, stop)])
+        return self.transform(X), y
+
+    def read_raw(self, ranges: list[tuple[int, int]], head: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Raw X (head + m, d) and y (head + m,) of the row ranges, after ``head`` rows left to the caller.
+
+        In memory the rows are already standardised (tables in memory are transformed once, in finish).
+        """
+        m = head + sum(b - a for a, b in ranges)
+        X, y = np.empty((m, self.d), dtype=self.dtype), np.empty(m, dtype=self.dtype)
+        at = head
+        if self.files is None:
+            for a, b in ranges:
+                X[at:at + b - a], y[at:at + b - a] = self.X[a:b], self.y[a:b]
+                at += b - a
+            return X, y
+        with open(self.files[0].name, "rb", buffering=0) as fx, open(self.files[1].name, "rb", buffering=0) as fy:
+            for a, b in ranges:  # straight into the window's buffers: no per-piece copies
+                for f, out, width in ((fx, X, self.d), (fy, y, 1)):
+                    f.seek(a * width * self.dtype.itemsize)
+                    f.readinto(memoryview(out[at:at + b - a]).cast("B"))
+                at += b - a
+        return X, y
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Raw rows X as the model sees them: standardised when the table is spilled and standardised.
+
+        (A table in memory was standardised once in :meth:`finish`, so its rows pass unchanged.)
+        """
+        return X if self.standardizer is None or self.files is None else self.standardizer.transform(X)
+
+    def close(self) -> None:
+        """Delete the spill files, if any."""
+        for f in self.files or ():
+            f.close()
+
+
+@dataclass
+class Loaded:
+    """The result of the pass over a source (see :func:`load_tables`)."""
+
+    train: Table
+    val: Table | None
+    standardizer: Standardizer | None
+    fingerprint: str
+    skipped: int
+
+
+def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bool = False,
+                max_memory: int = 1 << 30, tmp_dir: str | None = None, progress: bool = False) -> Loaded:
+    """Read every chunk of ``source`` once into a train and (optionally) a validation table.
+
+    Args:
+        source: a :class:`~linsgd.data.sources.Source` with a target.
+        seed: decides the split: row i (0-based among the rows kept) is a validation row when a hash of
+            (seed, i) falls below ``val_fraction`` — the same rows however the file is chunked.
+        val_fraction: in [0, 1). standardize: fit a Standardizer on the train rows' features.
+        max_memory: bytes the rows may take in memory; beyond it both tables spill to ``tmp_dir``.
+        progress: show a tqdm bar of the rows read.
+
+    Returns:
+        :class:`Loaded`.
+
+    Raises:
+        DataError: from the source (bad rows, no rows); also when no train or no validation row is left.
+    """
+    from linsgd.errors import DataError
+
+    d, dtype = len(source.features), source.dtype
+    train, val = Table(d, dtype, tmp_dir), (Table(d, dtype, tmp_dir) if val_fraction > 0 else None)
+    moments, digest, first = Moments.empty(d), hashlib.blake2b(digest_size=16), 0
+    if source.num_rows is not None and source.num_rows * (d + 1) * train.dtype.itemsize > max_memory:
+        for table in (train, val):  # known not to fit: never hold a budget's worth of rows first
+            if table is not None:
+                table.spill()
+    bar = _bar(progress, source.num_rows)
+    for chunk in source.chunks():
+        bar.update(len(chunk.X))
+        rows = np.column_stack([chunk.X, chunk.y])
+        digest.update(rows)  # C-contiguous: hashed without a copy
+        is_val = split_mask(seed, first, len(rows), val_fraction)
+        first += len(rows)
+        train.append(rows[~is_val])
+        if val is not None:
+            val.append(rows[is_val])
+        if standardize:
+            moments = moments.update(chunk.X[~is_val])
+        if train.nbytes + (val.nbytes if val else 0) > max_memory:
+            for table in (train, val):
+                if table is not None:
+                    table.spill()
+    bar.close()
+    if train.n == 0 or (val is not None and val.n == 0):
+        which = "training" if train.n == 0 else "validation"
+        raise DataError(f"{source.path}: no {which} rows left after the split: change --val-fraction")
+    std = Standardizer.from_moments(moments) if standardize else None
+    return Loaded(train.finish(std), val.finish(std) if val else None, std, digest.hexdigest(),
+                  source.skipped)
+
+
+def _bar(progress: bool, total: int | None):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="rows", unit_scale=True, desc="reading", leave=False, disable=not progress)
+
+
+def split_mask(seed: int, first: int, m: int, fraction: float) -> np.ndarray:
+    """Boolean (m,): which of rows first … first+m−1 are validation rows (splitmix64 of seed and row)."""
+    if fraction <= 0:
+        return np.zeros(m, dtype=bool)
+    with np.errstate(over="ignore"):
+        z = np.arange(first, first + m, dtype=np.uint64) + np.uint64(seed % 2**64) * _SPLIT_KEY
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return (z >> np.uint64(11)).astype(np.float64) / 2.0**53 < fraction
+
+
+def parse_size(text: str) -> int:
+    """``512M``, ``2G``, ``1.5GB`` or a plain number of bytes → bytes."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1] if t and t[-1] in units else ""
+    return int(float(t[:len(t) - len(unit)]) * units[unit])
+
+
+def default_max_memory() -> int:
+    """A quarter of the machine's physical memory (1 GiB when unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    except (ValueError, OSError, AttributeError):
+        return 1 << 30
