@@ -57,6 +57,8 @@ class StorageError(LinsgdError, OSError):
 
 class LinsgdWarning(UserWarning):
     """A result that exists but should not be trusted blindly (collinear design, constant target, …)."""
+
+
 class CollectiveError(LinsgdError):
     """A collective between ranks failed: another rank died, or hung longer than ``--dist-timeout``."""
 
