@@ -37,6 +37,10 @@ class TrainConfig:
         solver: ``"sgd"`` (the chapter's) or ``"exact"`` (least squares in one pass, :mod:`linsgd.solve`).
         patience: early stopping: stop after this many epochs without an improvement of the monitored
             loss by more than ``tol`` (None: train all epochs). tol: that improvement, >= 0.
+        max_loss_growth: divergence guard: stop with DivergenceError when an epoch's full-data loss exceeds
+            this factor times the best earlier epoch's (None: only inf/nan count). A too-large lr makes the
+            loss grow by orders of magnitude per epoch long before float32 overflows (the chapter's lr = 2
+            reaches ~1e30 in 3 epochs); stable SGD never grows it by more than a few times.
     """
 
     lr: float | str = 0.03
@@ -50,6 +54,7 @@ class TrainConfig:
     solver: str = "sgd"
     patience: int | None = None
     tol: float = 0.0
+    max_loss_growth: float | None = 1e3
 
     def validate(self) -> TrainConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -66,6 +71,9 @@ class TrainConfig:
         _check(isinstance(self.init_std, numbers.Real) and math.isfinite(self.init_std)
                and self.init_std >= 0, "init_std", self.init_std, "a finite number >= 0")
         _check(self.solver in SOLVERS, "solver", self.solver, f"one of {', '.join(SOLVERS)}")
+        _check(self.max_loss_growth is None or (isinstance(self.max_loss_growth, numbers.Real)
+                                                 and self.max_loss_growth > 1),
+               "max_loss_growth", self.max_loss_growth, "a number > 1 or None")
         _check(self.patience is None or (_is_int(self.patience) and self.patience >= 1),
                "patience", self.patience, "an integer >= 1 or None")
         _check(isinstance(self.tol, numbers.Real) and math.isfinite(self.tol) and self.tol >= 0,

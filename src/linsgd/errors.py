@@ -37,14 +37,15 @@ class DivergenceError(LinsgdError, ArithmeticError):
 
     exit_code = 3
 
-    def __init__(self, epoch: int, step: int, lr: float, suggested_lr: float) -> None:
-        self.epoch, self.step, self.lr, self.suggested_lr = epoch, step, lr, suggested_lr
+    def __init__(self, epoch: int, step: int, lr: float, suggested_lr: float,
+                 reason: str = "loss or parameters became inf/nan") -> None:
+        self.epoch, self.step, self.lr, self.suggested_lr, self.reason = epoch, step, lr, suggested_lr, reason
         super().__init__(self.describe("lr"))
 
     def describe(self, flag: str) -> str:
         """The message, naming the learning rate as ``flag`` (``lr`` in Python, ``--lr`` on the CLI)."""
         where = f"epoch {self.epoch}, step {self.step}" if self.step else f"the end of epoch {self.epoch}"
-        return (f"training diverged at {where} with {flag}={self.lr:g} (loss or parameters became inf/nan); "
+        return (f"training diverged at {where} with {flag}={self.lr:g} ({self.reason}); "
                 f"a stable {flag} for this data is about {self.suggested_lr:.3g}: "
                 f"try {flag}={self.suggested_lr:.3g}, or {flag}=auto (standardises the features first)")
 

@@ -153,9 +153,11 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
         _run_epoch(engine, data, order, s, config, sync, checkpoints, stop_every)
         # 3. full-data loss, and the validation loss
         loss = data.loss(engine, s.w, s.b)
-        # 4. guard: never hand back or write a non-finite model
+        # 4. guard: never hand back or write a non-finite model, nor one whose loss exploded
         if not math.isfinite(loss):
             raise _diverged(data, config, epoch + 1, 0)
+        if config.max_loss_growth and s.history and loss > config.max_loss_growth * min(s.history):
+            raise _diverged(data, config, epoch + 1, 0, f"the loss grew from {min(s.history):.3g} to {loss:.3g}")
         s.history.append(loss)
         if val is not None:
             s.val_history.append(val.loss(engine, s.w, s.b))
@@ -206,10 +208,11 @@ def _early_stop(s, monitored: float, config: TrainConfig) -> bool:
     return config.patience is not None and s.epoch - s.best_epoch >= config.patience
 
 
-def _diverged(data, config: TrainConfig, epoch: int, step: int) -> DivergenceError:
+def _diverged(data, config: TrainConfig, epoch: int, step: int, reason: str | None = None) -> DivergenceError:
     from linsgd.solve import stable_lr
 
-    return DivergenceError(epoch, step, config.lr, stable_lr(data.sample(), config.batch_size))
+    return DivergenceError(epoch, step, config.lr, stable_lr(data.sample(), config.batch_size),
+                           *([reason] if reason else []))
 
 
 def _progress(epochs, config: TrainConfig, progress: bool, done: int = 0):
