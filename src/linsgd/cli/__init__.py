@@ -10,10 +10,10 @@ import argparse
 import sys
 import traceback
 
-from linsgd.cli import apply, demo, generate, train
+from linsgd.cli import apply, demo, generate, summary, train
 
 # each module has add_parser(subparsers) that sets func=run(args) -> int
-COMMANDS = (demo, generate, train, apply)
+COMMANDS = (demo, generate, train, apply, summary)
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,0 +1,48 @@
+"""``linsgd summary MODEL DATA``: the exact least-squares summary of DATA and how far MODEL is from it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from linsgd.cli.train import add_data_flags
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("summary", help="statistical summary and the model's optimality gap",
+                              description="Solve least squares exactly on DATA in one streamed pass (float64 "
+                                          "QR) with MODEL's features and target; print coefficients, standard "
+                                          "errors, t, p, confidence intervals, R², the condition number, "
+                                          "warnings, and how far MODEL's coefficients are from the optimum.")
+    p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train")
+    add_data_flags(p, target_required=False)
+    p.add_argument("--target", default=None, help="the target column (default: the model's)")
+    p.add_argument("--confidence", type=float, default=0.95, help="level of the intervals (default 0.95)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from linsgd.data.sources import open_source
+    from linsgd.errors import ConfigError
+    from linsgd.model import load_model
+    from linsgd.solve import exact
+    from linsgd.summary import optimality_gap, summarize
+
+    if not 0 < args.confidence < 1:
+        raise ConfigError("confidence", args.confidence, "a number in (0, 1), e.g. 0.95")
+    model = load_model(args.model)
+    source = open_source(args.data, target=args.target or model.target, features=model.feature_names,
+                         dtype="float64", on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes)
+    solution = exact(((c.X, c.y) for c in source.chunks()), feature_names=model.feature_names)
+    table, gap = summarize(solution, confidence=args.confidence), optimality_gap(solution, model.w, model.b)
+    if args.json:
+        doc = table.to_dict() | {"optimality_gap": {"loss": gap.loss, "optimum": gap.optimum,
+                                                    "relative": gap.relative, "mahalanobis": gap.mahalanobis,
+                                                    "se_units": [float(v) for v in gap.se_units]}}
+        print(json.dumps(doc))
+    else:
+        print(table)
+        print(f"model {args.model}: {gap}")
+    return 0

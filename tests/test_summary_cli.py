@@ -1,0 +1,56 @@
+"""`linsgd summary MODEL DATA`: the exact solution of the file, and the model's distance from it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+
+def linsgd(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "linsgd", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("summary")
+    assert linsgd("generate", "d.parquet", "--num-examples", "3000", "--num-features", "3", "--seed", "2",
+                  "--noise", "0.5", cwd=d).returncode == 0
+    proc = linsgd("train", "d.parquet", "--target", "y", "--out", "run", "--seed", "2", "--quiet", cwd=d)
+    assert proc.returncode == 0, proc.stderr
+    return d
+
+
+def test_summary_json_is_the_least_squares_solution_and_gap(run_dir):
+    proc = linsgd("summary", "run/model.safetensors", "d.parquet", "--json", cwd=run_dir)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    table = pq.read_table(run_dir / "d.parquet").to_pandas()
+    X, y = table[["x1", "x2", "x3"]].to_numpy(np.float64), table["y"].to_numpy(np.float64)
+    A = np.column_stack([X, np.ones(len(y))])
+    beta, rss, *_ = np.linalg.lstsq(A, y, rcond=None)
+    coefs = [doc["coefficients"][k]["coef"] for k in ("x1", "x2", "x3", "intercept")]
+    np.testing.assert_allclose(coefs, beta, rtol=1e-10)
+    se = np.sqrt(np.diag(np.linalg.inv(A.T @ A)) * rss[0] / (len(y) - 4))
+    np.testing.assert_allclose([doc["coefficients"][k]["se"] for k in ("x1", "x2", "x3", "intercept")], se,
+                               rtol=1e-8)
+    from linsgd.model import load_model
+
+    model = load_model(run_dir / "run" / "model.safetensors")
+    loss = 0.5 * np.mean((X @ model.w + model.b - y) ** 2)
+    optimum = 0.5 * rss[0] / len(y)
+    gap = doc["optimality_gap"]
+    assert gap["loss"] == pytest.approx(loss, rel=1e-6) and gap["optimum"] == pytest.approx(optimum, rel=1e-9)
+    assert gap["relative"] == pytest.approx((loss - optimum) / optimum, rel=1e-4, abs=1e-9)
+
+
+def test_summary_table_and_bad_input(run_dir):
+    proc = linsgd("summary", "run/model.safetensors", "d.parquet", cwd=run_dir)
+    assert proc.returncode == 0 and "std err" in proc.stdout and "relative gap" in proc.stdout
+    bad = linsgd("summary", "d.parquet", "d.parquet", cwd=run_dir)  # not a model file
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "d.parquet" in bad.stderr
