@@ -54,3 +54,30 @@ def test_summary_table_and_bad_input(run_dir):
     assert proc.returncode == 0 and "std err" in proc.stdout and "relative gap" in proc.stdout
     bad = linsgd("summary", "d.parquet", "d.parquet", cwd=run_dir)  # not a model file
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "d.parquet" in bad.stderr
+
+
+def test_train_solver_exact_writes_the_least_squares_model(run_dir):
+    proc = linsgd("train", "d.parquet", "--target", "y", "--out", "exact", "--solver", "exact", "--quiet",
+                  cwd=run_dir)
+    assert proc.returncode == 0, proc.stderr
+    from linsgd.model import load_model
+
+    table = pq.read_table(run_dir / "d.parquet").to_pandas()
+    A = np.column_stack([table[["x1", "x2", "x3"]].to_numpy(np.float64), np.ones(len(table))])
+    beta = np.linalg.lstsq(A, table["y"].to_numpy(np.float64), rcond=None)[0]
+    model = load_model(run_dir / "exact" / "model.safetensors")
+    np.testing.assert_allclose(np.append(model.w, model.b), beta, rtol=1e-6)  # stored from float32
+
+
+def test_train_lr_auto_reaches_the_optimum_and_is_refused_where_unsupported(run_dir):
+    proc = linsgd("train", "d.parquet", "--target", "y", "--out", "auto", "--lr", "auto", "--epochs", "10",
+                  "--seed", "3", "--quiet", cwd=run_dir)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in (run_dir / "auto" / "metrics.jsonl").read_text().splitlines()]
+    table = pq.read_table(run_dir / "d.parquet").to_pandas()
+    A = np.column_stack([table[["x1", "x2", "x3"]].to_numpy(np.float64), np.ones(len(table))])
+    rss = np.linalg.lstsq(A, table["y"].to_numpy(np.float64), rcond=None)[1][0]
+    assert min(x["train_loss"] for x in lines) <= 1.01 * 0.5 * rss / len(table)  # reached within 10 epochs
+    refused = linsgd("train", "d.parquet", "--target", "y", "--out", "no", "--lr", "auto",
+                     "--checkpoint-every", "1epoch", cwd=run_dir)
+    assert refused.returncode == 2 and "--lr=auto" in refused.stderr and not (run_dir / "no").exists()

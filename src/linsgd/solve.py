@@ -194,8 +194,9 @@ def exact_fit(X: np.ndarray, y: np.ndarray, config):
 
     start = time.perf_counter()
     solution = exact(X, y)
+    seconds = time.perf_counter() - start
     return FitResult(w=solution.w.astype(config.dtype), b=solution.b, history=[solution.loss],
-                     seed=config.seed, config=config, seconds=time.perf_counter() - start,
+                     seed=config.seed, config=config, seconds=seconds, epoch_seconds=[seconds],
                      solution=solution)
 
 

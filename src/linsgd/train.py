@@ -140,6 +140,8 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     from linsgd.distributed import Sync
 
     config, sync = config.resolved(), sync or Sync()
+    if config.solver == "exact" or config.lr == "auto":  # both work on the whole in-memory arrays
+        return _whole_array_fit(data, config, val, sync, checkpoints, resume)
     engine = get_engine(config.engine, device=config.device)
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype))
@@ -198,6 +200,20 @@ def _run_epoch(engine, data, order, s, config: TrainConfig, sync, checkpoints, e
                 checkpoints.save(s)
                 mark = p.end
     s.w, s.b = sync.drain(s.w, s.b, pending)
+
+
+def _whole_array_fit(data, config: TrainConfig, val, sync, checkpoints, resume) -> FitResult:
+    """``solver="exact"`` or ``lr="auto"`` on in-memory data (see :func:`train`); ConfigError elsewhere."""
+    from linsgd.errors import ConfigError
+
+    param, value = ("solver", "exact") if config.solver == "exact" else ("lr", "auto")
+    if not isinstance(data, InMemory) or sync.every or checkpoints or resume is not None:
+        raise ConfigError(param, value, "data that fits in --max-memory, in one process, without checkpoints "
+                                        "or --resume (not supported yet for streamed or distributed runs)")
+    result = train(data.X, data.y, config)
+    if val is not None:
+        result.val_history = [val.loss(get_engine(config.engine, device=config.device), result.w, result.b)]
+    return result
 
 
 def _early_stop(s, monitored: float, config: TrainConfig) -> bool:
