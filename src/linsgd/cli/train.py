@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
                       val_fraction=args.val_fraction, standardize=args.standardize, max_memory=budget,
                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, tmp_dir=args.tmp_dir).validate()
     out = check_out_dir(args.out, "out")
+    _check_whole_array_options(config, args)
     launch = launch_of(args, out)
     main = launch.topology.is_main
     if args.early_stopping and args.val_fraction == 0 and main:
@@ -82,6 +83,18 @@ def run(args: argparse.Namespace) -> int:
                                                                 launch.topology))
         _report(args, config, data, out, launch)
     return 0
+
+
+def _check_whole_array_options(config, args) -> None:
+    """--solver exact and --lr auto run on the whole in-memory data of one process (see linsgd.train)."""
+    from linsgd.errors import ConfigError
+
+    if config.solver != "exact" and config.lr != "auto":
+        return
+    if args.checkpoint_every or args.resume or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        param, value = ("solver", "exact") if config.solver == "exact" else ("lr", "auto")
+        raise ConfigError(param, value, "a run without --checkpoint-every, --resume or torchrun "
+                                        "(not supported yet for those)")
 
 
 def check_out_dir(path: str, flag: str) -> Path:
