@@ -80,21 +80,17 @@ def digits(name: str, refine: bool) -> tuple[float, float, float, float]:
     return lre(coef, ds.coef), lre(se, ds.coef_se), lre(s.residual_sd, ds.residual_sd), lre(s.r2, ds.r2)
 
 
-@pytest.mark.parametrize("name", sorted(REFINED))
-def test_certified_digits_in_one_streamed_pass(name):
-    if name not in available():
-        pytest.skip(f"{name} is not in tests/data/nist")
-    reached = digits(name, refine=False)
-    assert all(r >= need for r, need in zip(reached, ONE_PASS[name], strict=True)), (name, reached)
+_EXTENDED_ONLY = pytest.mark.skipif(not EXTENDED, reason="the refinement's extra digits need an extended "
+                                                            "long double (x86)")
 
 
-@pytest.mark.skipif(not EXTENDED, reason="the refinement's extra digits need an extended long double (x86)")
+@pytest.mark.parametrize("refine", [False, pytest.param(True, marks=_EXTENDED_ONLY)])
 @pytest.mark.parametrize("name", sorted(REFINED))
-def test_certified_digits_with_refinement(name):
-    if name not in available():
-        pytest.skip(f"{name} is not in tests/data/nist")
-    reached = digits(name, refine=True)
-    assert all(r >= need for r, need in zip(reached, REFINED[name], strict=True)), (name, reached)
+def test_certified_digits(name, refine):
+    """Correct significant digits of coef, SE, residual SD and R², in one streamed pass or refined."""
+    reached = digits(name, refine=refine)
+    need = (REFINED if refine else ONE_PASS)[name]
+    assert all(r >= n for r, n in zip(reached, need, strict=True)), (name, reached)
 
 
 def test_filip_is_solved_as_exactly_as_float64_data_allow():
