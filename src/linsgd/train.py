@@ -256,6 +256,8 @@ def as_training_arrays(X, y, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     if y.shape != (X.shape[0],):
         raise DataError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, 1) to match X, got {y.shape}")
     for name, a in (("X", X), ("y", y)):
+        if np.isfinite(a.sum()):  # one fast pass; inf/nan (or an overflowing sum) take the exact one
+            continue
         bad = np.argwhere(~np.isfinite(a))
         if len(bad):
             at = ", ".join(str(int(i)) for i in bad[0])
