@@ -81,3 +81,23 @@ def test_train_lr_auto_reaches_the_optimum_and_is_refused_where_unsupported(run_
     refused = linsgd("train", "d.parquet", "--target", "y", "--out", "no", "--lr", "auto",
                      "--checkpoint-every", "1epoch", cwd=run_dir)
     assert refused.returncode == 2 and "--lr=auto" in refused.stderr and not (run_dir / "no").exists()
+
+
+def test_train_reports_and_stores_the_optimality_gap(run_dir):
+    from linsgd.model import load_model
+
+    gap = load_model(run_dir / "run" / "model.safetensors").metrics["train"]["optimality_gap"]
+    table = pq.read_table(run_dir / "d.parquet").to_pandas()
+    A = np.column_stack([table[["x1", "x2", "x3"]].to_numpy(np.float64), np.ones(len(table))])
+    rss = np.linalg.lstsq(A, table["y"].to_numpy(np.float64), rcond=None)[1][0]
+    assert gap["optimum"] == pytest.approx(0.5 * rss / len(table), rel=1e-9)
+    assert gap["loss"] >= gap["optimum"] and gap["relative"] == pytest.approx(
+        (gap["loss"] - gap["optimum"]) / gap["optimum"], rel=1e-9)
+
+
+def test_a_constant_column_leaves_the_gap_unavailable_not_the_run(tmp_path):
+    rows = ["a,c,y"] + [f"{i % 7},1,{2 * (i % 7) + 1}" for i in range(50)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    proc = linsgd("train", "d.csv", "--target", "y", "--out", "run", "--seed", "0", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "optimality gap: unavailable" in proc.stdout and "'c'" in proc.stdout

@@ -95,7 +95,7 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
         sync, checkpoints, resume = launch.prepare(config, data, loaded.fingerprint, len(source.features))
         result = train_data(train, config, val=val, progress=progress, sync=sync, checkpoints=checkpoints,
                             resume=resume)
-        metrics = {"train": _metrics(loaded.train, result)}
+        metrics = {"train": _metrics(loaded.train, result, exact_names=source.features)}
         if loaded.val is not None:
             metrics["val"] = _metrics(loaded.val, result)
         std = loaded.standardizer
@@ -157,14 +157,41 @@ def _view(table, window_rows: int):
     return InMemory(table.X, table.y) if table.in_memory else Streamed(table, window_rows=window_rows)
 
 
-def _metrics(table, result: FitResult) -> dict:
+def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None) -> dict:
+    """Metrics of ``result`` on ``table`` in one streamed pass; given the feature names, the same pass also
+    solves least squares exactly on those rows and adds the model's ``optimality_gap`` (or why not)."""
     from linsgd.metrics import Metrics
+    from linsgd.solve import LeastSquares
 
-    acc = Metrics()
+    acc, exact = Metrics(), LeastSquares.empty(len(result.w)) if exact_names is not None else None
     for a in range(0, table.n, _METRIC_ROWS):
         X, y = table.read(a, min(a + _METRIC_ROWS, table.n))
         acc.update(y, X.astype(np.float64) @ result.w + result.b)
-    return acc.result()
+        if exact is not None:
+            exact = exact.update(X, y)
+    out = acc.result()
+    if exact is not None:
+        out["optimality_gap"] = _gap(exact, result, exact_names)
+    return out
+
+
+def _gap(exact, result: FitResult, names: list[str]) -> dict:
+    """The optimality gap as JSON values; ``{"unavailable": why}`` when the design has no unique optimum."""
+    import warnings
+
+    from linsgd.errors import DataError
+    from linsgd.summary import optimality_gap
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            gap = optimality_gap(exact.solution(names), result.w, result.b)
+        except DataError as e:
+            return {"unavailable": str(e)}
+    values = {"loss": gap.loss, "optimum": gap.optimum, "relative": gap.relative,
+              "mahalanobis": gap.mahalanobis, "max_se_units": float(np.max(np.abs(gap.se_units)))}
+    out = {k: (float(v) if math.isfinite(v) else None) for k, v in values.items()}
+    return out | ({"warnings": [str(w.message) for w in caught]} if caught else {})
 
 
 def _epoch_line(result: FitResult, k: int) -> dict:

@@ -141,7 +141,14 @@ def _report(args, config, data, out: Path, launch) -> None:
         return
     write_run(run, out)
     for part, m in run.model.metrics.items():
-        print(f"{part}: " + ", ".join(f"{k} {v:.6g}" for k, v in m.items()))
+        print(f"{part}: " + ", ".join(f"{k} {v:.6g}" for k, v in m.items() if k != "optimality_gap"))
+    gap = run.model.metrics["train"].get("optimality_gap", {})
+    if "unavailable" in gap:
+        print(f"optimality gap: unavailable ({gap['unavailable']})")
+    elif gap:
+        print(f"optimality gap (train rows): loss {gap['loss']:.6g} vs exact optimum {gap['optimum']:.6g}, relative "
+              f"{gap['relative']:.3g}; distance {gap['mahalanobis']:.3g} (Mahalanobis), max "
+              f"{gap['max_se_units']:.3g} standard errors per coefficient")
     print("w =", np.array2string(run.model.w, precision=4), f"b = {run.model.b:.4f}")
     extra = ", checkpoint.safetensors" if (out / "checkpoint.safetensors").exists() else ""
     print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png{extra}")
