@@ -247,8 +247,9 @@ def init_params(seed: int, d: int, init_std: float, dtype: str) -> tuple[np.ndar
 
 def as_training_arrays(X, y, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     """X as C-contiguous (n, d) and y as (n,) of ``dtype``; DataError on bad shapes or values."""
-    X = np.ascontiguousarray(X, dtype=dtype)
-    y = np.ascontiguousarray(y, dtype=dtype)
+    with np.errstate(over="ignore"):  # a value too large for dtype becomes inf and is reported below
+        X = np.ascontiguousarray(X, dtype=dtype)
+        y = np.ascontiguousarray(y, dtype=dtype)
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise DataError(f"X must have shape (n, d) with n, d >= 1, got {X.shape}")
     if y.ndim == 2 and y.shape[1] == 1:
