@@ -11,7 +11,7 @@ import numpy as np
 
 from linsgd.data.batching import epoch_order
 from linsgd.data.synthetic import make_regression
-from linsgd.distributed import Topology, average_params, process_group, rank_slice
+from linsgd.distributed import Sync, Topology, process_group, rank_slice
 from linsgd.engines import get_engine
 from linsgd.train import init_params
 
@@ -22,11 +22,12 @@ def main(engine_name: str, out: str, batch: int = 5, n: int = 203) -> None:
     w, b = init_params(3, 2, 0.01, "float64")
     engine = get_engine(engine_name)
     with process_group(topo, timeout_s=60):
+        sync = Sync(topo, every=1)  # the train loop's averaging step
         mine = rank_slice(epoch_order(3, 0, n), batch, topo)
         for k in range(-(-n // (batch * topo.world_size))):  # one sync per global batch
             part = mine[k * batch:(k + 1) * batch]
             step = engine.run_epoch(X, y, w, b, part, 0.05, batch) if len(part) else None
-            w, b = average_params(step.w if step else w, step.b if step else b, len(part), topo)
+            w, b = sync.average(step.w if step else w, step.b if step else b, len(part))
     if topo.is_main:
         np.save(out, np.append(w, b))
 

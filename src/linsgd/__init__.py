@@ -17,7 +17,7 @@ _EXPORTS = {
     "TrainConfig": "linsgd.config",
     "make_regression": "linsgd.data.synthetic",
     "epoch_order": "linsgd.data.batching",
-    "stable_lr": "linsgd.solve",
+    "stable_lr": "linsgd.curvature",
     "auto_lr": "linsgd.curvature",
     "exact": "linsgd.solve",
     "LeastSquares": "linsgd.solve",
@@ -53,7 +53,7 @@ __all__ = [  # noqa: RUF022 (grouped by topic)
 
 if TYPE_CHECKING:
     from linsgd.config import DataConfig, TrainConfig
-    from linsgd.curvature import auto_lr
+    from linsgd.curvature import auto_lr, stable_lr
     from linsgd.data.batching import epoch_order
     from linsgd.data.sources import open_source
     from linsgd.data.synthetic import make_regression
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from linsgd.metrics import regression_metrics
     from linsgd.model import LinearModel, load_model, save_model
     from linsgd.runs import fit_file, write_run
-    from linsgd.solve import LeastSquares, Solution, exact, stable_lr
+    from linsgd.solve import LeastSquares, Solution, exact
     from linsgd.summary import OptimalityGap, Summary, optimality_gap, summarize
     from linsgd.train import FitResult, fit
 

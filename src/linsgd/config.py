@@ -25,7 +25,7 @@ class TrainConfig:
 
     Args:
         lr: learning rate η > 0 of the update ``θ ← θ − η/|B| · Σ_{i∈B} ∇ℓ_i(θ)``, or ``"auto"``: train
-            in standardised coordinates with η from their curvature (:func:`linsgd.solve.auto_lr`).
+            in standardised coordinates with η from their curvature (:func:`linsgd.curvature.auto_lr`).
         epochs: passes over the data (0 trains nothing and returns the initial parameters).
         batch_size: minibatch size B ≥ 1; the last batch of an epoch may be shorter and is normalised
             by its real size.

@@ -1,6 +1,6 @@
 """Everything that knows about ranks: torchrun's environment, the process group, sharding, averaging.
 
-The train loop stays rank-agnostic: it calls ``average_params`` at sync points (a no-op on one process)
+The train loop stays rank-agnostic: it calls ``Sync.average`` at sync points (a no-op on one process)
 and asks ``Topology.is_main`` before writing. Launch with the standard torchrun::
 
     torchrun --nproc-per-node 2 -m linsgd train DATA_DIR --target y --sync-every 1
@@ -99,28 +99,6 @@ def collective(topology: Topology, what: str) -> Iterator[None]:
         raise collective_error(topology, what, e) from e
 
 
-def average_params(w: np.ndarray, b: float, examples: int, topology: Topology) -> tuple[np.ndarray, float]:
-    """The example-weighted mean of (w, b) over ranks, by one all-reduce of d + 2 numbers.
-
-    Rank r ran its steps on ``examples`` = m_r examples since the last sync. From common parameters θ,
-    one step each gives θ_r = θ − lr/m_r · g_r, and Σ m_r θ_r / Σ m_r = θ − lr/Σm_r · Σ g_r: exactly the
-    single-process step on the union, also when a short last batch is split unevenly. Unchanged on one
-    process, or when no rank saw an example.
-    """
-    if not topology.distributed:
-        return w, b
-    import torch
-    import torch.distributed as dist
-
-    flat = torch.from_numpy(np.concatenate([w.astype(np.float64) * examples, [b * examples, examples]]))
-    dist.all_reduce(flat, op=dist.ReduceOp.SUM)
-    total = float(flat[-1])
-    if total == 0:
-        return w, b
-    out = (flat[:-1] / total).numpy()
-    return out[:-1].astype(w.dtype), float(out[-1])
-
-
 def rank_slice(order: np.ndarray, batch_size: int, topology: Topology) -> np.ndarray:
     """This rank's part of a global order cut into global batches of world_size·B examples.
 
@@ -149,8 +127,9 @@ class Sync:
     """The train loop's only contact with other ranks: parameter averaging every ``every`` steps.
 
     On one process (the default) every method returns its input and nothing is imported. Under torchrun,
-    ``average`` is :func:`average_params`; a failed collective (a rank died, or hung longer than the
-    process group's timeout) becomes :class:`~linsgd.errors.CollectiveError` naming this rank.
+    ``average`` is the example-weighted mean of :func:`_all_reduce_params`; a failed collective (a rank
+    died, or hung longer than the process group's timeout) becomes :class:`~linsgd.errors.CollectiveError`
+    naming this rank.
 
     Args:
         topology: this process's place in the job. every: steps between averages (K >= 1).
@@ -198,7 +177,12 @@ class Sync:
 
 
 def _all_reduce_params(w, b, examples: int, active: int) -> tuple[np.ndarray, float, int]:
-    """One all-reduce of [m·w, m·b, m, active]: the example-weighted mean and the count of active ranks."""
+    """One all-reduce of [m·w, m·b, m, active]: the example-weighted mean and the count of active ranks.
+
+    Rank r ran its steps on m_r examples since the last sync. From common parameters θ, one step each
+    gives θ_r = θ − lr/m_r · g_r, and Σ m_r θ_r / Σ m_r = θ − lr/Σm_r · Σ g_r: exactly the single-process
+    step on the union, also when a short last batch is split unevenly. Unchanged when no rank saw an example.
+    """
     import torch
     import torch.distributed as dist
 

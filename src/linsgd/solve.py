@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from linsgd.curvature import auto_lr, curvature, stable_lr, standardized  # noqa: F401 (public here too)
 from linsgd.errors import DataError
 from linsgd.solution import Solution, solve_upper
 

@@ -225,7 +225,7 @@ def _early_stop(s, monitored: float, config: TrainConfig) -> bool:
 
 
 def _diverged(data, config: TrainConfig, epoch: int, step: int, reason: str | None = None) -> DivergenceError:
-    from linsgd.solve import stable_lr
+    from linsgd.curvature import stable_lr
 
     return DivergenceError(epoch, step, config.lr, stable_lr(data.sample(), config.batch_size),
                            *([reason] if reason else []))
