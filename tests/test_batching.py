@@ -18,7 +18,7 @@ P_MIN = 1e-4  # a correct shuffle fails a test with this probability (the seeds 
 def test_each_epoch_is_a_permutation(n):
     for epoch in range(2):
         order = epoch_order(5, epoch, n)
-        assert order.dtype == np.int64 and order.shape == (n,)
+        assert order.dtype == np.int32 and order.shape == (n,)
         np.testing.assert_array_equal(np.sort(order), np.arange(n))
 
 

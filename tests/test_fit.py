@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import linsgd
+from linsgd._parallel import MIN_SPLIT_ROWS
 from linsgd.data.synthetic import make_regression
 from linsgd.train import init_params
 
@@ -126,3 +127,14 @@ def test_bad_arrays_raise_data_error(X, y, fragment):
     with pytest.raises(linsgd.DataError, match=None) as info:
         linsgd.fit(X, y, seed=0)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("where", [0, 1, -1])  # the first half, the helper thread's half, the last row
+def test_a_bad_value_in_either_half_of_a_large_array_is_found(where):
+    n = 2 * MIN_SPLIT_ROWS + 3  # checked on two cores
+    X, y = np.ones((n, 2), dtype=np.float32), np.ones(n, dtype=np.float32)
+    row = [0, n // 2 + 5, n - 1][where]
+    X[row, 1] = np.nan
+    with pytest.raises(linsgd.DataError) as info:
+        linsgd.fit(X, y, seed=0)
+    assert f"X[{row}, 1] = nan" in str(info.value)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import linsgd
+from linsgd._parallel import MIN_SPLIT_ROWS
 from linsgd.data.batching import epoch_order
 from linsgd.data.synthetic import make_regression
 from linsgd.engines import get_engine
@@ -90,6 +91,14 @@ def test_loss_is_the_mean_half_squared_residual():
     assert get_engine("fused").loss(X, y, w, b) == pytest.approx(expected, rel=1e-14)
 
 
+@pytest.mark.parametrize("n", [MIN_SPLIT_ROWS - 1, 2 * MIN_SPLIT_ROWS + 1])  # one core / two halves
+def test_loss_of_a_large_array_sums_every_row_once(n):
+    X, y = make_regression(n, TRUE_W, TRUE_B, seed=3, dtype="float64")
+    w, b = np.array([1.5, -3.0]), 4.0
+    expected = 0.5 * np.mean((X @ w + b - y) ** 2)
+    assert get_engine("fused").loss(X, y, w, b) == pytest.approx(expected, rel=1e-12)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("lr", [3.0, 1e38])  # loss overflows first / the update overflows at step 1
 def test_divergence_is_found_at_the_same_step_by_both_engines(seed, lr):
@@ -151,9 +160,11 @@ def test_second_process_loads_every_kernel_from_the_cache(tmp_path):
         "from linsgd.engines import _fused_kernels as f\n"
         "from linsgd.data import _shuffle_kernels as s\n"
         "for dtype in ('float32', 'float64'):\n"
-        "    X, y = make_regression(100, [2, -3.4], 4.2, seed=0, dtype=dtype)\n"
-        "    linsgd.fit(X, y, seed=0, epochs=2, dtype=dtype)\n"
-        "ks = [f.sgd_epoch, f.mean_half_squared_residual, s.segment_counts, s.segment_scatter, s.shuffle_buckets]\n"
+        "    for w in ([2, -3.4], [0.5] * 20):  # the narrow kernel (d = 2) and the row-by-row one (d = 20)\n"
+        "        X, y = make_regression(20_000, w, 4.2, seed=0, dtype=dtype)\n"
+        "        linsgd.fit(X, y, seed=0, epochs=2, dtype=dtype)\n"
+        "ks = [f.sgd_epoch, f.sgd_epoch_narrow, f.sum_squared_residual, s.segment_counts, s.segment_scatter,\n"
+        "      s.shuffle_buckets]\n"
         "print(json.dumps([[sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values())]"
         " for k in ks]))\n"
     )

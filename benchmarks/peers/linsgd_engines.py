@@ -13,7 +13,7 @@ import numpy as np
 
 from peers import PeerRun
 
-WARMUP_ROWS = 1_000
+WARMUP_ROWS = 20_000  # above the fused engine's small-problem limit, so the numba kernels get loaded
 
 
 def run(X, y, wl, rows: int, w0: np.ndarray, seed: int, engine: str) -> PeerRun:

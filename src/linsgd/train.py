@@ -257,7 +257,7 @@ def as_training_arrays(X, y, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     if y.shape != (X.shape[0],):
         raise DataError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, 1) to match X, got {y.shape}")
     for name, a in (("X", X), ("y", y)):
-        if np.isfinite(a.sum()):  # one fast pass; inf/nan (or an overflowing sum) take the exact one
+        if _sum_is_finite(a):  # one fast pass; inf/nan (or an overflowing sum) take the exact one
             continue
         bad = np.argwhere(~np.isfinite(a))
         if len(bad):
@@ -265,3 +265,10 @@ def as_training_arrays(X, y, dtype: str) -> tuple[np.ndarray, np.ndarray]:
             raise DataError(f"{name}[{at}] = {float(a[tuple(bad[0])])} is not finite (values overflowing "
                             f"{dtype} count too): remove or impute it")
     return X, y
+
+
+def _sum_is_finite(a: np.ndarray) -> bool:
+    """Whether the sum of ``a`` is finite (then every value is), its rows summed on two cores."""
+    from linsgd._parallel import in_halves
+
+    return bool(np.isfinite(sum(in_halves(lambda i0, i1: float(a[i0:i1].sum()), len(a)))))

@@ -5,7 +5,7 @@ An engine is an object with
 * ``run_epoch(X, y, w, b, order, lr, batch_size) -> EpochOutcome`` — visit ``order`` in consecutive
   batches ``order[k·B : min((k+1)·B, n)]`` and apply, per batch with r = X_B w + b − y_B,
   ``w ← w − lr/|B| · X_Bᵀ r`` and ``b ← b − lr/|B| · Σ r``. ``X`` is (n, d) C-contiguous, ``y`` (n,),
-  ``w`` (d,), all of the engine's dtype; ``order`` is int64: an epoch's permutation of range(n), or a
+  ``w`` (d,), all of the engine's dtype; ``order`` is int32 or int64: an epoch's permutation of range(n), or a
   consecutive segment of one (the loop stops at sync points and checkpoints; streamed data hands over one
   window at a time). Inputs are not modified.
 * ``loss(X, y, w, b) -> float`` — the full-data mean of ½(Xw + b − y)², the chapter's ``l.mean()``.

@@ -69,7 +69,7 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
 
     Args:
         X: (n, d) features. y: (n,) targets. w: (d,) weights, updated in place. b: bias.
-        order: (n,) int64 visiting order.
+        order: (n,) int32 or int64 visiting order.
         batch: batch size B >= 1. step_full, step_last: lr/|B|. half: 0.5.
         ahead: rows read in random order miss the cache; row ``order[k + ahead]`` is requested while
             row ``order[k]`` is computed (the rows never depend on the update), keeping misses in flight.
@@ -102,14 +102,60 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
 
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
-def mean_half_squared_residual(X, y, w, b):
-    """The full-data loss mean(½(Xw + b − y)²), summed in float64 so that n = 10⁷ rows lose no digits."""
-    n, d = len(y), len(w)
+def sgd_epoch_narrow(X, y, w, b, order, batch, step_full, step_last, half, ahead):
+    """:func:`sgd_epoch` for few features: the gradient summed feature by feature, in a register.
+
+    ``g_j = Σ_i r_i x_ij`` over the batch for one j at a time, instead of row by row into memory: for
+    small d the row-by-row sum is a chain of loads and stores through ``g`` that bounds the epoch
+    (d = 2: 47 ms instead of 91 ms per 10⁷ rows in order). Same arguments, update and return value.
+    """
+    n, d = len(order), len(w)
+    r = np.empty(batch, dtype=w.dtype)
+    w_before = w.copy()
+    zero = b - b
+    step = 0
+    for start in range(0, n, batch):
+        stop = min(start + batch, n)
+        step += 1
+        for k in range(start + ahead, min(stop + ahead, n)):
+            _prefetch_row(X, y, order[k])
+        gb, loss = zero, zero
+        for k in range(start, stop):
+            i = order[k]
+            rk = b - y[i]
+            for j in range(d):
+                rk += X[i, j] * w[j]
+            r[k - start] = rk
+            loss += rk * rk * half
+            gb += rk
+        s = step_full if stop - start == batch else step_last
+        b_before = b
+        check = loss
+        for j in range(d):
+            gj = zero
+            for k in range(start, stop):
+                gj += r[k - start] * X[order[k], j]
+            w_before[j] = w[j]
+            w[j] -= s * gj
+            check += w[j] - w[j]  # nan when w[j] is inf or nan, else 0
+        b -= s * gb
+        check += b - b
+        if not np.isfinite(check):
+            return b, step, w_before, b_before
+    return b, 0, w_before, b
+
+
+@njit(nogil=True, cache=True, fastmath=_MATH)
+def sum_squared_residual(X, y, w, b, i0, i1):
+    """Σ (x_i·w + b − y_i)² over rows i0 ≤ i < i1, in float64 so that 10⁷ rows lose no digits.
+
+    Two threads can each sum half the rows.
+    """
+    d = len(w)
     total = 0.0
-    for i in range(n):
+    for i in range(i0, i1):
         r = np.float64(b) - np.float64(y[i])
         for j in range(d):
             r += np.float64(X[i, j]) * np.float64(w[j])
         total += r * r
-    return 0.5 * total / n
-
+    return total

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from linsgd._parallel import in_halves
 from linsgd.engines import EpochOutcome
-from linsgd.engines._fused_kernels import mean_half_squared_residual, sgd_epoch
+from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_narrow, sum_squared_residual
 
 # Random row reads keep ~8 KB in flight: about what one core's miss buffers can overlap with the
 # arithmetic (64 rows at d = 2, 20 at d = 100; measured on the benchmark workloads).
 _PREFETCH_BYTES = 8192
 _MAX_AHEAD = 64
+# Up to this many features the gradient is summed feature by feature (sgd_epoch_narrow): at d = 2 an
+# epoch of 10⁷ shuffled rows takes ~80 ms instead of ~115 ms; wider rows vectorise better row by row.
+NARROW_MAX_FEATURES = 8
 
 
 class FusedEngine:
     """Compiled kernels over float32 or float64 arrays (the dtype of ``X``), on the CPU.
 
     Rows are read in place, in the epoch's random order, with software prefetching; they are not
-    copied into a shuffled (or a packed x‖y) layout: on the benchmark workloads the copies cost more in
-    memory allocation and bandwidth than the contiguous reads save.
+    copied into a shuffled or a packed x‖y layout: fresh memory costs ~1 ms per MB to touch on the
+    virtual machines measured (benchmarks/RESULTS.md), more than contiguous reads save in a fit.
     """
 
     name = "fused"
@@ -37,18 +41,24 @@ class FusedEngine:
         n = len(order)
         last = n - (n - 1) // batch_size * batch_size  # size of the last, possibly shorter, batch
         w = np.array(w, dtype=X.dtype)  # the kernel updates in place: never touch the caller's array
-        b, step, w_before, b_before = sgd_epoch(
-            X, y, w, scalar(b), np.asarray(order, dtype=np.int64), batch_size, scalar(lr / batch_size),
-            scalar(lr / last), scalar(0.5), _ahead(X))
+        order = np.asarray(order)
+        if order.dtype not in (np.int32, np.int64):
+            order = order.astype(np.int64)
+        steps = scalar(lr / batch_size), scalar(lr / last), scalar(0.5)
+        kernel = sgd_epoch_narrow if X.shape[1] <= NARROW_MAX_FEATURES else sgd_epoch
+        b, step, w_before, b_before = kernel(X, y, w, scalar(b), order, batch_size, *steps, _ahead(X))
         if step:
             return EpochOutcome(w_before, float(b_before), diverged_at=step)
         return EpochOutcome(w, float(b))
 
     def loss(self, X, y, w, b) -> float:
-        """The full-data mean of ½(Xw + b − y)² (accumulated in float64)."""
-        return float(mean_half_squared_residual(X, y, np.asarray(w, dtype=X.dtype), X.dtype.type(b)))
+        """The full-data mean of ½(Xw + b − y)² (accumulated in float64, the rows split over two cores)."""
+        w, b = np.asarray(w, dtype=X.dtype), X.dtype.type(b)
+        parts = in_halves(lambda i0, i1: sum_squared_residual(X, y, w, b, i0, i1), len(y))
+        return 0.5 * sum(parts) / len(y)
 
 
 def _ahead(X: np.ndarray) -> int:
+    """Rows to request ahead of the one computed: about :data:`_PREFETCH_BYTES` in flight."""
     row_bytes = (X.shape[1] + 1) * X.itemsize  # a row of X and its target
     return int(min(_MAX_AHEAD, max(1, _PREFETCH_BYTES // row_bytes)))

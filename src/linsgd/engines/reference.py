@@ -29,7 +29,7 @@ class ReferenceEngine:
 
     def run_epoch(self, X, y, w, b, order, lr, batch_size) -> EpochOutcome:
         features, labels = self._tensor(X), self._tensor(y).reshape(-1, 1)
-        indices = self._tensor(order)
+        indices = self._tensor(np.asarray(order, dtype=np.int64))
         w_t = self._tensor(w).clone().reshape(-1, 1).requires_grad_(True)
         b_t = torch.tensor([b], dtype=w_t.dtype, device=self.device, requires_grad=True)
         n = len(order)

@@ -1,0 +1,39 @@
+"""Two-core work splitting for kernels that release the GIL: one shared helper thread, created on first use.
+
+The machines linsgd targets have few cores; a kernel pass over all rows (a full-data loss, packing rows,
+an input check) is split in two halves, one on the calling thread and one on the helper thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+# Below this many rows a pass takes less than starting the other half costs (~50 µs).
+MIN_SPLIT_ROWS = 1 << 16
+
+_pool: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+def _helper() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-half")
+        return _pool
+
+
+def in_halves(work: Callable[[int, int], object], n: int) -> list:
+    """``[work(0, h), work(h, n)]`` with h = n // 2, the second half on the helper thread.
+
+    ``work`` must release the GIL to gain anything (numba ``nogil`` kernels, large numpy reductions);
+    below :data:`MIN_SPLIT_ROWS` rows it runs once, here: ``[work(0, n)]``.
+    """
+    if n < MIN_SPLIT_ROWS:
+        return [work(0, n)]
+    h = n // 2
+    future = _helper().submit(work, h, n)
+    first = work(0, h)
+    return [first, future.result()]
