@@ -138,3 +138,14 @@ def test_a_bad_value_in_either_half_of_a_large_array_is_found(where):
     with pytest.raises(linsgd.DataError) as info:
         linsgd.fit(X, y, seed=0)
     assert f"X[{row}, 1] = nan" in str(info.value)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"engine": "reference"}, {"solver": "exact"}, {"lr": "auto"}])
+def test_every_path_names_the_bad_value(kwargs):
+    """SGD finds a non-finite value while training; the exact solver and lr="auto" check before."""
+    X, y = np.ones((500, 3)), np.linspace(0, 1, 500)
+    X[:, 1] = np.arange(500.0)
+    X[321, 2] = np.inf
+    with pytest.raises(linsgd.DataError) as info:
+        linsgd.fit(X, y, seed=0, **kwargs)
+    assert "X[321, 2] = inf" in str(info.value)

@@ -82,7 +82,10 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int = 3, batch_size: int = 10, 
     """
     config = TrainConfig(lr=lr, epochs=epochs, batch_size=batch_size, engine=engine, seed=seed,
                          dtype=dtype, init_std=init_std, device=device, solver=solver).resolved()
-    X, y = as_training_arrays(X, y, config.dtype)
+    # SGD itself finds a non-finite value (its residual is non-finite: DataError, see _diverged), so it
+    # skips the separate pass over the data; the exact solver and lr="auto" need checked values first.
+    sgd = config.solver == "sgd" and config.lr != "auto"
+    X, y = as_training_arrays(X, y, config.dtype, check_values=not sgd)
     return train(X, y, config)
 
 
@@ -224,8 +227,13 @@ def _early_stop(s, monitored: float, config: TrainConfig) -> bool:
     return config.patience is not None and s.epoch - s.best_epoch >= config.patience
 
 
-def _diverged(data, config: TrainConfig, epoch: int, step: int, reason: str | None = None) -> DivergenceError:
+def _diverged(data, config: TrainConfig, epoch: int, step: int, reason: str | None = None) -> Exception:
+    """The DivergenceError to raise, or the DataError of a non-finite value in ``data`` (the cause then)."""
     from linsgd.curvature import stable_lr
+
+    if isinstance(data, InMemory):
+        check_values_of(data.X, "X", config.dtype)
+        check_values_of(data.y, "y", config.dtype)
 
     return DivergenceError(epoch, step, config.lr, stable_lr(data.sample(), config.batch_size),
                            *([reason] if reason else []))
@@ -245,8 +253,9 @@ def init_params(seed: int, d: int, init_std: float, dtype: str) -> tuple[np.ndar
     return w.astype(dtype), 0.0
 
 
-def as_training_arrays(X, y, dtype: str) -> tuple[np.ndarray, np.ndarray]:
-    """X as C-contiguous (n, d) and y as (n,) of ``dtype``; DataError on bad shapes or values."""
+def as_training_arrays(X, y, dtype: str, *, check_values: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """X as C-contiguous (n, d) and y as (n,) of ``dtype``; DataError on bad shapes or (``check_values``)
+    non-finite values."""
     with np.errstate(over="ignore"):  # a value too large for dtype becomes inf and is reported below
         X = np.ascontiguousarray(X, dtype=dtype)
         y = np.ascontiguousarray(y, dtype=dtype)
@@ -256,15 +265,21 @@ def as_training_arrays(X, y, dtype: str) -> tuple[np.ndarray, np.ndarray]:
         y = y.reshape(-1)
     if y.shape != (X.shape[0],):
         raise DataError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, 1) to match X, got {y.shape}")
-    for name, a in (("X", X), ("y", y)):
-        if _sum_is_finite(a):  # one fast pass; inf/nan (or an overflowing sum) take the exact one
-            continue
-        bad = np.argwhere(~np.isfinite(a))
-        if len(bad):
-            at = ", ".join(str(int(i)) for i in bad[0])
-            raise DataError(f"{name}[{at}] = {float(a[tuple(bad[0])])} is not finite (values overflowing "
-                            f"{dtype} count too): remove or impute it")
+    if check_values:
+        check_values_of(X, "X", dtype)
+        check_values_of(y, "y", dtype)
     return X, y
+
+
+def check_values_of(a: np.ndarray, name: str, dtype: str) -> None:
+    """DataError naming the first non-finite value of ``a`` (values overflowing ``dtype`` count too)."""
+    if _sum_is_finite(a):  # one fast pass; inf/nan (or an overflowing sum) take the exact one
+        return
+    bad = np.argwhere(~np.isfinite(a))
+    if len(bad):
+        at = ", ".join(str(int(i)) for i in bad[0])
+        raise DataError(f"{name}[{at}] = {float(a[tuple(bad[0])])} is not finite (values overflowing "
+                        f"{dtype} count too): remove or impute it")
 
 
 def _sum_is_finite(a: np.ndarray) -> bool:
