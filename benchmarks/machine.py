@@ -84,25 +84,26 @@ def _best_of(fn, a: np.ndarray, repeats: int) -> float:
     return a.nbytes / best / 1e9
 
 
-def _numba_sum():
-    """A numba-parallel float32 sum (all cores), or None when numba is not installed."""
+def _numba_sum(parallel: bool):
+    """A numba float32 sum (over all cores when ``parallel``), or None when numba is not installed."""
     try:
         import numba
     except ImportError:
         return None
 
-    @numba.njit(parallel=True, fastmath=True)
-    def psum(a):
+    @numba.njit(parallel=parallel, fastmath=True)
+    def total(a):
         s = np.float32(0.0)
         for i in numba.prange(a.size):
             s += a[i]
         return s
 
-    return psum
+    return total
 
 
 def bandwidth(gigabytes: float, repeats: int = 3) -> dict[str, float]:
-    """Streaming-read bandwidth in GB/s: "numpy" (one thread, ``a.sum()``) and "numba" (all cores).
+    """Streaming-read bandwidth in GB/s: "numpy" (one thread, ``a.sum()``), "numba 1 core" and "numba
+    all cores" (a compiled float32 sum, serial and over every core).
 
     Args:
         gigabytes: size of the float32 array read; well above the caches (1–2 GB).
@@ -110,8 +111,14 @@ def bandwidth(gigabytes: float, repeats: int = 3) -> dict[str, float]:
     """
     a = np.ones(int(gigabytes * 1e9) // 4, dtype=np.float32)  # written once, so its pages are real
     result = {"numpy": _best_of(np.sum, a, repeats)}
-    psum = _numba_sum()
-    if psum is not None:
-        psum(a[:1024])  # compile off the clock
-        result["numba"] = _best_of(psum, a, repeats)
+    for name, parallel in (("numba 1 core", False), ("numba all cores", True)):
+        fn = _numba_sum(parallel)
+        if fn is not None:
+            fn(a[:1024])  # compile off the clock
+            result[name] = _best_of(fn, a, repeats)
     return result
+
+
+def one_core(bandwidth: dict[str, float]) -> float:
+    """The best single-thread read bandwidth of :func:`bandwidth`'s result (GB/s)."""
+    return max(v for k, v in bandwidth.items() if k != "numba all cores")

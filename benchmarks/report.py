@@ -18,7 +18,8 @@ class WorkloadResult:
     rows: list[Row]
     opt_loss: float
     bytes_per_example: int
-    bound: float  # examples/s that the streaming-read bandwidth allows
+    bound: float  # examples/s that the streaming-read bandwidth of all cores allows
+    bound_one_core: float  # ... and of one core
     whole: dict | None = None  # wholeprocess.compare() for the seed workload
     notes: list[str] = field(default_factory=list)
 
@@ -71,8 +72,10 @@ def table(result: WorkloadResult) -> list[str]:
             "|b − b_true|", "time to 5 % of optimum", "notes"]
     lines = [f"## {result.title}", "",
              f"Least-squares optimum loss (mean ½(ŷ − y)², float64): {result.opt_loss:.6g}. "
-             f"Streaming bound: {fmt_rate(result.bound)} examples/s ({result.bytes_per_example} bytes per "
-             f"example); linsgd-fused reaches {_fraction(result)} of it.", "",
+             f"Streaming bounds ({result.bytes_per_example} bytes per example): one core "
+             f"{fmt_rate(result.bound_one_core)} examples/s, all cores {fmt_rate(result.bound)} examples/s; "
+             f"linsgd-fused reaches {_fraction(result, result.bound_one_core)} and "
+             f"{_fraction(result, result.bound)} of them.", "",
              _md_row(head), "|" + "---|" * len(head)]
     lines += [_md_row(_cells(r, base)) for r in result.rows]
     if any(r.prefix for r in result.rows):
@@ -89,9 +92,9 @@ def _md_row(cells: list[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
-def _fraction(result: WorkloadResult) -> str:
+def _fraction(result: WorkloadResult, bound: float) -> str:
     fused = result.rate(FUSED)
-    return "n/a" if fused is None else f"{fused / result.bound:.1%}"
+    return "n/a" if fused is None else f"{fused / bound:.1%}"
 
 
 def _whole_lines(whole: dict) -> list[str]:
@@ -128,8 +131,10 @@ TARGETS = [
      fmt_ratio),
     ("large", "linsgd-fused ≥ 1,500× chapter", lambda r: _ratio(r.rate(FUSED), r.rate("chapter")), 1500,
      "≥", fmt_ratio),
-    ("wide", "linsgd-fused ≥ 50 % of the streaming bound", lambda r: _ratio(r.rate(FUSED), r.bound), 0.5,
-     "≥", lambda v: f"{v:.1%}"),
+    ("wide", "linsgd-fused ≥ 50 % of the one-core streaming bound (the issue's ≈ 30 M/s)",
+     lambda r: _ratio(r.rate(FUSED), r.bound_one_core), 0.5, "≥", lambda v: f"{v:.1%}"),
+    ("wide", "linsgd-fused ≥ 50 % of the all-core streaming bound",
+     lambda r: _ratio(r.rate(FUSED), r.bound), 0.5, "≥", lambda v: f"{v:.1%}"),
     ("seed", "linsgd demo whole process ≤ 0.5× the chapter script's", lambda r: whole_ratio(r.whole), 0.5,
      "≤", lambda v: f"{v:.2f}×"),
 ]
