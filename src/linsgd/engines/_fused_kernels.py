@@ -107,7 +107,8 @@ def sgd_epoch_narrow(X, y, w, b, order, batch, step_full, step_last, half, ahead
 
     ``g_j = Σ_i r_i x_ij`` over the batch for one j at a time, instead of row by row into memory: for
     small d the row-by-row sum is a chain of loads and stores through ``g`` that bounds the epoch
-    (d = 2: 47 ms instead of 91 ms per 10⁷ rows in order). Same arguments, update and return value.
+    (d = 2: 47 ms instead of 91 ms per 10⁷ rows in order). Same arguments, update and return value;
+    X may have more columns than w (packed rows: x_i = X[i, :d], y a strided view of X's last column).
     """
     n, d = len(order), len(w)
     r = np.empty(batch, dtype=w.dtype)
@@ -143,6 +144,16 @@ def sgd_epoch_narrow(X, y, w, b, order, batch, step_full, step_last, half, ahead
         if not np.isfinite(check):
             return b, step, w_before, b_before
     return b, 0, w_before, b
+
+
+@njit(nogil=True, cache=True)
+def pack_rows(X, y, Z, i0, i1):
+    """``Z[i] = (X[i], y[i])`` for rows i0 ≤ i < i1 (Z: (n, d + 1), of X's dtype)."""
+    d = X.shape[1]
+    for i in range(i0, i1):
+        for j in range(d):
+            Z[i, j] = X[i, j]
+        Z[i, d] = y[i]
 
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
