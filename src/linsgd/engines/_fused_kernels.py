@@ -119,7 +119,10 @@ def sgd_epoch_narrow(X, y, w, b, order, batch, step_full, step_last, half, ahead
         stop = min(start + batch, n)
         step += 1
         for k in range(start + ahead, min(stop + ahead, n)):
-            _prefetch_row(X, y, order[k])
+            i = order[k]
+            prefetch(X, i, 0)
+            prefetch(X, i, d - 1)  # a row of d ≤ 16 values spans at most two lines
+            prefetch(y, i, 0)
         gb, loss = zero, zero
         for k in range(start, stop):
             i = order[k]
