@@ -92,9 +92,10 @@ def test_loss_is_the_mean_half_squared_residual():
 
 
 @pytest.mark.parametrize("n", [MIN_SPLIT_ROWS - 1, 2 * MIN_SPLIT_ROWS + 1])  # one core / two halves
-def test_loss_of_a_large_array_sums_every_row_once(n):
-    X, y = make_regression(n, TRUE_W, TRUE_B, seed=3, dtype="float64")
-    w, b = np.array([1.5, -3.0]), 4.0
+@pytest.mark.parametrize("d", [2, 17])  # rows four at a time / one at a time
+def test_loss_of_a_large_array_sums_every_row_once(n, d):
+    X, y = make_regression(n, np.linspace(-2, 2, d), TRUE_B, seed=3, dtype="float64")
+    w, b = np.linspace(-1.5, 1.5, d), 4.0
     expected = 0.5 * np.mean((X @ w + b - y) ** 2)
     assert get_engine("fused").loss(X, y, w, b) == pytest.approx(expected, rel=1e-12)
 

@@ -163,13 +163,30 @@ def pack_rows(X, y, Z, i0, i1):
 def sum_squared_residual(X, y, w, b, i0, i1):
     """Σ (x_i·w + b − y_i)² over rows i0 ≤ i < i1, in float64 so that 10⁷ rows lose no digits.
 
-    Two threads can each sum half the rows.
+    Narrow rows (d ≤ 16) go four at a time into four sums: one running sum is a chain of dependent adds
+    that bounds the pass (d = 2, 10⁷ rows: 4.7 instead of 7.6 ms); wide rows are summed one by one (the
+    dot product vectorises; four at a time measured slower). Two threads can each sum half the rows.
     """
     d = len(w)
-    total = 0.0
-    for i in range(i0, i1):
-        r = np.float64(b) - np.float64(y[i])
+    t0 = t1 = t2 = t3 = 0.0
+    bb = np.float64(b)
+    m = i0 + (i1 - i0) // 4 * 4 if d <= 16 else i0
+    for i in range(i0, m, 4):
+        r0, r1 = bb - np.float64(y[i]), bb - np.float64(y[i + 1])
+        r2, r3 = bb - np.float64(y[i + 2]), bb - np.float64(y[i + 3])
+        for j in range(d):
+            wj = np.float64(w[j])
+            r0 += np.float64(X[i, j]) * wj
+            r1 += np.float64(X[i + 1, j]) * wj
+            r2 += np.float64(X[i + 2, j]) * wj
+            r3 += np.float64(X[i + 3, j]) * wj
+        t0 += r0 * r0
+        t1 += r1 * r1
+        t2 += r2 * r2
+        t3 += r3 * r3
+    for i in range(m, i1):
+        r = bb - np.float64(y[i])
         for j in range(d):
             r += np.float64(X[i, j]) * np.float64(w[j])
-        total += r * r
-    return total
+        t0 += r * r
+    return (t0 + t1) + (t2 + t3)
