@@ -191,3 +191,19 @@ def test_packed_rows_give_the_same_epoch_bit_for_bit(d, dtype):
     in_place = get_engine("fused").run_epoch(X, y, first.w, first.b, order, 0.05, 10)
     np.testing.assert_array_equal(packed.w, in_place.w)
     assert packed.b == in_place.b
+
+
+def test_prepare_packs_for_those_arrays_only():
+    """prepare() packs at once; other arrays afterwards are read as they are, never the stale packed rows."""
+    X1, y1 = make_regression(3001, TRUE_W, TRUE_B, seed=5)
+    X2, y2 = make_regression(3001, [-1.0, 0.5], 2.0, seed=6)
+    w, b = init_params(5, 2, 0.01, "float32")
+    order = epoch_order(5, 0, 3001)
+    engine = get_engine("fused")
+    engine.prepare(X1, y1)
+    assert engine._packed is not None
+    for X, y in ((X1, y1), (X2, y2), (X1, y1)):
+        got = engine.run_epoch(X, y, w, b, order, 0.05, 10)
+        fresh = get_engine("fused").run_epoch(X.copy(), y.copy(), w, b, order, 0.05, 10)
+        np.testing.assert_array_equal(got.w, fresh.w)
+        assert got.b == fresh.b

@@ -146,6 +146,8 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     if config.solver == "exact" or config.lr == "auto":  # both work on the whole in-memory arrays
         return _whole_array_fit(data, config, val, sync, checkpoints, resume)
     engine = get_engine(config.engine, device=config.device)
+    if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once
+        engine.prepare(data.X, data.y)
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype))
     stop_every = sync.every or (checkpoints.segment_steps if checkpoints else None)

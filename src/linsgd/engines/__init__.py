@@ -9,6 +9,8 @@ An engine is an object with
   consecutive segment of one (the loop stops at sync points and checkpoints; streamed data hands over one
   window at a time). Inputs are not modified.
 * ``loss(X, y, w, b) -> float`` — the full-data mean of ½(Xw + b − y)², the chapter's ``l.mean()``.
+* ``prepare(X, y) -> None`` — a hint that these arrays come back every epoch (data in memory): the
+  engine may lay them out for itself once (the fused engine packs narrow rows). Changes no result.
 
 Engines do no validation: Python validates and allocates (linsgd.train), engines compute.
 """
@@ -47,6 +49,8 @@ class Engine(Protocol):
                   lr: float, batch_size: int) -> EpochOutcome: ...
 
     def loss(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float: ...
+
+    def prepare(self, X: np.ndarray, y: np.ndarray) -> None: ...
 
 
 def get_engine(name: str, *, device: str = "cpu") -> Engine:
