@@ -45,8 +45,9 @@ def wide_problem(n, d=100, seed=0):
 CASES = {  # name: (data, lr, batch_size)
     "chapter n=1000 (B divides n)": (lambda s: make_regression(1000, TRUE_W, TRUE_B, seed=s), 0.03, 10),
     "chapter n=1003 (short last batch)": (lambda s: make_regression(1003, TRUE_W, TRUE_B, seed=s), 0.03, 10),
-    "d=100 n=2048 (B divides n)": (lambda s: wide_problem(2048, seed=s), 0.01, 256),
-    "d=100 n=2000 (short last batch)": (lambda s: wide_problem(2000, seed=s), 0.01, 256),
+    # above SMALL_ROWS: the numba kernels (below it NumPy runs, tested in tests/test_small_path.py)
+    "d=100 n=8192 (B divides n)": (lambda s: wide_problem(8192, seed=s), 0.01, 256),
+    "d=100 n=8000 (short last batch)": (lambda s: wide_problem(8000, seed=s), 0.01, 256),
 }
 
 
@@ -124,13 +125,14 @@ def _python(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env={**os.environ, **(env or {})})
 
 
-def test_demo_with_the_fused_engine_never_imports_torch(tmp_path):
+def test_demo_with_the_fused_engine_imports_neither_torch_nor_numba(tmp_path):
+    """The chapter's 1,000 rows are below SMALL_ROWS: NumPy trains them (numba's start-up would not pay)."""
     code = ("import sys; from linsgd.cli import main; "
             f"rc = main(['demo', '--seed', '3', '--engine', 'fused', '--out', {str(tmp_path)!r}]); "
             "print('RESULT', rc, 'torch' in sys.modules, 'numba' in sys.modules)")
     proc = _python(code)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[-1] == "RESULT 0 False True"
+    assert proc.stdout.splitlines()[-1] == "RESULT 0 False False"
 
 
 def test_help_imports_no_heavy_module():
@@ -144,14 +146,18 @@ def test_help_imports_no_heavy_module():
 
 
 def test_second_process_loads_every_kernel_from_the_cache(tmp_path):
-    """The first run compiles into NUMBA_CACHE_DIR; a second run must only hit that cache."""
+    """The first run compiles into NUMBA_CACHE_DIR; a second run must only hit that cache.
+
+    The data has SMALL_ROWS + 1 rows: smaller data trains without numba (tests/test_small_path.py).
+    """
     code = (
         "import json, linsgd\n"
+        "from linsgd._small import SMALL_ROWS\n"
         "from linsgd.data.synthetic import make_regression\n"
         "from linsgd.engines import _fused_kernels as f\n"
         "from linsgd.data import _shuffle_kernels as s\n"
         "for dtype in ('float32', 'float64'):\n"
-        "    X, y = make_regression(100, [2, -3.4], 4.2, seed=0, dtype=dtype)\n"
+        "    X, y = make_regression(SMALL_ROWS + 1, [2, -3.4], 4.2, seed=0, dtype=dtype)\n"
         "    linsgd.fit(X, y, seed=0, epochs=2, dtype=dtype)\n"
         "ks = [f.sgd_epoch, f.mean_half_squared_residual, s.segment_counts, s.segment_scatter, s.shuffle_buckets]\n"
         "print(json.dumps([[sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values())]"

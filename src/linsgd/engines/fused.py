@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from linsgd.engines import EpochOutcome
-from linsgd.engines._fused_kernels import mean_half_squared_residual, sgd_epoch
+from linsgd._small import SMALL_ROWS
+from linsgd.engines import EpochOutcome, _numpy_kernels
 
 # Random row reads keep ~8 KB in flight: about what one core's miss buffers can overlap with the
 # arithmetic (64 rows at d = 2, 20 at d = 100; measured on the benchmark workloads).
@@ -33,6 +33,9 @@ class FusedEngine:
 
         Per batch B: ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with r = X_B w + b − y_B.
         """
+        if len(X) <= SMALL_ROWS:  # small data: NumPy, numba's start-up would cost more (linsgd._small)
+            return _numpy_kernels.run_epoch(X, y, w, b, order, lr, batch_size)
+        from linsgd.engines._fused_kernels import sgd_epoch
         scalar = X.dtype.type
         n = len(order)
         last = n - (n - 1) // batch_size * batch_size  # size of the last, possibly shorter, batch
@@ -46,6 +49,9 @@ class FusedEngine:
 
     def loss(self, X, y, w, b) -> float:
         """The full-data mean of ½(Xw + b − y)² (accumulated in float64)."""
+        if len(X) <= SMALL_ROWS:
+            return _numpy_kernels.loss(X, y, w, b)
+        from linsgd.engines._fused_kernels import mean_half_squared_residual
         return float(mean_half_squared_residual(X, y, np.asarray(w, dtype=X.dtype), X.dtype.type(b)))
 
 
