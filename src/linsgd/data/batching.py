@@ -112,7 +112,8 @@ def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
     """
     if start >= epochs:
         return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-order") as pool:
+    pool, finished = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-order"), False
+    try:
         current, spare = epoch_order(seed, start, n, pool=pool), None
         for epoch in range(start, epochs):
             pending = (pool.submit(epoch_order, seed, epoch + 1, n, out=spare) if epoch + 1 < epochs
@@ -122,6 +123,12 @@ def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
                 break
             spare = current if recycle else None
             current = pending.result()
+        finished = True
+    finally:
+        # An abandoned iterator (the caller's loop raised, e.g. DivergenceError) is closed by the garbage
+        # collector, in whatever thread it runs, possibly inside threading's own locks: joining the
+        # worker there deadlocks (seen in the test suite), so only a finished iteration waits for it.
+        pool.shutdown(wait=finished, cancel_futures=not finished)
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
