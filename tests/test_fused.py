@@ -12,6 +12,7 @@ import pytest
 
 import linsgd
 from linsgd._parallel import MIN_SPLIT_ROWS
+from linsgd._small import SMALL_ROWS
 from linsgd.data.batching import epoch_order
 from linsgd.data.synthetic import make_regression
 from linsgd.engines import get_engine
@@ -46,8 +47,9 @@ def wide_problem(n, d=100, seed=0):
 CASES = {  # name: (data, lr, batch_size)
     "chapter n=1000 (B divides n)": (lambda s: make_regression(1000, TRUE_W, TRUE_B, seed=s), 0.03, 10),
     "chapter n=1003 (short last batch)": (lambda s: make_regression(1003, TRUE_W, TRUE_B, seed=s), 0.03, 10),
-    "d=100 n=2048 (B divides n)": (lambda s: wide_problem(2048, seed=s), 0.01, 256),
-    "d=100 n=2000 (short last batch)": (lambda s: wide_problem(2000, seed=s), 0.01, 256),
+    # above SMALL_ROWS: the numba kernels (below it NumPy runs, tested in tests/test_small_path.py)
+    "d=100 n=8192 (B divides n)": (lambda s: wide_problem(8192, seed=s), 0.01, 256),
+    "d=100 n=8000 (short last batch)": (lambda s: wide_problem(8000, seed=s), 0.01, 256),
 }
 
 
@@ -134,13 +136,14 @@ def _python(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env={**os.environ, **(env or {})})
 
 
-def test_demo_with_the_fused_engine_never_imports_torch(tmp_path):
+def test_demo_with_the_fused_engine_imports_neither_torch_nor_numba(tmp_path):
+    """The chapter's 1,000 rows are below SMALL_ROWS: NumPy trains them (numba's start-up would not pay)."""
     code = ("import sys; from linsgd.cli import main; "
             f"rc = main(['demo', '--seed', '3', '--engine', 'fused', '--out', {str(tmp_path)!r}]); "
             "print('RESULT', rc, 'torch' in sys.modules, 'numba' in sys.modules)")
     proc = _python(code)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[-1] == "RESULT 0 False True"
+    assert proc.stdout.splitlines()[-1] == "RESULT 0 False False"
 
 
 def test_help_imports_no_heavy_module():
@@ -154,18 +157,22 @@ def test_help_imports_no_heavy_module():
 
 
 def test_second_process_loads_every_kernel_from_the_cache(tmp_path):
-    """The first run compiles into NUMBA_CACHE_DIR; a second run must only hit that cache."""
+    """The first run compiles into NUMBA_CACHE_DIR; a second run must only hit that cache.
+
+    The data has 4 × SMALL_ROWS rows: smaller data trains without numba (tests/test_small_path.py).
+    """
     code = (
         "import json, linsgd\n"
+        "from linsgd._small import SMALL_ROWS\n"
         "from linsgd.data.synthetic import make_regression\n"
         "from linsgd.engines import _fused_kernels as f\n"
         "from linsgd.data import _shuffle_kernels as s\n"
         "for dtype in ('float32', 'float64'):\n"
         "    for w in ([2, -3.4], [0.5] * 20):  # the narrow kernel (d = 2) and the row-by-row one (d = 20)\n"
-        "        X, y = make_regression(20_000, w, 4.2, seed=0, dtype=dtype)\n"
+        "        X, y = make_regression(4 * SMALL_ROWS, w, 4.2, seed=0, dtype=dtype)\n"
         "        linsgd.fit(X, y, seed=0, epochs=2, dtype=dtype)\n"
-        "ks = [f.sgd_epoch, f.sgd_epoch_narrow, f.sum_squared_residual, s.segment_counts, s.segment_scatter,\n"
-        "      s.shuffle_buckets]\n"
+        "ks = [f.sgd_epoch, f.sgd_epoch_narrow, f.sum_squared_residual, f.pack_rows, s.segment_counts,\n"
+        "      s.segment_scatter, s.shuffle_buckets]\n"
         "print(json.dumps([[sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values())]"
         " for k in ks]))\n"
     )
@@ -195,10 +202,10 @@ def test_packed_rows_give_the_same_epoch_bit_for_bit(d, dtype):
 
 def test_prepare_packs_for_those_arrays_only():
     """prepare() packs at once; other arrays afterwards are read as they are, never the stale packed rows."""
-    X1, y1 = make_regression(3001, TRUE_W, TRUE_B, seed=5)
-    X2, y2 = make_regression(3001, [-1.0, 0.5], 2.0, seed=6)
+    X1, y1 = make_regression(SMALL_ROWS + 901, TRUE_W, TRUE_B, seed=5)  # above the NumPy path's limit
+    X2, y2 = make_regression(SMALL_ROWS + 901, [-1.0, 0.5], 2.0, seed=6)
     w, b = init_params(5, 2, 0.01, "float32")
-    order = epoch_order(5, 0, 3001)
+    order = epoch_order(5, 0, SMALL_ROWS + 901)
     engine = get_engine("fused")
     engine.prepare(X1, y1)
     assert engine._packed is not None

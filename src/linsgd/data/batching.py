@@ -20,7 +20,8 @@ touches only one bucket (BUCKET_ROWS indices fit in a core's L2 cache), and no s
 Labels are drawn per segment of SEGMENT_ROWS examples and the Fisher–Yates swaps per bucket, each from
 its own stream (disjoint ranges of one splitmix64 counter), so threads can share the work. The streams
 are keyed by numpy's SeedSequence of ``(seed, 2, epoch)``, so orders depend on ``(seed, epoch, n)``
-only: not on the engine, the dtype or the number of threads that compute them.
+only: not on the engine, the dtype or the number of threads that compute them. For n <= SMALL_ROWS
+(one bucket) the same array is computed without numba, by :mod:`linsgd.data._shuffle_python`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 
 import numpy as np
+
+from linsgd._small import SMALL_ROWS
 
 INIT_STREAM = 1  # seed-sequence branch of the initial parameters (linsgd.train)
 _ORDER_STREAM = 2
@@ -59,6 +62,9 @@ def epoch_order(seed: int, epoch: int, n: int, *, pool: Executor | None = None,
         True
     """
     keys = np.random.SeedSequence([seed, _ORDER_STREAM, epoch]).generate_state(2, np.uint64)
+    if n <= SMALL_ROWS:  # one bucket: the same Fisher–Yates without numba's start-up (linsgd._small)
+        from linsgd.data._shuffle_python import fisher_yates
+        return fisher_yates(keys[1], n, out)
     return bucket_permutation(keys, n, max(1, -(-n // BUCKET_ROWS)), pool=pool, out=out)
 
 
@@ -114,7 +120,8 @@ def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
     """
     if start >= epochs:
         return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-order") as pool:
+    pool, finished = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-order"), False
+    try:
         current, spare = epoch_order(seed, start, n, pool=pool), None
         for epoch in range(start, epochs):
             pending = (pool.submit(epoch_order, seed, epoch + 1, n, out=spare) if epoch + 1 < epochs
@@ -124,6 +131,12 @@ def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
                 break
             spare = current if recycle else None
             current = pending.result()
+        finished = True
+    finally:
+        # An abandoned iterator (the caller's loop raised, e.g. DivergenceError) is closed by the garbage
+        # collector, in whatever thread it runs, possibly inside threading's own locks: joining the
+        # worker there deadlocks (seen in the test suite), so only a finished iteration waits for it.
+        pool.shutdown(wait=finished, cancel_futures=not finished)
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:

@@ -1,5 +1,8 @@
 """The fused engine: whole epochs of minibatch SGD in compiled numba kernels, no Python per batch.
 
+Small data (at most ``linsgd._small.SMALL_ROWS`` rows) runs the same epoch in NumPy
+(``_numpy_kernels``), where loading numba would cost more than the whole job; numba is imported lazily.
+
 Same initial parameters, same epoch order (``linsgd.data.batching``), same update and the same
 normalisation by the real batch size as the reference engine, so the two trajectories agree to float
 rounding; the gradient is the analytic one of Σ ½ r², r = Xw + b − y. Never imports torch.
@@ -10,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from linsgd._parallel import in_halves
-from linsgd.engines import EpochOutcome
-from linsgd.engines._fused_kernels import pack_rows, sgd_epoch, sgd_epoch_narrow, sum_squared_residual
+from linsgd._small import SMALL_ROWS
+from linsgd.engines import EpochOutcome, _numpy_kernels
 
 # Random row reads keep ~8 KB in flight: about what one core's miss buffers can overlap with the
 # arithmetic (64 rows at d = 2, 20 at d = 100; measured on the benchmark workloads).
@@ -50,6 +53,10 @@ class FusedEngine:
 
         Per batch B: ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with r = X_B w + b − y_B.
         """
+        if len(X) <= SMALL_ROWS:  # small data: NumPy, numba's start-up would cost more (linsgd._small)
+            return _numpy_kernels.run_epoch(X, y, w, b, order, lr, batch_size)
+        from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_narrow  # lazy: numba
+
         scalar = X.dtype.type
         n = len(order)
         last = n - (n - 1) // batch_size * batch_size  # size of the last, possibly shorter, batch
@@ -71,6 +78,10 @@ class FusedEngine:
 
     def loss(self, X, y, w, b) -> float:
         """The full-data mean of ½(Xw + b − y)² (accumulated in float64, the rows split over two cores)."""
+        if len(X) <= SMALL_ROWS:
+            return _numpy_kernels.loss(X, y, w, b)
+        from linsgd.engines._fused_kernels import sum_squared_residual
+
         w, b = np.asarray(w, dtype=X.dtype), X.dtype.type(b)
         parts = in_halves(lambda i0, i1: sum_squared_residual(X, y, w, b, i0, i1), len(y))
         return 0.5 * sum(parts) / len(y)
@@ -86,7 +97,10 @@ class FusedEngine:
             self._last, self._packed = (X, y), None
             if not now:
                 return None
-        if self._packed is None and X.shape[1] <= NARROW_MAX_FEATURES and X.nbytes + y.nbytes <= PACK_MAX_BYTES:
+        if (self._packed is None and len(X) > SMALL_ROWS and X.shape[1] <= NARROW_MAX_FEATURES
+                and X.nbytes + y.nbytes <= PACK_MAX_BYTES):
+            from linsgd.engines._fused_kernels import pack_rows
+
             Z = np.empty((len(y), X.shape[1] + 1), dtype=X.dtype)
             in_halves(lambda i0, i1: pack_rows(X, y, Z, i0, i1), len(y))
             self._packed = Z
