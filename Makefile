@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(BSTAMP)
 	$(PY) benchmarks/bench_sgd.py --out benchmarks/RESULTS.md
+	$(PY) benchmarks/profile_fit.py --out benchmarks/PROFILE.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
