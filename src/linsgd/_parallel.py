@@ -6,6 +6,7 @@ an input check) is split in two halves, one on the calling thread and one on the
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,16 @@ def _helper() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-half")
         return _pool
+
+
+def _forget_helper() -> None:
+    """In a forked child: the helper thread did not come along, so a new one is made on first use."""
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helper)
 
 
 def in_halves(work: Callable[[int, int], object], n: int) -> list:
