@@ -115,3 +115,16 @@ def test_help_imports_neither_torch_nor_matplotlib(args):
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60)
     assert "usage:" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_a_reader_that_goes_away_stops_the_demo_quietly(tmp_path):
+    """`linsgd demo | head -0`: exit 141 (as killed by SIGPIPE), no traceback, no 'internal error'."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line: every print fails
+    try:
+        proc = subprocess.run([sys.executable, "-m", "linsgd", "demo", "--seed", "1", "--out", str(tmp_path)],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == ""

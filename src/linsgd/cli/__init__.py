@@ -7,6 +7,7 @@ Errors are one line on stderr; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"linsgd {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (`linsgd demo | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 141  # as a program killed by SIGPIPE
     except Exception as e:  # a bug of ours: say so, briefly
         _debug(args)
         print(f"linsgd {args.command}: internal error (please report it; --debug shows the traceback): "
