@@ -2,7 +2,7 @@
 
 numba's fixed cost in a fresh process is ~0.35 s (measured: importing the kernels 0.12–0.18 s, the
 first call, which loads the cached machine code and initialises LLVM, 0.20–0.25 s), more than the whole
-job on the chapter's data (1,000 rows × 3 epochs = 300 steps). NumPy does one minibatch step in ~7.5 µs
+job on the chapter's data (1,000 rows × 3 epochs = 300 steps). NumPy does one minibatch step in ~6 µs
 (d = 2 to 100) and the pure-Python shuffle one row in ~0.25 µs, so below this limit the fused engine
 (``linsgd.engines._numpy_kernels``) and the epoch order (``linsgd.data._shuffle_python``) use NumPy.
 
