@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 # Below this many rows a pass takes less than starting the other half costs (~50 µs).
 MIN_SPLIT_ROWS = 1 << 16
@@ -36,15 +36,17 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_helper)
 
 
-def in_halves(work: Callable[[int, int], object], n: int) -> list:
-    """``[work(0, h), work(h, n)]`` with h = n // 2, the second half on the helper thread.
+def in_halves(work: Callable[[int, int], object], n: int, *, pool: Executor | None = None,
+              min_split: int = MIN_SPLIT_ROWS) -> list:
+    """``[work(0, h), work(h, n)]`` with h = n // 2: the second half on ``pool`` (default: the shared
+    helper thread), the first here.
 
     ``work`` must release the GIL to gain anything (numba ``nogil`` kernels, large numpy reductions);
-    below :data:`MIN_SPLIT_ROWS` rows it runs once, here: ``[work(0, n)]``.
+    below ``min_split`` items it runs once, here: ``[work(0, n)]``.
     """
-    if n < MIN_SPLIT_ROWS:
+    if n < max(2, min_split):
         return [work(0, n)]
     h = n // 2
-    future = _helper().submit(work, h, n)
+    future = (pool or _helper()).submit(work, h, n)
     first = work(0, h)
     return [first, future.result()]

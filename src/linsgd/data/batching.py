@@ -26,11 +26,14 @@ only: not on the engine, the dtype or the number of threads that compute them. F
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
+from linsgd._parallel import in_halves
 from linsgd._small import SMALL_ROWS
 
 INIT_STREAM = 1  # seed-sequence branch of the initial parameters (linsgd.train)
@@ -79,30 +82,23 @@ def bucket_permutation(keys: np.ndarray, n: int, nbuckets: int, *, pool: Executo
     from linsgd.data import _shuffle_kernels as k
 
     label_key, swap_key = keys
+    # with a pool its thread does half of each step (segments, buckets); without, all runs here
+    in_parts = partial(in_halves, pool=pool, min_split=2 if pool is not None else sys.maxsize)
     nseg = max(1, -(-n // segment_rows))
     counts = np.zeros((nseg, nbuckets), dtype=np.int64)
-    _in_parts(pool, nseg, lambda s0, s1: k.segment_counts(label_key, n, segment_rows, counts, s0, s1))
+    in_parts(lambda s0, s1: k.segment_counts(label_key, n, segment_rows, counts, s0, s1), nseg)
     bounds = np.zeros(nbuckets + 1, dtype=np.int64)
     np.cumsum(counts.sum(axis=0), out=bounds[1:])
     starts = bounds[:-1] + np.cumsum(counts, axis=0) - counts  # segment s after segments < s
     order = np.empty(n, dtype=index_dtype(n)) if out is None else out  # every slot is written once
-    _in_parts(pool, nseg, lambda s0, s1: k.segment_scatter(label_key, n, segment_rows, starts, order, s0, s1))
-    _in_parts(pool, nbuckets, lambda b0, b1: k.shuffle_buckets(swap_key, bounds, order, b0, b1))
+    in_parts(lambda s0, s1: k.segment_scatter(label_key, n, segment_rows, starts, order, s0, s1), nseg)
+    in_parts(lambda b0, b1: k.shuffle_buckets(swap_key, bounds, order, b0, b1), nbuckets)
     return order
 
 
 def index_dtype(n: int) -> type:
     """The integer type of an order over n rows: int32 when it can hold every index, else int64."""
     return np.int32 if n <= np.iinfo(np.int32).max else np.int64
-
-
-def _in_parts(pool: Executor | None, m: int, work) -> None:
-    """``work(lo, hi)`` over range(m): the second half on ``pool`` (when given), the first one here."""
-    half = m // 2 if pool is not None else m
-    future = pool.submit(work, half, m) if half < m else None
-    work(0, half)
-    if future is not None:
-        future.result()
 
 
 def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
