@@ -107,7 +107,7 @@ class Painter:
         if not answer:
             raise RuntimeError("the plotting process ended without an answer "
                                f"(exit code {os.waitstatus_to_exitcode(status)})")
-        error = pickle.loads(answer)
+        error = pickle.loads(answer)  # from our own fork over an anonymous pipe: never outside data
         if error is not None:
             exc, text = error
             exc.__cause__ = _ChildTraceback(text)
@@ -143,7 +143,7 @@ def _child(receive: int, answer: int) -> None:
             import matplotlib.figure  # noqa: F401 (the slow import, while the parent computes)
 
             with os.fdopen(receive, "rb") as f:
-                calls = pickle.load(f)
+                calls = pickle.load(f)  # written by the parent of this fork, nobody else
             for func, args, kwargs in calls:
                 func(*args, **kwargs)
         except BaseException as e:  # reported to the parent, which raises it
