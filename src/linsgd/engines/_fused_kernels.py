@@ -121,7 +121,7 @@ def sgd_epoch_narrow(X, y, w, b, order, batch, step_full, step_last, half, ahead
         for k in range(start + ahead, min(stop + ahead, n)):
             i = order[k]
             prefetch(X, i, 0)
-            prefetch(X, i, d - 1)  # a row of d ≤ 16 values spans at most two lines
+            prefetch(X, i, d - 1)  # first and last value: every line of rows up to two lines (16 float32)
             prefetch(y, i, 0)
         gb, loss = zero, zero
         for k in range(start, stop):

@@ -86,7 +86,6 @@ class FusedEngine:
         parts = in_halves(lambda i0, i1: sum_squared_residual(X, y, w, b, i0, i1), len(y))
         return 0.5 * sum(parts) / len(y)
 
-
     def prepare(self, X, y) -> None:
         """Pack narrow rows now: X and y will come back every epoch (see :mod:`linsgd.engines`)."""
         self._packed_rows(X, y, now=True)
