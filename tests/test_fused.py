@@ -18,6 +18,8 @@ from linsgd.data.synthetic import make_regression
 from linsgd.engines import get_engine
 from linsgd.train import init_params
 
+from problems import wide_problem
+
 TRUE_W, TRUE_B = [2.0, -3.4], 4.2
 
 
@@ -36,12 +38,6 @@ def trajectories(X, y, *, lr, batch_size, epochs, seed, dtype):
             path.append((w.copy(), b, engine.loss(X, y, w, b)))
         out[name] = path
     return out["reference"], out["fused"]
-
-
-def wide_problem(n, d=100, seed=0):
-    rng = np.random.default_rng(seed)
-    true_w = rng.normal(0.0, 1.0, d)
-    return make_regression(n, true_w, 0.5, noise=0.1, seed=seed, dtype="float64")
 
 
 CASES = {  # name: (data, lr, batch_size)

@@ -17,6 +17,8 @@ from linsgd.data.synthetic import make_regression
 from linsgd.engines import _fused_kernels, _numpy_kernels, fused, get_engine
 from linsgd.train import init_params
 
+from problems import wide_problem
+
 TRUE_W, TRUE_B = [2.0, -3.4], 4.2
 _GOLDEN, _M1, _M2, _MASK = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, (1 << 64) - 1
 
@@ -98,17 +100,12 @@ def _trajectory(engine, X, y, *, lr, batch_size, epochs, seed):
     return path
 
 
-def _wide(n, d=20, seed=0):
-    true_w = np.random.default_rng(seed).normal(0.0, 1.0, d)
-    return make_regression(n, true_w, 0.5, noise=0.1, seed=seed, dtype="float64")
-
-
 CASES = {  # name: (data, lr, batch_size)
     "chapter n=1000 (B divides n)": (lambda s: make_regression(1000, TRUE_W, TRUE_B, seed=s), 0.03, 10),
     "chapter n=1003 (short last batch)": (lambda s: make_regression(1003, TRUE_W, TRUE_B, seed=s), 0.03, 10),
-    "d=20 n=2048 (B divides n)": (lambda s: _wide(2048, seed=s), 0.02, 32),
-    "d=20 n=2001 (short last batch)": (lambda s: _wide(2001, seed=s), 0.02, 32),
-    f"d=20 n={SMALL_ROWS} (the limit)": (lambda s: _wide(SMALL_ROWS, seed=s), 0.02, 7),
+    "d=20 n=2048 (B divides n)": (lambda s: wide_problem(2048, d=20, seed=s), 0.02, 32),
+    "d=20 n=2001 (short last batch)": (lambda s: wide_problem(2001, d=20, seed=s), 0.02, 32),
+    f"d=20 n={SMALL_ROWS} (the limit)": (lambda s: wide_problem(SMALL_ROWS, d=20, seed=s), 0.02, 7),
 }
 
 
@@ -134,7 +131,7 @@ def test_small_path_matches_numba_and_reference_after_every_epoch(monkeypatch, c
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_the_loss_equals_the_numba_kernels(monkeypatch, dtype):
-    X, y = (a.astype(dtype) for a in _wide(1001, seed=3))
+    X, y = (a.astype(dtype) for a in wide_problem(1001, d=20, seed=3))
     w, b = np.linspace(-1, 1, 20).astype(dtype), 0.3
     expected = _Numba(monkeypatch).loss(X, y, w, b)
     assert get_engine("fused").loss(X, y, w, b) == pytest.approx(expected, rel=1e-13)

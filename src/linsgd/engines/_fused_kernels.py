@@ -59,6 +59,20 @@ def _accumulate(X, y, w, b, order, start, stop, ahead, g, half):
     return gb, loss
 
 
+@njit(inline="always", fastmath=_MATH)
+def _step(w, w_before, j, delta):
+    """``w[j] -= delta``, the old value kept in ``w_before[j]``; returns 0, or nan when w[j] is inf/nan."""
+    w_before[j] = w[j]
+    w[j] -= delta
+    return w[j] - w[j]
+
+
+@njit(inline="always", fastmath=_MATH)
+def _finite(check, b):
+    """Whether a step stayed finite: its batch loss plus the ``_step`` terms (``check``) and the new bias."""
+    return np.isfinite(check + (b - b))
+
+
 @njit(nogil=True, cache=True, fastmath=_MATH)
 def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
     """One epoch over rows ``order[k]`` in consecutive batches of ``batch``; updates ``w`` in place.
@@ -91,12 +105,9 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
         b_before = b
         check = loss
         for j in range(d):
-            w_before[j] = w[j]
-            w[j] -= s * g[j]
-            check += w[j] - w[j]  # nan when w[j] is inf or nan, else 0
+            check += _step(w, w_before, j, s * g[j])
         b -= s * gb
-        check += b - b
-        if not np.isfinite(check):
+        if not _finite(check, b):
             return b, step, w_before, b_before
     return b, 0, w_before, b
 
@@ -139,12 +150,9 @@ def sgd_epoch_narrow(X, y, w, b, order, batch, step_full, step_last, half, ahead
             gj = zero
             for k in range(start, stop):
                 gj += r[k - start] * X[order[k], j]
-            w_before[j] = w[j]
-            w[j] -= s * gj
-            check += w[j] - w[j]  # nan when w[j] is inf or nan, else 0
+            check += _step(w, w_before, j, s * gj)
         b -= s * gb
-        check += b - b
-        if not np.isfinite(check):
+        if not _finite(check, b):
             return b, step, w_before, b_before
     return b, 0, w_before, b
 
