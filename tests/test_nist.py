@@ -42,7 +42,9 @@ from nist import available, load
 
 EXTENDED = np.finfo(np.longdouble).eps < 1e-18  # x86 long double; elsewhere refinement is plain float64
 
-# minimum digits asserted: (coef, se, residual SD, R²) refined, then one pass; ~0.5 below what is reached
+# minimum digits asserted: (coef, se, residual SD, R²) refined, then one pass; ~0.5 below what is reached.
+# The one-pass digits depend on the BLAS kernel LAPACK's QR runs on: Wampler1's coefficients reach 10.6 on
+# one x86-64 machine and 9.8 on another (AVX-512), so its bound is 9.5.
 REFINED = {
     "Norris": (13.5, 13.5, 13.5, 14), "Pontius": (13, 13, 13, 14), "NoInt1": (14, 14, 14, 14),
     "NoInt2": (14, 14, 14, 14), "Longley": (14, 14, 14, 14), "Wampler1": (13.5, 13, 13, 14),
@@ -51,7 +53,7 @@ REFINED = {
 }
 ONE_PASS = {
     "Norris": (12, 13, 13, 14), "Pontius": (11.5, 12, 12, 14), "NoInt1": (14, 14, 14, 14),
-    "NoInt2": (14, 14, 14, 14), "Longley": (13, 14, 14, 14), "Wampler1": (10, 10, 10, 14),
+    "NoInt2": (14, 14, 14, 14), "Longley": (13, 14, 14, 14), "Wampler1": (9.5, 10, 10, 14),
     "Wampler2": (13, 14, 14, 14), "Wampler3": (9, 13, 14, 14), "Wampler4": (7.5, 13, 14, 14),
     "Wampler5": (5.5, 13, 14, 13), "Filip": (6.5, 7.5, 7, 9),
 }
