@@ -110,7 +110,7 @@ def write_table(a, size, n, read_s, read_rate, read_rss, results) -> None:
                      f"{100 * rate / read_rate:.0f} % | {rss:.0f} | {loss:.3g} |")
     lines += ["", "Targets: peak RSS < 500 MB; streamed-epoch throughput >= 50 % of the raw read rate.",
               "The first pass reads, validates and spills the rows (float32) to a temporary file; each "
-              "epoch then streams that file window by window (block shuffle, `linsgd.data.stream`)."]
+              "epoch then streams that file window by window (block shuffle, `linsgd.data.views`)."]
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
 

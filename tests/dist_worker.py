@@ -9,11 +9,11 @@ import sys
 
 import numpy as np
 
-from linsgd.data.batching import epoch_order
+from linsgd.data.batching import epoch_order, rank_slice
 from linsgd.data.synthetic import make_regression
-from linsgd.distributed import Sync, Topology, process_group, rank_slice
 from linsgd.engines import get_engine
-from linsgd.train import init_params
+from linsgd.runs.distributed import Sync, Topology, process_group
+from linsgd.sgd.loop import init_params
 
 
 def main(engine_name: str, out: str, batch: int = 5, n: int = 203) -> None:
@@ -23,7 +23,7 @@ def main(engine_name: str, out: str, batch: int = 5, n: int = 203) -> None:
     engine = get_engine(engine_name)
     with process_group(topo, timeout_s=60):
         sync = Sync(topo, every=1)  # the train loop's averaging step
-        mine = rank_slice(epoch_order(3, 0, n), batch, topo)
+        mine = rank_slice(epoch_order(3, 0, n), batch, topo.rank, topo.world_size)
         for k in range(-(-n // (batch * topo.world_size))):  # one sync per global batch
             part = mine[k * batch:(k + 1) * batch]
             step = engine.run_epoch(X, y, w, b, part, 0.05, batch) if len(part) else None

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import linsgd
-from linsgd.curvature import auto_lr, stable_lr
-from linsgd.solve import exact
+from linsgd.exact.qr import exact
+from linsgd.sgd.lr import auto_lr, stable_lr
 
 SCALES = np.array([1e-3, 1e-1, 1.0, 10.0, 1e3])
 

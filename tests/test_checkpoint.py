@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from linsgd.checkpoint import Identity, TrainState, check_resumable, fingerprint, load_checkpoint, save_checkpoint
 from linsgd.errors import ConfigError, StorageError
+from linsgd.runs.checkpoint import Identity, check_resumable, load_checkpoint, save_checkpoint
+from linsgd.sgd.loop import TrainState
 
 
 def test_round_trip_is_exact(tmp_path):
@@ -45,9 +46,17 @@ def test_foreign_and_truncated_files_are_storage_errors(tmp_path):
             load_checkpoint(tmp_path / f"{name}.safetensors")
 
 
-def test_fingerprint_changes_with_any_value():
-    X, y = np.ones((4, 2), np.float32), np.zeros(4, np.float32)
-    f = fingerprint(X, y)
-    X2 = X.copy()
-    X2[3, 1] = np.nextafter(np.float32(1), np.float32(2))
-    assert fingerprint(X.copy(), y.copy()) == f and fingerprint(X2, y) != f
+def test_the_data_fingerprint_a_resume_checks_changes_with_any_value(tmp_path):
+    """The fingerprint of the training rows (computed by the first pass) sees a one-ulp change."""
+    from linsgd.data.sources import open_source
+    from linsgd.data.table import load_tables
+
+    def fingerprint(values):
+        path = tmp_path / "d.npy"
+        np.save(path, values)
+        return load_tables(open_source(path, target="2"), seed=0).fingerprint
+
+    A = np.ones((4, 3), np.float32)
+    B = A.copy()
+    B[3, 1] = np.nextafter(np.float32(1), np.float32(2))
+    assert fingerprint(A) == fingerprint(A.copy()) != fingerprint(B)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from linsgd.distributed import Topology, rank_slice, shard
+from linsgd.data.batching import rank_slice
+from linsgd.runs.distributed import Topology, shard
 
 
 @pytest.mark.parametrize("n,batch,world", [(100, 10, 2), (103, 10, 2), (7, 4, 3), (5, 10, 2)])
 def test_rank_slices_partition_every_global_batch(n, batch, world):
     order = np.random.default_rng(0).permutation(n)
-    parts = [rank_slice(order, batch, Topology(r, world)) for r in range(world)]
+    parts = [rank_slice(order, batch, r, world) for r in range(world)]
     assert sorted(np.concatenate(parts).tolist()) == list(range(n))  # each example once
     global_b = world * batch
     for start in range(0, n - n % global_b, global_b):  # full global batches: rank r has slice r
@@ -33,21 +34,20 @@ def test_shard_deals_files_round_robin():
     assert shard(files, Topology(1, 2)) == ["part-1", "part-3"]
 
 
-def test_launch_refuses_streaming_all_rows_on_every_rank_and_wraps_in_memory_data(tmp_path):
-    from linsgd.data.stream import InMemory, Streamed
+def test_plan_refuses_streaming_all_rows_on_every_rank_and_wraps_in_memory_data(tmp_path):
     from linsgd.data.table import Table
-    from linsgd.distributed import RankSlice
+    from linsgd.data.views import InMemory, RankSlice, Streamed
     from linsgd.errors import ConfigError
-    from linsgd.launch import Launch
+    from linsgd.runs.plan import Plan
 
     t = Table(2, "float32", str(tmp_path))
     t.spill()
     t.append(np.ones((10, 3), np.float32))
-    launch = Launch(Topology(1, 2))
+    plan = Plan(Topology(1, 2))
     with pytest.raises(ConfigError, match="folder of Parquet files"):
-        launch.views(Streamed(t.finish(None), window_rows=4), None, 5)
-    train, val = launch.views(InMemory(np.ones((10, 2)), np.ones(10)), None, 5)
+        plan.views(Streamed(t.finish(None), window_rows=4), None, 5, sharded=False)
+    train, val = plan.views(InMemory(np.ones((10, 2)), np.ones(10)), None, 5, sharded=False)
     assert isinstance(train, RankSlice) and val is None
-    one = Launch().views(InMemory(np.ones((10, 2)), np.ones(10)), None, 5)[0]
+    one = Plan().views(InMemory(np.ones((10, 2)), np.ones(10)), None, 5, sharded=False)[0]
     assert isinstance(one, InMemory)
     t.close()

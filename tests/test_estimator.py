@@ -10,7 +10,7 @@ pytest.importorskip("sklearn")
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import linsgd  # noqa: E402
-from linsgd.solve import exact  # noqa: E402
+from linsgd.exact.qr import exact  # noqa: E402
 
 LinearRegressor = linsgd.LinearRegressor
 

@@ -17,8 +17,9 @@ import time
 import numpy as np
 import pytest
 
-from linsgd.checkpoint import Identity, TrainState, load_checkpoint, save_checkpoint
 from linsgd.model import load_model
+from linsgd.runs.checkpoint import Identity, load_checkpoint, save_checkpoint
+from linsgd.sgd.loop import TrainState
 
 CKPT = "checkpoint.safetensors"
 

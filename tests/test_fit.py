@@ -8,7 +8,7 @@ import pytest
 import linsgd
 from linsgd._parallel import MIN_SPLIT_ROWS
 from linsgd.data.synthetic import make_regression
-from linsgd.train import init_params
+from linsgd.sgd.loop import init_params
 
 TRUE_W, TRUE_B = [2.0, -3.4], 4.2
 
@@ -95,7 +95,7 @@ def test_lr_2_diverges_as_the_chapter_says(engine, seed):
 def test_without_the_growth_guard_lr_2_returns_an_exploded_model(engine):
     """The reason for the guard: with only the inf/nan check, seed 0 hands back a model with loss ~1e30."""
     from linsgd.config import TrainConfig
-    from linsgd.train import train
+    from linsgd.sgd.fit import train
 
     X, y = make_regression(1000, TRUE_W, TRUE_B, seed=0)
     r = train(X, y, TrainConfig(lr=2.0, epochs=3, engine=engine, seed=0, max_loss_growth=None))

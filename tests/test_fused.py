@@ -16,7 +16,7 @@ from linsgd._small import SMALL_ROWS
 from linsgd.data.batching import epoch_order
 from linsgd.data.synthetic import make_regression
 from linsgd.engines import get_engine
-from linsgd.train import init_params
+from linsgd.sgd.loop import init_params
 
 from problems import wide_problem
 

@@ -35,8 +35,8 @@ import warnings
 import numpy as np
 import pytest
 
-from linsgd.solve import exact
-from linsgd.summary import summarize
+from linsgd.exact.qr import exact
+from linsgd.exact.summary import summarize
 
 from nist import available, load
 

@@ -7,14 +7,14 @@ import json
 
 import numpy as np
 import pytest
-from test_stream import _table
+from test_views import _table
 
-from linsgd.checkpoint import Checkpointer, Identity, load_checkpoint
 from linsgd.config import TrainConfig
-from linsgd.data.stream import InMemory, Streamed
 from linsgd.data.synthetic import make_regression
+from linsgd.data.views import InMemory, Streamed
 from linsgd.model import load_model
-from linsgd.train import train_data
+from linsgd.runs.checkpoint import Checkpointer, Identity, load_checkpoint
+from linsgd.sgd.loop import train_data
 
 
 class Recorder(Checkpointer):

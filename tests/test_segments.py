@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from linsgd.segments import cut
+from linsgd.sgd.segments import cut
 
 
 def _runs(sizes):

@@ -15,7 +15,7 @@ from linsgd.data._shuffle_python import fisher_yates
 from linsgd.data.batching import BUCKET_ROWS, SEGMENT_ROWS, bucket_permutation, epoch_order
 from linsgd.data.synthetic import make_regression
 from linsgd.engines import _fused_kernels, _numpy_kernels, fused, get_engine
-from linsgd.train import init_params
+from linsgd.sgd.loop import init_params
 
 from problems import wide_problem
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import linsgd
-from linsgd.checkpoint import load_checkpoint
 from linsgd.data.synthetic import make_regression
 from linsgd.model import load_model
+from linsgd.runs.checkpoint import load_checkpoint
 
 from torchrun_util import free_port, torchrun, torchrun_cmd
 

@@ -12,20 +12,20 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "fit": "linsgd.train",
-    "FitResult": "linsgd.train",
+    "fit": "linsgd.sgd.fit",
+    "FitResult": "linsgd.sgd.loop",
     "TrainConfig": "linsgd.config",
     "make_regression": "linsgd.data.synthetic",
     "epoch_order": "linsgd.data.batching",
-    "stable_lr": "linsgd.curvature",
-    "auto_lr": "linsgd.curvature",
-    "exact": "linsgd.solve",
-    "LeastSquares": "linsgd.solve",
-    "Solution": "linsgd.solve",
-    "summarize": "linsgd.summary",
-    "Summary": "linsgd.summary",
-    "optimality_gap": "linsgd.summary",
-    "OptimalityGap": "linsgd.summary",
+    "stable_lr": "linsgd.sgd.lr",
+    "auto_lr": "linsgd.sgd.lr",
+    "exact": "linsgd.exact.qr",
+    "LeastSquares": "linsgd.exact.qr",
+    "Solution": "linsgd.exact.solution",
+    "summarize": "linsgd.exact.summary",
+    "Summary": "linsgd.exact.summary",
+    "optimality_gap": "linsgd.exact.summary",
+    "OptimalityGap": "linsgd.exact.summary",
     "LinearRegressor": "linsgd.estimator",
     "LinsgdWarning": "linsgd.errors",
     "LinsgdError": "linsgd.errors",
@@ -39,8 +39,8 @@ _EXPORTS = {
     "open_source": "linsgd.data.sources",
     "regression_metrics": "linsgd.metrics",
     "DataConfig": "linsgd.config",
-    "fit_file": "linsgd.runs",
-    "write_run": "linsgd.runs",
+    "fit_file": "linsgd.runs.run",
+    "write_run": "linsgd.runs.run",
 }
 __all__ = [  # noqa: RUF022 (grouped by topic)
     "fit", "FitResult", "TrainConfig", "make_regression", "epoch_order", "stable_lr",
@@ -53,18 +53,20 @@ __all__ = [  # noqa: RUF022 (grouped by topic)
 
 if TYPE_CHECKING:
     from linsgd.config import DataConfig, TrainConfig
-    from linsgd.curvature import auto_lr, stable_lr
     from linsgd.data.batching import epoch_order
     from linsgd.data.sources import open_source
     from linsgd.data.synthetic import make_regression
     from linsgd.errors import ConfigError, DataError, DivergenceError, LinsgdError, LinsgdWarning, StorageError
     from linsgd.estimator import LinearRegressor
+    from linsgd.exact.qr import LeastSquares, exact
+    from linsgd.exact.solution import Solution
+    from linsgd.exact.summary import OptimalityGap, Summary, optimality_gap, summarize
     from linsgd.metrics import regression_metrics
     from linsgd.model import LinearModel, load_model, save_model
-    from linsgd.runs import fit_file, write_run
-    from linsgd.solve import LeastSquares, Solution, exact
-    from linsgd.summary import OptimalityGap, Summary, optimality_gap, summarize
-    from linsgd.train import FitResult, fit
+    from linsgd.runs.run import fit_file, write_run
+    from linsgd.sgd.fit import fit
+    from linsgd.sgd.loop import FitResult
+    from linsgd.sgd.lr import auto_lr, stable_lr
 
 
 def __getattr__(name: str):

@@ -25,7 +25,7 @@ class TrainConfig:
 
     Args:
         lr: learning rate η > 0 of the update ``θ ← θ − η/|B| · Σ_{i∈B} ∇ℓ_i(θ)``, or ``"auto"``: train
-            in standardised coordinates with η from their curvature (:func:`linsgd.curvature.auto_lr`).
+            in standardised coordinates with η from their curvature (:func:`linsgd.sgd.lr.auto_lr`).
         epochs: passes over the data (0 trains nothing and returns the initial parameters).
         batch_size: minibatch size B ≥ 1; the last batch of an epoch may be shorter and is normalised
             by its real size.
@@ -34,7 +34,7 @@ class TrainConfig:
         dtype: ``"float32"`` (the chapter's) or ``"float64"``.
         init_std: standard deviation of the initial weights, ``w ~ N(0, init_std²)``, ``b = 0``.
         device: torch device of the reference engine (``"cpu"``, ``"cuda"``).
-        solver: ``"sgd"`` (the chapter's) or ``"exact"`` (least squares in one pass, :mod:`linsgd.solve`).
+        solver: ``"sgd"`` (the chapter's) or ``"exact"`` (least squares in one pass, :mod:`linsgd.exact.qr`).
         patience: early stopping: stop after this many epochs without an improvement of the monitored
             loss by more than ``tol`` (None: train all epochs). tol: that improvement, >= 0.
         max_loss_growth: divergence guard: stop with DivergenceError when an epoch's full-data loss exceeds

@@ -32,7 +32,7 @@ class DivergenceError(LinsgdError, ArithmeticError):
         epoch: 1-based epoch in which it happened.
         step: 1-based minibatch step within that epoch (0 when found by the end-of-epoch loss).
         lr: the learning rate that diverged.
-        suggested_lr: a learning rate that is stable for this data (see ``linsgd.curvature.stable_lr``).
+        suggested_lr: a learning rate that is stable for this data (see ``linsgd.sgd.lr.stable_lr``).
     """
 
     exit_code = 3

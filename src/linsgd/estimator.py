@@ -13,6 +13,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from linsgd.config import TrainConfig
+from linsgd.exact.qr import LeastSquares
+from linsgd.sgd.fit import train
 
 
 class LinearRegressor(RegressorMixin, BaseEstimator):
@@ -57,8 +59,6 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             ValueError (ConfigError) for a bad parameter, DataError/ValueError for bad data,
             DivergenceError when SGD diverges (with a stable lr to try).
         """
-        from linsgd.train import train
-
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         config = self._config(self.epochs, self._draw_seed())
         self._state = None
@@ -79,7 +79,6 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first)
         if self.solver == "exact":
             return self._partial_exact(X, y, first)
-        from linsgd.train import train
 
         config = self._config(1, self._draw_seed() if first else self.seed_)
         init = None if first else (self.coef_, self.intercept_)
@@ -97,8 +96,6 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         return X @ self.coef_ + self.intercept_
 
     def _partial_exact(self, X, y, first: bool):
-        from linsgd.solve import LeastSquares
-
         state = LeastSquares.empty(X.shape[1]) if first or self._state is None else self._state
         self._state = state.update(X, y)
         solution = self._state.solution(_names(self))

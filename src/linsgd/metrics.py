@@ -1,7 +1,7 @@
 """Regression metrics — MSE, RMSE, MAE, R² — accumulated chunk by chunk, in float64.
 
 ``Metrics().update(y, y_hat)`` over any split of the rows gives the same numbers as over all of them at
-once: sums of errors add, and the target's spread merges with :class:`~linsgd.scaling.Moments`.
+once: sums of errors add, and the target's spread merges with :class:`~linsgd.standardize.Moments`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from linsgd.scaling import Moments
+from linsgd.standardize import Moments
 
 
 @dataclass

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from linsgd import __version__
 from linsgd.errors import DataError
 from linsgd.storage import atomic_path
 
@@ -54,8 +55,6 @@ def save_model(model: LinearModel, path: str | os.PathLike) -> None:
         StorageError: the file could not be written.
     """
     from safetensors.numpy import save_file
-
-    from linsgd import __version__
 
     tensors = {"w": np.ascontiguousarray(model.w, dtype=np.float64),
                "b": np.array([model.b], dtype=np.float64)}

@@ -11,10 +11,11 @@ import os
 import sys
 import traceback
 
-from linsgd.cli import apply, demo, generate, summary, train
+from linsgd.cli import demo, generate, predict, summary, train
+from linsgd.errors import ConfigError, DivergenceError, LinsgdError
 
 # each module has add_parser(subparsers) that sets func=run(args) -> int
-COMMANDS = (demo, generate, train, apply, summary)
+COMMANDS = (demo, generate, train, predict, summary)
 
 
 class Parser(argparse.ArgumentParser):
@@ -40,8 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from linsgd.errors import ConfigError, DivergenceError, LinsgdError
-
     try:
         return args.func(args)
     except ConfigError as e:  # a setting names its flag: lr → --lr

@@ -65,13 +65,13 @@ def _train(args: argparse.Namespace, config):
     """The chapter's data, a look at it and its first minibatch, training and the errors (printed).
 
     Returns:
-        ``(features, labels, result)``: the data and the :class:`~linsgd.train.FitResult`.
+        ``(features, labels, result)``: the data and the :class:`~linsgd.sgd.loop.FitResult`.
     """
     import numpy as np
 
     from linsgd.data.batching import epoch_order
     from linsgd.data.synthetic import make_regression
-    from linsgd.train import train
+    from linsgd.sgd.fit import train
 
     fmt = {"float_kind": lambda v: f"{v: .4f}"}
     print(f"seed {config.seed} (repeat this run with --seed {config.seed})")

@@ -26,9 +26,9 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from linsgd.data.sources import open_source
     from linsgd.errors import ConfigError
+    from linsgd.exact.qr import exact
+    from linsgd.exact.summary import optimality_gap, summarize
     from linsgd.model import load_model
-    from linsgd.solve import exact
-    from linsgd.summary import optimality_gap, summarize
 
     if not 0 < args.confidence < 1:
         raise ConfigError("confidence", args.confidence, "a number in (0, 1), e.g. 0.95")
@@ -38,10 +38,7 @@ def run(args: argparse.Namespace) -> int:
     solution = exact(((c.X, c.y) for c in source.chunks()), feature_names=model.feature_names)
     table, gap = summarize(solution, confidence=args.confidence), optimality_gap(solution, model.w, model.b)
     if args.json:
-        doc = table.to_dict() | {"optimality_gap": {"loss": gap.loss, "optimum": gap.optimum,
-                                                    "relative": gap.relative, "mahalanobis": gap.mahalanobis,
-                                                    "se_units": [float(v) for v in gap.se_units]}}
-        print(json.dumps(doc))
+        print(json.dumps(table.to_dict() | {"optimality_gap": gap.to_dict()}))
     else:
         print(table)
         print(f"model {args.model}: {gap}")

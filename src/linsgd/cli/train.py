@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from linsgd.cli.options import add_training_flags, train_config
-from linsgd.cli.scale import add_scale_flags
+from linsgd.cli.run_flags import add_scale_flags, plan_of
 
 
 def add_parser(subparsers) -> None:
@@ -51,12 +51,11 @@ def run(args: argparse.Namespace) -> int:
     import contextlib
     import dataclasses
 
-    from linsgd.cli.scale import launch_of
     from linsgd.config import DataConfig
     from linsgd.data.sources import parse_features
     from linsgd.data.table import parse_size
-    from linsgd.distributed import broadcast_int, process_group
     from linsgd.errors import ConfigError
+    from linsgd.runs.distributed import broadcast_int, process_group
 
     # Validate every flag before anything is read or written.
     config = dataclasses.replace(train_config(args), patience=args.patience if args.early_stopping else None,
@@ -71,30 +70,31 @@ def run(args: argparse.Namespace) -> int:
                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, tmp_dir=args.tmp_dir).validate()
     out = check_out_dir(args.out, "out")
     _check_whole_array_options(config, args)
-    launch = launch_of(args, out)
-    main = launch.topology.is_main
+    plan = plan_of(args, out)
+    main = plan.topology.is_main
     if args.early_stopping and args.val_fraction == 0 and main:
         print("note: --early-stopping without --val-fraction watches the training loss", file=sys.stderr)
     quiet = contextlib.nullcontext() if main else contextlib.redirect_stdout(open(os.devnull, "w"))
-    with process_group(launch.topology, timeout_s=args.dist_timeout), quiet:
+    with process_group(plan.topology, timeout_s=args.dist_timeout), quiet:
         # every rank uses rank 0's seed (a resume without --seed: the checkpoint's)
-        seed = launch.checkpoint_seed() if main and args.seed is None else None
+        seed = plan.checkpoint_seed() if main and args.seed is None else None
         config = dataclasses.replace(config, seed=broadcast_int(config.seed if seed is None else seed,
-                                                                launch.topology))
-        _report(args, config, data, out, launch)
+                                                                plan.topology))
+        _report(args, config, data, out, plan)
     return 0
 
 
 def _check_whole_array_options(config, args) -> None:
-    """--solver exact and --lr auto run on the whole in-memory data of one process (see linsgd.train)."""
+    """--solver exact and --lr auto run on the whole in-memory data of one process (see linsgd.sgd.fit);
+    refused before anything is read when the flags already say otherwise."""
     from linsgd.errors import ConfigError
+    from linsgd.sgd.fit import WHOLE_ARRAYS_ONLY
 
     if config.solver != "exact" and config.lr != "auto":
         return
     if args.checkpoint_every or args.resume or int(os.environ.get("WORLD_SIZE", "1")) > 1:
         param, value = ("solver", "exact") if config.solver == "exact" else ("lr", "auto")
-        raise ConfigError(param, value, "a run without --checkpoint-every, --resume or torchrun "
-                                        "(not supported yet for those)")
+        raise ConfigError(param, value, WHOLE_ARRAYS_ONLY)
 
 
 def check_out_dir(path: str, flag: str) -> Path:
@@ -110,29 +110,29 @@ def check_out_dir(path: str, flag: str) -> Path:
     return p
 
 
-def _report(args, config, data, out: Path, launch) -> None:
+def _report(args, config, data, out: Path, plan) -> None:
     import numpy as np
 
-    from linsgd.runs import fit_file, write_run
+    from linsgd.runs.checkpoint import CHECKPOINT
+    from linsgd.runs.run import fit_file, write_run
 
     if not args.quiet:
         print(f"seed {config.seed} (repeat with --seed {config.seed})")
-    main = launch.topology.is_main
-    run = fit_file(args.data, data, config, progress=not args.quiet and sys.stderr.isatty() and main,
-                   launch=launch)
+    main = plan.topology.is_main
+    run = fit_file(args.data, data, config, progress=not args.quiet and sys.stderr.isatty() and main, plan=plan)
     if run.skipped:
         print(f"skipped {run.skipped} bad rows (--on-bad-rows skip)")
     if not args.quiet:
-        mode = "streamed (block shuffle, see linsgd.data.stream)" if run.streamed else "in memory"
-        world = launch.topology.world_size
-        if launch.sharded:
+        mode = "streamed (block shuffle, see linsgd.data.views)" if run.streamed else "in memory"
+        world = plan.topology.world_size
+        if run.sharded:
             mode += f"; rank 0 of {world} trained on its shard of the Parquet files"
-        elif launch.topology.distributed:
+        elif plan.topology.distributed:
             mode += f"; {world} ranks shared each global batch of {world}x{config.batch_size}"
-        if launch.topology.distributed:
-            mode += f"; rank 0 spent {launch.sync.seconds:.3f} s in {launch.sync.calls} all-reduces"
-        if launch.resumed is not None:
-            mode += f"; resumed at epoch {launch.resumed.epoch + 1}, example {launch.resumed.position}"
+        if plan.topology.distributed:
+            mode += f"; rank 0 spent {run.sync_seconds:.3f} s in {run.sync_calls} all-reduces"
+        if run.resumed_at is not None:
+            mode += f"; resumed at epoch {run.resumed_at[0] + 1}, example {run.resumed_at[1]}"
         print(f"{run.train_rows} train rows{f', {run.val_rows} val rows' if run.val_rows else ''}; {mode}")
         r = run.result
         for k, loss in enumerate(r.history, start=1):
@@ -150,5 +150,5 @@ def _report(args, config, data, out: Path, launch) -> None:
               f"{gap['relative']:.3g}; distance {gap['mahalanobis']:.3g} (Mahalanobis), max "
               f"{gap['max_se_units']:.3g} standard errors per coefficient")
     print("w =", np.array2string(run.model.w, precision=4), f"b = {run.model.b:.4f}")
-    extra = ", checkpoint.safetensors" if (out / "checkpoint.safetensors").exists() else ""
+    extra = f", {CHECKPOINT}" if (out / CHECKPOINT).exists() else ""
     print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png{extra}")

@@ -35,8 +35,9 @@ import numpy as np
 
 from linsgd._parallel import in_halves
 from linsgd._small import SMALL_ROWS
+from linsgd.data._shuffle_python import fisher_yates
 
-INIT_STREAM = 1  # seed-sequence branch of the initial parameters (linsgd.train)
+INIT_STREAM = 1  # seed-sequence branch of the initial parameters (linsgd.sgd.loop)
 _ORDER_STREAM = 2
 # 32,768 int64 indices = 256 KB per bucket: the Fisher–Yates swaps stay in L2 (measured fastest of
 # 2¹³…2¹⁷ for n = 10⁷). Changing it changes every order: it is part of the definition.
@@ -66,7 +67,6 @@ def epoch_order(seed: int, epoch: int, n: int, *, pool: Executor | None = None,
     """
     keys = np.random.SeedSequence([seed, _ORDER_STREAM, epoch]).generate_state(2, np.uint64)
     if n <= SMALL_ROWS:  # one bucket: the same Fisher–Yates without numba's start-up (linsgd._small)
-        from linsgd.data._shuffle_python import fisher_yates
         return fisher_yates(keys[1], n, out)
     return bucket_permutation(keys, n, max(1, -(-n // BUCKET_ROWS)), pool=pool, out=out)
 
@@ -79,7 +79,7 @@ def bucket_permutation(keys: np.ndarray, n: int, nbuckets: int, *, pool: Executo
     ⌈n / BUCKET_ROWS⌉ and SEGMENT_ROWS. Segments (label streams) and buckets (Fisher–Yates streams)
     are independent, so the work splits between the calling thread and ``pool``'s threads.
     """
-    from linsgd.data import _shuffle_kernels as k
+    from linsgd.data import _shuffle_kernels as k  # lazy: numba
 
     label_key, swap_key = keys
     # with a pool its thread does half of each step (segments, buckets); without, all runs here
@@ -135,6 +135,20 @@ def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
         pool.shutdown(wait=finished, cancel_futures=not finished)
 
 
-def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
-    """``(start, stop)`` of every batch of an epoch over n examples."""
-    return [(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+def rank_slice(order: np.ndarray, batch_size: int, rank: int, world_size: int) -> np.ndarray:
+    """Rank ``rank``'s part of a global order cut into global batches of world_size·B examples.
+
+    Global batch k is ``order[k·N·B : (k+1)·N·B]``; rank r takes its r-th slice of B examples. With
+    ``--sync-every 1`` the averaged step then equals one single-process step with batch N·B. A short
+    last global batch is split as evenly as possible (a rank may get fewer, even zero, examples).
+    """
+    n = len(order)
+    if world_size == 1:
+        return order
+    global_b = world_size * batch_size
+    parts = []
+    for start in range(0, n, global_b):
+        chunk = order[start:start + global_b]
+        parts.append(np.array_split(chunk, world_size)[rank] if len(chunk) < global_b else
+                     chunk[rank * batch_size:(rank + 1) * batch_size])
+    return np.concatenate(parts) if parts else order[:0]

@@ -2,13 +2,15 @@
 
 Every problem found in a file is reported as ``FILE:LINE: column 'c': problem (value='…')``: LINE is the
 file's own line number for CSV (the header is line 1) and the 1-based row number for Parquet and NumPy
-files. Checks run once, where rows are read (``linsgd.data.sources``), and are vectorised per chunk.
+files. Checks run once, where rows are read (``linsgd.data.source``), and are vectorised per chunk. The arrays
+handed to ``linsgd.fit`` are checked by :func:`as_training_arrays`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from linsgd._parallel import in_halves
 from linsgd.errors import DataError
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -131,3 +133,37 @@ def is_utf8(raw) -> bool:
         return True
     except UnicodeDecodeError:
         return False
+
+
+def as_training_arrays(X, y, dtype: str, *, check_values: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """X as C-contiguous (n, d) and y as (n,) of ``dtype``; DataError on bad shapes or (``check_values``)
+    non-finite values."""
+    with np.errstate(over="ignore"):  # a value too large for dtype becomes inf and is reported below
+        X = np.ascontiguousarray(X, dtype=dtype)
+        y = np.ascontiguousarray(y, dtype=dtype)
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"X must have shape (n, d) with n, d >= 1, got {X.shape}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.reshape(-1)
+    if y.shape != (X.shape[0],):
+        raise DataError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, 1) to match X, got {y.shape}")
+    if check_values:
+        check_values_of(X, "X", dtype)
+        check_values_of(y, "y", dtype)
+    return X, y
+
+
+def check_values_of(a: np.ndarray, name: str, dtype: str) -> None:
+    """DataError naming the first non-finite value of ``a`` (values overflowing ``dtype`` count too)."""
+    if _sum_is_finite(a):  # one fast pass; inf/nan (or an overflowing sum) take the exact one
+        return
+    bad = np.argwhere(~np.isfinite(a))
+    if len(bad):
+        at = ", ".join(str(int(i)) for i in bad[0])
+        raise DataError(f"{name}[{at}] = {float(a[tuple(bad[0])])} is not finite (values overflowing "
+                        f"{dtype} count too): remove or impute it")
+
+
+def _sum_is_finite(a: np.ndarray) -> bool:
+    """Whether the sum of ``a`` is finite (then every value is), its rows summed on two cores."""
+    return bool(np.isfinite(sum(in_halves(lambda i0, i1: float(a[i0:i1].sum()), len(a)))))

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from linsgd.data.checks import data_error, first_unparsable, is_utf8, show_value
-from linsgd.data.sources import Source
+from linsgd.data.source import Source
 
 _RAGGED = re.compile(r"(?:Row #(\d+): )?Expected (\d+) columns, got (\d+): ?(.*)", re.S)
 _CONVERSION = re.compile(r"In CSV column #(\d+):(?: Row #(\d+):)? CSV conversion error to \w+: "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from linsgd.data.checks import data_error
-from linsgd.data.sources import Source
+from linsgd.data.source import Source
 
 
 class NpySource(Source):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from linsgd.data.checks import data_error
-from linsgd.data.sources import Source
+from linsgd.data.source import Source
 
 
 class ParquetSource(Source):
@@ -17,7 +17,7 @@ class ParquetSource(Source):
     def __init__(self, files: list[str], path, **kw) -> None:
         import pyarrow as pa
 
-        self.files = files
+        self.files, self._kw = files, kw
         meta = [self._open(f) for f in files]
         schema = meta[0].schema_arrow
         numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) for t in schema.types]
@@ -25,6 +25,10 @@ class ParquetSource(Source):
         for f, m in zip(files, meta, strict=True):
             self._check_schema(f, m.schema_arrow)
         self.num_rows = sum(m.metadata.num_rows for m in meta)
+
+    def subset(self, files: list[str]) -> ParquetSource:
+        """The same reading settings over some of the files (a rank's shard)."""
+        return ParquetSource(files, self.path, **self._kw)
 
     @staticmethod
     def _open(file: str):

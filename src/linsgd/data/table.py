@@ -4,7 +4,7 @@
 train/validation rows by seed, accumulates the train features' float64 moments (for ``--standardize``)
 and a fingerprint of the data, and stores the rows. Rows that fit ``max_memory`` stay in numpy arrays;
 otherwise they go to a raw ``(n, d+1)`` file in ``tmp_dir`` that epochs read back range by range, so
-memory stays one window however large the data (see :mod:`linsgd.data.stream`).
+memory stays one window however large the data (see :mod:`linsgd.data.views`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linsgd.errors import StorageError
-from linsgd.scaling import Moments, Standardizer
+from linsgd.errors import DataError, StorageError
+from linsgd.standardize import Moments, Standardizer
 
 _SPLIT_KEY = np.uint64(0x9E3779B97F4A7C15)
 
@@ -157,8 +157,6 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
     Raises:
         DataError: from the source (bad rows, no rows); also when no train or no validation row is left.
     """
-    from linsgd.errors import DataError
-
     d, dtype = len(source.features), source.dtype
     train, val = Table(d, dtype, tmp_dir), (Table(d, dtype, tmp_dir) if val_fraction > 0 else None)
     moments, digest, first = Moments.empty(d), hashlib.blake2b(digest_size=16), 0

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from linsgd.engines import EpochOutcome
+from linsgd.engines.base import EpochOutcome
 
 
 def run_epoch(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, order: np.ndarray, lr: float,

@@ -14,7 +14,9 @@ import numpy as np
 
 from linsgd._parallel import in_halves
 from linsgd._small import SMALL_ROWS
-from linsgd.engines import EpochOutcome, _numpy_kernels
+from linsgd.engines._numpy_kernels import loss as small_loss
+from linsgd.engines._numpy_kernels import run_epoch as small_epoch
+from linsgd.engines.base import EpochOutcome
 
 # Random row reads keep ~8 KB in flight: about what one core's miss buffers can overlap with the
 # arithmetic (64 rows at d = 2, 20 at d = 100; measured on the benchmark workloads).
@@ -54,7 +56,7 @@ class FusedEngine:
         Per batch B: ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with r = X_B w + b − y_B.
         """
         if len(X) <= SMALL_ROWS:  # small data: NumPy, numba's start-up would cost more (linsgd._small)
-            return _numpy_kernels.run_epoch(X, y, w, b, order, lr, batch_size)
+            return small_epoch(X, y, w, b, order, lr, batch_size)
         from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_narrow  # lazy: numba
 
         scalar = X.dtype.type
@@ -79,7 +81,7 @@ class FusedEngine:
     def loss(self, X, y, w, b) -> float:
         """The full-data mean of ½(Xw + b − y)² (accumulated in float64, the rows split over two cores)."""
         if len(X) <= SMALL_ROWS:
-            return _numpy_kernels.loss(X, y, w, b)
+            return small_loss(X, y, w, b)
         from linsgd.engines._fused_kernels import sum_squared_residual
 
         w, b = np.asarray(w, dtype=X.dtype), X.dtype.type(b)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from linsgd.engines import EpochOutcome
+from linsgd.engines.base import EpochOutcome
 from linsgd.scratch import linreg, sgd, squared_loss
 
 

@@ -7,8 +7,10 @@ and asks ``Topology.is_main`` before writing. Launch with the standard torchrun:
 
 Data parallelism with ``--sync-every K``: every rank starts from the same parameters, runs K minibatch
 steps on its own examples, then all ranks replace their parameters by the average over ranks. With K = 1
-and rank r taking the r-th slice of B examples of each global batch of N·B examples, one averaged step is
-``w − lr/(N·B) · Σ_r X_rᵀ r_r``: exactly one step of a single process with batch N·B.
+and rank r taking the r-th slice of B examples of each global batch of N·B examples
+(``linsgd.data.views.RankSlice``), one averaged step is ``w − lr/(N·B) · Σ_r X_rᵀ r_r``: exactly one step of
+a single process with batch N·B. The views of a rank's data live in :mod:`linsgd.data.views`; this module
+holds the collectives.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
+from linsgd import _faults
+from linsgd.errors import CollectiveError
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,6 @@ _TIMEOUT_S: float | None = None  # of the current process group, for messages
 
 def collective_error(topology: Topology, what: str, e: Exception):
     """A one-line CollectiveError for a failed collective ``what``, naming this rank and the timeout."""
-    from linsgd.errors import CollectiveError
-
     first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
     limit = f"--dist-timeout={_TIMEOUT_S:g}s" if _TIMEOUT_S else "the timeout"
     return CollectiveError(f"rank {topology.rank}: {what} failed: another rank died or did not answer "
@@ -97,25 +100,6 @@ def collective(topology: Topology, what: str) -> Iterator[None]:
         yield
     except RuntimeError as e:
         raise collective_error(topology, what, e) from e
-
-
-def rank_slice(order: np.ndarray, batch_size: int, topology: Topology) -> np.ndarray:
-    """This rank's part of a global order cut into global batches of world_size·B examples.
-
-    Global batch k is ``order[k·N·B : (k+1)·N·B]``; rank r takes its r-th slice of B examples. With
-    ``--sync-every 1`` the averaged step then equals one single-process step with batch N·B. A short
-    last global batch is split as evenly as possible (a rank may get fewer, even zero, examples).
-    """
-    n, world, r = len(order), topology.world_size, topology.rank
-    if world == 1:
-        return order
-    global_b = world * batch_size
-    parts = []
-    for start in range(0, n, global_b):
-        chunk = order[start:start + global_b]
-        parts.append(np.array_split(chunk, world)[r] if len(chunk) < global_b else
-                     chunk[r * batch_size:(r + 1) * batch_size])
-    return np.concatenate(parts) if parts else order[:0]
 
 
 def shard(items: list, topology: Topology) -> list:
@@ -165,8 +149,6 @@ class Sync:
     def _reduce(self, w, b, examples: int, active: bool) -> tuple[np.ndarray, float, int]:
         if not self.topology.distributed:
             return w, b, 0
-        from linsgd import _faults
-
         self.calls += 1
         _faults.before_sync(self.topology.rank, self.calls)
         t0 = time.perf_counter()
@@ -248,61 +230,3 @@ def sum_floats(values: list[float], topology: Topology) -> list[float]:
     with collective(topology, "the all-reduce of the loss"):
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return t.tolist()
-
-
-class RankSlice:
-    """Data every rank holds whole, visited as this rank's :func:`rank_slice` of each epoch's order.
-
-    With ``--sync-every 1`` the averaged steps equal one process's steps with batch N·B (order-exact).
-    """
-
-    def __init__(self, data, topology: Topology, batch_size: int) -> None:
-        self.data, self.topology, self.batch_size = data, topology, batch_size
-
-    @property
-    def n(self) -> int:
-        return self.data.n
-
-    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
-        """This rank's slice of every epoch's global order."""
-        return (rank_slice(o, self.batch_size, self.topology) for o in self.data.epoch_orders(seed, epochs, start))
-
-    def epoch_runs(self, order, batch_size: int):
-        return self.data.epoch_runs(order, batch_size)
-
-    def loss(self, engine, w, b) -> float:
-        """The full-data loss (every rank holds all rows and the same parameters)."""
-        return self.data.loss(engine, w, b)
-
-    def sample(self) -> np.ndarray:
-        return self.data.sample()
-
-
-class Sharded:
-    """This rank's shard of the data (its own Parquet files), visited in the shard's own order.
-
-    Not order-equivalent to one process (each rank shuffles its shard), only statistically: every row
-    is still visited once per epoch. The loss is the mean over all shards (one all-reduce).
-    """
-
-    def __init__(self, data, topology: Topology) -> None:
-        self.data, self.topology = data, topology
-
-    @property
-    def n(self) -> int:
-        return self.data.n
-
-    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
-        """The shard's epoch orders (the seed is offset by the rank, so shards shuffle independently)."""
-        return self.data.epoch_orders(seed + self.topology.rank, epochs, start)
-
-    def epoch_runs(self, order, batch_size: int):
-        return self.data.epoch_runs(order, batch_size)
-
-    def loss(self, engine, w, b) -> float:
-        """Mean ½(Xw + b − y)² over the rows of every shard."""
-        total, n = sum_floats([self.data.loss(engine, w, b) * self.data.n, float(self.data.n)], self.topology)
-        return total / n
-
-    def sample(self) -> np.ndarray:
-        return self.data.sample()

@@ -66,36 +66,3 @@ def auto_lr(X: np.ndarray, batch_size: int, *, noise_fraction: float = 0.005) ->
     """
     lam, trace = curvature(X)
     return min(stable_lr(X, batch_size), 2.0 * batch_size * noise_fraction / trace)
-
-
-def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first_epoch: int = 0):
-    """``lr="auto"``: train on z = (x − μ)/s with :func:`auto_lr` of z, and return raw-scale coefficients.
-
-    The model z·w_z + b_z equals x·(w_z/s) + (b_z − Σ w_z μ/s) (``Standardizer.to_raw``), so the loss
-    history is the raw model's. The returned config keeps ``lr="auto"`` (it repeats the run); ``.lr`` is
-    the chosen one. ``init`` is on the raw scale and mapped in with ``Standardizer.to_standardized``.
-    """
-    import dataclasses
-
-    from linsgd.train import train
-
-    scaler, Z, lr = standardized(X, config.batch_size)
-    z_init = scaler.to_standardized(*init) if init is not None else None
-    result = train(Z, y, dataclasses.replace(config, lr=lr), init=z_init, first_epoch=first_epoch)
-    w, b = scaler.to_raw(result.w, result.b)
-    return dataclasses.replace(result, w=w.astype(config.dtype), b=b, config=config)
-
-
-def standardized(X: np.ndarray, batch_size: int):
-    """Standardise X for training with ``lr="auto"``.
-
-    Returns:
-        ``(standardizer, Z, lr)``: the :class:`~linsgd.scaling.Standardizer` (z = (x − μ)/s, whose
-        ``to_raw`` maps trained coefficients back to the raw columns), Z in X's dtype, and
-        :func:`auto_lr` of Z.
-    """
-    from linsgd.scaling import Moments, Standardizer
-
-    scaler = Standardizer.from_moments(Moments.of(X))
-    Z = scaler.transform(X)
-    return scaler, Z, auto_lr(Z, batch_size)

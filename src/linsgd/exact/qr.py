@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from linsgd.errors import DataError
-from linsgd.solution import Solution, solve_upper
+from linsgd.exact.design import check_design, warn_about
+from linsgd.exact.solution import Solution, solve_upper
 
 CHUNK_ROWS = 65_536
 
@@ -90,8 +91,6 @@ class LeastSquares:
             DataError: no unique solution — fewer rows than coefficients, a constant or all-zero column,
                 or a column that is a linear combination of others (the message names it and the fix).
         """
-        from linsgd.summary import check_design, warn_about
-
         names = list(feature_names) if feature_names is not None else default_names(self.n_features)
         if len(names) != self.n_features:
             raise DataError(f"{len(names)} feature names for {self.n_features} columns: give one name per column")
@@ -179,24 +178,6 @@ def refined(solution: Solution, chunks: Iterable) -> Solution:
         db, rss = 0.0, rss - g @ dw.astype(ld)
     return replace(solution, w=(w + dw.astype(ld)).astype(np.float64), b=float(b + ld(db)),
                    rss=max(float(rss), 0.0))
-
-
-def exact_fit(X: np.ndarray, y: np.ndarray, config):
-    """``linsgd.fit(..., solver="exact")``: a FitResult holding the exact solution (history: its loss).
-
-    Args:
-        X, y: validated arrays (``linsgd.train.as_training_arrays``). config: the resolved TrainConfig.
-    """
-    import time
-
-    from linsgd.train import FitResult
-
-    start = time.perf_counter()
-    solution = exact(X, y)
-    seconds = time.perf_counter() - start
-    return FitResult(w=solution.w.astype(config.dtype), b=solution.b, history=[solution.loss],
-                     seed=config.seed, config=config, seconds=seconds, epoch_seconds=[seconds],
-                     solution=solution)
 
 
 def default_names(d: int) -> list[str]:

@@ -21,17 +21,17 @@ def add_scale_flags(p: argparse.ArgumentParser) -> None:
                    help="under torchrun: fail when a collective waits longer than this (default 300)")
 
 
-def launch_of(args, out):
-    """The :class:`~linsgd.launch.Launch` of the parsed flags; ConfigError names a bad one."""
-    from linsgd.distributed import Topology
+def plan_of(args, out):
+    """The :class:`~linsgd.runs.plan.Plan` of the parsed flags; ConfigError names a bad one."""
     from linsgd.errors import ConfigError
-    from linsgd.launch import Launch
+    from linsgd.runs.distributed import Topology
+    from linsgd.runs.plan import Plan
 
     if args.sync_every < 1:
         raise ConfigError("sync_every", args.sync_every, "an integer >= 1")
     if not args.dist_timeout > 0:
         raise ConfigError("dist_timeout", args.dist_timeout, "a number of seconds > 0")
-    return Launch(Topology.from_env(), args.sync_every, out, parse_every(args.checkpoint_every), args.resume)
+    return Plan(Topology.from_env(), args.sync_every, out, parse_every(args.checkpoint_every), args.resume)
 
 
 def parse_every(text: str | None) -> tuple[int, str] | None:

@@ -1,27 +1,40 @@
-"""How a file run is spread over ranks and made resumable: shards, checkpoints, the resumed state.
+"""How a file run is spread over ranks and made resumable: the launch plan, frozen once the flags are read.
 
-:func:`linsgd.runs.fit_file` takes a :class:`Launch` (the default: one process, no checkpoints) and asks
-it, at four points, for the source each rank reads, the views each rank trains on, and the Sync,
-Checkpointer and resumed TrainState that :func:`linsgd.train.train_data` gets. Nothing here trains.
+:func:`linsgd.runs.run.fit_file` asks a :class:`Plan` (the default: one process, no checkpoints), in this
+order, for the source this rank reads (:meth:`Plan.shard`), the views each rank trains on
+(:meth:`Plan.views`) and the sync, checkpointer and resumed state the loop gets (:meth:`Plan.prepare`).
+Every answer is returned, never stored: the plan holds only what the flags said. Nothing here trains.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from linsgd.distributed import Topology
+from linsgd.data.views import InMemory, RankSlice, Sharded
+from linsgd.errors import ConfigError, StorageError
+from linsgd.runs.checkpoint import CHECKPOINT, Checkpointer, Identity, check_resumable, load_checkpoint
+from linsgd.runs.distributed import Sync, Topology, broadcast_floats, joint_fingerprint, shard, sum_floats
+from linsgd.sgd.loop import TrainState
+from linsgd.storage import ensure_writable_dir
 
-CHECKPOINT = "checkpoint.safetensors"
 # data settings that may change on resume: they change how rows are read, not which rows or their values
 _MAY_CHANGE = ("max_memory", "chunk_bytes", "tmp_dir")
 
 
-@dataclass
-class Launch:
+@dataclass(frozen=True)
+class Prepared:
+    """What the loop gets from the plan: the Sync, the Checkpointer (or None), the resumed state (or None)."""
+
+    sync: Sync
+    checkpoints: Checkpointer | None
+    resumed: TrainState | None
+
+
+@dataclass(frozen=True)
+class Plan:
     """Where this process stands in the job and what it keeps on disk.
 
     Args:
@@ -36,73 +49,59 @@ class Launch:
     out: Path | None = None
     checkpoint_every: tuple[int, str] | None = None
     resume: str | None = None
-    sharded: bool = False
-    resumed: object = None  # the TrainState resumed from, once prepare ran
-    sync: object = None  # the Sync handed to the loop, once prepare ran (its calls and seconds)
 
-    def source(self, source, reopen):
-        """The source this rank reads: under torchrun, its share of the Parquet files when the rows
-        cannot fit ``budget`` (``reopen(files)`` opens a list of files), else the whole source."""
-        from linsgd.distributed import shard
-        from linsgd.errors import ConfigError
+    def shard(self, source, row_bytes: int, budget: int):
+        """``(source, sharded)``: under torchrun, a Parquet source whose rows do not fit ``budget`` is cut by
+        file (this rank's share: file i goes to rank i mod N); otherwise every rank reads the whole source.
 
+        Raises:
+            ConfigError: fewer Parquet files than ranks.
+        """
         world = self.topology.world_size
-        if not self.sharded:
-            return source
+        sharded = (self.topology.distributed and hasattr(source, "files") and source.num_rows is not None
+                   and source.num_rows * row_bytes > budget)
+        if not sharded:
+            return source, False
         if len(source.files) < world:
             raise ConfigError("data", source.path, f"at least {world} Parquet files to share between {world} "
                                                    f"ranks when it exceeds --max-memory (it has {len(source.files)})")
-        return reopen(shard(source.files, self.topology))
+        return source.subset(shard(source.files, self.topology)), True
 
-    def decide_sharding(self, source, row_bytes: int, budget: int) -> None:
-        """Shard by file when distributed, the source is Parquet and its rows do not fit ``budget``."""
-        self.sharded = (self.topology.distributed and hasattr(source, "files") and source.num_rows is not None
-                        and source.num_rows * row_bytes > budget)
-
-    def views(self, train, val, batch_size: int):
-        """Wrap the views for data parallelism (see :class:`~linsgd.distributed.RankSlice`, ``Sharded``)."""
-        from linsgd.data.stream import InMemory
-        from linsgd.distributed import RankSlice, Sharded
-        from linsgd.errors import ConfigError
-
-        if self.sharded:
-            return Sharded(train, self.topology), val and Sharded(val, self.topology)
-        if self.topology.distributed:
+    def views(self, train, val, batch_size: int, sharded: bool):
+        """Wrap the views for data parallelism (:class:`~linsgd.data.views.RankSlice`, ``Sharded``)."""
+        topo = self.topology
+        if sharded:
+            total = lambda values: sum_floats(values, topo)  # noqa: E731 (one all-reduce over ranks)
+            return Sharded(train, topo.rank, total), val and Sharded(val, topo.rank, total)
+        if topo.distributed:
             if not isinstance(train, InMemory):  # every rank would stream all rows: not what anyone wants
                 raise ConfigError("max_memory", "(the budget)", "a budget the data fits in on every rank under "
                                   "torchrun, unless the data is a folder of Parquet files (one or more per rank), "
                                   "which the ranks then share file by file")
-            return RankSlice(train, self.topology, batch_size), val
+            return RankSlice(train, topo.rank, topo.world_size, batch_size), val
         return train, val
 
-    def prepare(self, config, data, fingerprint: str, d: int):
-        """The Sync, the Checkpointer (or None) and the resumed TrainState (or None) of this run.
+    def prepare(self, config, data, fingerprint: str, d: int, sharded: bool) -> Prepared:
+        """The Sync, the Checkpointer and the resumed TrainState of this run.
 
         Raises:
             StorageError: ``resume="yes"`` without a readable checkpoint; the run folder is not writable.
             ConfigError: the checkpoint is of another run (lists every difference).
         """
-        from linsgd.checkpoint import Checkpointer
-        from linsgd.distributed import Sync, joint_fingerprint
-        from linsgd.storage import ensure_writable_dir
-
-        if self.sharded:  # each rank read other rows: the run's data is all of them
+        if sharded:  # each rank read other rows: the run's data is all of them
             fingerprint = joint_fingerprint(fingerprint, self.topology)
         ident = self.identity(config, data, fingerprint)
-        self.resumed = self._resume_state(ident, d, config.dtype)
+        resumed = self._resume_state(ident, d, config.dtype)
         checkpoints = None
         if self.checkpoint_every:
             if self.topology.is_main:
                 ensure_writable_dir(self.out, "out")
             checkpoints = Checkpointer(self.out / CHECKPOINT, ident, *self.checkpoint_every,
                                        enabled=self.topology.is_main)
-        self.sync = Sync(self.topology, self.sync_every)
-        return self.sync, checkpoints, self.resumed
+        return Prepared(Sync(self.topology, self.sync_every), checkpoints, resumed)
 
-    def identity(self, config, data, fingerprint: str):
+    def identity(self, config, data, fingerprint: str) -> Identity:
         """What a resume must match: the settings (but epochs and how rows are read), data, world size."""
-        from linsgd.checkpoint import Identity
-
         settings = {**config.to_dict(), **{k: v for k, v in data.to_dict().items() if k not in _MAY_CHANGE}}
         settings.pop("epochs")  # more epochs continue a finished run
         if self.topology.distributed:
@@ -111,9 +110,6 @@ class Launch:
 
     def checkpoint_seed(self) -> int | None:
         """The seed of the run folder's checkpoint when resuming (to use when no seed is given)."""
-        from linsgd.checkpoint import load_checkpoint
-        from linsgd.errors import StorageError
-
         path = self.out / CHECKPOINT if self.out else None
         if not self.resume or path is None or not path.exists():
             return None
@@ -122,12 +118,8 @@ class Launch:
         except StorageError:  # reported by the resume itself, once every rank is listening
             return None
 
-    def _resume_state(self, ident, d: int, dtype: str):
+    def _resume_state(self, ident: Identity, d: int, dtype: str) -> TrainState | None:
         """Rank 0 reads and checks the checkpoint and sends the state to every rank (or its refusal)."""
-        from linsgd.checkpoint import TrainState, check_resumable, load_checkpoint
-        from linsgd.distributed import broadcast_floats
-        from linsgd.errors import ConfigError
-
         if not self.resume:
             broadcast_floats(np.zeros(1), 1, self.topology)  # a barrier: every rank has loaded its data
             return None
@@ -153,8 +145,3 @@ class Launch:
             return state
         return TrainState(w=vec[1:d + 1].astype(dtype), b=float(vec[d + 1]), epoch=int(vec[d + 2]),
                           position=int(vec[d + 3]), best_loss=float(vec[d + 4]), best_epoch=int(vec[d + 5]))
-
-
-def with_seed(config, seed: int | None):
-    """``config`` with ``seed`` when it is not None."""
-    return config if seed is None else dataclasses.replace(config, seed=seed)

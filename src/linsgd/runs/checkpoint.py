@@ -10,43 +10,20 @@ final name until the new one is complete (``storage.atomic_path``): a crash mid-
 from __future__ import annotations
 
 import json
-import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from linsgd import _faults
 from linsgd.errors import ConfigError, StorageError
+from linsgd.sgd.loop import TrainState
 from linsgd.storage import atomic_path
 
 FORMAT = "linsgd-checkpoint"
 FORMAT_VERSION = 1
-FILENAME = "checkpoint.safetensors"
-
-
-@dataclass
-class TrainState:
-    """Where training is: parameters after ``position`` examples of epoch ``epoch`` (0-based).
-
-    ``position`` counts the examples of this process's epoch order already visited (one process: of the
-    epoch's order; always a multiple of the batch size), ``step`` the minibatch steps since the start.
-    ``history``/``val_history``/``seconds`` hold one entry per finished epoch; ``best_*`` is what early
-    stopping keeps (the lowest monitored loss, its 1-based epoch and parameters).
-    """
-
-    w: np.ndarray
-    b: float
-    epoch: int = 0
-    position: int = 0
-    step: int = 0
-    history: list[float] = field(default_factory=list)
-    val_history: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    best_loss: float = math.inf
-    best_epoch: int = 0
-    best_w: np.ndarray | None = None
-    best_b: float = 0.0
+CHECKPOINT = "checkpoint.safetensors"  # the file name in the run folder
 
 
 @dataclass(frozen=True)
@@ -71,8 +48,6 @@ class Identity:
 def save_checkpoint(path: str | os.PathLike, state: TrainState, identity: Identity) -> None:
     """Write ``state`` atomically; raises StorageError naming the path when it cannot."""
     from safetensors.numpy import save_file
-
-    from linsgd import _faults
 
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
             "state": json.dumps({k: getattr(state, k) for k in _SCALARS}),
@@ -157,14 +132,3 @@ class Checkpointer:
         """Write ``state`` (on rank 0 only), atomically; StorageError naming the path when it cannot."""
         if self.enabled:
             save_checkpoint(self.path, state, self.identity)
-
-
-def fingerprint(X: np.ndarray, y: np.ndarray) -> str:
-    """A short content hash of the training arrays (shape, dtype and bytes)."""
-    import hashlib
-
-    h = hashlib.blake2b(digest_size=16)
-    for a in (X, y):
-        h.update(f"{a.shape}{a.dtype}".encode())
-        h.update(np.ascontiguousarray(a).data)
-    return h.hexdigest()

@@ -1,4 +1,7 @@
-"""Epochs over data in memory or streamed from a :class:`~linsgd.data.table.Table`, for any engine.
+"""Data views: what the train loop iterates over — data in memory, streamed from a table, or a rank's share.
+
+Every view keeps the :class:`DataView` protocol. Epochs over data in memory or streamed from a
+:class:`~linsgd.data.table.Table`, for any engine:
 
 In memory, an epoch visits ``epoch_order(seed, epoch, n)`` (the chapter's shuffle of all n examples).
 Streamed, the order is a documented block shuffle that needs one window of rows in memory:
@@ -10,7 +13,8 @@ Streamed, the order is a documented block shuffle that needs one window of rows 
 
 Every row is visited exactly once per epoch. Batches run across window boundaries — the rows of a
 window that do not fill a whole batch are carried into the next window — so a streamed epoch is the
-same sequence of minibatch updates as an in-memory epoch over :meth:`Streamed.epoch_rows`.
+same sequence of minibatch updates as an in-memory epoch over the rows in the order of
+:meth:`Streamed.windows` (each window's rows, permuted, one window after the other).
 
 The engine gets each window as read from the table (carried rows first) with the window's order, and
 visits a prefix of it: nothing is gathered, so an epoch holds about 2–3 windows of memory.
@@ -18,12 +22,33 @@ visits a prefix of it: nothing is gathered, so an epoch holds about 2–3 window
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
 import numpy as np
 
-from linsgd.data.batching import iter_epoch_orders
-from linsgd.engines import EpochOutcome
+from linsgd.data.batching import iter_epoch_orders, rank_slice
 
 _PIECE_STREAM, _WINDOW_STREAM = 3, 4
+
+
+class DataView(Protocol):
+    """What the train loop needs of its data (in memory, streamed, or one rank's share of either)."""
+
+    @property
+    def n(self) -> int: ...
+
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0) -> Iterable[Any]:
+        """One key per epoch ``start, …, epochs − 1``: an order array, or what ``epoch_runs`` understands."""
+
+    def epoch_runs(self, order: Any, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The epoch as runs ``(X, y, idx)`` for :func:`linsgd.sgd.segments.cut`."""
+
+    def loss(self, engine, w: np.ndarray, b: float) -> float:
+        """Mean ½(Xw + b − y)² over the view's rows (all ranks' rows for a shard)."""
+
+    def sample(self) -> np.ndarray:
+        """Features to estimate a stable learning rate from."""
 
 
 class InMemory:
@@ -45,12 +70,8 @@ class InMemory:
         return iter_epoch_orders(seed, self.n, epochs, start=start, recycle=True)
 
     def epoch_runs(self, order: np.ndarray, batch_size: int):
-        """The epoch as runs ``(X, y, idx)`` for :func:`linsgd.segments.cut`: in memory, one run."""
+        """The epoch as runs ``(X, y, idx)`` for :func:`linsgd.sgd.segments.cut`: in memory, one run."""
         yield self.X, self.y, order
-
-    def run_epoch(self, engine, w, b, order: np.ndarray, lr: float, batch_size: int) -> EpochOutcome:
-        """One epoch of the engine's updates in ``order``."""
-        return engine.run_epoch(self.X, self.y, w, b, order, lr, batch_size)
 
     def loss(self, engine, w, b) -> float:
         """Mean ½(Xw + b − y)² over all rows."""
@@ -91,12 +112,6 @@ class Streamed:
                 yield group, np.random.default_rng([seed, _WINDOW_STREAM, epoch, k]).permutation(rows)
                 k, rows, group = k + 1, 0, []
 
-    def epoch_rows(self, seed: int, epoch: int) -> np.ndarray:
-        """The row indices of the table in the order a streamed epoch visits them (int64, (n,))."""
-        parts = [np.concatenate([np.arange(a, b) for a, b in group])[perm]
-                 for group, perm in self.windows(seed, epoch)]
-        return np.concatenate(parts)
-
     def epoch_orders(self, seed: int, epochs: int, start: int = 0):
         """Each epoch's key ``(seed, epoch)`` of the block shuffle (windows are permuted as they are read)."""
         return ((seed, epoch) for epoch in range(start, epochs))
@@ -123,16 +138,6 @@ class Streamed:
             carry_X, carry_y = X[visit[use:]], y[visit[use:]]
             X = y = None  # free this window before the next one is read
 
-    def run_epoch(self, engine, w, b, order: tuple[int, int], lr: float, batch_size: int) -> EpochOutcome:
-        """One epoch of the engine's updates, window by window (see :meth:`epoch_runs`)."""
-        steps = 0
-        for X, y, idx in self.epoch_runs(order, batch_size):
-            out = engine.run_epoch(X, y, w, b, idx, lr, batch_size)
-            if out.diverged_at:
-                return EpochOutcome(out.w, out.b, steps + out.diverged_at)
-            w, b, steps = out.w, out.b, steps + -(-len(idx) // batch_size)
-        return EpochOutcome(w, b)
-
     def loss(self, engine, w, b) -> float:
         """Mean ½(Xw + b − y)² over all rows, accumulated piece by piece in float64."""
         total = 0.0
@@ -144,3 +149,64 @@ class Streamed:
     def sample(self) -> np.ndarray:
         """The first window's features (enough to estimate a stable learning rate)."""
         return self.table.read(0, min(self.n, self.window_rows))[0]
+
+
+class RankSlice:
+    """Data every rank holds whole, visited as this rank's :func:`~linsgd.data.batching.rank_slice` of each
+    epoch's order.
+
+    With ``--sync-every 1`` the averaged steps equal one process's steps with batch N·B (order-exact).
+    """
+
+    def __init__(self, data: DataView, rank: int, world_size: int, batch_size: int) -> None:
+        self.data, self.rank, self.world_size, self.batch_size = data, rank, world_size, batch_size
+
+    @property
+    def n(self) -> int:
+        return self.data.n
+
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
+        """This rank's slice of every epoch's global order."""
+        return (rank_slice(o, self.batch_size, self.rank, self.world_size)
+                for o in self.data.epoch_orders(seed, epochs, start))
+
+    def epoch_runs(self, order, batch_size: int):
+        return self.data.epoch_runs(order, batch_size)
+
+    def loss(self, engine, w, b) -> float:
+        """The full-data loss (every rank holds all rows and the same parameters)."""
+        return self.data.loss(engine, w, b)
+
+    def sample(self) -> np.ndarray:
+        return self.data.sample()
+
+
+class Sharded:
+    """This rank's shard of the data (its own Parquet files), visited in the shard's own order.
+
+    Not order-equivalent to one process (each rank shuffles its shard), only statistically: every row
+    is still visited once per epoch. The loss is the mean over all shards: ``sum_over_ranks`` adds a list
+    of floats over the ranks (one all-reduce, :func:`linsgd.runs.distributed.sum_floats`).
+    """
+
+    def __init__(self, data: DataView, rank: int, sum_over_ranks: Callable[[list[float]], list[float]]) -> None:
+        self.data, self.rank, self.sum_over_ranks = data, rank, sum_over_ranks
+
+    @property
+    def n(self) -> int:
+        return self.data.n
+
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
+        """The shard's epoch orders (the seed is offset by the rank, so shards shuffle independently)."""
+        return self.data.epoch_orders(seed + self.rank, epochs, start)
+
+    def epoch_runs(self, order, batch_size: int):
+        return self.data.epoch_runs(order, batch_size)
+
+    def loss(self, engine, w, b) -> float:
+        """Mean ½(Xw + b − y)² over the rows of every shard."""
+        total, n = self.sum_over_ranks([self.data.loss(engine, w, b) * self.data.n, float(self.data.n)])
+        return total / n
+
+    def sample(self) -> np.ndarray:
+        return self.data.sample()

@@ -1,7 +1,7 @@
 """Training on a data file end to end, and the run folder it leaves behind.
 
 :func:`fit_file` reads and validates the file once (:mod:`linsgd.data.table`), trains in memory or
-streamed (:mod:`linsgd.data.stream`) and returns the model with its metrics; :func:`write_run` writes
+streamed (:mod:`linsgd.data.views`) and returns the model with its metrics; :func:`write_run` writes
 ``model.safetensors``, ``config.json``, ``metrics.jsonl``, ``loss.png`` and ``fit.png``.
 """
 
@@ -10,14 +10,26 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from linsgd import plots
 from linsgd.config import DataConfig, TrainConfig
-from linsgd.model import LinearModel
-from linsgd.train import FitResult
+from linsgd.data.sources import open_source
+from linsgd.data.table import default_max_memory, load_tables
+from linsgd.data.views import InMemory, Streamed
+from linsgd.errors import DataError
+from linsgd.exact.qr import LeastSquares
+from linsgd.exact.summary import optimality_gap
+from linsgd.metrics import Metrics
+from linsgd.model import LinearModel, save_model
+from linsgd.runs.plan import Plan
+from linsgd.sgd.fit import fit_data
+from linsgd.sgd.loop import FitResult
+from linsgd.storage import atomic_path, ensure_writable_dir
 
 _FIT_SAMPLE = 2000  # rows drawn in fit.png
 _METRIC_ROWS = 1 << 16
@@ -32,7 +44,9 @@ class FileRun:
         model: the LinearModel on the raw feature scale, with metrics and the data fingerprint.
         data: the DataConfig used. train_rows, val_rows: rows in each part. streamed: whether the rows
         exceeded ``max_memory``. skipped: bad rows skipped. sample: (actual, predicted) of up to 2000
-        validation (else training) rows, for fit.png.
+        validation (else training) rows, for fit.png. sharded: this rank trained on its share of the
+        Parquet files. resumed_at: (epoch, example) the run resumed from, or None. sync_calls,
+        sync_seconds: all-reduces of the parameters and the wall time in them (0 on one process).
     """
 
     result: FitResult
@@ -43,16 +57,20 @@ class FileRun:
     streamed: bool
     skipped: int
     sample: tuple[np.ndarray, np.ndarray]
+    sharded: bool = False
+    resumed_at: tuple[int, int] | None = None
+    sync_calls: int = 0
+    sync_seconds: float = 0.0
 
 
 def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
-             progress: bool = False, launch=None) -> FileRun:
+             progress: bool = False, plan: Plan | None = None) -> FileRun:
     """Train on the CSV/Parquet/.npy data at ``path``: one validating pass, then ``config.epochs`` epochs.
 
     Args:
         path: a file, a folder or glob of Parquet files. data: how to read and split it.
         config: the training settings (a seed is drawn when it has none). progress: tqdm bars.
-        launch: a :class:`~linsgd.launch.Launch` — rank, checkpoints, resume (None: one process, none).
+        plan: a :class:`~linsgd.runs.plan.Plan` — rank, checkpoints, resume (None: one process, none).
 
     Returns:
         :class:`FileRun`.
@@ -71,30 +89,21 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
         >>> run.model.feature_names, bool(run.model.metrics["train"]["r2"] > 0.999)
         (['0', '1'], True)
     """
-    from linsgd.data.sources import open_source
-    from linsgd.data.table import default_max_memory, load_tables
-    from linsgd.train import train_data
-
-    data, config = data.validate(), config.resolved()
-    from linsgd.launch import Launch
-
-    launch = launch or Launch()
-    kw = dict(target=data.target, features=list(data.features) if data.features else None,
-              dtype=config.dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes)
-    source = open_source(path, **kw)
+    data, config, plan = data.validate(), config.resolved(), plan or Plan()
+    source = open_source(path, target=data.target, features=list(data.features) if data.features else None,
+                         dtype=config.dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes)
     budget = data.max_memory or default_max_memory()
     # under torchrun, Parquet that cannot fit is split by file between ranks
-    launch.decide_sharding(source, (len(source.features) + 1) * np.dtype(config.dtype).itemsize, budget)
-    source = launch.source(source, lambda files: _parquet(files, path, kw))
+    source, sharded = plan.shard(source, (len(source.features) + 1) * np.dtype(config.dtype).itemsize, budget)
     loaded = load_tables(source, seed=config.seed, val_fraction=data.val_fraction,
                          standardize=data.standardize, max_memory=budget, tmp_dir=data.tmp_dir,
                          progress=progress)
     try:
         window = max(config.batch_size, budget // (4 * (len(source.features) + 1) * np.dtype(config.dtype).itemsize))
-        train, val = launch.views(_view(loaded.train, window), _view(loaded.val, window), config.batch_size)
-        sync, checkpoints, resume = launch.prepare(config, data, loaded.fingerprint, len(source.features))
-        result = train_data(train, config, val=val, progress=progress, sync=sync, checkpoints=checkpoints,
-                            resume=resume)
+        train, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), config.batch_size, sharded)
+        ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
+        result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
+                          checkpoints=ready.checkpoints, resume=ready.resumed)
         metrics = {"train": _metrics(loaded.train, result, exact_names=source.features)}
         if loaded.val is not None:
             metrics["val"] = _metrics(loaded.val, result)
@@ -107,8 +116,10 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
         shown = loaded.val or loaded.train
         X, y = shown.read(0, min(shown.n, _FIT_SAMPLE))
         sample = (y, X @ result.w + result.b)
+        resumed = ready.resumed and (ready.resumed.epoch, ready.resumed.position)
         return FileRun(result, model, data, loaded.train.n, loaded.val.n if loaded.val else 0,
-                       not loaded.train.in_memory, loaded.skipped, sample)
+                       not loaded.train.in_memory, loaded.skipped, sample, sharded, resumed,
+                       ready.sync.calls, ready.sync.seconds)
     finally:
         for table in (loaded.train, loaded.val):
             if table is not None:
@@ -124,10 +135,6 @@ def write_run(run: FileRun, out: str | os.PathLike) -> Path:
     Raises:
         ConfigError: ``out`` is not a writable folder. StorageError: a file could not be written.
     """
-    from linsgd import plots
-    from linsgd.model import save_model
-    from linsgd.storage import atomic_path, ensure_writable_dir
-
     out = ensure_writable_dir(out, "out")
     save_model(run.model, out / "model.safetensors")
     settings = {**run.result.config.to_dict(), **run.data.to_dict()}
@@ -143,15 +150,7 @@ def write_run(run: FileRun, out: str | os.PathLike) -> Path:
     return out
 
 
-def _parquet(files, path, kw):
-    from linsgd.data.parquet_file import ParquetSource
-
-    return ParquetSource(files, path, **kw)
-
-
 def _view(table, window_rows: int):
-    from linsgd.data.stream import InMemory, Streamed
-
     if table is None:
         return None
     return InMemory(table.X, table.y) if table.in_memory else Streamed(table, window_rows=window_rows)
@@ -160,9 +159,6 @@ def _view(table, window_rows: int):
 def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None) -> dict:
     """Metrics of ``result`` on ``table`` in one streamed pass; given the feature names, the same pass also
     solves least squares exactly on those rows and adds the model's ``optimality_gap`` (or why not)."""
-    from linsgd.metrics import Metrics
-    from linsgd.solve import LeastSquares
-
     acc, exact = Metrics(), LeastSquares.empty(len(result.w)) if exact_names is not None else None
     for a in range(0, table.n, _METRIC_ROWS):
         X, y = table.read(a, min(a + _METRIC_ROWS, table.n))
@@ -177,20 +173,13 @@ def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None) 
 
 def _gap(exact, result: FitResult, names: list[str]) -> dict:
     """The optimality gap as JSON values; ``{"unavailable": why}`` when the design has no unique optimum."""
-    import warnings
-
-    from linsgd.errors import DataError
-    from linsgd.summary import optimality_gap
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             gap = optimality_gap(exact.solution(names), result.w, result.b)
         except DataError as e:
             return {"unavailable": str(e)}
-    values = {"loss": gap.loss, "optimum": gap.optimum, "relative": gap.relative,
-              "mahalanobis": gap.mahalanobis, "max_se_units": float(np.max(np.abs(gap.se_units)))}
-    out = {k: (float(v) if math.isfinite(v) else None) for k, v in values.items()}
+    out = {k: v for k, v in gap.to_dict().items() if k != "se_units"}
     return out | ({"warnings": [str(w.message) for w in caught]} if caught else {})
 
 

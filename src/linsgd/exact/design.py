@@ -1,0 +1,96 @@
+"""Is the design well posed? Columns that make least squares singular, and warnings for nearly singular ones.
+
+``check_design`` raises a DataError naming a constant, all-zero or duplicated column (or a linear
+combination) and the fix; ``diagnose``/``warn_about`` flag a nearly collinear design, a target without
+variance, or no residual degrees of freedom.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from linsgd.errors import DataError, LinsgdWarning
+
+_EPS = np.finfo(np.float64).eps
+
+
+def check_design(state, names: list[str]) -> None:
+    """Raise DataError when ``state`` (a LeastSquares) has no unique solution, naming the column.
+
+    A column j is a linear combination of the earlier ones when |R_jj| ≤ ε·max(n, d+1)·‖R_:,j‖ (the
+    sine of its angle to their span is at rounding level: numpy's matrix_rank tolerance).
+    """
+    d, n, p = state.n_features, state.count, state.n_features + int(state.fit_intercept)
+    if n < p:
+        extra = " plus the intercept" if state.fit_intercept else ""
+        raise DataError(f"n_samples = {n} rows cannot determine {p} coefficients ({d} features{extra}): there are more "
+                        f"features than rows; add rows or drop at least {p - n} feature column(s)")
+    for j in np.flatnonzero(state.hi == state.lo):
+        value = float(state.lo[j])
+        if state.fit_intercept or value == 0.0:
+            why = "it repeats the intercept" if state.fit_intercept else "it is all zeros"
+            raise DataError(f"column {names[j]!r} is constant (every value is {value:g}): {why} and has no "
+                            f"unique coefficient; drop the column")
+    R, tol = state.R, _EPS * max(n, d + 1)
+    independent: list[int] = []
+    for j in range(d):
+        diag = abs(R[j, j]) if j < R.shape[0] else 0.0
+        if diag > tol * np.linalg.norm(R[:, j]):
+            independent.append(j)
+        else:
+            const = " + const" if state.fit_intercept else ""
+            raise DataError(f"column {names[j]!r} is a linear combination of other columns ({names[j]} ≈ "
+                            f"{_combination(R, independent, j, names)}{const}): a duplicated or derived "
+                            f"column has no unique coefficient; drop {names[j]!r}")
+
+
+def _combination(R: np.ndarray, independent: list[int], j: int, names: list[str]) -> str:
+    """``c1·a + c2·b`` for the least-squares fit of column j on the independent columns (R's columns).
+
+    Terms whose contribution ‖c_i R_:,i‖ is below √ε·‖R_:,j‖ are rounding noise and are left out.
+    """
+    if not independent:
+        return "0"
+    coef = np.linalg.lstsq(R[:, independent], R[:, j], rcond=None)[0]
+    size = np.abs(coef) * np.linalg.norm(R[:, independent], axis=0)
+    floor = np.sqrt(_EPS) * np.linalg.norm(R[:, j])
+    keep = [(c, names[i]) for c, i, s in zip(coef, independent, size, strict=True) if s > floor]
+    return " ".join(f"{'-' if c < 0 else '+'} {abs(c):.6g}·{name}" for c, name in keep).lstrip("+ ") or "0"
+
+
+def condition_number(solution) -> float:
+    """κ₂ of the design as the solver sees it: centred (with an intercept), columns scaled to unit norm.
+
+    This is the condition number that bounds the loss of accuracy of the QR solution (van der Sluis:
+    column scaling does not change the Householder solution, so the scaled κ is the relevant one).
+    """
+    norms = np.linalg.norm(solution.Rxx, axis=0)
+    return float(np.linalg.cond(solution.Rxx / np.where(norms > 0, norms, 1.0))) if norms.size else 1.0
+
+
+def diagnose(solution) -> list[str]:
+    """Warnings about a solution that exists but should not be trusted blindly (empty when all is well).
+
+    Near-singular: κ > 1/√ε ≈ 6.7e7, i.e. more than half of float64's 16 digits may be lost.
+    """
+    out = []
+    kappa = condition_number(solution)
+    if kappa > 1.0 / np.sqrt(_EPS):
+        out.append(f"the design is nearly collinear (condition number {kappa:.3g}): up to "
+                   f"{np.log10(kappa):.0f} of 16 significant digits of the coefficients may be lost and SGD "
+                   f"converges slowly; drop or combine nearly collinear columns, or centre polynomial terms")
+    if solution.tss == 0:
+        out.append("the target has no variance (every value is the same): R² is undefined (nan) and there "
+                   "is nothing to learn beyond the mean; check that the right column is the target")
+    if solution.df_resid == 0:
+        out.append(f"{solution.n} rows for {solution.n_params} coefficients leave no residual degrees of "
+                   f"freedom: the fit is exact and standard errors, t and p are undefined (nan); add rows")
+    return out
+
+
+def warn_about(solution) -> None:
+    """Issue each message of :func:`diagnose` as a LinsgdWarning."""
+    for message in diagnose(solution):
+        warnings.warn(message, LinsgdWarning, stacklevel=3)
