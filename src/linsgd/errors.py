@@ -64,3 +64,9 @@ class CollectiveError(LinsgdError):
     """A collective between ranks failed: another rank died, or hung longer than ``--dist-timeout``."""
 
     exit_code = 4
+
+
+class MissingExtraError(LinsgdError, ImportError):
+    """A feature needs an optional dependency that is not installed; the message names the extra to install."""
+
+    exit_code = 2

@@ -8,13 +8,16 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from linsgd.config import TrainConfig
 from linsgd.exact.qr import LeastSquares
+from linsgd.extras import require
 from linsgd.sgd.fit import train
+
+require("sklearn", "linsgd.LinearRegressor")  # one line naming the extra, not an ImportError traceback
+from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
+from sklearn.utils import check_random_state  # noqa: E402
+from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
 
 
 class LinearRegressor(RegressorMixin, BaseEstimator):

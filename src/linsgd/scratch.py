@@ -31,7 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-import torch
+from linsgd.extras import require
+
+torch = require("torch", "linsgd.scratch (the chapter's code is PyTorch)")
 
 
 def synthetic_data(w: torch.Tensor, b: float, num_examples: int, *, noise: float = 0.01,

@@ -68,7 +68,16 @@ class Standardizer:
         return out.astype(dtype or np.asarray(X).dtype, copy=False)
 
     def to_raw(self, w: np.ndarray, b: float) -> tuple[np.ndarray, float]:
-        """Coefficients on the raw scale: ŷ = z·w + b with z = (x − μ)/s equals x·(w/s) + (b − Σ wμ/s)."""
+        """Coefficients on the raw scale: ŷ = z·w + b with z = (x − μ)/s equals x·(w/s) + (b − Σ wμ/s).
+
+        >>> import numpy as np
+        >>> s = Standardizer(mean=np.array([10.0]), scale=np.array([2.0]))
+        >>> w, b = s.to_raw(np.array([4.0]), 1.0)  # ŷ = 4·(x − 10)/2 + 1 = 2x − 19
+        >>> w.tolist(), b
+        ([2.0], -19.0)
+        >>> s.to_standardized(w, b)[1]
+        1.0
+        """
         w_raw = np.asarray(w, dtype=np.float64) / self.scale
         return w_raw, float(b - w_raw @ self.mean)
 

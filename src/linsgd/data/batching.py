@@ -141,6 +141,10 @@ def rank_slice(order: np.ndarray, batch_size: int, rank: int, world_size: int) -
     Global batch k is ``order[k·N·B : (k+1)·N·B]``; rank r takes its r-th slice of B examples. With
     ``--sync-every 1`` the averaged step then equals one single-process step with batch N·B. A short
     last global batch is split as evenly as possible (a rank may get fewer, even zero, examples).
+
+    >>> order = np.arange(10)
+    >>> rank_slice(order, 2, 0, 2).tolist(), rank_slice(order, 2, 1, 2).tolist()
+    ([0, 1, 4, 5, 8], [2, 3, 6, 7, 9])
     """
     n = len(order)
     if world_size == 1:

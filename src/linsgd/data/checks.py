@@ -33,22 +33,27 @@ def data_error(path, line: int | None, problem: str, *, column: str | None = Non
     return DataError(f"{where}:{col} {problem}{val}")
 
 
-def bad_rows(values: np.ndarray, valid: np.ndarray | None, dtype: str) -> np.ndarray:
-    """Boolean mask of rows with a null, NaN, ±inf or (for float32) out-of-range value in any column.
+def bad_cells(values: np.ndarray, valid: np.ndarray | None, dtype: str) -> np.ndarray:
+    """Boolean mask of cells that are null, NaN, ±inf or (for float32) out of range.
 
     Args:
         values: float64 (m, k). valid: bool (m, k), False where the cell was empty (None: no nulls).
         dtype: the training dtype; "float32" also rejects |x| > float32 max.
 
     Returns:
-        bool (m,).
+        bool (m, k).
     """
     bad = ~np.isfinite(values)
     if dtype == "float32":
         bad |= np.abs(values) > _FLOAT32_MAX
     if valid is not None:
         bad |= ~valid
-    return bad.any(axis=1)
+    return bad
+
+
+def bad_rows(values: np.ndarray, valid: np.ndarray | None, dtype: str) -> np.ndarray:
+    """Boolean mask (m,) of rows with a bad cell (see :func:`bad_cells`)."""
+    return bad_cells(values, valid, dtype).any(axis=1)
 
 
 def first_problem(path, values: np.ndarray, valid: np.ndarray | None, dtype: str, names: list[str],
@@ -62,12 +67,7 @@ def first_problem(path, values: np.ndarray, valid: np.ndarray | None, dtype: str
     Returns:
         The DataError naming line, column, problem and value.
     """
-    bad = ~np.isfinite(values)
-    if dtype == "float32":
-        bad |= np.abs(values) > _FLOAT32_MAX
-    if valid is not None:
-        bad |= ~valid
-    i, j = (int(k) for k in np.argwhere(bad)[0])
+    i, j = (int(k) for k in np.argwhere(bad_cells(values, valid, dtype))[0])
     v = float(values[i, j])
     if valid is not None and not valid[i, j]:
         problem, shown = "empty cell", ""

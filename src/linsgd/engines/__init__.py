@@ -10,14 +10,26 @@ from __future__ import annotations
 from linsgd.config import ENGINES
 from linsgd.engines.base import Engine
 from linsgd.errors import ConfigError
+from linsgd.extras import require
 
 
 def get_engine(name: str, *, device: str = "cpu") -> Engine:
     """The engine called ``name`` ("fused" or "reference"); the only dispatch point.
 
-    Imports are lazy so that the fused engine never imports torch.
+    Example:
+        >>> import numpy as np
+        >>> engine = get_engine("fused")
+        >>> X, y = np.array([[1.0], [2.0]]), np.array([1.0, 3.0])
+        >>> out = engine.run_epoch(X, y, np.zeros(1), 0.0, np.array([0, 1]), 0.1, 2)  # one batch of 2
+        >>> out.w.round(6).tolist(), round(out.b, 6)  # w ← 0 − 0.1/2·Σ x·r = 0.35, b ← 0 − 0.1/2·Σ r = 0.2
+        ([0.35], 0.2)
+
+    Raises:
+        ConfigError: an unknown engine, or a device the engine cannot use. MissingExtraError: the
+            reference engine without PyTorch installed (``pip install 'linsgd[torch]'``).
     """
     if name == "reference":
+        require("torch", "the reference engine (engine='reference')")
         from linsgd.engines.reference import ReferenceEngine
         return ReferenceEngine(device=device)
     if name == "fused":

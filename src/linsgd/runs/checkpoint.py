@@ -35,7 +35,11 @@ class Identity:
     world_size: int = 1
 
     def differences(self, other: Identity) -> list[str]:
-        """Human-readable list of what differs, e.g. ``lr: 0.03 -> 0.1``; empty when compatible."""
+        """Human-readable list of what differs, e.g. ``lr: 0.03 -> 0.1``; empty when compatible.
+
+        >>> Identity({"lr": 0.03}, "ab12", 1).differences(Identity({"lr": 0.1}, "ab12", 2))
+        ['lr: 0.03 -> 0.1', 'world size: 1 -> 2']
+        """
         diffs = [f"{k}: {self.config.get(k)!r} -> {other.config.get(k)!r}"
                  for k in sorted(set(self.config) | set(other.config)) if self.config.get(k) != other.config.get(k)]
         if self.fingerprint != other.fingerprint:

@@ -26,6 +26,7 @@ import numpy as np
 
 from linsgd import _faults
 from linsgd.errors import CollectiveError
+from linsgd.extras import require
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,13 @@ class Topology:
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Topology:
-        """Read torchrun's RANK, WORLD_SIZE and LOCAL_RANK; a plain process is rank 0 of 1."""
+        """Read torchrun's RANK, WORLD_SIZE and LOCAL_RANK; a plain process is rank 0 of 1.
+
+        >>> Topology.from_env({"RANK": "1", "WORLD_SIZE": "2"})
+        Topology(rank=1, world_size=2, local_rank=0)
+        >>> Topology.from_env({}).is_main
+        True
+        """
         env = os.environ if env is None else env
         return cls(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0)))
 
@@ -62,7 +69,7 @@ def process_group(topology: Topology, *, backend: str = "gloo", timeout_s: float
     if not topology.distributed:
         yield
         return
-    import torch.distributed as dist
+    dist = require("torch.distributed", "training under torchrun")
 
     global _TIMEOUT_S
     _TIMEOUT_S = timeout_s
