@@ -47,6 +47,7 @@ def data(cli, tmp_path):
     return path
 
 
+@pytest.mark.timing
 def test_sigkill_at_a_random_step_then_resume_equals_the_uninterrupted_run(cli, data, tmp_path):
     common = ("train", data, "--target", "y", "--seed", 8, "--epochs", 3, "--quiet")
     assert cli(*common, "--out", tmp_path / "full")[0] == 0
@@ -73,6 +74,7 @@ def test_sigkill_at_a_random_step_then_resume_equals_the_uninterrupted_run(cli, 
     assert np.array_equal(a.w, b.w) and a.b == b.b, (state.epoch, state.position)
 
 
+@pytest.mark.timing
 def test_sigkill_while_checkpoints_are_written_never_leaves_a_partial_file_under_the_final_name(tmp_path):
     d = 300_000  # 1.2 MB per checkpoint: writing it takes long enough to be hit often
     path, ident, kills, hit = tmp_path / CKPT, Identity({"lr": 0.1}, "f"), 30, 0

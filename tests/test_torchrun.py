@@ -88,6 +88,7 @@ def test_without_restarts_a_killed_rank_fails_the_job_naming_it_and_leaves_loada
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.safetensors"]
 
 
+@pytest.mark.timing
 def test_a_hung_rank_makes_the_others_fail_after_the_timeout(csv_data, tmp_path):
     start = time.monotonic()
     proc = torchrun(2, *TRAIN, csv_data, *FLAGS, "--batch-size", 5, "--out", tmp_path, "--dist-timeout", 3,

@@ -123,6 +123,7 @@ def test_parquet_that_cannot_fit_never_holds_rows_in_memory(tmp_path, monkeypatc
     loaded.train.close()
 
 
+@pytest.mark.timing
 def test_memory_of_a_streamed_epoch_does_not_grow_with_the_data(engine, tmp_path):
     import tracemalloc
 

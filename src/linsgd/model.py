@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from linsgd import __version__
+from linsgd._version import __version__
 from linsgd.errors import DataError
 from linsgd.storage import atomic_path
 
