@@ -1,4 +1,4 @@
-"""Streaming benchmark of issue 4: train on a Parquet file of >= 2 GB under a memory budget.
+"""Streaming benchmark: train on a Parquet file of >= 2 GB under a memory budget.
 
 Measured in one run, each step in its own process (peak RSS is that process's ``ru_maxrss``):
 
@@ -93,7 +93,7 @@ def main() -> None:
 
 def write_table(a, size, n, read_s, read_rate, read_rss, results) -> None:
     lines = [
-        "# Streaming benchmark (issue 4)", "",
+        "# Streaming benchmark", "",
         f"`python benchmarks/bench_stream.py --max-memory {a.max_memory} --batch-size {a.batch_size}` on "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.", "",
         f"Data: `{os.path.basename(a.data)}`, {size / 2**30:.2f} GiB Parquet, {n:,} rows × "

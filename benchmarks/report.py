@@ -142,7 +142,7 @@ TARGETS = [
 
 def targets(results: dict[str, WorkloadResult], quick: bool) -> list[str]:
     """PASS / FAIL / n/a lines for the issue's targets, from the numbers measured in this run."""
-    lines = ["## Targets (issue 3), from this run", ""]
+    lines = ["## Targets, from this run", ""]
     if quick:
         lines += ["(--quick: the data is 100× smaller than the targets assume; indicative only)", ""]
     for workload, promise, measure, limit, sense, fmt in TARGETS:

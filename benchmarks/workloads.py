@@ -1,4 +1,4 @@
-"""The benchmark workloads of issue 3 and the one place their data is generated."""
+"""The benchmark workloads and the one place their data is generated."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every bad input of issue 4: exit 2, one line ``FILE:LINE: column 'c': problem (value='…')``, no output."""
+"""Every bad input of a data file: exit 2, one line ``FILE:LINE: column 'c': problem (value='…')``, no output."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ _CONVERSION = re.compile(r"In CSV column #(\d+):(?: Row #(\d+):)? CSV conversion
 
 
 class CsvSource(Source):
-    """A CSV file with a header line; see :class:`~linsgd.data.sources.Source` for the arguments."""
+    """A CSV file with a header line; see :class:`~linsgd.data.source.Source` for the arguments."""
 
     header_line = 1
 

@@ -13,7 +13,7 @@ from linsgd.data.source import Source
 
 
 class NpySource(Source):
-    """A 2-D ``.npy`` array; see :class:`~linsgd.data.sources.Source` for the arguments."""
+    """A 2-D ``.npy`` array; see :class:`~linsgd.data.source.Source` for the arguments."""
 
     def __init__(self, path, **kw) -> None:
         try:

@@ -144,7 +144,7 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
     """Read every chunk of ``source`` once into a train and (optionally) a validation table.
 
     Args:
-        source: a :class:`~linsgd.data.sources.Source` with a target.
+        source: a :class:`~linsgd.data.source.Source` with a target.
         seed: decides the split: row i (0-based among the rows kept) is a validation row when a hash of
             (seed, i) falls below ``val_fraction`` — the same rows however the file is chunked.
         val_fraction: in [0, 1). standardize: fit a Standardizer on the train rows' features.

@@ -23,7 +23,7 @@ from linsgd.engines.base import EpochOutcome
 
 def run_epoch(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, order: np.ndarray, lr: float,
               batch_size: int) -> EpochOutcome:
-    """One epoch of minibatch SGD over ``order`` (the contract of :mod:`linsgd.engines`).
+    """One epoch of minibatch SGD over ``order`` (the contract of :mod:`linsgd.engines.base`).
 
     Args:
         X: (n, d) features, float32 or float64. y: (n,) targets of X's dtype.

@@ -12,7 +12,7 @@ An engine is an object with
 * ``prepare(X, y) -> None`` — a hint that these arrays come back every epoch (data in memory): the
   engine may lay them out for itself once (the fused engine packs narrow rows). Changes no result.
 
-Engines do no validation: Python validates and allocates (linsgd.sgd.loop), engines compute.
+Engines do no validation: Python validates and allocates (linsgd.sgd.fit, linsgd.data.checks), engines compute.
 """
 
 from __future__ import annotations

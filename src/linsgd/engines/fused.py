@@ -51,7 +51,7 @@ class FusedEngine:
         self._packed: np.ndarray | None = None  # their packed rows, once made
 
     def run_epoch(self, X, y, w, b, order, lr, batch_size) -> EpochOutcome:
-        """One epoch of minibatch SGD over ``order``; see :mod:`linsgd.engines` for the contract.
+        """One epoch of minibatch SGD over ``order``; see :mod:`linsgd.engines.base` for the contract.
 
         Per batch B: ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with r = X_B w + b − y_B.
         """
@@ -89,7 +89,7 @@ class FusedEngine:
         return 0.5 * sum(parts) / len(y)
 
     def prepare(self, X, y) -> None:
-        """Pack narrow rows now: X and y will come back every epoch (see :mod:`linsgd.engines`)."""
+        """Pack narrow rows now: X and y will come back every epoch (see :mod:`linsgd.engines.base`)."""
         self._packed_rows(X, y, now=True)
 
     def _packed_rows(self, X: np.ndarray, y: np.ndarray, now: bool = False) -> np.ndarray | None:

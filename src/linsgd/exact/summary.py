@@ -1,6 +1,6 @@
 """What the exact solution says about a fit: the statistical table, honest warnings, the optimality gap.
 
-Everything here is computed from a :class:`~linsgd.exact.qr.Solution`, i.e. from one streamed pass, with the
+Everything here is computed from a :class:`~linsgd.exact.solution.Solution`, i.e. from one streamed pass, with the
 classical OLS formulas (Gaussian errors, n − p residual degrees of freedom)::
 
     s² = RSS / (n − p),  se = √diag(s² (X̃ᵀX̃)⁻¹),  t = coef / se,  p = 2·P(T_{n−p} > |t|),
@@ -68,7 +68,7 @@ def summarize(solution, *, confidence: float = 0.95) -> Summary:
     """The statistical table of ``solution`` (formulas in the module docstring).
 
     Args:
-        solution: a :class:`~linsgd.exact.qr.Solution`. confidence: level of the intervals, in (0, 1).
+        solution: a :class:`~linsgd.exact.solution.Solution`. confidence: level of the intervals, in (0, 1).
 
     Returns:
         :class:`Summary`; quantities that need residual degrees of freedom are nan when n = p.
