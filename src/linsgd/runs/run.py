@@ -91,17 +91,18 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
         (['0', '1'], True)
     """
     data, config, plan = data.validate(), config.resolved(), plan or Plan()
+    dtype = "float64" if config.solver == "exact" else config.dtype  # the exact solver reads float64 rows
     source = open_source(path, target=data.target, features=list(data.features) if data.features else None,
-                         dtype=config.dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes)
+                         dtype=dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes)
     budget = data.max_memory or default_max_memory()
     # under torchrun, Parquet that cannot fit is split by file between ranks
-    source, sharded = plan.shard(source, (len(source.features) + 1) * np.dtype(config.dtype).itemsize, budget)
+    source, sharded = plan.shard(source, (len(source.features) + 1) * np.dtype(dtype).itemsize, budget)
     # lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from them)
     loaded = load_tables(source, seed=config.seed, val_fraction=data.val_fraction,
                          standardize=data.standardize or config.lr == "auto", max_memory=budget,
                          tmp_dir=data.tmp_dir, progress=progress, combine=plan.combine(sharded))
     try:
-        window = max(config.batch_size, budget // (4 * (len(source.features) + 1) * np.dtype(config.dtype).itemsize))
+        window = max(config.batch_size, budget // (4 * (len(source.features) + 1) * np.dtype(dtype).itemsize))
         train, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), config.batch_size, sharded)
         ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
         result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
@@ -112,7 +113,7 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
         std = loaded.standardizer
         w, b = std.to_raw(result.w, result.b) if std else (np.asarray(result.w, np.float64), result.b)
         model = LinearModel(w=w, b=b, feature_names=source.features, target=source.target,
-                            dtype=config.dtype, mean=std.mean if std else None,
+                            dtype=dtype, mean=std.mean if std else None,
                             scale=std.scale if std else None, config=config.to_dict(), metrics=metrics,
                             fingerprint=loaded.fingerprint)
         shown = loaded.val or loaded.train
