@@ -84,7 +84,7 @@ def test_exact_refuses_checkpoints_but_lr_auto_resumes(csv_data, cli, tmp_path):
     assert np.array_equal(_params(tmp_path / "r"), _params(tmp_path / "full"))
 
 
-def test_python_fit_file_exact_with_a_penalty_reports_the_penalised_gap(tmp_path):
+def test_python_fit_file_exact_with_a_penalty_reports_the_penalised_gap(tmp_path, cli):
     import dataclasses
 
     import linsgd
@@ -107,3 +107,13 @@ def test_python_fit_file_exact_with_a_penalty_reports_the_penalised_gap(tmp_path
     gap = run.model.metrics["train"]["optimality_gap"]
     assert gap["optimum"] == pytest.approx(s.optimum, rel=1e-10) and "alpha=0.1" in gap["unavailable"]
     assert gap["objective"] == s.objective_text and gap["mahalanobis"] is None
+    # linsgd summary measures the model's gap on the objective in the model's config, not on least squares
+    linsgd.write_run(run, tmp_path / "run")
+    code, out, err = cli("summary", tmp_path / "run" / "model.safetensors", path, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["optimality_gap"]["objective"] == s.objective_text and "unavailable" not in doc  # the table is OLS's
+    assert doc["optimality_gap"]["optimum"] == pytest.approx(s.optimum, rel=1e-12)
+    assert abs(doc["optimality_gap"]["relative"]) < 1e-12
+    code, out, _ = cli("summary", tmp_path / "run" / "model.safetensors", path)
+    assert f"objective {s.objective_text}:" in out and "alpha=" not in out
