@@ -69,7 +69,7 @@ def test_train_solver_exact_writes_the_least_squares_model(run_dir):
     np.testing.assert_allclose(np.append(model.w, model.b), beta, rtol=1e-6)  # stored from float32
 
 
-def test_train_lr_auto_reaches_the_optimum_and_is_refused_where_unsupported(run_dir):
+def test_train_lr_auto_reaches_the_optimum_and_solver_exact_refuses_checkpoints(run_dir):
     proc = linsgd("train", "d.parquet", "--target", "y", "--out", "auto", "--lr", "auto", "--epochs", "10",
                   "--seed", "3", "--quiet", cwd=run_dir)
     assert proc.returncode == 0, proc.stderr
@@ -78,9 +78,14 @@ def test_train_lr_auto_reaches_the_optimum_and_is_refused_where_unsupported(run_
     A = np.column_stack([table[["x1", "x2", "x3"]].to_numpy(np.float64), np.ones(len(table))])
     rss = np.linalg.lstsq(A, table["y"].to_numpy(np.float64), rcond=None)[1][0]
     assert min(x["train_loss"] for x in lines) <= 1.01 * 0.5 * rss / len(table)  # reached within 10 epochs
-    refused = linsgd("train", "d.parquet", "--target", "y", "--out", "no", "--lr", "auto",
+    checkpointed = linsgd("train", "d.parquet", "--target", "y", "--out", "ckpt", "--lr", "auto", "--epochs", "2",
+                          "--checkpoint-every", "1epoch", "--seed", "3", "--quiet", cwd=run_dir)
+    assert checkpointed.returncode == 0, checkpointed.stderr
+    first = json.loads((run_dir / "ckpt" / "metrics.jsonl").read_text().splitlines()[0])
+    assert first["train_loss"] == lines[0]["train_loss"]  # the same run as without checkpoints
+    refused = linsgd("train", "d.parquet", "--target", "y", "--out", "no", "--solver", "exact",
                      "--checkpoint-every", "1epoch", cwd=run_dir)
-    assert refused.returncode == 2 and "--lr=auto" in refused.stderr and not (run_dir / "no").exists()
+    assert refused.returncode == 2 and "--solver=exact" in refused.stderr and not (run_dir / "no").exists()
 
 
 def test_train_reports_and_stores_the_optimality_gap(run_dir):

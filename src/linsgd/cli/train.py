@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
                       val_fraction=args.val_fraction, standardize=args.standardize, max_memory=budget,
                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, tmp_dir=args.tmp_dir).validate()
     out = check_out_dir(args.out, "out")
-    _check_whole_array_options(config, args)
+    _check_exact_options(config, args)
     plan = plan_of(args, out)
     main = plan.topology.is_main
     if args.early_stopping and args.val_fraction == 0 and main:
@@ -84,17 +84,31 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_whole_array_options(config, args) -> None:
-    """--solver exact and --lr auto run on the whole in-memory data of one process (see linsgd.sgd.fit);
-    refused before anything is read when the flags already say otherwise."""
+def _check_exact_options(config, args) -> None:
+    """--solver exact is one pass over the data (streamed or not, one process or torchrun) with nothing to
+    checkpoint: --checkpoint-every and --resume are refused before anything is read (see linsgd.sgd.fit)."""
     from linsgd.errors import ConfigError
-    from linsgd.sgd.fit import WHOLE_ARRAYS_ONLY
+    from linsgd.sgd.fit import EXACT_NO_CHECKPOINTS
 
-    if config.solver != "exact" and config.lr != "auto":
+    if config.solver == "exact" and (args.checkpoint_every or args.resume):
+        raise ConfigError("solver", "exact", EXACT_NO_CHECKPOINTS)
+
+
+def _print_gap(gap: dict) -> None:
+    """The optimality gap against the objective the run optimised (penalised: no standard errors)."""
+    if "loss" not in gap:
+        if gap:
+            print(f"optimality gap: unavailable ({gap['unavailable']})")
         return
-    if args.checkpoint_every or args.resume or int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        param, value = ("solver", "exact") if config.solver == "exact" else ("lr", "auto")
-        raise ConfigError(param, value, WHOLE_ARRAYS_ONLY)
+    g = {k: "nan" if v is None else f"{v:.6g}" if k in ("loss", "optimum") else f"{v:.3g}"
+         for k, v in gap.items() if k in ("loss", "optimum", "relative", "mahalanobis", "max_se_units")}
+    line = (f"optimality gap (train rows, objective {gap['objective']}): {g['loss']} vs exact optimum "
+            f"{g['optimum']}, relative {g['relative']}")
+    if "unavailable" in gap:
+        print(line + " (no standard errors: the objective is penalised)")
+    else:
+        print(f"{line}; distance {g['mahalanobis']} (Mahalanobis), max {g['max_se_units']} standard errors per "
+              f"coefficient")
 
 
 def check_out_dir(path: str, flag: str) -> Path:
@@ -125,11 +139,13 @@ def _report(args, config, data, out: Path, plan) -> None:
     if not args.quiet:
         mode = "streamed (block shuffle, see linsgd.data.views)" if run.streamed else "in memory"
         world = plan.topology.world_size
-        if run.sharded:
+        if config.solver == "exact" and plan.topology.distributed:
+            mode += f"; {world} ranks each solved their share of the rows, merged exactly"
+        elif run.sharded:
             mode += f"; rank 0 of {world} trained on its shard of the Parquet files"
         elif plan.topology.distributed:
             mode += f"; {world} ranks shared each global batch of {world}x{config.batch_size}"
-        if plan.topology.distributed:
+        if plan.topology.distributed and config.solver != "exact":
             mode += f"; rank 0 spent {run.sync_seconds:.3f} s in {run.sync_calls} all-reduces"
         if run.resumed_at is not None:
             mode += f"; resumed at epoch {run.resumed_at[0] + 1}, example {run.resumed_at[1]}"
@@ -142,13 +158,7 @@ def _report(args, config, data, out: Path, plan) -> None:
     write_run(run, out)
     for part, m in run.model.metrics.items():
         print(f"{part}: " + ", ".join(f"{k} {v:.6g}" for k, v in m.items() if k != "optimality_gap"))
-    gap = run.model.metrics["train"].get("optimality_gap", {})
-    if "unavailable" in gap:
-        print(f"optimality gap: unavailable ({gap['unavailable']})")
-    elif gap:
-        print(f"optimality gap (train rows): loss {gap['loss']:.6g} vs exact optimum {gap['optimum']:.6g}, relative "
-              f"{gap['relative']:.3g}; distance {gap['mahalanobis']:.3g} (Mahalanobis), max "
-              f"{gap['max_se_units']:.3g} standard errors per coefficient")
+    _print_gap(run.model.metrics["train"].get("optimality_gap", {}))
     print("w =", np.array2string(run.model.w, precision=4), f"b = {run.model.b:.4f}")
     extra = f", {CHECKPOINT}" if (out / CHECKPOINT).exists() else ""
     print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png{extra}")

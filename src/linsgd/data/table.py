@@ -140,7 +140,8 @@ class Loaded:
 
 
 def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bool = False,
-                max_memory: int = 1 << 30, tmp_dir: str | None = None, progress: bool = False) -> Loaded:
+                max_memory: int = 1 << 30, tmp_dir: str | None = None, progress: bool = False,
+                combine=None) -> Loaded:
     """Read every chunk of ``source`` once into a train and (optionally) a validation table.
 
     Args:
@@ -150,6 +151,8 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
         val_fraction: in [0, 1). standardize: fit a Standardizer on the train rows' features.
         max_memory: bytes the rows may take in memory; beyond it both tables spill to ``tmp_dir``.
         progress: show a tqdm bar of the rows read.
+        combine: None, or a function from this source's train-feature :class:`Moments` to the moments the
+            standardisation uses (under torchrun with shards: every rank's, merged; see ``Plan.combine``).
 
     Returns:
         :class:`Loaded`.
@@ -184,7 +187,7 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
     if train.n == 0 or (val is not None and val.n == 0):
         which = "training" if train.n == 0 else "validation"
         raise DataError(f"{source.path}: no {which} rows left after the split: change --val-fraction")
-    std = Standardizer.from_moments(moments) if standardize else None
+    std = Standardizer.from_moments(combine(moments) if combine else moments) if standardize else None
     return Loaded(train.finish(std), val.finish(std) if val else None, std, digest.hexdigest(),
                   source.skipped)
 

@@ -50,6 +50,13 @@ class DataView(Protocol):
     def sample(self) -> np.ndarray:
         """Features to estimate a stable learning rate from."""
 
+    def rows(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """This process's share of the rows as ``(X, y)`` chunks, for one-pass statistics (the exact
+        solver): over all ranks, every row exactly once."""
+
+
+_ROWS = 1 << 16  # rows per chunk of ``rows()``
+
 
 class InMemory:
     """Arrays X (n, d) and y (n,) of the training dtype, visited in ``epoch_order``."""
@@ -80,6 +87,12 @@ class InMemory:
     def sample(self) -> np.ndarray:
         """Features to estimate a stable learning rate from."""
         return self.X
+
+    def rows(self, start: int = 0, stop: int | None = None):
+        """Rows [start, stop) in chunks of 65,536 (default: all)."""
+        stop = self.n if stop is None else stop
+        for a in range(start, stop, _ROWS):
+            yield self.X[a:min(a + _ROWS, stop)], self.y[a:min(a + _ROWS, stop)]
 
 
 class Streamed:
@@ -150,6 +163,12 @@ class Streamed:
         """The first window's features (enough to estimate a stable learning rate)."""
         return self.table.read(0, min(self.n, self.window_rows))[0]
 
+    def rows(self, start: int = 0, stop: int | None = None):
+        """Rows [start, stop) read from the table in file order, at most a window at a time."""
+        stop, step = self.n if stop is None else stop, self.window_rows
+        for a in range(start, stop, step):
+            yield self.table.read(a, min(a + step, stop))
+
 
 class RankSlice:
     """Data every rank holds whole, visited as this rank's :func:`~linsgd.data.batching.rank_slice` of each
@@ -179,6 +198,11 @@ class RankSlice:
 
     def sample(self) -> np.ndarray:
         return self.data.sample()
+
+    def rows(self):
+        """This rank's block of rows, [r·n/N, (r+1)·n/N): the ranks' blocks cover every row once."""
+        n, N = self.data.n, self.world_size
+        return self.data.rows(self.rank * n // N, (self.rank + 1) * n // N)
 
 
 class Sharded:
@@ -210,3 +234,7 @@ class Sharded:
 
     def sample(self) -> np.ndarray:
         return self.data.sample()
+
+    def rows(self):
+        """The rows of this rank's shard (the other ranks hold the others)."""
+        return self.data.rows()

@@ -73,18 +73,20 @@ def condition_number(solution) -> float:
 def diagnose(solution) -> list[str]:
     """Warnings about a solution that exists but should not be trusted blindly (empty when all is well).
 
-    Near-singular: κ > 1/√ε ≈ 6.7e7, i.e. more than half of float64's 16 digits may be lost.
+    Near-singular: κ > 1/√ε ≈ 6.7e7, i.e. more than half of float64's 16 digits may be lost (not said of a
+    penalised fit: its penalty makes the problem well posed, and the statistics it affects are not reported).
     """
     out = []
+    penalized = solution.penalized
     kappa = condition_number(solution)
-    if kappa > 1.0 / np.sqrt(_EPS):
+    if kappa > 1.0 / np.sqrt(_EPS) and not penalized:
         out.append(f"the design is nearly collinear (condition number {kappa:.3g}): up to "
                    f"{np.log10(kappa):.0f} of 16 significant digits of the coefficients may be lost and SGD "
                    f"converges slowly; drop or combine nearly collinear columns, or centre polynomial terms")
     if solution.tss == 0:
         out.append("the target has no variance (every value is the same): R² is undefined (nan) and there "
                    "is nothing to learn beyond the mean; check that the right column is the target")
-    if solution.df_resid == 0:
+    if solution.df_resid == 0 and not penalized:
         out.append(f"{solution.n} rows for {solution.n_params} coefficients leave no residual degrees of "
                    f"freedom: the fit is exact and standard errors, t and p are undefined (nan); add rows")
     return out

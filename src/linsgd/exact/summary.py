@@ -6,7 +6,10 @@ classical OLS formulas (Gaussian errors, n − p residual degrees of freedom)::
     s² = RSS / (n − p),  se = √diag(s² (X̃ᵀX̃)⁻¹),  t = coef / se,  p = 2·P(T_{n−p} > |t|),
     CI = coef ± t_{1−α/2, n−p} · se,  R² = 1 − RSS/TSS,  R̄² = 1 − (1 − R²)(n − k)/(n − p)
 
-with k = 1 with an intercept (centred TSS) and 0 without (uncentred TSS).
+with k = 1 with an intercept (centred TSS) and 0 without (uncentred TSS). With sample weights these are
+weighted least squares' formulas (RSS, TSS and X̃ᵀX̃ weighted; n − p counts rows, as statsmodels ``WLS``).
+A penalised fit (α > 0) is biased and its coefficients are not t-distributed: standard errors, t, p and the
+intervals are not available (nan in the table, None in JSON, with the reason), never printed wrong.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class Summary:
     residual_sd: float
     condition_number: float
     warnings: list[str]
+    objective: str = "mean ½(ŷ−y)²"
+    unavailable: str | None = None
 
     def __str__(self) -> str:
         pct = f"{100 * self.confidence:g}%"
@@ -47,7 +52,8 @@ class Summary:
         stats = (f"n = {self.n}, residual df = {self.df_resid}, R² = {self.r2:.6g}, adjusted R² = "
                  f"{self.adj_r2:.6g}, residual SD = {self.residual_sd:.6g}, condition number = "
                  f"{self.condition_number:.3g}")
-        return "\n".join([head, *rows, stats, *(f"warning: {w}" for w in self.warnings)])
+        notes = [f"objective: {self.objective}"] + ([f"not available: {self.unavailable}"] if self.unavailable else [])
+        return "\n".join([head, *rows, stats, *notes, *(f"warning: {w}" for w in self.warnings)])
 
     def to_dict(self) -> dict:
         """Plain JSON values (for model metadata and ``--json`` output); undefined (nan) values are None."""
@@ -56,7 +62,8 @@ class Summary:
                                                      self.ci_low, self.ci_high, strict=True)}
         return {"coefficients": table, "confidence": self.confidence, "n": self.n, "df_resid": self.df_resid,
                 "r2": _num(self.r2), "adj_r2": _num(self.adj_r2), "residual_sd": _num(self.residual_sd),
-                "condition_number": _num(self.condition_number), "warnings": list(self.warnings)}
+                "condition_number": _num(self.condition_number), "warnings": list(self.warnings),
+                "objective": self.objective, **({"unavailable": self.unavailable} if self.unavailable else {})}
 
 
 def _num(v) -> float | None:
@@ -80,6 +87,8 @@ def summarize(solution, *, confidence: float = 0.95) -> Summary:
         raise ValueError(f"confidence={confidence!r} is not allowed: a number in (0, 1), e.g. 0.95")
     from scipy import stats
 
+    if solution.penalized:
+        return _penalized_summary(solution, confidence)
     se_w, se_b = solution.standard_errors()
     names = list(solution.feature_names)
     coef, se = solution.w, se_w
@@ -93,19 +102,38 @@ def summarize(solution, *, confidence: float = 0.95) -> Summary:
     k = int(solution.fit_intercept)
     adj = 1 - (1 - solution.r2) * (solution.n - k) / df if df > 0 else float("nan")
     return Summary(names, coef, se, t, p, coef - half, coef + half, confidence, solution.n, df,
-                   solution.r2, adj, solution.residual_sd, condition_number(solution), diagnose(solution))
+                   solution.r2, adj, solution.residual_sd, condition_number(solution), diagnose(solution),
+                   solution.objective_text)
+
+
+def _penalized_summary(solution, confidence: float) -> Summary:
+    """The table of a penalised fit: coefficients, R² and the condition number; the rest nan, with the reason."""
+    names, coef = list(solution.feature_names), solution.w
+    if solution.fit_intercept:
+        names, coef = names + ["intercept"], np.append(coef, solution.b)
+    nan = np.full(len(coef), np.nan)
+    return Summary(names, coef, nan, nan, nan, nan, nan, confidence, solution.n, solution.df_resid, solution.r2,
+                   float("nan"), float("nan"), condition_number(solution), diagnose(solution),
+                   solution.objective_text, _NO_STATISTICS.format(alpha=solution.alpha))
+
+
+_NO_STATISTICS = ("standard errors, t, p, confidence intervals, adjusted R² and the residual SD: the fit is "
+                  "penalised (alpha={alpha:g}), so its coefficients are biased and the least-squares formulas "
+                  "do not hold (fit with alpha=0 for them)")
 
 
 @dataclass(frozen=True)
 class OptimalityGap:
-    """How far an (SGD) answer (w, b) is from the exact least-squares solution.
+    """How far an (SGD) answer (w, b) is from the exact minimiser of the same objective.
 
     Attributes:
-        loss: mean ½(x·w + b − y)² of the answer; optimum: the same at the exact solution, RSS/(2n).
+        loss: the objective F(w, b) of the answer (:class:`~linsgd.exact.solution.Solution`: the (weighted)
+            mean ½(x·w + b − y)², plus the penalty when one was optimised); optimum: F at the exact solution.
         relative: (loss − optimum) / optimum (0 when both are 0, inf when only the optimum is 0).
         se_units: (w − w*)/se(w), then (b − b*)/se(b) when an intercept is fitted.
-        mahalanobis: √((θ − θ*)ᵀ X̃ᵀX̃ (θ − θ*)) / s, the distance in the estimate's own covariance;
+        mahalanobis: √((θ − θ*)ᵀ X̃ᵀWX̃ (θ − θ*)) / s, the distance in the estimate's own covariance;
             values well below 1 mean the answer is statistically indistinguishable from the optimum.
+        objective: F in words. unavailable: why se_units and mahalanobis are nan (a penalised objective), or None.
     """
 
     loss: float
@@ -113,34 +141,49 @@ class OptimalityGap:
     relative: float
     se_units: np.ndarray
     mahalanobis: float
+    objective: str = "mean ½(ŷ−y)²"
+    unavailable: str | None = None
 
     def to_dict(self) -> dict:
-        """JSON values (non-finite numbers as None): the scalars, ``max_se_units`` and ``se_units``."""
+        """JSON values (non-finite numbers as None): the scalars, ``max_se_units``, ``se_units``, ``objective``
+        and, for a penalised objective, ``unavailable``."""
         units = [_num(v) for v in self.se_units]
-        biggest = float(np.nanmax(np.abs(self.se_units))) if len(self.se_units) else float("nan")
-        return {"loss": _num(self.loss), "optimum": _num(self.optimum), "relative": _num(self.relative),
-                "mahalanobis": _num(self.mahalanobis), "max_se_units": _num(biggest), "se_units": units}
+        finite = np.abs(self.se_units[np.isfinite(self.se_units)])
+        biggest = float(finite.max()) if len(finite) else float("nan")
+        out = {"loss": _num(self.loss), "optimum": _num(self.optimum), "relative": _num(self.relative),
+               "mahalanobis": _num(self.mahalanobis), "max_se_units": _num(biggest), "se_units": units,
+               "objective": self.objective}
+        return out | ({"unavailable": self.unavailable} if self.unavailable else {})
 
     def __str__(self) -> str:
-        return (f"loss {self.loss:.8g} vs optimum {self.optimum:.8g} (relative gap {self.relative:.3g}); "
-                f"distance from the exact solution: {self.mahalanobis:.3g} (Mahalanobis), "
+        head = (f"objective {self.objective}: {self.loss:.8g} vs optimum {self.optimum:.8g} (relative gap "
+                f"{self.relative:.3g})")
+        if self.unavailable:
+            return head
+        return (f"{head}; distance from the exact solution: {self.mahalanobis:.3g} (Mahalanobis), "
                 f"max {np.nanmax(np.abs(self.se_units)):.3g} standard errors per coefficient")
 
 
 def optimality_gap(solution, w, b: float = 0.0) -> OptimalityGap:
-    """The optimality gap of (w, b) from the exact ``solution``, with no further pass over the data.
+    """The optimality gap of (w, b) against the objective ``solution`` minimised, with no further pass.
 
-    excess = Σ(x·w + b − y)² − RSS is exact (:meth:`Solution.excess_rss`), so
-    loss = (RSS + excess)/(2n), relative = excess/RSS, and mahalanobis = √excess / s.
+    excess = Σw_i(x_i·w + b − y_i)² − RSS is exact (:meth:`Solution.excess_rss`), so F(w, b) =
+    (RSS + excess)/(2W) + penalty(w) and relative = (F(w, b) − F*)/F*. Without a penalty,
+    mahalanobis = √excess / s and se_units use the standard errors; with one they are nan (``unavailable``).
     """
-    excess = solution.excess_rss(w, b)
-    optimum = solution.loss
-    gap = excess / (2 * solution.n)
-    relative = gap / optimum if optimum > 0 else (0.0 if gap == 0 else float("inf"))
+    optimum, gap = solution.optimum, solution.excess(w, b)
+    loss = optimum + gap
+    relative = gap / optimum if optimum > 0 else (0.0 if gap <= 0 else float("inf"))
+    dw = np.asarray(w, dtype=np.float64).reshape(-1) - solution.w
+    if solution.penalized:
+        units = np.full(len(dw) + int(solution.fit_intercept), np.nan)
+        return OptimalityGap(loss, optimum, relative, units, float("nan"), solution.objective_text,
+                             "standard errors and the Mahalanobis distance: " + _NO_STATISTICS.split(": ", 1)[1]
+                             .format(alpha=solution.alpha))
     se_w, se_b = solution.standard_errors()
     with np.errstate(divide="ignore", invalid="ignore"):
-        units = (np.asarray(w, dtype=np.float64).reshape(-1) - solution.w) / se_w
+        units = dw / se_w
         if solution.fit_intercept:
             units = np.append(units, (b - solution.b) / se_b)
-        mahal = float(np.sqrt(excess) / solution.residual_sd)
-    return OptimalityGap(optimum + gap, optimum, relative, units, mahal)
+        mahal = float(np.sqrt(max(solution.excess_rss(w, b), 0.0)) / solution.residual_sd)
+    return OptimalityGap(loss, optimum, relative, units, mahal, solution.objective_text)

@@ -153,6 +153,17 @@ class Sync:
             if not running:
                 return w, b
 
+    def gather(self, values: np.ndarray) -> np.ndarray:
+        """Every rank's float64 vector (all of the same length), as rows in rank order: (world_size, length).
+
+        One all-gather (e.g. the ranks' :meth:`~linsgd.exact.qr.LeastSquares.to_floats`, merged the same way
+        on every rank); on one process, ``values`` as one row.
+        """
+        values = np.asarray(values, dtype=np.float64)
+        if not self.topology.distributed:
+            return values[None, :]
+        return gather_floats(values, self.topology)
+
     def _reduce(self, w, b, examples: int, active: bool) -> tuple[np.ndarray, float, int]:
         if not self.topology.distributed:
             return w, b, 0
@@ -224,6 +235,18 @@ def joint_fingerprint(fingerprint: str, topology: Topology) -> str:
     with collective(topology, "the all-reduce of the data fingerprints"):
         dist.all_reduce(rows, op=dist.ReduceOp.SUM)
     return hashlib.blake2b(bytes(rows.flatten().tolist()), digest_size=16).hexdigest()
+
+
+def gather_floats(values: np.ndarray, topology: Topology) -> np.ndarray:
+    """Each rank's float64 ``values`` (the same length on every rank) as rows of a (world_size, length) array."""
+    import torch
+    import torch.distributed as dist
+
+    mine = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64))
+    rows = [torch.zeros_like(mine) for _ in range(topology.world_size)]
+    with collective(topology, "the all-gather of the least-squares states"):
+        dist.all_gather(rows, mine)
+    return torch.stack(rows).numpy()
 
 
 def sum_floats(values: list[float], topology: Topology) -> list[float]:

@@ -16,8 +16,17 @@ import numpy as np
 from linsgd.data.views import InMemory, RankSlice, Sharded
 from linsgd.errors import ConfigError, StorageError
 from linsgd.runs.checkpoint import CHECKPOINT, Checkpointer, Identity, check_resumable, load_checkpoint
-from linsgd.runs.distributed import Sync, Topology, broadcast_floats, joint_fingerprint, shard, sum_floats
+from linsgd.runs.distributed import (
+    Sync,
+    Topology,
+    broadcast_floats,
+    gather_floats,
+    joint_fingerprint,
+    shard,
+    sum_floats,
+)
 from linsgd.sgd.loop import TrainState
+from linsgd.standardize import Moments
 from linsgd.storage import ensure_writable_dir
 
 # data settings that may change on resume: they change how rows are read, not which rows or their values
@@ -66,6 +75,23 @@ class Plan:
             raise ConfigError("data", source.path, f"at least {world} Parquet files to share between {world} "
                                                    f"ranks when it exceeds --max-memory (it has {len(source.files)})")
         return source.subset(shard(source.files, self.topology)), True
+
+    def combine(self, sharded: bool):
+        """What :func:`~linsgd.data.table.load_tables` does with its moments: under torchrun with shards,
+        merge every rank's (one all-gather, Chan's merge in rank order), so every rank standardises alike;
+        else nothing (None: every rank read the same rows)."""
+        if not sharded:
+            return None
+
+        def merged(m: Moments) -> Moments:
+            d = len(m.mean)
+            rows = gather_floats(np.concatenate([[m.count], m.mean, m.m2]), self.topology)
+            out = Moments.empty(d)
+            for r in rows:
+                out = out.merge(Moments(int(r[0]), r[1:d + 1].copy(), r[d + 1:].copy()))
+            return out
+
+        return merged
 
     def views(self, train, val, batch_size: int, sharded: bool):
         """Wrap the views for data parallelism (:class:`~linsgd.data.views.RankSlice`, ``Sharded``)."""

@@ -22,6 +22,7 @@ from linsgd.data.sources import open_source
 from linsgd.data.table import default_max_memory, load_tables
 from linsgd.data.views import InMemory, Streamed
 from linsgd.errors import DataError
+from linsgd.exact.penalized import penalty_of
 from linsgd.exact.qr import LeastSquares
 from linsgd.exact.summary import optimality_gap
 from linsgd.metrics import Metrics
@@ -90,16 +91,18 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
         (['0', '1'], True)
     """
     data, config, plan = data.validate(), config.resolved(), plan or Plan()
+    dtype = "float64" if config.solver == "exact" else config.dtype  # the exact solver reads float64 rows
     source = open_source(path, target=data.target, features=list(data.features) if data.features else None,
-                         dtype=config.dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes)
+                         dtype=dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes)
     budget = data.max_memory or default_max_memory()
     # under torchrun, Parquet that cannot fit is split by file between ranks
-    source, sharded = plan.shard(source, (len(source.features) + 1) * np.dtype(config.dtype).itemsize, budget)
+    source, sharded = plan.shard(source, (len(source.features) + 1) * np.dtype(dtype).itemsize, budget)
+    # lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from them)
     loaded = load_tables(source, seed=config.seed, val_fraction=data.val_fraction,
-                         standardize=data.standardize, max_memory=budget, tmp_dir=data.tmp_dir,
-                         progress=progress)
+                         standardize=data.standardize or config.lr == "auto", max_memory=budget,
+                         tmp_dir=data.tmp_dir, progress=progress, combine=plan.combine(sharded))
     try:
-        window = max(config.batch_size, budget // (4 * (len(source.features) + 1) * np.dtype(config.dtype).itemsize))
+        window = max(config.batch_size, budget // (4 * (len(source.features) + 1) * np.dtype(dtype).itemsize))
         train, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), config.batch_size, sharded)
         ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
         result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
@@ -110,7 +113,7 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
         std = loaded.standardizer
         w, b = std.to_raw(result.w, result.b) if std else (np.asarray(result.w, np.float64), result.b)
         model = LinearModel(w=w, b=b, feature_names=source.features, target=source.target,
-                            dtype=config.dtype, mean=std.mean if std else None,
+                            dtype=dtype, mean=std.mean if std else None,
                             scale=std.scale if std else None, config=config.to_dict(), metrics=metrics,
                             fingerprint=loaded.fingerprint)
         shown = loaded.val or loaded.train
@@ -157,26 +160,30 @@ def _view(table, window_rows: int):
 
 
 def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None) -> dict:
-    """Metrics of ``result`` on ``table`` in one streamed pass; given the feature names, the same pass also
-    solves least squares exactly on those rows and adds the model's ``optimality_gap`` (or why not)."""
-    acc, exact = Metrics(), LeastSquares.empty(len(result.w)) if exact_names is not None else None
+    """Metrics of ``result`` on ``table`` in one streamed pass; given the feature names, also the model's
+    ``optimality_gap`` against the objective the run optimised (its penalty: ``penalty_of(config)``): an
+    exact run's own solution (all ranks' rows), else one solved exactly on the same rows in the same pass."""
+    need = exact_names is not None and result.solution is None
+    acc, exact = Metrics(), LeastSquares.empty(len(result.w)) if need else None
     for a in range(0, table.n, _METRIC_ROWS):
         X, y = table.read(a, min(a + _METRIC_ROWS, table.n))
         acc.update(y, X.astype(np.float64) @ result.w + result.b)
         if exact is not None:
             exact = exact.update(X, y)
     out = acc.result()
-    if exact is not None:
+    if exact_names is not None:
         out["optimality_gap"] = _gap(exact, result, exact_names)
     return out
 
 
 def _gap(exact, result: FitResult, names: list[str]) -> dict:
-    """The optimality gap as JSON values; ``{"unavailable": why}`` when the design has no unique optimum."""
+    """The optimality gap as JSON values; ``{"unavailable": why}`` when the objective has no unique optimum."""
+    alpha, l1_ratio = penalty_of(result.config)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            gap = optimality_gap(exact.solution(names), result.w, result.b)
+            solution = result.solution or exact.solution(names, alpha=alpha, l1_ratio=l1_ratio)
+            gap = optimality_gap(solution, result.w, result.b)
         except DataError as e:
             return {"unavailable": str(e)}
     out = {k: v for k, v in gap.to_dict().items() if k != "se_units"}

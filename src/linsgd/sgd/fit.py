@@ -17,7 +17,8 @@ from linsgd.data.checks import as_training_arrays
 from linsgd.data.views import InMemory
 from linsgd.engines import get_engine
 from linsgd.errors import ConfigError
-from linsgd.exact.qr import exact
+from linsgd.exact.penalized import penalty_of
+from linsgd.exact.qr import LeastSquares, exact, merge_all
 from linsgd.sgd.loop import FitResult, TrainState, init_params, train_data
 from linsgd.sgd.lr import auto_lr
 from linsgd.standardize import Moments, Standardizer
@@ -54,7 +55,8 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int = 3, batch_size: int = 10, 
     # SGD itself finds a non-finite value (its residual is non-finite: DataError, see _diverged), so it
     # skips the separate pass over the data; the exact solver and lr="auto" need checked values first.
     sgd = config.solver == "sgd" and config.lr != "auto"
-    X, y = as_training_arrays(X, y, config.dtype, check_values=not sgd)
+    # the exact solver works in float64 whatever the training dtype: no rounding of the data to float32 first
+    X, y = as_training_arrays(X, y, "float64" if config.solver == "exact" else config.dtype, check_values=not sgd)
     return train(X, y, config)
 
 
@@ -84,42 +86,80 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
 
 def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None, checkpoints=None,
              resume=None) -> FitResult:
-    """Train on a data view: plain SGD through the loop (see :func:`linsgd.sgd.loop.train_data` for the
-    arguments); ``solver="exact"`` and ``lr="auto"`` on the whole in-memory arrays of one process.
+    """Train on a data view (in memory or streamed, one process or a rank's share; see
+    :func:`linsgd.sgd.loop.train_data` for the arguments).
+
+    * plain SGD: the loop;
+    * ``lr="auto"``: the loop with η = :func:`auto_lr` of ``data.sample()``. The view's features must
+      already be standardised (:func:`linsgd.runs.run.fit_file` standardises with the first pass's
+      moments), so the returned coefficients are on the standardised scale, like ``--standardize``'s;
+    * ``solver="exact"``: one pass over this process's rows (:func:`exact_data`), merged over ranks.
 
     Raises:
-        ConfigError: exact or auto on streamed data, under torchrun, or with checkpoints/resume.
+        ConfigError: ``solver="exact"`` with checkpoints or resume (one pass has nothing to checkpoint).
     """
     config = config.resolved()
-    if config.solver == "sgd" and config.lr != "auto":
-        return train_data(data, config, val=val, progress=progress, sync=sync, checkpoints=checkpoints,
-                          resume=resume)
-    param, value = ("solver", "exact") if config.solver == "exact" else ("lr", "auto")
-    if not isinstance(data, InMemory) or (sync is not None and sync.every) or checkpoints or resume is not None:
-        raise ConfigError(param, value, WHOLE_ARRAYS_ONLY)
-    result = train(data.X, data.y, config)
-    if val is not None:
-        result.val_history = [val.loss(get_engine(config.engine, device=config.device), result.w, result.b)]
-    return result
+    if config.solver == "exact":
+        if checkpoints or resume is not None:
+            raise ConfigError("solver", "exact", EXACT_NO_CHECKPOINTS)
+        result = exact_data(data, config, sync=sync)
+        if val is not None:
+            result.val_history = [val.loss(get_engine(config.engine, device=config.device), result.w, result.b)]
+        return result
+    if config.lr == "auto":
+        lr = auto_lr(data.sample(), config.batch_size)
+        result = train_data(data, dataclasses.replace(config, lr=lr), val=val, progress=progress, sync=sync,
+                            checkpoints=checkpoints, resume=resume)
+        return dataclasses.replace(result, config=config, lr=lr)
+    return train_data(data, config, val=val, progress=progress, sync=sync, checkpoints=checkpoints, resume=resume)
 
 
-# Where solver="exact" and lr="auto" run for now: the same words for the CLI's early check and the API's.
-WHOLE_ARRAYS_ONLY = ("data that fits in --max-memory, in one process, without --checkpoint-every or --resume "
-                     "(not supported yet for streamed, checkpointed or distributed runs)")
+# Why --solver exact refuses checkpoints: the same words for the CLI's early check and the API's.
+EXACT_NO_CHECKPOINTS = ("no --checkpoint-every or --resume: the exact solver makes one pass over the data and "
+                        "has no epochs to checkpoint (rerun it instead)")
 
 
-def exact_fit(X: np.ndarray, y: np.ndarray, config):
-    """``linsgd.fit(..., solver="exact")``: a FitResult holding the exact solution (history: its loss).
+def exact_fit(X: np.ndarray, y: np.ndarray, config, *, alpha: float | None = None, l1_ratio: float | None = None,
+              sample_weight=None):
+    """``linsgd.fit(..., solver="exact")``: a FitResult holding the exact solution (history: its objective).
 
     Args:
-        X, y: validated arrays (:func:`~linsgd.data.checks.as_training_arrays`). config: the resolved TrainConfig.
+        X, y: validated arrays (:func:`~linsgd.data.checks.as_training_arrays`), solved in float64 whatever
+            their dtype. config: the resolved TrainConfig; its ``penalty``/``alpha``/``l1_ratio`` (when it
+            has them) choose the objective (:func:`~linsgd.exact.penalized.penalty_of`).
+        alpha, l1_ratio: override the config's penalty (α ≥ 0, ρ ∈ [0, 1]). sample_weight: (n,) ≥ 0 or None.
+
+    Returns:
+        FitResult with float64 ``w``, ``history = [F*]`` (the optimum of the objective) and ``solution``.
     """
     start = time.perf_counter()
-    solution = exact(X, y)
-    seconds = time.perf_counter() - start
-    return FitResult(w=solution.w.astype(config.dtype), b=solution.b, history=[solution.loss],
-                     seed=config.seed, config=config, seconds=seconds, epoch_seconds=[seconds],
-                     solution=solution)
+    alpha, l1_ratio = penalty_of(config, alpha, l1_ratio)
+    solution = exact(X, y, alpha=alpha, l1_ratio=l1_ratio, sample_weight=sample_weight)
+    return _exact_result(solution, config, time.perf_counter() - start)
+
+
+def exact_data(data, config, *, sync=None) -> FitResult:
+    """The exact solution of a data view in one streamed pass: this process's rows (``data.rows()``), then,
+    under torchrun, every rank's state gathered (``sync.gather``) and merged in rank order (tree), so every
+    rank holds the same solution, equal to one process's up to rounding.
+
+    Raises:
+        DataError: no unique solution, or no rows. CollectiveError: another rank failed.
+    """
+    start = time.perf_counter()
+    d = data.sample().shape[1]
+    state = LeastSquares.empty(d)
+    for X, y in data.rows():
+        state = state.update(X, y)
+    if sync is not None and sync.every is not None:  # a distributed Sync: merge the ranks' states
+        state = merge_all([LeastSquares.from_floats(v, d) for v in sync.gather(state.to_floats())])
+    alpha, l1_ratio = penalty_of(config)
+    return _exact_result(state.solution(alpha=alpha, l1_ratio=l1_ratio), config, time.perf_counter() - start)
+
+
+def _exact_result(solution, config, seconds: float) -> FitResult:
+    return FitResult(w=solution.w, b=solution.b, history=[solution.optimum], seed=config.seed, config=config,
+                     seconds=seconds, epoch_seconds=[seconds], solution=solution)
 
 
 def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first_epoch: int = 0):
