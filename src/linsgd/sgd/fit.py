@@ -15,7 +15,6 @@ import numpy as np
 from linsgd.config import TrainConfig
 from linsgd.data.checks import as_training_arrays
 from linsgd.data.views import InMemory, normalized_weights
-from linsgd.engines import get_engine
 from linsgd.errors import ConfigError, DataError
 from linsgd.exact.qr import exact
 from linsgd.sgd.convergence import relative_gap, warn_if_not_converged
@@ -105,13 +104,14 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
 
 
 def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.ndarray, float] | None = None,
-          first_epoch: int = 0, weight: np.ndarray | None = None) -> FitResult:
+          first_epoch: int = 0, weight: np.ndarray | None = None, val=None) -> FitResult:
     """Run ``config.epochs`` epochs on validated arrays (see :func:`as_training_arrays`).
 
     ``init``: (w, b) to start from instead of the chapter's initialisation, and ``first_epoch``: the
     0-based index of the first epoch (it picks the order), to continue a run (``LinearRegressor.
     partial_fit``: k calls of one epoch equal one fit of k epochs, for a constant step without averaging:
     the step count, hence schedule and average, starts again). ``weight``: raw sample weights (n,) or None.
+    ``val``: a validation view (:mod:`linsgd.data.views`) on the scale of X, or None.
     ``solver="exact"`` and ``lr="auto"`` are handled before the loop (:func:`exact_fit`,
     :func:`train_standardized`).
     """
@@ -122,7 +122,7 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
                                                  "does not take them yet)")
         return exact_fit(X, y, config)
     if config.lr == "auto":  # the same loop on standardised features, with an lr from their curvature
-        return train_standardized(X, y, config, init=init, first_epoch=first_epoch, weight=weight)
+        return train_standardized(X, y, config, init=init, first_epoch=first_epoch, weight=weight, val=val)
     resume = None
     if init is not None or first_epoch:  # continue a run: the loop resumes at the start of first_epoch
         w, b = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
@@ -132,7 +132,8 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
         more = {"epochs": first_epoch + config.epochs} if config.epochs != "auto" else {
             "max_epochs": first_epoch + config.max_epochs}
         config = dataclasses.replace(config, **more)
-    return train_data(InMemory(X, y, normalized_weights(weight, len(y), config.dtype)), config, resume=resume)
+    return train_data(InMemory(X, y, normalized_weights(weight, len(y), config.dtype)), config, resume=resume,
+                      val=val)
 
 
 def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None, checkpoints=None,
@@ -150,10 +151,7 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
     param, value = ("solver", "exact") if config.solver == "exact" else ("lr", "auto")
     if not isinstance(data, InMemory) or (sync is not None and sync.every) or checkpoints or resume is not None:
         raise ConfigError(param, value, WHOLE_ARRAYS_ONLY)
-    result = train(data.X, data.y, config)
-    if val is not None:
-        result.val_history = [val.loss(get_engine(config.engine, device=config.device), result.w, result.b)]
-    return result
+    return train(data.X, data.y, config, weight=data.weight, val=val)
 
 
 # Where solver="exact" and lr="auto" run for now: the same words for the CLI's early check and the API's.
@@ -175,7 +173,8 @@ def exact_fit(X: np.ndarray, y: np.ndarray, config):
                      solution=solution)
 
 
-def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first_epoch: int = 0, weight=None):
+def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first_epoch: int = 0, weight=None,
+                       val=None):
     """``lr="auto"``: train on z = (x − μ)/s with :func:`auto_lr` of z, and return raw-scale coefficients.
 
     The model z·w_z + b_z equals x·(w_z/s) + (b_z − Σ w_z μ/s) (``Standardizer.to_raw``), so the loss
@@ -191,7 +190,8 @@ def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first
     else:
         w0, _ = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
         z_init = (w0, float(np.average(y, weights=weight)))
-    result = train(Z, y, dataclasses.replace(config, lr=lr), init=z_init, first_epoch=first_epoch, weight=weight)
+    result = train(Z, y, dataclasses.replace(config, lr=lr), init=z_init, first_epoch=first_epoch, weight=weight,
+                   val=RawScale(val, scaler) if val is not None else None)
     w, b = scaler.to_raw(result.w, result.b)
     best = result.best_epoch
     return dataclasses.replace(result, w=w.astype(config.dtype), b=b, config=config, best_epoch=best)
@@ -213,3 +213,15 @@ def standardized(X: np.ndarray, batch_size: int, weight: np.ndarray | None = Non
     v = normalized_weights(weight, len(X), np.float64)
     Zv = Z if v is None else Z * np.sqrt(v)[:, None]
     return scaler, Z, stable_lr(Zv, batch_size) if averaged else auto_lr(Zv, batch_size)
+
+
+class RawScale:
+    """A validation view on the raw scale, for a loop that trains on standardised features: its ``loss``
+    maps the standardised coefficients back first (``Standardizer.to_raw``)."""
+
+    def __init__(self, val, scaler: Standardizer) -> None:
+        self.val, self.scaler = val, scaler
+
+    def loss(self, engine, w, b) -> float:
+        w_raw, b_raw = self.scaler.to_raw(w, b)
+        return self.val.loss(engine, w_raw.astype(np.asarray(w).dtype), b_raw)
