@@ -7,7 +7,6 @@ import json
 
 import numpy as np
 import pytest
-from test_views import _table
 
 from linsgd.config import TrainConfig
 from linsgd.data.synthetic import make_regression
@@ -15,6 +14,8 @@ from linsgd.data.views import InMemory, Streamed
 from linsgd.model import load_model
 from linsgd.runs.checkpoint import Checkpointer, Identity, load_checkpoint
 from linsgd.sgd.loop import train_data
+
+from test_views import _table
 
 
 class Recorder(Checkpointer):

@@ -57,8 +57,15 @@ if TYPE_CHECKING:
     from linsgd.data.batching import epoch_order
     from linsgd.data.sources import open_source
     from linsgd.data.synthetic import make_regression
-    from linsgd.errors import (ConfigError, ConvergenceWarning, DataError, DivergenceError, LinsgdError,
-                               LinsgdWarning, StorageError)
+    from linsgd.errors import (
+        ConfigError,
+        ConvergenceWarning,
+        DataError,
+        DivergenceError,
+        LinsgdError,
+        LinsgdWarning,
+        StorageError,
+    )
     from linsgd.estimator import LinearRegressor
     from linsgd.exact.qr import LeastSquares, exact
     from linsgd.exact.solution import Solution

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from linsgd.cli.options import add_training_flags, train_config
-from linsgd.config import TrainConfig
 from linsgd.cli.run_flags import add_scale_flags, plan_of
+from linsgd.config import TrainConfig
 
 
 def add_parser(subparsers) -> None:

@@ -21,7 +21,8 @@ Labels are drawn per segment of SEGMENT_ROWS examples and the Fisher–Yates swa
 its own stream (disjoint ranges of one splitmix64 counter), so threads can share the work. The streams
 are keyed by numpy's SeedSequence of ``(seed, 2, epoch)``, so orders depend on ``(seed, epoch, n)``
 only: not on the engine, the dtype or the number of threads that compute them. For a small job
-(``linsgd._small.small_shuffle``: n <= SMALL_ROWS, one bucket) the same array is computed without numba, by :mod:`linsgd.data._shuffle_python`.
+(``linsgd._small.small_shuffle``: n <= SMALL_ROWS, one bucket) the same array is computed without numba, by
+:mod:`linsgd.data._shuffle_python`.
 """
 
 from __future__ import annotations

@@ -216,7 +216,7 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
         which = "training" if train.n == 0 else "validation"
         raise DataError(f"{source.path}: no {which} rows left after the split: change --val-fraction")
     for table in (train, val) if weighted else ():
-        if table.weight_sum <= 0:
+        if table is not None and table.weight_sum <= 0:
             raise DataError(f"{source.path}: column '{source.weight}': every weight of the "
                             f"{'training' if table is train else 'validation'} rows is 0 (nothing to fit)")
     std = Standardizer.from_moments(moments) if standardize else None

@@ -7,7 +7,8 @@ An engine is an object with
   r = X_B w + b − y_B, ``w ← w − lr/|B| · X_Bᵀ r`` and ``b ← b − lr/|B| · Σ r`` (the chapter's step).
   ``lr`` may instead be a :class:`~linsgd.engines.rule.StepRule`: step size schedule (``t0``: steps
   already run), proximal ElasticNet penalty, averaging (``avg``: the average (w̄, b̄) so far) — the rule
-  is written out in :mod:`linsgd.engines.rule`; ``weight`` (n,) are sample weights of mean 1. ``X`` is (n, d) C-contiguous, ``y`` (n,),
+  is written out in :mod:`linsgd.engines.rule`; ``weight`` (n,) are sample weights of mean 1. ``X`` is (n, d)
+C-contiguous, ``y`` (n,),
   ``w`` (d,), all of the engine's dtype; ``order`` is int32 or int64: an epoch's permutation of range(n), or a
   consecutive segment of one (the loop stops at sync points and checkpoints; streamed data hands over one
   window at a time). Inputs are not modified.

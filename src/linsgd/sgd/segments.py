@@ -1,6 +1,7 @@
 """Where an epoch is cut: segments of whole minibatches that end at sync points and checkpoints.
 
-The data hands out an epoch as *runs*, ``(X, y, idx, v)`` (v: the rows' sample weights, or None) visited in consecutive batches of ``idx``; every
+The data hands out an epoch as *runs*, ``(X, y, idx, v)`` (v: the rows' sample weights, or None) visited in
+consecutive batches of ``idx``; every
 run but the last holds a whole number of batches (a streamed epoch is one run per window). :func:`cut`
 splits the runs into pieces that end at every multiple of ``every`` steps counted from the epoch's start,
 and skips the first ``start`` steps (resume). Running the pieces one after another is the same arithmetic
