@@ -35,7 +35,7 @@ from functools import partial
 import numpy as np
 
 from linsgd._parallel import in_halves
-from linsgd._small import small_shuffle
+from linsgd._small import SMALL_ROWS, small_shuffle
 from linsgd.data._shuffle_python import fisher_yates
 
 INIT_STREAM = 1  # seed-sequence branch of the initial parameters (linsgd.sgd.loop)
@@ -118,6 +118,10 @@ def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
             instead of one per epoch, whose fresh pages can cost more than the shuffle itself.
     """
     if start >= epochs:
+        return
+    if n <= SMALL_ROWS:  # an order takes microseconds: handing it to a thread would cost more
+        for epoch in range(start, epochs):
+            yield epoch_order(seed, epoch, n, epochs=epochs)
         return
     pool, finished = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-order"), False
     try:
