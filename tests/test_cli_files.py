@@ -35,7 +35,8 @@ def test_round_trip_generate_train_predict_evaluate(cli, tmp_path, fmt, engine):
     assert sorted(p.name for p in run.iterdir()) == ["config.json", "fit.png", "loss.png", "metrics.jsonl",
                                                      "model.safetensors"]
     lines = [json.loads(s) for s in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [ln["epoch"] for ln in lines] == [1, 2, 3] and lines[-1]["train_loss"] < 1e-4
+    # the defaults: lr, epochs and averaging "auto" (until converged, at most 100 epochs)
+    assert 2 <= len(lines) < 100 and lines[-1]["train_loss"] < 1e-4
     assert json.loads((run / "config.json").read_text())["seed"] == 3
     model = load_model(run / "model.safetensors")
     np.testing.assert_allclose(model.w, truth["true_w"], atol=3e-3)

@@ -18,10 +18,18 @@ LinearRegressor = linsgd.LinearRegressor
 def expected_failures(estimator) -> dict[str, str]:
     """Checks that fail by design, each with its reason (scikit-learn marks them xfail).
 
-    None today: every check passes for both solvers. (The two array-API checks are skipped by
-    scikit-learn itself unless SCIPY_ARRAY_API=1 is set; linsgd computes in numpy only.)
+    (The two array-API checks are skipped by scikit-learn itself unless SCIPY_ARRAY_API=1 is set;
+    linsgd computes in numpy only.)
     """
-    return {}
+    if estimator.solver == "exact":
+        why = "the exact solver does not take sample weights yet (ConfigError)"
+        return {c: why for c in ("check_sample_weights_pandas_series", "check_sample_weights_not_an_array",
+                                 "check_sample_weights_list", "check_sample_weights_shape",
+                                 "check_sample_weight_equivalence_on_dense_data",
+                                 "check_sample_weights_not_overwritten")}
+    return {"check_sample_weight_equivalence_on_dense_data":
+            "SGD with integer weights equals SGD on repeated rows in its objective (tests/test_weights.py), "
+            "not to scikit-learn's 1e-7 after a finite number of stochastic steps"}
 
 
 @parametrize_with_checks([LinearRegressor(), LinearRegressor(solver="exact")],
@@ -37,9 +45,10 @@ def data(seed: int = 0, n: int = 300):
 
 
 def test_partial_fit_k_times_equals_fit_with_k_epochs():
+    """For the constant step without averaging (each partial_fit call starts the step count again)."""
     X, y = data(1)
-    full = LinearRegressor(epochs=4, random_state=3).fit(X, y)
-    part = LinearRegressor(random_state=3)
+    full = LinearRegressor(epochs=4, average=False, random_state=3).fit(X, y)
+    part = LinearRegressor(average=False, random_state=3)
     for _ in range(4):
         part.partial_fit(X, y)
     np.testing.assert_allclose(part.coef_, full.coef_, rtol=1e-10)
@@ -73,7 +82,7 @@ def test_in_a_pipeline_with_standard_scaler_and_in_grid_search():
     from sklearn.preprocessing import StandardScaler
 
     X, y = data(4)
-    pipe = make_pipeline(StandardScaler(), LinearRegressor(lr=0.03, random_state=0))
+    pipe = make_pipeline(StandardScaler(), LinearRegressor(lr=0.03, average=False, random_state=0))
     pipe.fit(X, y)
     assert pipe.score(X, y) > 0.99
     grid = GridSearchCV(pipe, {"linearregressor__lr": [1e-4, 0.03], "linearregressor__epochs": [1, 20]}, cv=3)

@@ -49,7 +49,7 @@ def data(cli, tmp_path):
 
 @pytest.mark.timing
 def test_sigkill_at_a_random_step_then_resume_equals_the_uninterrupted_run(cli, data, tmp_path):
-    common = ("train", data, "--target", "y", "--seed", 8, "--epochs", 3, "--quiet")
+    common = ("train", data, "--target", "y", "--seed", 8, "--epochs", 3, "--quiet", "--lr", 0.03)
     assert cli(*common, "--out", tmp_path / "full")[0] == 0
     run = tmp_path / "run"
     for attempt in range(5):  # a run that finishes before the kill is retried with an earlier kill
@@ -105,7 +105,8 @@ def _fsize_limit(limit):
 
 def test_disk_full_while_checkpointing_is_exit_4_naming_the_path_and_keeps_the_last_checkpoint(cli, data, tmp_path):
     run = tmp_path / "run"
-    common = ("train", data, "--target", "y", "--seed", 8, "--quiet", "--out", run, "--checkpoint-every", "1epoch")
+    common = ("train", data, "--target", "y", "--seed", 8, "--quiet", "--out", run, "--checkpoint-every", "1epoch",
+              "--lr", 0.03)
     assert cli(*common, "--epochs", 1)[0] == 0
     before = (run / CKPT).read_bytes()
     outputs = {p.name: p.read_bytes() for p in run.iterdir()}
@@ -128,7 +129,7 @@ def _in_private_mounts(script: str) -> subprocess.CompletedProcess:
 def test_run_folder_turning_read_only_is_exit_4_naming_it_and_keeps_earlier_files(data, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
-    cmd, _ = _linsgd("train", data, "--target", "y", "--seed", 8, "--quiet", "--out", run, "--epochs", 3,
+    cmd, _ = _linsgd("train", data, "--target", "y", "--seed", 8, "--quiet", "--out", run, "--epochs", 3, "--lr", 0.03,
                      "--checkpoint-every", "1steps")
     # root ignores file modes: make the folder really read-only, with a read-only bind mount of itself
     script = (f"mount --bind {run} {run} && LINSGD_TEST_SLOW_CHECKPOINT=0.01 {' '.join(cmd)} 2>{tmp_path}/err & "
@@ -147,7 +148,8 @@ def test_run_folder_turning_read_only_is_exit_4_naming_it_and_keeps_earlier_file
 
 def test_disk_really_full_is_exit_4_and_keeps_the_last_checkpoint(cli, data, tmp_path):
     run = tmp_path / "run"
-    common = ("train", data, "--target", "y", "--seed", 8, "--quiet", "--out", run, "--checkpoint-every", "1epoch")
+    common = ("train", data, "--target", "y", "--seed", 8, "--quiet", "--out", run, "--checkpoint-every", "1epoch",
+              "--lr", 0.03)
     assert cli(*common, "--epochs", 1)[0] == 0
     before = (run / CKPT).read_bytes()
     cmd, _ = _linsgd(*common, "--epochs", 3, "--resume")

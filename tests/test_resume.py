@@ -61,7 +61,7 @@ def test_epoch_checkpoints_and_early_stopping_state_survive_a_resume(engine):
 def test_cli_resume_after_a_shorter_run_equals_one_run_and_refuses_changes(cli, tmp_path):
     data = tmp_path / "d.csv"
     cli("generate", data, "--num-examples", 1003, "--seed", 1)
-    common = ("train", data, "--target", "y", "--seed", 4, "--quiet")
+    common = ("train", data, "--target", "y", "--seed", 4, "--quiet", "--lr", 0.03)
     assert cli(*common, "--epochs", 3, "--out", tmp_path / "full")[0] == 0
     run = tmp_path / "run"
     assert cli(*common, "--epochs", 1, "--out", run, "--checkpoint-every", "30steps")[0] == 0
@@ -84,7 +84,7 @@ def test_cli_resume_after_a_shorter_run_equals_one_run_and_refuses_changes(cli, 
 def test_cli_resume_flags(cli, tmp_path):
     data = tmp_path / "d.csv"
     cli("generate", data, "--num-examples", 200, "--seed", 1)
-    common = ("train", data, "--target", "y", "--seed", 4, "--quiet", "--out", tmp_path / "r")
+    common = ("train", data, "--target", "y", "--seed", 4, "--quiet", "--out", tmp_path / "r", "--lr", 0.03)
     code, _, err = cli(*common, "--resume")
     assert code == 4 and "no checkpoint to resume from" in err and "checkpoint.safetensors" in err
     assert cli(*common, "--resume=auto", "--checkpoint-every", "2epochs")[0] == 0  # none yet: starts afresh

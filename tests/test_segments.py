@@ -11,7 +11,7 @@ from linsgd.sgd.segments import cut
 def _runs(sizes):
     start = 0
     for m in sizes:
-        yield None, None, np.arange(start, start + m)
+        yield None, None, np.arange(start, start + m), None
         start += m
 
 

@@ -9,12 +9,13 @@ import sys
 import numpy as np
 import pytest
 
-from linsgd._small import SMALL_ROWS
+from linsgd._small import SMALL_ROWS, SMALL_STEPS
 from linsgd.data import _shuffle_kernels
 from linsgd.data._shuffle_python import fisher_yates
 from linsgd.data.batching import BUCKET_ROWS, SEGMENT_ROWS, bucket_permutation, epoch_order
 from linsgd.data.synthetic import make_regression
 from linsgd.engines import _fused_kernels, _numpy_kernels, fused, get_engine
+from linsgd.engines.rule import StepRule
 from linsgd.sgd.loop import init_params
 
 from problems import wide_problem
@@ -188,7 +189,8 @@ def test_divergence_step_equals_the_numba_kernels(monkeypatch, seed, lr, dtype):
 
 
 def test_the_dispatch_is_by_the_row_count_of_X():
-    """Up to SMALL_ROWS rows the NumPy kernels run, bit for bit; one row more, the numba kernel."""
+    """Up to SMALL_ROWS rows the NumPy kernels run, bit for bit; one row more, the numba kernel (a run of
+    few steps: a plain lr is a one-step run, see test_the_dispatch_counts_the_steps_of_the_run)."""
     engine = get_engine("fused")
     for n, expect_small in ((SMALL_ROWS, True), (SMALL_ROWS + 1, False)):
         X, y = make_regression(n, TRUE_W, TRUE_B, seed=0)
@@ -196,9 +198,30 @@ def test_the_dispatch_is_by_the_row_count_of_X():
         out = engine.run_epoch(X, y, w, b, order, 0.03, 10)
         small = _numpy_kernels.run_epoch(X, y, w, b, order, 0.03, 10)
         w_k = w.copy()
-        b_k = _fused_kernels.sgd_epoch_narrow(X, y, w_k, np.float32(b), order, 10, np.float32(0.003),
-                                              np.float32(0.003), np.float32(0.5), 8)[0]
+        b_k = _narrow_kernel(X, y, w_k, b, order, 0.03, 10)
         ref_w, ref_b = (small.w, small.b) if expect_small else (w_k, float(b_k))
+        np.testing.assert_array_equal(out.w, ref_w)
+        assert out.b == ref_b
+
+
+def _narrow_kernel(X, y, w, b, order, lr, batch, total_steps=1):
+    """The numba narrow kernel called directly with the chapter's constant step; returns the new bias."""
+    f = np.float32
+    return float(_fused_kernels.sgd_epoch_narrow(
+        X, y, w, f(b), order, batch, (lr, 0.0, 0.25, float(total_steps)), (f(lr / batch), f(lr / batch)),
+        (0.0, 0.0), 0, 0, np.zeros(len(w)), 0.0, np.empty(0, f), np.zeros(3, f), f(0.5), 8)[0])
+
+
+def test_the_dispatch_counts_the_steps_of_the_run():
+    """Few rows but a long run (more than SMALL_STEPS steps in all): the numba kernel, bit for bit."""
+    X, y = make_regression(1000, TRUE_W, TRUE_B, seed=0)
+    w, order = np.array([0.1, 0.2], dtype=np.float32), epoch_order(0, 0, 1000)[:50]
+    for steps, expect_small in ((SMALL_STEPS, True), (SMALL_STEPS + 1, False)):
+        out = get_engine("fused").run_epoch(X, y, w, 0.0, order, StepRule(0.03, total_steps=steps), 10)
+        w_k = w.copy()
+        b_k = _narrow_kernel(X, y, w_k, 0.0, order, 0.03, 10, steps)
+        small = _numpy_kernels.run_epoch(X, y, w, 0.0, order, 0.03, 10)
+        ref_w, ref_b = (small.w, small.b) if expect_small else (w_k, b_k)
         np.testing.assert_array_equal(out.w, ref_w)
         assert out.b == ref_b
 

@@ -95,7 +95,9 @@ def test_train_reports_and_stores_the_optimality_gap(run_dir):
     table = pq.read_table(run_dir / "d.parquet").to_pandas()
     A = np.column_stack([table[["x1", "x2", "x3"]].to_numpy(np.float64), np.ones(len(table))])
     rss = np.linalg.lstsq(A, table["y"].to_numpy(np.float64), rcond=None)[1][0]
-    assert gap["optimum"] == pytest.approx(0.5 * rss / len(table), rel=1e-9)
+    # the run trained on float32 rows (standardised once in memory by the default --lr auto): the optimum is
+    # that of the rounded rows, within float32 rounding of the float64 file's
+    assert gap["optimum"] == pytest.approx(0.5 * rss / len(table), rel=1e-7)
     assert gap["loss"] >= gap["optimum"] and gap["relative"] == pytest.approx(
         (gap["loss"] - gap["optimum"]) / gap["optimum"], rel=1e-9)
 

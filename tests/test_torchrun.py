@@ -31,7 +31,7 @@ def test_two_ranks_sync_every_step_equal_one_process_with_double_batch(engine, t
 # --- the CLI under torchrun: equivalence, restarts, failures, two launchers, shards ---------------------
 
 TRAIN = ("-m", "linsgd", "train")
-FLAGS = ("--target", "y", "--seed", 6, "--epochs", 2, "--dtype", "float64")
+FLAGS = ("--target", "y", "--seed", 6, "--epochs", 2, "--dtype", "float64", "--lr", 0.03)  # --lr auto: one process
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_parquet_shards_too_big_for_memory_train_each_rank_on_its_own_files(tmp_
     folder.mkdir()
     for k, (a, b) in enumerate([(0, 1200), (1200, 2000)]):  # unequal shards: different numbers of syncs
         pq.write_table(pa.table({"x1": X[a:b, 0], "x2": X[a:b, 1], "y": y[a:b]}), folder / f"p{k}.parquet")
-    flags = ("--target", "y", "--seed", 1, "--epochs", 3, "--dtype", "float64", "--max-memory", "4K")
+    flags = ("--target", "y", "--seed", 1, "--epochs", 3, "--dtype", "float64", "--max-memory", "4K", "--lr", 0.03)
     proc = torchrun(2, *TRAIN, folder, *flags, "--sync-every", 4, "--out", tmp_path / "dist",
                     "--checkpoint-every", "1epoch")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -133,3 +133,14 @@ def test_parquet_shards_too_big_for_memory_train_each_rank_on_its_own_files(tmp_
     proc = torchrun(2, *TRAIN, folder, *flags, "--sync-every", 4, "--out", tmp_path / "dist", "--resume",
                     extra=("--max-restarts", "0"))
     assert proc.returncode != 0 and "data fingerprint" in proc.stderr and "exitcode  : 2" in proc.stderr
+
+
+def test_two_ranks_equal_one_process_with_averaging_penalty_and_schedule(csv_data, cli, tmp_path):
+    """The running average travels with the parameters in the all-reduce: with K = 1, 2 ranks of batch 5
+    equal one process of batch 10 also with averaging from the first step, elastic net and a decaying step."""
+    extra = ("--average", "--penalty", "elasticnet", "--alpha", 0.01, "--l1-ratio", 0.5, "--schedule", "invscaling")
+    proc = torchrun(2, *TRAIN, csv_data, *FLAGS, *extra, "--batch-size", 5, "--sync-every", 1,
+                    "--out", tmp_path / "two")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert cli("train", csv_data, *FLAGS, *extra, "--batch-size", 10, "--out", tmp_path / "one")[0] == 0
+    np.testing.assert_allclose(_params(tmp_path / "two"), _params(tmp_path / "one"), rtol=1e-12, atol=1e-14)

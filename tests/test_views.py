@@ -20,20 +20,21 @@ def streamed_order(data: Streamed, seed: int, epoch: int) -> np.ndarray:
                            for group, perm in data.windows(seed, epoch)])
 
 
-def streamed_epoch(eng, data: Streamed, w, b, key, lr: float, batch_size: int):
+def streamed_epoch(eng, data: Streamed, w, b, key, lr, batch_size: int):
     """One epoch over the view's runs, as the train loop runs it (batches continue across windows)."""
-    for X, y, idx in data.epoch_runs(key, batch_size):
-        out = eng.run_epoch(X, y, w, b, idx, lr, batch_size)
+    for X, y, idx, v in data.epoch_runs(key, batch_size):
+        out = eng.run_epoch(X, y, w, b, idx, lr, batch_size, weight=v)
         w, b = out.w, out.b
     return out
 
 
-def _table(X, y, spill_dir=None):
-    t = Table(X.shape[1], X.dtype.name, str(spill_dir) if spill_dir else None)
+def _table(X, y, spill_dir=None, s=None):
+    """A Table of X, y (and sample weights s), in memory or spilled, filled in chunks of 97 rows."""
+    t = Table(X.shape[1], X.dtype.name, str(spill_dir) if spill_dir else None, weighted=s is not None)
     if spill_dir:
         t.spill()
     for a in range(0, len(y), 97):
-        t.append(np.column_stack([X[a:a + 97], y[a:a + 97]]))
+        t.append(np.column_stack([X[a:a + 97], y[a:a + 97], *([s[a:a + 97]] if s is not None else [])]))
     return t.finish(None)
 
 

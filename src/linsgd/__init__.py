@@ -28,6 +28,7 @@ _EXPORTS = {
     "OptimalityGap": "linsgd.exact.summary",
     "LinearRegressor": "linsgd.estimator",
     "LinsgdWarning": "linsgd.errors",
+    "ConvergenceWarning": "linsgd.errors",
     "LinsgdError": "linsgd.errors",
     "ConfigError": "linsgd.errors",
     "DataError": "linsgd.errors",
@@ -45,7 +46,7 @@ _EXPORTS = {
 __all__ = [  # noqa: RUF022 (grouped by topic)
     "fit", "FitResult", "TrainConfig", "make_regression", "epoch_order", "stable_lr",
     "auto_lr", "exact", "LeastSquares", "Solution", "summarize", "Summary", "optimality_gap", "OptimalityGap",
-    "LinearRegressor", "LinsgdWarning",
+    "LinearRegressor", "LinsgdWarning", "ConvergenceWarning",
     "LinsgdError", "ConfigError", "DataError", "DivergenceError", "StorageError", "__version__",
     "LinearModel", "load_model", "save_model", "open_source", "regression_metrics",
     "DataConfig", "fit_file", "write_run",
@@ -56,7 +57,15 @@ if TYPE_CHECKING:
     from linsgd.data.batching import epoch_order
     from linsgd.data.sources import open_source
     from linsgd.data.synthetic import make_regression
-    from linsgd.errors import ConfigError, DataError, DivergenceError, LinsgdError, LinsgdWarning, StorageError
+    from linsgd.errors import (
+        ConfigError,
+        ConvergenceWarning,
+        DataError,
+        DivergenceError,
+        LinsgdError,
+        LinsgdWarning,
+        StorageError,
+    )
     from linsgd.estimator import LinearRegressor
     from linsgd.exact.qr import LeastSquares, exact
     from linsgd.exact.solution import Solution

@@ -17,6 +17,9 @@ from linsgd.errors import ConfigError
 ENGINES = ("fused", "reference")
 DTYPES = ("float32", "float64")
 SOLVERS = ("sgd", "exact")
+PENALTIES = (None, "l2", "l1", "elasticnet")
+SCHEDULES = ("constant", "invscaling", "cosine")  # the order of linsgd.engines.rule.SCHEDULES
+AUTO_PATIENCE = 3  # epochs="auto": epochs without a relative improvement > tol before it stops
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,23 @@ class TrainConfig:
             this factor times the best earlier epoch's (None: only inf/nan count). A too-large lr makes the
             loss grow by orders of magnitude per epoch long before float32 overflows (the chapter's lr = 2
             reaches ~1e30 in 3 epochs); stable SGD never grows it by more than a few times.
+        average: Polyak–Ruppert averaging: False (off, the chapter's), True (the average of every iterate
+            from the first step on), k >= 1 (from step k on) or "auto" (from the first step of the second
+            epoch: the first epoch's transient from the initial parameters would otherwise stay in the
+            average for long, ~‖w₀ − w*‖²/(η t), which on nearly noiseless data never fades). The averaged
+            parameters are returned.
+        penalty: None, "l2", "l1" or "elasticnet": scikit-learn's ElasticNet objective
+            (1/2n) Σ r_i² + α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²), ρ = 0 for "l2", 1 for "l1", ``l1_ratio`` for
+            "elasticnet"; the intercept is not penalised (proximal steps: :mod:`linsgd.engines.rule`).
+        alpha: α >= 0 (scikit-learn's SGDRegressor default 1e-4). l1_ratio: ρ in [0, 1] of "elasticnet".
+        schedule: step size η_t of 0-based step t: "constant" η₀ (the chapter's), "invscaling"
+            η₀/(1 + t)^power_t, "cosine" η₀·½(1 + cos(π t/T)) over the run's T steps.
+        power_t: the exponent of "invscaling", > 0 (default 0.25, scikit-learn's).
+        max_epochs: the most epochs ``epochs="auto"`` runs (default 100).
+
+    ``epochs="auto"``: train until the monitored loss (validation loss, else the training objective) has
+    not improved by more than a relative ``tol`` for ``patience`` epochs (default 3), at most
+    ``max_epochs``; the best epoch's parameters are returned.
     """
 
     lr: float | str = 0.03
@@ -53,15 +73,23 @@ class TrainConfig:
     device: str = "cpu"
     solver: str = "sgd"
     patience: int | None = None
-    tol: float = 0.0
+    tol: float = 1e-5
     max_loss_growth: float | None = 1e3
+    average: bool | int | str = False
+    penalty: str | None = None
+    alpha: float = 1e-4
+    l1_ratio: float = 0.15
+    schedule: str = "constant"
+    power_t: float = 0.25
+    max_epochs: int = 100
 
     def validate(self) -> TrainConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
         lr_ok = self.lr == "auto" if isinstance(self.lr, str) else (
             isinstance(self.lr, numbers.Real) and math.isfinite(self.lr) and self.lr > 0)
         _check(lr_ok, "lr", self.lr, "a finite number > 0 or 'auto'")
-        _check(_is_int(self.epochs) and self.epochs >= 0, "epochs", self.epochs, "an integer >= 0")
+        _check(self.epochs == "auto" if isinstance(self.epochs, str) else _is_int(self.epochs) and self.epochs >= 0,
+               "epochs", self.epochs, "an integer >= 0 or 'auto'")
         _check(_is_int(self.batch_size) and self.batch_size >= 1,
                "batch_size", self.batch_size, "an integer >= 1")
         _check(self.engine in ENGINES, "engine", self.engine, f"one of {', '.join(ENGINES)}")
@@ -76,9 +104,48 @@ class TrainConfig:
                "max_loss_growth", self.max_loss_growth, "a number > 1 or None")
         _check(self.patience is None or (_is_int(self.patience) and self.patience >= 1),
                "patience", self.patience, "an integer >= 1 or None")
-        _check(isinstance(self.tol, numbers.Real) and math.isfinite(self.tol) and self.tol >= 0,
-               "tol", self.tol, "a finite number >= 0")
+        _check(isinstance(self.tol, numbers.Real) and math.isfinite(self.tol) and 0 <= self.tol < 1,
+               "tol", self.tol, "a relative improvement in [0, 1)")
+        self._validate_sgd_extras()
         return self
+
+    def _validate_sgd_extras(self) -> None:
+        """Averaging, penalty, schedule and epochs="auto" settings."""
+        _check(isinstance(self.average, bool) or self.average == "auto" or (
+            _is_int(self.average) and self.average >= 1), "average", self.average,
+            "true, false, auto or a step k >= 1 to average from")
+        _check(self.penalty in PENALTIES, "penalty", self.penalty, "none, l2, l1 or elasticnet")
+        _check(_finite(self.alpha) and self.alpha >= 0, "alpha", self.alpha, "a finite number >= 0")
+        _check(_finite(self.l1_ratio) and 0 <= self.l1_ratio <= 1, "l1_ratio", self.l1_ratio,
+               "a number in [0, 1]")
+        _check(self.schedule in SCHEDULES, "schedule", self.schedule, f"one of {', '.join(SCHEDULES)}")
+        _check(_finite(self.power_t) and self.power_t > 0, "power_t", self.power_t, "a finite number > 0")
+        _check(_is_int(self.max_epochs) and self.max_epochs >= 1, "max_epochs", self.max_epochs,
+               "an integer >= 1")
+
+    def average_from(self, steps_per_epoch: int) -> int:
+        """The 1-based step from which iterates are averaged (0: no averaging)."""
+        if self.average == "auto":
+            return steps_per_epoch + 1
+        return 0 if self.average is False else 1 if self.average is True else int(self.average)
+
+    @property
+    def penalty_weights(self) -> tuple[float, float]:
+        """(l1, l2) = (αρ, α(1 − ρ)) of the penalty (0, 0 without one)."""
+        rho = {None: None, "l2": 0.0, "l1": 1.0, "elasticnet": self.l1_ratio}[self.penalty]
+        return (0.0, 0.0) if rho is None else (self.alpha * rho, self.alpha * (1.0 - rho))
+
+    @property
+    def epoch_budget(self) -> int:
+        """Epochs the run may take: ``epochs``, or ``max_epochs`` with ``epochs="auto"``."""
+        return self.max_epochs if self.epochs == "auto" else self.epochs
+
+    @property
+    def stop_patience(self) -> int | None:
+        """Epochs without improvement before the run stops: ``patience``; with "auto" at least one rule."""
+        if self.patience is None and self.epochs == "auto":
+            return AUTO_PATIENCE
+        return self.patience
 
     def resolved(self) -> TrainConfig:
         """Validate, and draw a fresh seed when none was given, so the run can be repeated."""
@@ -93,6 +160,10 @@ class TrainConfig:
 def draw_seed() -> int:
     """A fresh 32-bit seed from the OS (short enough to type back in with --seed)."""
     return secrets.randbits(32)
+
+
+def _finite(v: object) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _is_int(v: object) -> bool:
@@ -119,6 +190,8 @@ class DataConfig:
             streams them from temporary files in ``tmp_dir`` (None: the system's temporary folder).
         on_bad_rows: "error" (stop at the first bad row) or "skip" (drop and count bad rows).
         chunk_bytes: bytes of values read per chunk.
+        weight: the column of sample weights (None: every row weighs 1); read like the target, never a
+            feature. The objective weights each squared residual, normalised by Σ weights.
     """
 
     target: str
@@ -129,6 +202,7 @@ class DataConfig:
     on_bad_rows: str = "error"
     chunk_bytes: int = 4 << 20
     tmp_dir: str | None = None
+    weight: str | None = None
 
     def validate(self) -> DataConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -142,6 +216,9 @@ class DataConfig:
         _check(self.on_bad_rows in ON_BAD_ROWS, "on_bad_rows", self.on_bad_rows, f"one of {', '.join(ON_BAD_ROWS)}")
         _check(_is_int(self.chunk_bytes) and self.chunk_bytes > 0, "chunk_bytes", self.chunk_bytes,
                "an integer > 0")
+        _check(self.weight is None or (isinstance(self.weight, str) and self.weight not in ("", self.target)
+                                       and self.weight not in (self.features or ())),
+               "weight", self.weight, "a column name that is neither the target nor a feature")
         return self
 
     def to_dict(self) -> dict:

@@ -46,8 +46,8 @@ class DivergenceError(LinsgdError, ArithmeticError):
         """The message, naming the learning rate as ``flag`` (``lr`` in Python, ``--lr`` on the CLI)."""
         where = f"epoch {self.epoch}, step {self.step}" if self.step else f"the end of epoch {self.epoch}"
         return (f"training diverged at {where} with {flag}={self.lr:g} ({self.reason}); "
-                f"a stable {flag} for this data is about {self.suggested_lr:.3g}: "
-                f"try {flag}={self.suggested_lr:.3g}, or {flag}=auto (standardises the features first)")
+                f"try {flag}=auto first (standardises the features and picks the step from their curvature), "
+                f"or {flag}={self.suggested_lr:.3g} (about the largest stable step on the raw scale)")
 
 
 class StorageError(LinsgdError, OSError):
@@ -58,6 +58,14 @@ class StorageError(LinsgdError, OSError):
 
 class LinsgdWarning(UserWarning):
     """A result that exists but should not be trusted blindly (collinear design, constant target, …)."""
+
+
+class ConvergenceWarning(LinsgdWarning):
+    """Training ended far from its optimum (relative optimality gap above 1 %) or while its loss was still
+    falling; the message says how far and what to change (``linsgd.sgd.convergence``).
+
+    ``LinearRegressor`` emits a subclass that is also scikit-learn's ``ConvergenceWarning``.
+    """
 
 
 class CollectiveError(LinsgdError):

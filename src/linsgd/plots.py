@@ -33,13 +33,16 @@ def scatter(x: np.ndarray, y: np.ndarray, path: str | os.PathLike, *, xlabel: st
 
 
 def loss_curve(series: dict[str, Sequence[float]], path: str | os.PathLike, *, floor: float | None = None,
-               title: str = "training loss", ylabel: str = "mean ½(ŷ − y)²") -> None:
-    """Per-epoch loss curves on a log scale, epochs numbered from 1, with an optional floor line."""
+               title: str = "training loss", ylabel: str = "mean ½(ŷ − y)²", marker: int | None = None) -> None:
+    """Per-epoch loss curves on a log scale, epochs numbered from 1, with an optional floor line and an
+    optional vertical line at epoch ``marker`` (the epoch early stopping kept)."""
     fig, ax = _figure()
     for label, values in series.items():
         ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
     if floor is not None and floor > 0:
         ax.axhline(floor, color="gray", linestyle="--", label=f"floor {floor:.2g}")
+    if marker is not None:
+        ax.axvline(marker, color="gray", linestyle=":", label=f"kept epoch {marker}")
     ax.set(xlabel="epoch", ylabel=ylabel, title=title, yscale="log")
     _plain_powers_of_ten(ax.yaxis)
     ax.xaxis.get_major_locator().set_params(integer=True)

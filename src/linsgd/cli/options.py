@@ -28,13 +28,39 @@ def lr_value(text: str) -> float | str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'auto', e.g. 0.03") from None
 
 
-def add_training_flags(p: argparse.ArgumentParser) -> None:
-    """--lr, --epochs, --batch-size, --seed, --engine, --dtype, --solver with the chapter's defaults."""
+def epochs_value(text: str) -> int | str:
+    """Parse ``--epochs``: an integer, or ``auto`` (until converged, at most --max-epochs)."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer or 'auto', e.g. 3") from None
+
+
+def average_value(text: str) -> bool | int | str:
+    """Parse ``--average [K]``: ``auto``, ``true``/``false``, or the step K to average from (checked by
+    TrainConfig.validate)."""
+    low = text.lower()
+    if low in ("auto", "true", "false"):
+        return {"auto": "auto", "true": True, "false": False}[low]
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not auto, true, false or a step K >= 1") from None
+
+
+def add_training_flags(p: argparse.ArgumentParser, *, practitioner: bool = False) -> None:
+    """--lr, --epochs, --batch-size, --seed, --engine, --dtype, --solver: with the chapter's defaults, or
+    (``practitioner``, ``linsgd train``) lr and epochs "auto" plus the flags of :func:`add_sgd_flags`."""
     d = TrainConfig()
+    lr, epochs = ("auto", "auto") if practitioner else (d.lr, d.epochs)
     g = p.add_argument_group("training")
-    g.add_argument("--lr", type=lr_value, default=d.lr,
-                   help=f"learning rate > 0, or auto: standardise and pick it from the data (default {d.lr})")
-    g.add_argument("--epochs", type=int, default=d.epochs, help=f"passes over the data >= 0 (default {d.epochs})")
+    g.add_argument("--lr", type=lr_value, default=lr,
+                   help=f"learning rate > 0, or auto: standardise and pick it from the data (default {lr})")
+    g.add_argument("--epochs", type=epochs_value, default=epochs,
+                   help=f"passes over the data >= 0, or auto: until the loss stops improving by --tol "
+                        f"(default {epochs})")
     g.add_argument("--batch-size", type=int, default=d.batch_size,
                    help=f"minibatch size >= 1 (default {d.batch_size})")
     g.add_argument("--seed", type=int, default=None, help="seed of data, init and order (default: drawn, printed)")
@@ -42,10 +68,37 @@ def add_training_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype, help=f"default {d.dtype}")
     g.add_argument("--solver", choices=SOLVERS, default=d.solver,
                    help=f"sgd, or exact: least squares in one pass (default {d.solver})")
+    if practitioner:
+        add_sgd_flags(g)
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+
+
+def add_sgd_flags(g) -> None:
+    """--average, --penalty, --alpha, --l1-ratio, --schedule, --power-t, --max-epochs (TrainConfig's names)."""
+    d = TrainConfig()
+    g.add_argument("--average", type=average_value, nargs="?", const=True, default="auto", metavar="K",
+                   help="Polyak-Ruppert averaging of the iterates: auto (default: from the second epoch), "
+                        "true or no value (from the first step), K (from step K), false")
+    g.add_argument("--penalty", default=None, help="none (default), l2, l1 or elasticnet: "
+                   "(1/2n)Σr² + alpha(l1_ratio‖w‖₁ + (1−l1_ratio)/2 ‖w‖²), intercept not penalised")
+    g.add_argument("--alpha", type=float, default=d.alpha, help=f"penalty strength >= 0 (default {d.alpha})")
+    g.add_argument("--l1-ratio", type=float, default=d.l1_ratio,
+                   help=f"elasticnet's L1 share in [0, 1] (default {d.l1_ratio})")
+    g.add_argument("--schedule", default=d.schedule,
+                   help="step size: constant (default), invscaling lr/(1+t)^power_t, cosine over the run")
+    g.add_argument("--power-t", type=float, default=d.power_t, help=f"invscaling's exponent > 0 (default {d.power_t})")
+    g.add_argument("--max-epochs", type=int, default=d.max_epochs,
+                   help=f"the most epochs --epochs auto runs (default {d.max_epochs})")
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
     """The resolved TrainConfig of the parsed training flags (ConfigError names the flag)."""
+    d = TrainConfig()
+    penalty = getattr(args, "penalty", d.penalty)
+    extra = dict(average=getattr(args, "average", d.average),
+                 penalty=None if isinstance(penalty, str) and penalty.lower() == "none" else penalty,
+                 alpha=getattr(args, "alpha", d.alpha), l1_ratio=getattr(args, "l1_ratio", d.l1_ratio),
+                 schedule=getattr(args, "schedule", d.schedule), power_t=getattr(args, "power_t", d.power_t),
+                 max_epochs=getattr(args, "max_epochs", d.max_epochs))
     return TrainConfig(lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, engine=args.engine,
-                       seed=args.seed, dtype=args.dtype, solver=args.solver).resolved()
+                       seed=args.seed, dtype=args.dtype, solver=args.solver, **extra).resolved()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from linsgd.cli.options import add_training_flags, train_config
 from linsgd.cli.run_flags import add_scale_flags, plan_of
+from linsgd.config import TrainConfig
 
 
 def add_parser(subparsers) -> None:
@@ -16,15 +17,20 @@ def add_parser(subparsers) -> None:
                               description="Train linear regression by minibatch SGD on a data file; "
                                           "streams it when it exceeds --max-memory.")
     add_data_flags(p, target_required=True)
-    add_training_flags(p)
+    p.add_argument("--weight", default=None, metavar="COLUMN",
+                   help="column of sample weights >= 0: each squared residual counts that much (normalised by "
+                        "their sum); never a feature")
+    add_training_flags(p, practitioner=True)
     g = p.add_argument_group("run")
     g.add_argument("--standardize", action="store_true",
                    help="standardise features (mean/std of the train rows); coefficients reported raw")
     g.add_argument("--val-fraction", type=float, default=0.0,
                    help="share of rows held out for validation, in [0, 1) (default 0; split by --seed)")
     g.add_argument("--early-stopping", action="store_true", help="stop when the val loss stops improving")
-    g.add_argument("--patience", type=int, default=5, help="epochs without improvement (default 5)")
-    g.add_argument("--tol", type=float, default=0.0, help="improvement that counts (default 0)")
+    g.add_argument("--patience", type=int, default=5,
+                   help="with --early-stopping: epochs without improvement (default 5; --epochs auto: 3)")
+    g.add_argument("--tol", type=float, default=TrainConfig().tol,
+                   help=f"relative improvement that counts (default {TrainConfig().tol:g})")
     g.add_argument("--out", default="linsgd-run", help="run folder (default ./linsgd-run)")
     g.add_argument("--max-memory", default=None,
                    help="bytes the rows may take in memory, e.g. 512M, 2G (default: 1/4 of RAM); "
@@ -67,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     features = parse_features(args.features)
     data = DataConfig(target=args.target, features=tuple(features) if features else None,
                       val_fraction=args.val_fraction, standardize=args.standardize, max_memory=budget,
-                      on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, tmp_dir=args.tmp_dir).validate()
+                      on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, tmp_dir=args.tmp_dir,
+                      weight=args.weight).validate()
     out = check_out_dir(args.out, "out")
     _check_exact_options(config, args)
     plan = plan_of(args, out)
@@ -88,7 +95,7 @@ def _check_exact_options(config, args) -> None:
     """--solver exact is one pass over the data (streamed or not, one process or torchrun) with nothing to
     checkpoint: --checkpoint-every and --resume are refused before anything is read (see linsgd.sgd.fit)."""
     from linsgd.errors import ConfigError
-    from linsgd.sgd.fit import EXACT_NO_CHECKPOINTS
+    from linsgd.sgd.exact_fit import EXACT_NO_CHECKPOINTS
 
     if config.solver == "exact" and (args.checkpoint_every or args.resume):
         raise ConfigError("solver", "exact", EXACT_NO_CHECKPOINTS)
@@ -156,9 +163,27 @@ def _report(args, config, data, out: Path, plan) -> None:
     if not main:  # only rank 0 writes
         return
     write_run(run, out)
-    for part, m in run.model.metrics.items():
+    for part, m in ((k, v) for k, v in run.model.metrics.items() if k in ("train", "val")):
         print(f"{part}: " + ", ".join(f"{k} {v:.6g}" for k, v in m.items() if k != "optimality_gap"))
     _print_gap(run.model.metrics["train"].get("optimality_gap", {}))
+    _convergence_lines(run, run.model.metrics["train"].get("optimality_gap", {}))
     print("w =", np.array2string(run.model.w, precision=4), f"b = {run.model.b:.4f}")
     extra = f", {CHECKPOINT}" if (out / CHECKPOINT).exists() else ""
     print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png{extra}")
+
+
+def _convergence_lines(run, gap: dict) -> None:
+    """Early stopping's epochs, and one ``warning: not converged: …`` line when the run is far or still falling
+    (linsgd.sgd.convergence: the optimality gap when known and no penalty or weights, else the falling loss)."""
+    from linsgd.sgd.convergence import diagnose
+
+    r = run.result
+    if r.stopped_epoch:
+        print(f"stopped after epoch {r.stopped_epoch} (no relative improvement > {r.config.tol:g} for "
+              f"{r.config.stop_patience} epochs); kept epoch {r.best_epoch}")
+    if r.config.solver != "sgd":
+        return
+    known = r.config.penalty is None and run.data.weight is None and "relative" in gap
+    why = diagnose(r, gap["relative"] if known else None, cli=True)
+    if why is not None:
+        print(f"warning: not converged: {why}", file=sys.stderr)

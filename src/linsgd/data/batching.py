@@ -20,8 +20,9 @@ touches only one bucket (BUCKET_ROWS indices fit in a core's L2 cache), and no s
 Labels are drawn per segment of SEGMENT_ROWS examples and the Fisher–Yates swaps per bucket, each from
 its own stream (disjoint ranges of one splitmix64 counter), so threads can share the work. The streams
 are keyed by numpy's SeedSequence of ``(seed, 2, epoch)``, so orders depend on ``(seed, epoch, n)``
-only: not on the engine, the dtype or the number of threads that compute them. For n <= SMALL_ROWS
-(one bucket) the same array is computed without numba, by :mod:`linsgd.data._shuffle_python`.
+only: not on the engine, the dtype or the number of threads that compute them. For a small job
+(``linsgd._small.small_shuffle``: n <= SMALL_ROWS, one bucket) the same array is computed without numba, by
+:mod:`linsgd.data._shuffle_python`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from functools import partial
 import numpy as np
 
 from linsgd._parallel import in_halves
-from linsgd._small import SMALL_ROWS
+from linsgd._small import SMALL_ROWS, small_shuffle
 from linsgd.data._shuffle_python import fisher_yates
 
 INIT_STREAM = 1  # seed-sequence branch of the initial parameters (linsgd.sgd.loop)
@@ -48,7 +49,7 @@ SEGMENT_ROWS = 1 << 20
 
 
 def epoch_order(seed: int, epoch: int, n: int, *, pool: Executor | None = None,
-                out: np.ndarray | None = None) -> np.ndarray:
+                out: np.ndarray | None = None, epochs: int = 1) -> np.ndarray:
     """A uniformly random permutation of ``range(n)`` for 0-based ``epoch`` under ``seed``.
 
     The indices are int32 (int64 when n ≥ 2³¹): half the memory an epoch streams through and, above
@@ -58,6 +59,8 @@ def epoch_order(seed: int, epoch: int, n: int, *, pool: Executor | None = None,
         pool: optional executor with a free thread, which does half of the work (the result does not
             depend on it).
         out: optional (n,) array of ``index_dtype(n)`` to write the order into (and return).
+        epochs: how many orders the run draws: a small job (``linsgd._small.small_shuffle``) computes the
+            same array without numba.
 
     Example:
         >>> sorted(epoch_order(0, 0, 5).tolist())
@@ -66,7 +69,7 @@ def epoch_order(seed: int, epoch: int, n: int, *, pool: Executor | None = None,
         True
     """
     keys = np.random.SeedSequence([seed, _ORDER_STREAM, epoch]).generate_state(2, np.uint64)
-    if n <= SMALL_ROWS:  # one bucket: the same Fisher–Yates without numba's start-up (linsgd._small)
+    if small_shuffle(n, epochs):  # one bucket: the same Fisher–Yates without numba's start-up (linsgd._small)
         return fisher_yates(keys[1], n, out)
     return bucket_permutation(keys, n, max(1, -(-n // BUCKET_ROWS)), pool=pool, out=out)
 
@@ -116,11 +119,15 @@ def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
     """
     if start >= epochs:
         return
+    if n <= SMALL_ROWS:  # an order takes microseconds: handing it to a thread would cost more
+        for epoch in range(start, epochs):
+            yield epoch_order(seed, epoch, n, epochs=epochs)
+        return
     pool, finished = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-order"), False
     try:
-        current, spare = epoch_order(seed, start, n, pool=pool), None
+        current, spare = epoch_order(seed, start, n, pool=pool, epochs=epochs), None
         for epoch in range(start, epochs):
-            pending = (pool.submit(epoch_order, seed, epoch + 1, n, out=spare) if epoch + 1 < epochs
+            pending = (pool.submit(epoch_order, seed, epoch + 1, n, out=spare, epochs=epochs) if epoch + 1 < epochs
                        else None)
             yield current
             if pending is None:

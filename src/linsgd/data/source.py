@@ -23,10 +23,12 @@ DEFAULT_CHUNK_BYTES = 4 << 20  # bigger chunks read a little faster but hold mor
 
 @dataclass
 class Chunk:
-    """Validated rows: X (m, d) and y (m,) (None when no target was asked for), in the training dtype."""
+    """Validated rows: X (m, d) and y (m,) (None when no target was asked for), in the training dtype;
+    ``s`` (m,) the sample weights when a weight column was asked for (else None)."""
 
     X: np.ndarray
     y: np.ndarray | None
+    s: np.ndarray | None = None
 
 
 class Source:
@@ -37,7 +39,8 @@ class Source:
         target: the target column (None: features only, for predict). features: the feature columns
             (None: every other numeric column). dtype: "float32" or "float64".
         on_bad_rows: "error" (stop at the first bad row) or "skip" (drop and count it).
-        chunk_bytes: rough size of one chunk of raw values.
+        chunk_bytes: rough size of one chunk of raw values. weight: a column of sample weights >= 0 (None:
+            none); read after the target, never a feature by default. A negative weight is a bad row.
 
     Raises:
         DataError: missing or duplicate columns, a non-numeric feature column.
@@ -47,7 +50,8 @@ class Source:
     header_line: int | None = None  # the line of the column names (CSV: 1)
 
     def __init__(self, path, columns: list[str], numeric: list[bool], *, target: str | None,
-                 features: list[str] | None, dtype: str, on_bad_rows: str, chunk_bytes: int) -> None:
+                 features: list[str] | None, dtype: str, on_bad_rows: str, chunk_bytes: int,
+                 weight: str | None = None) -> None:
         if on_bad_rows not in ON_BAD_ROWS:
             raise ConfigError("on_bad_rows", on_bad_rows, f"one of {', '.join(ON_BAD_ROWS)}")
         self.path, self.columns, self.dtype = path, columns, dtype
@@ -55,8 +59,9 @@ class Source:
         _check_names(path, columns, self.header_line)
         kinds = dict(zip(columns, numeric, strict=True))
         if features is None:
-            features = [c for c in columns if c != target and kinds[c]]
-        missing = [c for c in [*features, *([target] if target else [])] if c not in kinds]
+            features = [c for c in columns if c not in (target, weight) and kinds[c]]
+        missing = [c for c in [*features, *([target] if target else []), *([weight] if weight else [])]
+                   if c not in kinds]
         if missing:
             raise data_error(path, None, f"column{'s' if len(missing) > 1 else ''} "
                              f"{', '.join(repr(c) for c in missing)} not found "
@@ -65,17 +70,26 @@ class Source:
             raise data_error(path, None, "is both the target and a feature", column=target)
         if not features:
             raise data_error(path, None, "no numeric feature columns besides the target")
-        self.features, self.target = list(features), target
-        self.selected = self.features + ([target] if target else [])
+        if weight is not None and (weight == target or weight in features):
+            raise data_error(path, None, "is the weight column and the target or a feature", column=weight)
+        self.features, self.target, self.weight = list(features), target, weight
+        self.selected = self.features + ([target] if target else []) + ([weight] if weight else [])
 
     def chunks(self) -> Iterator[Chunk]:
         """Yield validated chunks in file order; DataError on the first bad row (unless skipping)."""
         kept = 0
         for values, valid, lines, where in self._raw():
             bad = bad_rows(values, valid, self.dtype)
+            if bad.any() and not self.skip:
+                raise first_problem(where, values, valid, self.dtype, self.selected, lines)
+            if self.weight is not None:  # a weight must be >= 0 (NaN and inf are bad rows above)
+                negative = ~bad & (values[:, -1] < 0)
+                if negative.any() and not self.skip:
+                    i = int(np.argmax(negative))
+                    raise data_error(where, int(lines[i]), "negative sample weight (weights must be >= 0)",
+                                     column=self.weight, value=repr(float(values[i, -1])))
+                bad |= negative
             if bad.any():
-                if not self.skip:
-                    raise first_problem(where, values, valid, self.dtype, self.selected, lines)
                 self.skipped += int(bad.sum())
                 values = values[~bad]
             if len(values):
@@ -90,7 +104,8 @@ class Source:
         d = len(self.features)
         X = np.ascontiguousarray(values[:, :d], dtype=self.dtype)
         y = np.ascontiguousarray(values[:, d], dtype=self.dtype) if self.target else None
-        return Chunk(X, y)
+        s = np.ascontiguousarray(values[:, -1], dtype=self.dtype) if self.weight else None
+        return Chunk(X, y, s)
 
     def _raw(self) -> Iterator[tuple[np.ndarray, np.ndarray | None, np.ndarray, object]]:
         """Yield (float64 values (m, k), valid mask or None, line numbers (m,), file) per chunk."""

@@ -16,7 +16,7 @@ from linsgd.errors import ConfigError
 
 def open_source(path, *, target: str | None = None, features: list[str] | None = None,
                 dtype: str = "float32", on_bad_rows: str = "error",
-                chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Source:
+                chunk_bytes: int = DEFAULT_CHUNK_BYTES, weight: str | None = None) -> Source:
     """The source of ``path``: CSV, Parquet (file, folder of ``*.parquet``, or glob) or ``.npy``.
 
     The format comes from the suffix (``.csv``/``.txt``, ``.parquet``/``.pq``, ``.npy``), a folder or a
@@ -29,7 +29,7 @@ def open_source(path, *, target: str | None = None, features: list[str] | None =
         DataError: the file does not exist, cannot be opened, or its columns do not fit.
     """
     kw = dict(target=target, features=features, dtype=dtype, on_bad_rows=on_bad_rows,
-              chunk_bytes=chunk_bytes)
+              chunk_bytes=chunk_bytes, weight=weight)
     text = str(path)
     if any(ch in text for ch in "*?["):
         files = sorted(globlib.glob(text, recursive=True))

@@ -23,15 +23,20 @@ _SPLIT_KEY = np.uint64(0x9E3779B97F4A7C15)
 
 
 class Table:
-    """n rows of d features and a target, in memory (``X``, ``y``) or in two spill files; read by range."""
+    """n rows of d features and a target, in memory (``X``, ``y``) or in two spill files; read by range.
 
-    def __init__(self, d: int, dtype: str, spill_dir: str | None) -> None:
+    ``weighted``: rows carry a sample weight after the target (a third spill file); weights are handed out
+    normalised to mean 1 (``v = s · n/Σs``, see :func:`linsgd.data.views.normalized_weights`).
+    """
+
+    def __init__(self, d: int, dtype: str, spill_dir: str | None, weighted: bool = False) -> None:
         self.d, self.dtype, self.n = d, np.dtype(dtype), 0
         self.parts: list[np.ndarray] = []
-        self.X = self.y = None
-        self.files = None  # (features file: rows of d values, target file: one value per row)
+        self.X = self.y = self.v = None
+        self.files = None  # (features file: rows of d values, target file: one value per row[, weights])
         self.spill_dir = spill_dir
         self.standardizer: Standardizer | None = None
+        self.weighted, self.weight_sum, self.weight_scale = weighted, 0.0, 1.0
 
     @property
     def in_memory(self) -> bool:
@@ -39,10 +44,12 @@ class Table:
 
     @property
     def nbytes(self) -> int:
-        return self.n * (self.d + 1) * self.dtype.itemsize
+        return self.n * (self.d + 1 + self.weighted) * self.dtype.itemsize
 
     def append(self, rows: np.ndarray) -> None:
-        """Add rows (m, d+1) = [X | y]."""
+        """Add rows (m, d+1) = [X | y] (weighted: (m, d+2) = [X | y | s])."""
+        if self.weighted:
+            self.weight_sum += float(rows[:, self.d + 1].sum(dtype=np.float64))
         if self.files is not None:
             self._write(rows)
         else:
@@ -58,7 +65,8 @@ class Table:
         if self.files is None:
             try:
                 self.files = tuple(tempfile.NamedTemporaryFile(prefix="linsgd-", suffix=f".{kind}",
-                                                               dir=self.spill_dir) for kind in ("X", "y"))
+                                                               dir=self.spill_dir)
+                                   for kind in ("X", "y", "w")[:2 + self.weighted])
             except OSError as e:
                 raise StorageError(f"cannot write the spill files in {self.spill_dir or tempfile.gettempdir()}"
                                    f" ({e.strerror}): choose another --tmp-dir") from e
@@ -70,50 +78,72 @@ class Table:
         try:
             np.ascontiguousarray(rows[:, :self.d]).tofile(self.files[0])
             np.ascontiguousarray(rows[:, self.d]).tofile(self.files[1])
+            if self.weighted:
+                np.ascontiguousarray(rows[:, self.d + 1]).tofile(self.files[2])
         except OSError as e:
             raise StorageError(f"cannot write the spill file {self.files[0].name} ({e.strerror})") from e
 
     def finish(self, standardizer: Standardizer | None) -> Table:
         """Close the writing phase: in memory, build X (n, d) and y (n,); standardise X if asked."""
         self.standardizer = standardizer
+        self.weight_scale = self.n / self.weight_sum if self.weighted and self.weight_sum > 0 else 1.0
         if self.files is not None:
             for f in self.files:
                 f.flush()
             return self
-        rows = np.concatenate(self.parts) if self.parts else np.empty((0, self.d + 1), self.dtype)
+        rows = np.concatenate(self.parts) if self.parts else np.empty((0, self.d + 1 + self.weighted), self.dtype)
         self.parts = []
         X = np.ascontiguousarray(rows[:, :self.d])
         self.X = X if standardizer is None else standardizer.transform(X)
         self.y = np.ascontiguousarray(rows[:, self.d])
+        if self.weighted:
+            self.v = np.ascontiguousarray(rows[:, self.d + 1] * self.dtype.type(self.weight_scale))
         return self
 
     def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows [start, stop) as X (m, d) and y (m,), standardised when the table is."""
         if self.files is None:
             return self.X[start:stop], self.y[start:stop]
-        X, y = self.read_raw([(start, stop)])
+        X, y, _ = self.read_raw([(start, stop)])
         return self.transform(X), y
 
-    def read_raw(self, ranges: list[tuple[int, int]], head: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """Raw X (head + m, d) and y (head + m,) of the row ranges, after ``head`` rows left to the caller.
+    def read_weight(self, start: int, stop: int) -> np.ndarray | None:
+        """The normalised weights v of rows [start, stop) (None: unweighted)."""
+        if not self.weighted:
+            return None
+        return self.v[start:stop] if self.files is None else self.read_raw([(start, stop)])[2]
+
+    def read_raw(self, ranges: list[tuple[int, int]], head: int = 0):
+        """Raw X (head + m, d), y (head + m,) and the normalised weights (head + m,) or None of the row
+        ranges, after ``head`` rows left to the caller.
 
         In memory the rows are already standardised (tables in memory are transformed once, in finish).
         """
         m = head + sum(b - a for a, b in ranges)
         X, y = np.empty((m, self.d), dtype=self.dtype), np.empty(m, dtype=self.dtype)
+        v = np.empty(m, dtype=self.dtype) if self.weighted else None
         at = head
         if self.files is None:
             for a, b in ranges:
                 X[at:at + b - a], y[at:at + b - a] = self.X[a:b], self.y[a:b]
+                if v is not None:
+                    v[at:at + b - a] = self.v[a:b]
                 at += b - a
-            return X, y
-        with open(self.files[0].name, "rb", buffering=0) as fx, open(self.files[1].name, "rb", buffering=0) as fy:
+            return X, y, v
+        outs = ((X, self.d), (y, 1), *(((v, 1),) if v is not None else ()))
+        handles = [open(f.name, "rb", buffering=0) for f in self.files]
+        try:
             for a, b in ranges:  # straight into the window's buffers: no per-piece copies
-                for f, out, width in ((fx, X, self.d), (fy, y, 1)):
+                for f, (out, width) in zip(handles, outs, strict=True):
                     f.seek(a * width * self.dtype.itemsize)
                     f.readinto(memoryview(out[at:at + b - a]).cast("B"))
                 at += b - a
-        return X, y
+        finally:
+            for f in handles:
+                f.close()
+        if v is not None:
+            v *= self.dtype.type(self.weight_scale)
+        return X, y, v
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Raw rows X as the model sees them: standardised when the table is spilled and standardised.
@@ -160,17 +190,18 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
     Raises:
         DataError: from the source (bad rows, no rows); also when no train or no validation row is left.
     """
-    d, dtype = len(source.features), source.dtype
-    train, val = Table(d, dtype, tmp_dir), (Table(d, dtype, tmp_dir) if val_fraction > 0 else None)
+    d, dtype, weighted = len(source.features), source.dtype, getattr(source, "weight", None) is not None
+    train = Table(d, dtype, tmp_dir, weighted)
+    val = Table(d, dtype, tmp_dir, weighted) if val_fraction > 0 else None
     moments, digest, first = Moments.empty(d), hashlib.blake2b(digest_size=16), 0
-    if source.num_rows is not None and source.num_rows * (d + 1) * train.dtype.itemsize > max_memory:
+    if source.num_rows is not None and source.num_rows * (d + 1 + weighted) * train.dtype.itemsize > max_memory:
         for table in (train, val):  # known not to fit: never hold a budget's worth of rows first
             if table is not None:
                 table.spill()
     bar = _bar(progress, source.num_rows)
     for chunk in source.chunks():
         bar.update(len(chunk.X))
-        rows = np.column_stack([chunk.X, chunk.y])
+        rows = np.column_stack([chunk.X, chunk.y, *([chunk.s] if weighted else [])])
         digest.update(rows)  # C-contiguous: hashed without a copy
         is_val = split_mask(seed, first, len(rows), val_fraction)
         first += len(rows)
@@ -187,6 +218,10 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
     if train.n == 0 or (val is not None and val.n == 0):
         which = "training" if train.n == 0 else "validation"
         raise DataError(f"{source.path}: no {which} rows left after the split: change --val-fraction")
+    for table in (train, val) if weighted else ():
+        if table is not None and table.weight_sum <= 0:
+            raise DataError(f"{source.path}: column '{source.weight}': every weight of the "
+                            f"{'training' if table is train else 'validation'} rows is 0 (nothing to fit)")
     std = Standardizer.from_moments(combine(moments) if combine else moments) if standardize else None
     return Loaded(train.finish(std), val.finish(std) if val else None, std, digest.hexdigest(),
                   source.skipped)

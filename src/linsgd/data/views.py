@@ -41,11 +41,14 @@ class DataView(Protocol):
     def epoch_orders(self, seed: int, epochs: int, start: int = 0) -> Iterable[Any]:
         """One key per epoch ``start, …, epochs − 1``: an order array, or what ``epoch_runs`` understands."""
 
-    def epoch_runs(self, order: Any, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """The epoch as runs ``(X, y, idx)`` for :func:`linsgd.sgd.segments.cut`."""
+    def epoch_runs(self, order: Any, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, Any]]:
+        """The epoch as runs ``(X, y, idx, v)`` for :func:`linsgd.sgd.segments.cut` (v: weights or None)."""
 
     def loss(self, engine, w: np.ndarray, b: float) -> float:
-        """Mean ½(Xw + b − y)² over the view's rows (all ranks' rows for a shard)."""
+        """Mean ½ v(Xw + b − y)² over the view's rows (all ranks' rows for a shard)."""
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        """Minibatch steps this process runs per epoch (sets the length of a schedule)."""
 
     def sample(self) -> np.ndarray:
         """Features to estimate a stable learning rate from."""
@@ -59,10 +62,11 @@ _ROWS = 1 << 16  # rows per chunk of ``rows()``
 
 
 class InMemory:
-    """Arrays X (n, d) and y (n,) of the training dtype, visited in ``epoch_order``."""
+    """Arrays X (n, d) and y (n,) of the training dtype, visited in ``epoch_order``; optional sample
+    weights ``weight`` (n,) of the training dtype, normalised to mean 1 (see :func:`normalized_weights`)."""
 
-    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
-        self.X, self.y = X, y
+    def __init__(self, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> None:
+        self.X, self.y, self.weight = X, y, weight
 
     @property
     def n(self) -> int:
@@ -77,12 +81,15 @@ class InMemory:
         return iter_epoch_orders(seed, self.n, epochs, start=start, recycle=True)
 
     def epoch_runs(self, order: np.ndarray, batch_size: int):
-        """The epoch as runs ``(X, y, idx)`` for :func:`linsgd.sgd.segments.cut`: in memory, one run."""
-        yield self.X, self.y, order
+        """The epoch as runs ``(X, y, idx, v)`` for :func:`linsgd.sgd.segments.cut`: in memory, one run."""
+        yield self.X, self.y, order, self.weight
 
     def loss(self, engine, w, b) -> float:
-        """Mean ½(Xw + b − y)² over all rows."""
-        return engine.loss(self.X, self.y, w, b)
+        """Mean ½ v(Xw + b − y)² over all rows."""
+        return engine.loss(self.X, self.y, w, b, self.weight)
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return -(-self.n // batch_size)
 
     def sample(self) -> np.ndarray:
         """Features to estimate a stable learning rate from."""
@@ -130,7 +137,7 @@ class Streamed:
         return ((seed, epoch) for epoch in range(start, epochs))
 
     def epoch_runs(self, order: tuple[int, int], batch_size: int):
-        """The epoch as runs ``(X, y, idx)``, one per window, batches continuing across windows.
+        """The epoch as runs ``(X, y, idx, v)``, one per window, batches continuing across windows.
 
         A run is the window's rows as read (plus the rows carried from the last window, first),
         standardised for the engine, and the first ``use`` entries of the window's order, a whole number
@@ -138,26 +145,33 @@ class Streamed:
         """
         d, dtype = self.table.d, self.table.dtype
         carry_X, carry_y = np.empty((0, d), dtype=dtype), np.empty(0, dtype=dtype)
+        carry_v = np.empty(0, dtype=dtype)
         last, seen = len(self.pieces), 0
         for group, perm in self.windows(*order):
             c = len(carry_y)
-            X, y = self.table.read_raw(group, head=c)
+            X, y, v = self.table.read_raw(group, head=c)
             X[:c], y[:c] = carry_X, carry_y
+            if v is not None:
+                v[:c] = carry_v
             visit = np.concatenate([np.arange(c), c + perm])
             seen += len(group)
             use = len(y) if seen == last else len(y) // batch_size * batch_size
             if use:
-                yield self.table.transform(X), y, visit[:use]
+                yield self.table.transform(X), y, visit[:use], v
             carry_X, carry_y = X[visit[use:]], y[visit[use:]]
-            X = y = None  # free this window before the next one is read
+            carry_v = v[visit[use:]] if v is not None else carry_v
+            X = y = v = None  # free this window before the next one is read
 
     def loss(self, engine, w, b) -> float:
-        """Mean ½(Xw + b − y)² over all rows, accumulated piece by piece in float64."""
+        """Mean ½ v(Xw + b − y)² over all rows, accumulated piece by piece in float64."""
         total = 0.0
         for a, b_ in self.pieces:
             X, y = self.table.read(a, b_)
-            total += engine.loss(X, y, w, b) * (b_ - a)
+            total += engine.loss(X, y, w, b, self.table.read_weight(a, b_)) * (b_ - a)
         return total / self.n
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return -(-self.n // batch_size)
 
     def sample(self) -> np.ndarray:
         """The first window's features (enough to estimate a stable learning rate)."""
@@ -196,6 +210,10 @@ class RankSlice:
         """The full-data loss (every rank holds all rows and the same parameters)."""
         return self.data.loss(engine, w, b)
 
+    def steps_per_epoch(self, batch_size: int) -> int:
+        """The steps of one process with the global batch N·B (a rank runs one per global batch)."""
+        return -(-self.n // (self.world_size * batch_size))
+
     def sample(self) -> np.ndarray:
         return self.data.sample()
 
@@ -228,9 +246,12 @@ class Sharded:
         return self.data.epoch_runs(order, batch_size)
 
     def loss(self, engine, w, b) -> float:
-        """Mean ½(Xw + b − y)² over the rows of every shard."""
+        """Mean ½ v(Xw + b − y)² over the rows of every shard."""
         total, n = self.sum_over_ranks([self.data.loss(engine, w, b) * self.data.n, float(self.data.n)])
         return total / n
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return self.data.steps_per_epoch(batch_size)
 
     def sample(self) -> np.ndarray:
         return self.data.sample()
@@ -238,3 +259,15 @@ class Sharded:
     def rows(self):
         """The rows of this rank's shard (the other ranks hold the others)."""
         return self.data.rows()
+
+
+def normalized_weights(weight, n: int, dtype) -> np.ndarray | None:
+    """Sample weights as the views hold them: v = s / mean(s) in ``dtype`` (None stays None).
+
+    Then the mean of ½ v_i r_i² is Σ s_i r_i² / (2 Σ s_i), the weighted objective, and a minibatch step
+    with v_i r_i is the plain step on data where row i appears s_i / mean(s) times.
+    """
+    if weight is None:
+        return None
+    s = np.asarray(weight, dtype=np.float64).reshape(-1)
+    return np.ascontiguousarray(s * (n / s.sum()), dtype=dtype)

@@ -4,8 +4,10 @@ Kernels take plain arrays and scalars of one dtype (float32 or float64: numba co
 dtype, cached on disk), do no validation and release the GIL, so a second thread can prepare the next
 epoch's order meanwhile. ``linsgd.engines.fused`` validates, allocates and calls them.
 
-Per batch B with r_i = x_i·w + b − y_i (the analytic gradient of Σ ½ r_i²):
-``g = Σ_{i∈B} r_i x_i``, ``w ← w − (lr/|B|) g``, ``b ← b − (lr/|B|) Σ_{i∈B} r_i``.
+Per batch B with r_i = x_i·w + b − y_i (the analytic gradient of Σ ½ v_i r_i²):
+``g = Σ_{i∈B} v_i r_i x_i``, ``w ← w − (lr_t/|B|) g``, ``b ← b − (lr_t/|B|) Σ_{i∈B} v_i r_i``, then the
+proximal penalty step and the running average of :mod:`linsgd.engines.rule`, inside the kernel: the
+average costs d + 1 float64 updates per step, no extra pass over the data.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ def _prefetch_row(X, y, i):
 
 
 @njit(inline="always", fastmath=_MATH)
-def _accumulate(X, y, w, b, order, start, stop, ahead, g, half):
-    """Set ``g = Σ r_i x_i`` over rows order[start:stop] and return ``(Σ r_i, Σ ½ r_i²)``.
+def _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v):
+    """Set ``g = Σ v_i r_i x_i`` over rows order[start:stop] and return ``(Σ v_i r_i, Σ ½ r_i²)``
+    (v_i = 1 when ``v`` is empty).
 
     Rows go in pairs: two independent dot products per pass over w, one pass over g per two rows.
     """
@@ -53,6 +56,9 @@ def _accumulate(X, y, w, b, order, start, stop, ahead, g, half):
             r1 += X[i1, j] * w[j]
         r1 *= c1
         loss += r0 * r0 * half + r1 * r1 * half
+        if len(v):
+            r0 *= v[i0]
+            r1 *= v[i1]
         gb += r0 + r1
         for j in range(d):
             g[j] += r0 * X[i0, j] + r1 * X[i1, j]
@@ -73,25 +79,77 @@ def _finite(check, b):
     return np.isfinite(check + (b - b))
 
 
-@njit(nogil=True, cache=True, fastmath=_MATH)
-def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
-    """One epoch over rows ``order[k]`` in consecutive batches of ``batch``; updates ``w`` in place.
+@njit(inline="always")
+def _lr_at(rule, t):
+    """η_t of 0-based step t (:meth:`linsgd.engines.rule.StepRule.lr_at`); rule = (η₀, schedule, p, T)."""
+    lr0, schedule, power, total = rule
+    if schedule == 0:
+        return lr0
+    if schedule == 1:
+        return lr0 / (1.0 + t) ** power
+    return lr0 * 0.5 * (1.0 + np.cos(np.pi * min(t, total) / total))
 
-    ``step_full = lr/batch`` (every full batch), ``step_last = lr/|last batch|``, ``b`` and
-    ``half = 0.5`` are scalars of X's dtype so that float32 stays float32 (numba would promote a
-    float64 scalar).
+
+@njit(inline="always", fastmath=_MATH)
+def _prox(u, threshold, shrink):
+    """S(u, threshold)·shrink (soft threshold, then the L2 factor); nan stays nan."""
+    if u > threshold:
+        return (u - threshold) * shrink
+    if u < -threshold:
+        return (u + threshold) * shrink
+    return (u - u) * shrink
+
+
+@njit(inline="always", fastmath=_MATH)
+def _step_size(rule, t, size, batch, fixed, s_buf):
+    """lr_t/|B| in the dtype of ``s_buf`` (constant schedule: the precomputed ``fixed`` = (full, last))."""
+    if rule[1] == 0:
+        return fixed[0] if size == batch else fixed[1]
+    s_buf[0] = _lr_at(rule, t) / size
+    return s_buf[0]
+
+
+@njit(inline="always", fastmath=_MATH)
+def _after_step(w, b, rule, penalty, average_from, t, wa, ba, s_buf):
+    """The proximal step of the penalty on w (in place) and the running average; returns the new b̄.
+
+    ``t``: steps done (1-based count of the step just run). penalty = (l1, l2).
+    """
+    if penalty[0] > 0 or penalty[1] > 0:
+        eta = _lr_at(rule, t - 1)
+        s_buf[1] = eta * penalty[0]
+        s_buf[2] = 1.0 / (1.0 + eta * penalty[1])
+        for j in range(len(w)):
+            w[j] = _prox(w[j], s_buf[1], s_buf[2])
+    if average_from > 0 and t >= average_from:
+        m = t - average_from + 1
+        for j in range(len(w)):
+            wa[j] += (w[j] - wa[j]) / m
+        ba += (b - ba) / m
+    return ba
+
+
+@njit(nogil=True, cache=True, fastmath=_MATH)
+def sgd_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead):
+    """One epoch over rows ``order[k]`` in consecutive batches of ``batch``; updates ``w`` and ``wa`` in place.
+
+    The rule of :mod:`linsgd.engines.rule`. ``b``, ``half = 0.5``, ``fixed`` = (lr/batch, lr/|last batch|)
+    and ``s_buf`` (3 scratch values) are of X's dtype so that float32 stays float32 (numba would promote
+    a float64 scalar).
 
     Args:
         X: (n, d) features. y: (n,) targets. w: (d,) weights, updated in place. b: bias.
-        order: (n,) int32 or int64 visiting order.
-        batch: batch size B >= 1. step_full, step_last: lr/|B|. half: 0.5.
+        order: (n,) int32 or int64 visiting order. batch: batch size B >= 1.
+        rule: (η₀, schedule code, power_t, total steps) float64. penalty: (l1, l2) float64.
+        average_from: 1-based step from which to average (0: off). t0: steps run before this call.
+        wa: (d,) float64 running average, updated in place. ba: its bias. v: (n,) weights, or empty.
         ahead: rows read in random order miss the cache; row ``order[k + ahead]`` is requested while
             row ``order[k]`` is computed (the rows never depend on the update), keeping misses in flight.
 
     Returns:
-        ``(b, diverged_at, w_before, b_before)``: the new bias, the 1-based step whose batch loss
+        ``(b, diverged_at, w_before, b_before, ba)``: the new bias, the 1-based step whose batch loss
         ½Σr² or updated parameters were first non-finite (0: none) and, in that case, the parameters
-        before that step (``w`` then holds garbage).
+        before that step (``w`` then holds garbage), and the averaged bias.
     """
     n, d = len(order), len(w)
     g = np.zeros(d, dtype=w.dtype)
@@ -100,23 +158,25 @@ def sgd_epoch(X, y, w, b, order, batch, step_full, step_last, half, ahead):
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
-        gb, loss = _accumulate(X, y, w, b, order, start, stop, ahead, g, half)
-        s = step_full if stop - start == batch else step_last
+        gb, loss = _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v)
+        s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
         b_before = b
         check = loss
         for j in range(d):
             check += _step(w, w_before, j, s * g[j])
         b -= s * gb
         if not _finite(check, b):
-            return b, step, w_before, b_before
-    return b, 0, w_before, b
+            return b, step, w_before, b_before, ba
+        ba = _after_step(w, b, rule, penalty, average_from, t0 + step, wa, ba, s_buf)
+    return b, 0, w_before, b, ba
 
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
-def sgd_epoch_narrow(X, y, w, b, order, batch, step_full, step_last, half, ahead):
+def sgd_epoch_narrow(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half,
+                     ahead):
     """:func:`sgd_epoch` for few features: the gradient summed feature by feature, in a register.
 
-    ``g_j = Σ_i r_i x_ij`` over the batch for one j at a time, instead of row by row into memory: for
+    ``g_j = Σ_i v_i r_i x_ij`` over the batch for one j at a time, instead of row by row into memory: for
     small d the row-by-row sum is a chain of loads and stores through ``g`` that bounds the epoch
     (d = 2: 47 ms instead of 91 ms per 10⁷ rows in order). Same arguments, update and return value;
     X may have more columns than w (packed rows: x_i = X[i, :d], y a strided view of X's last column).
@@ -125,6 +185,7 @@ def sgd_epoch_narrow(X, y, w, b, order, batch, step_full, step_last, half, ahead
     r = np.empty(batch, dtype=w.dtype)
     w_before = w.copy()
     zero = b - b
+    weighted = len(v) > 0
     step = 0
     for start in range(0, n, batch):
         stop = min(start + batch, n)
@@ -140,10 +201,12 @@ def sgd_epoch_narrow(X, y, w, b, order, batch, step_full, step_last, half, ahead
             rk = b - y[i]
             for j in range(d):
                 rk += X[i, j] * w[j]
-            r[k - start] = rk
             loss += rk * rk * half
+            if weighted:
+                rk *= v[i]
+            r[k - start] = rk
             gb += rk
-        s = step_full if stop - start == batch else step_last
+        s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
         b_before = b
         check = loss
         for j in range(d):
@@ -153,8 +216,9 @@ def sgd_epoch_narrow(X, y, w, b, order, batch, step_full, step_last, half, ahead
             check += _step(w, w_before, j, s * gj)
         b -= s * gb
         if not _finite(check, b):
-            return b, step, w_before, b_before
-    return b, 0, w_before, b
+            return b, step, w_before, b_before, ba
+        ba = _after_step(w, b, rule, penalty, average_from, t0 + step, wa, ba, s_buf)
+    return b, 0, w_before, b, ba
 
 
 @njit(nogil=True, cache=True)
@@ -198,3 +262,17 @@ def sum_squared_residual(X, y, w, b, i0, i1):
             r += np.float64(X[i, j]) * np.float64(w[j])
         t0 += r * r
     return (t0 + t1) + (t2 + t3)
+
+
+@njit(nogil=True, cache=True, fastmath=_MATH)
+def sum_weighted_squared_residual(X, y, v, w, b, i0, i1):
+    """Σ v_i (x_i·w + b − y_i)² over rows i0 ≤ i < i1, in float64 (the loss of weighted data)."""
+    d = len(w)
+    t = 0.0
+    bb = np.float64(b)
+    for i in range(i0, i1):
+        r = bb - np.float64(y[i])
+        for j in range(d):
+            r += np.float64(X[i, j]) * np.float64(w[j])
+        t += np.float64(v[i]) * r * r
+    return t

@@ -1,6 +1,6 @@
 """The fused engine: whole epochs of minibatch SGD in compiled numba kernels, no Python per batch.
 
-Small data (at most ``linsgd._small.SMALL_ROWS`` rows) runs the same epoch in NumPy
+Small jobs (``linsgd._small.small``: few rows, or few steps of a whole run) run the same epoch in NumPy
 (``_numpy_kernels``), where loading numba would cost more than the whole job; numba is imported lazily.
 
 Same initial parameters, same epoch order (``linsgd.data.batching``), same update and the same
@@ -13,10 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from linsgd._parallel import in_halves
-from linsgd._small import SMALL_ROWS
+from linsgd._small import SMALL_ROWS, small
 from linsgd.engines._numpy_kernels import loss as small_loss
 from linsgd.engines._numpy_kernels import run_epoch as small_epoch
+from linsgd.engines._numpy_kernels import start_average
 from linsgd.engines.base import EpochOutcome
+from linsgd.engines.rule import as_rule
 
 # Random row reads keep ~8 KB in flight: about what one core's miss buffers can overlap with the
 # arithmetic (64 rows at d = 2, 20 at d = 100; measured on the benchmark workloads).
@@ -50,42 +52,53 @@ class FusedEngine:
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # the arrays of the previous call
         self._packed: np.ndarray | None = None  # their packed rows, once made
 
-    def run_epoch(self, X, y, w, b, order, lr, batch_size) -> EpochOutcome:
+    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
         """One epoch of minibatch SGD over ``order``; see :mod:`linsgd.engines.base` for the contract.
 
-        Per batch B: ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with r = X_B w + b − y_B.
+        Per batch B: ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with r = X_B w + b − y_B, or the
+        full rule of :mod:`linsgd.engines.rule` when ``lr`` is a StepRule.
         """
-        if len(X) <= SMALL_ROWS:  # small data: NumPy, numba's start-up would cost more (linsgd._small)
-            return small_epoch(X, y, w, b, order, lr, batch_size)
+        rule = as_rule(lr)
+        if small(len(X), rule.total_steps):  # small job: NumPy, numba's start-up would cost more
+            return small_epoch(X, y, w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight)
         from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_narrow  # lazy: numba
 
         scalar = X.dtype.type
         n = len(order)
         last = n - (n - 1) // batch_size * batch_size  # size of the last, possibly shorter, batch
         w = np.array(w, dtype=X.dtype)  # the kernel updates in place: never touch the caller's array
+        wa, ba = start_average(w, b, avg)
         order = np.asarray(order)
         if order.dtype not in (np.int32, np.int64):
             order = order.astype(np.int64)
-        steps = scalar(lr / batch_size), scalar(lr / last), scalar(0.5)
+        v = weight if weight is not None else np.empty(0, dtype=X.dtype)
+        args = (batch_size, (float(rule.lr), float(rule.schedule_code), float(rule.power_t),
+                             float(rule.total_steps)), (scalar(rule.lr / batch_size), scalar(rule.lr / last)),
+                (float(rule.l1), float(rule.l2)), rule.average_from, t0, wa, ba, v,
+                np.zeros(3, dtype=X.dtype), scalar(0.5), _ahead(X))
         if X.shape[1] > NARROW_MAX_FEATURES:
-            out = sgd_epoch(X, y, w, scalar(b), order, batch_size, *steps, _ahead(X))
+            out = sgd_epoch(X, y, w, scalar(b), order, *args)
         elif (Z := self._packed_rows(X, y)) is not None:  # the kernel reads x_i from Z[i, :d], y_i from Z[i, d]
-            out = sgd_epoch_narrow(Z, Z[:, -1], w, scalar(b), order, batch_size, *steps, _ahead(X))
+            out = sgd_epoch_narrow(Z, Z[:, -1], w, scalar(b), order, *args)
         else:
-            out = sgd_epoch_narrow(X, y, w, scalar(b), order, batch_size, *steps, _ahead(X))
-        b, step, w_before, b_before = out
+            out = sgd_epoch_narrow(X, y, w, scalar(b), order, *args)
+        b, step, w_before, b_before, ba = out
         if step:
             return EpochOutcome(w_before, float(b_before), diverged_at=step)
-        return EpochOutcome(w, float(b))
+        return EpochOutcome(w, float(b), avg=(wa, float(ba)) if rule.average_from else None)
 
-    def loss(self, X, y, w, b) -> float:
-        """The full-data mean of ½(Xw + b − y)² (accumulated in float64, the rows split over two cores)."""
+    def loss(self, X, y, w, b, weight=None) -> float:
+        """The full-data mean of ½ v_i (x_i·w + b − y_i)² (accumulated in float64, the rows split over two
+        cores; v = 1 without ``weight``)."""
         if len(X) <= SMALL_ROWS:
-            return small_loss(X, y, w, b)
-        from linsgd.engines._fused_kernels import sum_squared_residual
+            return small_loss(X, y, w, b, weight)
+        from linsgd.engines._fused_kernels import sum_squared_residual, sum_weighted_squared_residual
 
         w, b = np.asarray(w, dtype=X.dtype), X.dtype.type(b)
-        parts = in_halves(lambda i0, i1: sum_squared_residual(X, y, w, b, i0, i1), len(y))
+        if weight is None:
+            parts = in_halves(lambda i0, i1: sum_squared_residual(X, y, w, b, i0, i1), len(y))
+        else:
+            parts = in_halves(lambda i0, i1: sum_weighted_squared_residual(X, y, weight, w, b, i0, i1), len(y))
         return 0.5 * sum(parts) / len(y)
 
     def prepare(self, X, y) -> None:

@@ -1,7 +1,8 @@
 """Checkpoints: the full training state in one safetensors file, written atomically, checked on resume.
 
 A checkpoint holds the parameters, the epoch and the position in that epoch's order (the order itself is
-recomputed from the seed, so the position is the whole RNG state), the loss history, the resolved config,
+recomputed from the seed, so the position is the whole RNG state), the step count (the schedule's t and
+the averaging count), the running average of the iterates (averaged SGD), the loss history, the resolved config,
 a fingerprint of the data and the world size. Resuming from it continues the same arithmetic, so the final
 model equals an uninterrupted run bit for bit (single process). The previous checkpoint stays under the
 final name until the new one is complete (``storage.atomic_path``): a crash mid-write leaves it loadable.
@@ -60,6 +61,8 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, identity: Identi
     tensors = {"w": np.ascontiguousarray(state.w)}
     if state.best_w is not None:
         tensors["best_w"] = np.ascontiguousarray(state.best_w)
+    if state.wa is not None:  # the running average of the iterates (averaged SGD), float64
+        tensors["wa"] = np.ascontiguousarray(state.wa)
     with atomic_path(path) as tmp:
         try:
             save_file(tensors, str(tmp), metadata=meta)
@@ -78,6 +81,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[TrainState, Identity]:
             meta = f.metadata() or {}
             w = f.get_tensor("w")
             best_w = f.get_tensor("best_w") if "best_w" in f.keys() else None
+            wa = f.get_tensor("wa") if "wa" in f.keys() else None
     except FileNotFoundError as e:
         raise StorageError(f"{path}: no checkpoint to resume from; train without --resume first") from e
     except Exception as e:  # safetensors raises its own errors for truncated or foreign files
@@ -88,12 +92,12 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[TrainState, Identity]:
         raise StorageError(f"{path}: checkpoint format {meta['format_version']} is newer than this linsgd "
                            f"reads ({FORMAT_VERSION}); upgrade linsgd")
     s, i = json.loads(meta["state"]), json.loads(meta["identity"])
-    state = TrainState(w=w, best_w=best_w, **{k: s[k] for k in _SCALARS if k in s})
+    state = TrainState(w=w, best_w=best_w, wa=wa, **{k: s[k] for k in _SCALARS if k in s})
     return state, Identity(i["config"], i["fingerprint"], i["world_size"])
 
 
 _SCALARS = ("b", "epoch", "position", "step", "history", "val_history", "seconds", "best_loss", "best_epoch",
-            "best_b")
+            "best_b", "ba", "objective")
 
 
 def check_resumable(saved: Identity, current: Identity, path: str | os.PathLike) -> None:

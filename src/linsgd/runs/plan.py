@@ -158,11 +158,12 @@ class Plan:
                     check_resumable(saved, ident, path)
             except Exception as e:  # told to the other ranks first, so that they stop too
                 error = e
-        vec = np.zeros(d + 6) if not main or state is None else np.concatenate(
-            [[1.0], state.w, [state.b, state.epoch, state.position, state.best_loss, state.best_epoch]])
+        vec = np.zeros(2 * d + 9) if not main or state is None else np.concatenate(
+            [[1.0], state.w, [state.b, state.epoch, state.position, state.best_loss, state.best_epoch, state.step,
+                              state.wa is not None, state.ba], state.wa if state.wa is not None else np.zeros(d)])
         if error is not None:
             vec[0] = -1.0
-        vec = broadcast_floats(vec, d + 6, self.topology)
+        vec = broadcast_floats(vec, 2 * d + 9, self.topology)
         if error is not None:
             raise error
         if vec[0] < 0:
@@ -170,4 +171,5 @@ class Plan:
         if main or vec[0] == 0:
             return state
         return TrainState(w=vec[1:d + 1].astype(dtype), b=float(vec[d + 1]), epoch=int(vec[d + 2]),
-                          position=int(vec[d + 3]), best_loss=float(vec[d + 4]), best_epoch=int(vec[d + 5]))
+                          position=int(vec[d + 3]), best_loss=float(vec[d + 4]), best_epoch=int(vec[d + 5]),
+                          step=int(vec[d + 6]), ba=float(vec[d + 8]), wa=vec[d + 9:].copy() if vec[d + 7] else None)

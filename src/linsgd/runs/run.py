@@ -93,7 +93,8 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
     data, config, plan = data.validate(), config.resolved(), plan or Plan()
     dtype = "float64" if config.solver == "exact" else config.dtype  # the exact solver reads float64 rows
     source = open_source(path, target=data.target, features=list(data.features) if data.features else None,
-                         dtype=dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes)
+                         dtype=dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes,
+                         weight=data.weight)
     budget = data.max_memory or default_max_memory()
     # under torchrun, Parquet that cannot fit is split by file between ranks
     source, sharded = plan.shard(source, (len(source.features) + 1) * np.dtype(dtype).itemsize, budget)
@@ -110,6 +111,8 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
         metrics = {"train": _metrics(loaded.train, result, exact_names=source.features)}
         if loaded.val is not None:
             metrics["val"] = _metrics(loaded.val, result)
+        if result.stopped_epoch:  # early stopping (or epochs="auto"): where it stopped, which epoch it kept
+            metrics["early_stopping"] = {"stopped_epoch": result.stopped_epoch, "kept_epoch": result.best_epoch}
         std = loaded.standardizer
         w, b = std.to_raw(result.w, result.b) if std else (np.asarray(result.w, np.float64), result.b)
         model = LinearModel(w=w, b=b, feature_names=source.features, target=source.target,
@@ -147,7 +150,8 @@ def write_run(run: FileRun, out: str | os.PathLike) -> Path:
         tmp.write_text("".join(json.dumps(_epoch_line(run.result, k)) + "\n"
                                for k in range(len(run.result.history))))
     r = run.result
-    plots.loss_curve({"train": r.history, **({"val": r.val_history} if r.val_history else {})}, out / "loss.png")
+    plots.loss_curve({"train": r.history, **({"val": r.val_history} if r.val_history else {})}, out / "loss.png",
+                     marker=r.best_epoch if r.stopped_epoch else None)
     plots.scatter(run.sample[0], run.sample[1], out / "fit.png", xlabel=f"actual {run.model.target}",
                   ylabel="predicted", title="predicted vs actual", size=2)
     return out
@@ -156,7 +160,7 @@ def write_run(run: FileRun, out: str | os.PathLike) -> Path:
 def _view(table, window_rows: int):
     if table is None:
         return None
-    return InMemory(table.X, table.y) if table.in_memory else Streamed(table, window_rows=window_rows)
+    return InMemory(table.X, table.y, table.v) if table.in_memory else Streamed(table, window_rows=window_rows)
 
 
 def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None) -> dict:

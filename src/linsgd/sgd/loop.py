@@ -20,6 +20,7 @@ from linsgd.data.batching import INIT_STREAM
 from linsgd.data.checks import check_values_of
 from linsgd.data.views import InMemory
 from linsgd.engines import get_engine
+from linsgd.engines.rule import StepRule
 from linsgd.errors import DivergenceError
 from linsgd.exact.solution import Solution
 from linsgd.sgd.lr import stable_lr
@@ -39,6 +40,11 @@ class FitResult:
         solution: the exact least-squares solution when ``config.solver == "exact"``.
         val_history: validation loss after each epoch (empty without validation data).
         best_epoch: 1-based epoch of the lowest monitored loss (the returned one if it stopped early).
+        stopped_epoch: the 1-based epoch after which early stopping (or ``epochs="auto"``) stopped, 0 when
+            every epoch ran. objective: the monitored loss after each epoch (validation loss, else the
+            training loss plus the penalty), what the stopping rule and the convergence check watch.
+
+    With averaging (``config.average``) ``w``, ``b`` and the losses are those of the averaged parameters.
     """
 
     w: np.ndarray
@@ -52,6 +58,8 @@ class FitResult:
     solution: Solution | None = None
     val_history: list[float] = field(default_factory=list)
     best_epoch: int = 0
+    stopped_epoch: int = 0
+    objective: list[float] = field(default_factory=list)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """ŷ = Xw + b for X of shape (m, d)."""
@@ -65,7 +73,9 @@ class TrainState:
     ``position`` counts the examples of this process's epoch order already visited (one process: of the
     epoch's order; always a multiple of the batch size), ``step`` the minibatch steps since the start.
     ``history``/``val_history``/``seconds`` hold one entry per finished epoch; ``best_*`` is what early
-    stopping keeps (the lowest monitored loss, its 1-based epoch and parameters).
+    stopping keeps (the lowest monitored loss, its 1-based epoch and parameters). ``wa``/``ba`` are the
+    running average of the iterates (float64; None before averaging starts), ``objective`` the monitored
+    loss per finished epoch.
     """
 
     w: np.ndarray
@@ -80,6 +90,9 @@ class TrainState:
     best_epoch: int = 0
     best_w: np.ndarray | None = None
     best_b: float = 0.0
+    wa: np.ndarray | None = None
+    ba: float = 0.0
+    objective: list[float] = field(default_factory=list)
 
 
 class NoSync:
@@ -105,14 +118,16 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
 
     Args:
         data: :class:`~linsgd.data.views.InMemory` or :class:`~linsgd.data.views.Streamed` (or a
-            wrapper of :mod:`linsgd.runs.distributed`): ``epoch_orders``, ``epoch_runs``, ``loss``, ``sample``.
-            val: the same kind, or None.
-        config: resolved settings; ``config.patience`` (not None) stops when the validation loss (the
-            training loss without val) has not improved by more than ``config.tol`` for that many
-            epochs, and returns the best epoch's parameters. progress: show a tqdm bar over epochs.
-        sync: a :class:`NoSync` (None: one process) or a ``linsgd.runs.distributed.Sync`` — parameters are
-            averaged every ``sync.every`` steps. checkpoints: a ``linsgd.runs.checkpoint.Checkpointer``, or
-            None. resume: a :class:`TrainState` to continue from (None: start afresh).
+            wrapper of :mod:`linsgd.runs.distributed`): ``epoch_orders``, ``epoch_runs``, ``loss``, ``sample``,
+            ``steps_per_epoch``. val: the same kind, or None.
+        config: resolved settings; ``config.patience`` (not None; ``epochs="auto"``: 3) stops when the
+            validation loss (the training objective without val) has not improved by more than a
+            relative ``config.tol`` for that many epochs, and returns the best epoch's parameters.
+            progress: show a tqdm bar over epochs.
+        sync: a :class:`NoSync` (None: one process) or a ``linsgd.runs.distributed.Sync`` — parameters (and
+            their running average) are averaged every ``sync.every`` steps. checkpoints: a
+            ``linsgd.runs.checkpoint.Checkpointer``, or None. resume: a :class:`TrainState` to continue
+            from (None: start afresh).
 
     Returns:
         FitResult (``val_history`` is empty without val); history covers the resumed epochs too.
@@ -125,18 +140,21 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     engine = get_engine(config.engine, device=config.device)
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once
         engine.prepare(data.X, data.y)
+    rule = step_rule(config, data.steps_per_epoch(config.batch_size))
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype))
     stop_every = sync.every or (checkpoints.segment_steps if checkpoints else None)
     start = t0 = time.perf_counter()
+    stop = False
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
     #    streamed: the block shuffle of linsgd.data.views, drawn window by window), from the resumed one
-    orders = enumerate(data.epoch_orders(config.seed, config.epochs, s.epoch), start=s.epoch)
+    orders = enumerate(data.epoch_orders(config.seed, config.epoch_budget, s.epoch), start=s.epoch)
     for epoch, order in _progress(orders, config, progress, s.epoch):
         # 2. the epoch's minibatch updates, segment by segment: sync and checkpoint at segment ends
-        _run_epoch(engine, data, order, s, config, sync, checkpoints, stop_every)
-        # 3. full-data loss, and the validation loss
-        loss = data.loss(engine, s.w, s.b)
+        _run_epoch(engine, data, order, s, config, rule, sync, checkpoints, stop_every)
+        # 3. full-data loss of the model training returns (the average, once averaging started), val loss
+        w, b = model_params(s, rule, config.dtype)
+        loss = data.loss(engine, w, b)
         # 4. guard: never hand back or write a non-finite model, nor one whose loss exploded
         if not math.isfinite(loss):
             raise _diverged(data, config, epoch + 1, 0)
@@ -144,24 +162,51 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
             raise _diverged(data, config, epoch + 1, 0, f"the loss grew from {min(s.history):.3g} to {loss:.3g}")
         s.history.append(loss)
         if val is not None:
-            s.val_history.append(val.loss(engine, s.w, s.b))
+            s.val_history.append(val.loss(engine, w, b))
+        s.objective.append(s.val_history[-1] if val is not None else loss + penalty_value(w, config))
         s.seconds.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         s.epoch, s.position = epoch + 1, 0
-        # 5. early stopping on the validation loss (else the training loss); keep the best parameters
-        stop = _early_stop(s, s.val_history[-1] if val is not None else loss, config)
+        # 5. early stopping (and epochs="auto") on the monitored loss; keep the best parameters
+        stop = _early_stop(s, w, b, config)
         # 6. checkpoint at the epoch's end (all ranks hold the same parameters after the epoch's syncs)
         if checkpoints and not stop and checkpoints.due_at_epoch_end(s.epoch):
             checkpoints.save(s)
         if stop:
             break
-    w, b = (s.best_w, s.best_b) if config.patience is not None and s.best_w is not None and stop else (s.w, s.b)
+    w, b = (s.best_w, s.best_b) if stop and s.best_w is not None else model_params(s, rule, config.dtype)
     return FitResult(w=w, b=float(b), history=s.history, seed=config.seed, config=config,
                      seconds=time.perf_counter() - start, epoch_seconds=s.seconds,
-                     val_history=s.val_history, best_epoch=s.best_epoch, lr=float(config.lr))
+                     val_history=s.val_history, best_epoch=s.best_epoch, lr=float(config.lr),
+                     stopped_epoch=s.epoch if stop else 0, objective=s.objective)
 
 
-def _run_epoch(engine, data, order, s, config: TrainConfig, sync, checkpoints, every: int | None) -> None:
+def step_rule(config: TrainConfig, steps_per_epoch: int) -> StepRule:
+    """The update rule of ``config`` (:mod:`linsgd.engines.rule`); T = the steps of the whole epoch budget."""
+    l1, l2 = config.penalty_weights
+    return StepRule(lr=float(config.lr), schedule=config.schedule, power_t=float(config.power_t),
+                    total_steps=max(1, config.epoch_budget * steps_per_epoch), l1=l1, l2=l2,
+                    average_from=config.average_from(steps_per_epoch))
+
+
+def model_params(s: TrainState, rule: StepRule, dtype: str) -> tuple[np.ndarray, float]:
+    """The parameters training returns now: the running average once it holds an iterate, else (w, b)."""
+    if rule.averaging(s.step) and s.wa is not None:
+        return s.wa.astype(dtype), float(s.ba)
+    return s.w, float(s.b)
+
+
+def penalty_value(w: np.ndarray, config: TrainConfig) -> float:
+    """α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²), the penalty term of the objective (0 without a penalty)."""
+    l1, l2 = config.penalty_weights
+    if not (l1 or l2):
+        return 0.0
+    w = np.asarray(w, dtype=np.float64)
+    return float(l1 * np.abs(w).sum() + 0.5 * l2 * (w @ w))
+
+
+def _run_epoch(engine, data, order, s, config: TrainConfig, rule: StepRule, sync, checkpoints,
+               every: int | None) -> None:
     """The epoch's updates from step ``s.position / B`` on, piece by piece (see :func:`linsgd.sgd.segments.cut`).
 
     At every segment end the parameters are averaged over ranks (one process: unchanged) and a
@@ -171,25 +216,45 @@ def _run_epoch(engine, data, order, s, config: TrainConfig, sync, checkpoints, e
     pending = 0  # examples run since the last sync
     mark = s.position // B  # epoch step of the last checkpoint (or of the resume)
     for p in cut(data.epoch_runs(order, B), B, every, start=s.position // B):
-        out = engine.run_epoch(p.X, p.y, s.w, s.b, p.idx, config.lr, B)
+        avg = (s.wa, s.ba) if s.wa is not None else None
+        out = engine.run_epoch(p.X, p.y, s.w, s.b, p.idx, rule, B, t0=s.step, avg=avg, weight=p.v)
         if out.diverged_at:
             raise _diverged(data, config, s.epoch + 1, p.first + out.diverged_at)
         s.w, s.b, s.step, pending = out.w, out.b, s.step + p.end - p.first, pending + len(p.idx)
+        if out.avg is not None:
+            s.wa, s.ba = out.avg
         if p.boundary:
-            s.w, s.b = sync.average(s.w, s.b, pending)
+            _sync(sync.average, s, pending)
             pending, s.position = 0, p.end * B
             if checkpoints and checkpoints.due_within_epoch(mark, p.end):
                 checkpoints.save(s)
                 mark = p.end
-    s.w, s.b = sync.drain(s.w, s.b, pending)
+    _sync(sync.drain, s, pending)
 
 
-def _early_stop(s, monitored: float, config: TrainConfig) -> bool:
-    """Record the best epoch; True when ``config.patience`` epochs passed without an improvement."""
-    if monitored < s.best_loss - config.tol:
-        s.best_loss, s.best_epoch, s.best_w, s.best_b = monitored, s.epoch, s.w, s.b
+def _sync(average, s: TrainState, examples: int) -> None:
+    """Average the parameters over ranks, with their running average when there is one (one all-reduce).
+
+    The running average is linear in the iterates, so averaging it over ranks gives the average of the
+    averaged iterates: with K = 1 exactly the single process's w̄ with the N-times batch.
+    """
+    if s.wa is None:
+        s.w, s.b = average(s.w, s.b, examples)
+        return
+    d = len(s.w)
+    flat, b = average(np.concatenate([s.w.astype(np.float64), s.wa, [s.ba]]), s.b, examples)
+    s.w, s.wa, s.ba, s.b = flat[:d].astype(s.w.dtype), flat[d:2 * d], float(flat[2 * d]), b
+
+
+def _early_stop(s: TrainState, w: np.ndarray, b: float, config: TrainConfig) -> bool:
+    """Record the best epoch; True when ``config.stop_patience`` epochs passed without a relative
+    improvement of the monitored loss by more than ``config.tol``."""
+    monitored = s.objective[-1]
+    if not math.isfinite(s.best_loss) or monitored < s.best_loss - config.tol * abs(s.best_loss):
+        s.best_loss, s.best_epoch, s.best_w, s.best_b = monitored, s.epoch, w, b
         return False
-    return config.patience is not None and s.epoch - s.best_epoch >= config.patience
+    patience = config.stop_patience
+    return patience is not None and s.epoch - s.best_epoch >= patience
 
 
 def _diverged(data, config: TrainConfig, epoch: int, step: int, reason: str | None = None) -> Exception:
@@ -207,7 +272,7 @@ def _progress(epochs, config: TrainConfig, progress: bool, done: int = 0):
         return epochs
     from tqdm import tqdm
 
-    return tqdm(epochs, initial=done, total=config.epochs, desc="epochs", unit="epoch", leave=False)
+    return tqdm(epochs, initial=done, total=config.epoch_budget, desc="epochs", unit="epoch", leave=False)
 
 
 def init_params(seed: int, d: int, init_std: float, dtype: str) -> tuple[np.ndarray, float]:

@@ -1,0 +1,79 @@
+"""The update rule of one SGD step: step size schedule, proximal penalty, sample weights and averaging.
+
+Every engine applies the same rule (the numba kernels, their NumPy twin and the torch reference). For
+step t (0-based, counted from the start of the run) over batch B with residuals r_i = x_i·w + b − y_i
+and sample weights v_i (normalised to mean 1 over the data, all 1 without weights):
+
+1. **step size** η_t (:meth:`StepRule.lr_at`): ``constant`` η₀; ``invscaling`` η₀ / (1 + t)^p
+   (scikit-learn's ``eta0 / t^power_t``, shifted so that step 0 takes η₀; p = ``power_t``, default 0.25,
+   scikit-learn's default: slow enough that the stable η₀ of ``lr="auto"`` is not lost in the first
+   epoch); ``cosine`` η₀ · ½(1 + cos(π t / T)) over the run's T steps.
+2. **gradient step** on the data term ``(1/2n) Σ v_i r_i²``:
+   ``w' = w − η_t/|B| · Σ_{i∈B} v_i r_i x_i``, ``b ← b − η_t/|B| · Σ_{i∈B} v_i r_i``.
+3. **proximal step** on the penalty α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²) (scikit-learn's ElasticNet; the intercept
+   is not penalised), with l1 = αρ and l2 = α(1 − ρ):
+   ``w ← S(w', η_t·l1) / (1 + η_t·l2)``, S(u, τ) = sign(u)·max(|u| − τ, 0), the exact minimiser of
+   ``½‖w − w'‖² + η_t(l1‖w‖₁ + l2/2 ‖w‖²)``. Why proximal and not a subgradient or scikit-learn's
+   cumulative L1 truncation (Tsuruoka et al.): the soft threshold sets coefficients exactly to zero
+   (a subgradient step only makes them oscillate around it), it is the textbook proximal SGD whose
+   fixed points are exactly the ElasticNet optimum, and the implicit L2 factor 1/(1 + η l2) never
+   overshoots, whatever η·α (an explicit (1 − η l2) flips the sign of w when η l2 > 1).
+4. **averaging** (Polyak–Ruppert) from step k = ``average_from`` (1-based; 0: off): after step t
+   (1-based count t ≥ k) with m = t − k + 1, ``w̄ ← w̄ + (w − w̄)/m`` and ``b̄ ← b̄ + (b − b̄)/m``, in
+   float64 whatever the training dtype (a float32 running mean stops moving once (w − w̄)/m falls
+   below its rounding). The averaged model is what training returns; the iterate (w, b) keeps moving.
+
+The rule is a frozen dataclass of plain numbers so that the kernels get scalars (Python validates).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from linsgd.config import SCHEDULES
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """The numbers of the update rule (see the module docstring).
+
+    Attributes:
+        lr: η₀ > 0. schedule: one of :data:`SCHEDULES`. power_t: p of ``invscaling``.
+        total_steps: T of ``cosine`` (steps of the whole run, >= 1). l1, l2: αρ and α(1 − ρ), >= 0.
+        average_from: 1-based step from which iterates are averaged (0: no averaging).
+    """
+
+    lr: float
+    schedule: str = "constant"
+    power_t: float = 0.25
+    total_steps: int = 1
+    l1: float = 0.0
+    l2: float = 0.0
+    average_from: int = 0
+
+    @property
+    def schedule_code(self) -> int:
+        """The schedule as the kernels' integer: 0 constant, 1 invscaling, 2 cosine."""
+        return SCHEDULES.index(self.schedule)
+
+    @property
+    def penalized(self) -> bool:
+        return self.l1 > 0 or self.l2 > 0
+
+    def lr_at(self, t: int) -> float:
+        """η_t of 0-based step t (float64; the kernels compute the same expression)."""
+        if self.schedule == "constant":
+            return self.lr
+        if self.schedule == "invscaling":
+            return self.lr / (1.0 + t) ** self.power_t
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(t, self.total_steps) / self.total_steps))
+
+    def averaging(self, steps_done: int) -> int:
+        """m: how many iterates the average holds after ``steps_done`` steps (0: not started)."""
+        return max(0, steps_done - self.average_from + 1) if self.average_from else 0
+
+
+def as_rule(lr) -> StepRule:
+    """A StepRule from a StepRule or a plain learning rate (the chapter's constant step)."""
+    return lr if isinstance(lr, StepRule) else StepRule(float(lr))

@@ -1,0 +1,63 @@
+"""The exact solver behind ``fit(solver="exact")`` and file runs: one pass, the answer as a FitResult.
+
+The objective is the one SGD optimises (:mod:`linsgd.exact.penalized`): least squares, with sample weights
+and scikit-learn's ElasticNet penalty when the config asks for them. Arrays are solved in float64 whatever
+the training dtype; a data view is read once (its rows, then every rank's state merged).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from linsgd.exact.penalized import penalty_of
+from linsgd.exact.qr import LeastSquares, exact, merge_all
+from linsgd.sgd.loop import FitResult
+
+# Why --solver exact refuses checkpoints: the same words for the CLI's early check and the API's.
+EXACT_NO_CHECKPOINTS = ("no --checkpoint-every or --resume: the exact solver makes one pass over the data and "
+                        "has no epochs to checkpoint (rerun it instead)")
+
+
+def exact_fit(X: np.ndarray, y: np.ndarray, config, *, alpha: float | None = None, l1_ratio: float | None = None,
+              sample_weight=None):
+    """``linsgd.fit(..., solver="exact")``: a FitResult holding the exact solution (history: its objective).
+
+    Args:
+        X, y: validated arrays (:func:`~linsgd.data.checks.as_training_arrays`), solved in float64 whatever
+            their dtype. config: the resolved TrainConfig; its ``penalty``/``alpha``/``l1_ratio`` (when it
+            has them) choose the objective (:func:`~linsgd.exact.penalized.penalty_of`).
+        alpha, l1_ratio: override the config's penalty (α ≥ 0, ρ ∈ [0, 1]). sample_weight: (n,) ≥ 0 or None.
+
+    Returns:
+        FitResult with float64 ``w``, ``history = [F*]`` (the optimum of the objective) and ``solution``.
+    """
+    start = time.perf_counter()
+    alpha, l1_ratio = penalty_of(config, alpha, l1_ratio)
+    solution = exact(X, y, alpha=alpha, l1_ratio=l1_ratio, sample_weight=sample_weight)
+    return _exact_result(solution, config, time.perf_counter() - start)
+
+
+def exact_data(data, config, *, sync=None) -> FitResult:
+    """The exact solution of a data view in one streamed pass: this process's rows (``data.rows()``), then,
+    under torchrun, every rank's state gathered (``sync.gather``) and merged in rank order (tree), so every
+    rank holds the same solution, equal to one process's up to rounding.
+
+    Raises:
+        DataError: no unique solution, or no rows. CollectiveError: another rank failed.
+    """
+    start = time.perf_counter()
+    d = data.sample().shape[1]
+    state = LeastSquares.empty(d)
+    for X, y in data.rows():
+        state = state.update(X, y)
+    if sync is not None and sync.every is not None:  # a distributed Sync: merge the ranks' states
+        state = merge_all([LeastSquares.from_floats(v, d) for v in sync.gather(state.to_floats())])
+    alpha, l1_ratio = penalty_of(config)
+    return _exact_result(state.solution(alpha=alpha, l1_ratio=l1_ratio), config, time.perf_counter() - start)
+
+
+def _exact_result(solution, config, seconds: float) -> FitResult:
+    return FitResult(w=solution.w, b=solution.b, history=[solution.optimum], seed=config.seed, config=config,
+                     seconds=seconds, epoch_seconds=[seconds], solution=solution)
