@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import linsgd
-from linsgd.exact.qr import exact
+from linsgd.lstsq.qr import exact
 from linsgd.sgd.lr import auto_lr, stable_lr
 
 SCALES = np.array([1e-3, 1e-1, 1.0, 10.0, 1e3])

@@ -12,7 +12,7 @@ import linsgd
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(linsgd.__path__, "linsgd.") if not m.name.endswith("__main__"))
 # the API a newcomer meets first must show itself working
-MUST_HAVE_EXAMPLES = ("linsgd.sgd.fit.fit", "linsgd.exact.qr.exact", "linsgd.data.batching.epoch_order",
+MUST_HAVE_EXAMPLES = ("linsgd.sgd.fit.fit", "linsgd.lstsq.qr.exact", "linsgd.data.batching.epoch_order",
                       "linsgd.estimator.LinearRegressor", "linsgd.scratch")
 
 

@@ -7,8 +7,8 @@ import pytest
 
 import linsgd
 from linsgd.errors import ConfigError, DataError
-from linsgd.exact.qr import LeastSquares, exact, merge_all
-from linsgd.exact.summary import optimality_gap, summarize
+from linsgd.lstsq.qr import LeastSquares, exact, merge_all
+from linsgd.lstsq.summary import optimality_gap, summarize
 
 sklearn = pytest.importorskip("sklearn.linear_model")
 
@@ -22,7 +22,7 @@ def data(seed: int = 0, n: int = 300):
 
 
 def direct_objective(X, y, w, b, alpha=0.0, l1_ratio=0.0, sample_weight=None):
-    """F(w, b) of the module linsgd.exact.penalized, evaluated on the rows (long double)."""
+    """F(w, b) of the module linsgd.lstsq.penalized, evaluated on the rows (long double)."""
     sw = np.ones(len(y)) if sample_weight is None else sample_weight
     r = X.astype(np.longdouble) @ np.asarray(w, np.longdouble) + b - y
     data_term = float((sw * r * r).sum() / (2 * sw.sum()))

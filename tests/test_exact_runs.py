@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from linsgd.data.synthetic import make_regression
-from linsgd.exact.qr import exact
+from linsgd.lstsq.qr import exact
 from linsgd.model import load_model
 
 

@@ -15,7 +15,7 @@ SRC = Path(linsgd.__file__).parent
 LAYERS = {
     0: {"errors", "_version", "_parallel", "_prefetch", "_small", "_faults"},
     1: {"config", "storage", "extras", "standardize"},
-    2: {"data", "exact", "scratch"},
+    2: {"data", "lstsq", "scratch"},
     3: {"engines"},
     4: {"sgd"},
     5: {"model", "metrics", "plots"},
@@ -86,3 +86,17 @@ def test_linsgd_help_loads_no_heavy_package():
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr
+
+
+def test_no_subpackage_shadows_a_public_name():
+    """Importing every module (which sets each subpackage as an attribute of ``linsgd``) leaves every name of
+    ``linsgd.__all__`` what the API promises, e.g. ``linsgd.exact`` the function, not a package."""
+    import importlib
+    import pkgutil
+    import types
+
+    for m in pkgutil.walk_packages(linsgd.__path__, "linsgd."):
+        if not m.name.endswith("__main__"):
+            importlib.import_module(m.name)
+    shadowed = [n for n in linsgd.__all__ if isinstance(getattr(linsgd, n), types.ModuleType)]
+    assert not shadowed, shadowed

@@ -35,8 +35,8 @@ import warnings
 import numpy as np
 import pytest
 
-from linsgd.exact.qr import exact
-from linsgd.exact.summary import summarize
+from linsgd.lstsq.qr import exact
+from linsgd.lstsq.summary import summarize
 
 from nist import available, load
 

@@ -1,4 +1,4 @@
-"""linsgd.exact.qr: the exact streamed least-squares solution, against statsmodels and closed forms."""
+"""linsgd.lstsq.qr: the exact streamed least-squares solution, against statsmodels and closed forms."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linsgd.errors import DataError, LinsgdWarning
-from linsgd.exact.qr import LeastSquares, exact
-from linsgd.exact.summary import optimality_gap, summarize
+from linsgd.lstsq.qr import LeastSquares, exact
+from linsgd.lstsq.summary import optimality_gap, summarize
 
 
 def scaled_data(seed: int, n: int = 400):

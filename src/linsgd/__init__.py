@@ -19,13 +19,13 @@ _EXPORTS = {
     "epoch_order": "linsgd.data.batching",
     "stable_lr": "linsgd.sgd.lr",
     "auto_lr": "linsgd.sgd.lr",
-    "exact": "linsgd.exact.qr",
-    "LeastSquares": "linsgd.exact.qr",
-    "Solution": "linsgd.exact.solution",
-    "summarize": "linsgd.exact.summary",
-    "Summary": "linsgd.exact.summary",
-    "optimality_gap": "linsgd.exact.summary",
-    "OptimalityGap": "linsgd.exact.summary",
+    "exact": "linsgd.lstsq.qr",
+    "LeastSquares": "linsgd.lstsq.qr",
+    "Solution": "linsgd.lstsq.solution",
+    "summarize": "linsgd.lstsq.summary",
+    "Summary": "linsgd.lstsq.summary",
+    "optimality_gap": "linsgd.lstsq.summary",
+    "OptimalityGap": "linsgd.lstsq.summary",
     "LinearRegressor": "linsgd.estimator",
     "LinsgdWarning": "linsgd.errors",
     "ConvergenceWarning": "linsgd.errors",
@@ -67,9 +67,9 @@ if TYPE_CHECKING:
         StorageError,
     )
     from linsgd.estimator import LinearRegressor
-    from linsgd.exact.qr import LeastSquares, exact
-    from linsgd.exact.solution import Solution
-    from linsgd.exact.summary import OptimalityGap, Summary, optimality_gap, summarize
+    from linsgd.lstsq.qr import LeastSquares, exact
+    from linsgd.lstsq.solution import Solution
+    from linsgd.lstsq.summary import OptimalityGap, Summary, optimality_gap, summarize
     from linsgd.metrics import regression_metrics
     from linsgd.model import LinearModel, load_model, save_model
     from linsgd.runs.run import fit_file, write_run

@@ -37,7 +37,7 @@ class TrainConfig:
         dtype: ``"float32"`` (the chapter's) or ``"float64"``.
         init_std: standard deviation of the initial weights, ``w ~ N(0, init_std²)``, ``b = 0``.
         device: torch device of the reference engine (``"cpu"``, ``"cuda"``).
-        solver: ``"sgd"`` (the chapter's) or ``"exact"`` (least squares in one pass, :mod:`linsgd.exact.qr`).
+        solver: ``"sgd"`` (the chapter's) or ``"exact"`` (least squares in one pass, :mod:`linsgd.lstsq.qr`).
         patience: early stopping: stop after this many epochs without an improvement of the monitored
             loss by more than ``tol`` (None: train all epochs). tol: that improvement, >= 0.
         max_loss_growth: divergence guard: stop with DivergenceError when an epoch's full-data loss exceeds

@@ -11,8 +11,9 @@ import numpy as np
 
 from linsgd import errors
 from linsgd.config import TrainConfig
-from linsgd.exact.qr import LeastSquares
 from linsgd.extras import require
+from linsgd.lstsq.penalized import penalty_of
+from linsgd.lstsq.qr import LeastSquares
 from linsgd.sgd.convergence import warn_if_not_converged
 from linsgd.sgd.fit import check_sample_weight, gap_of, train
 
@@ -104,8 +105,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         config = self._config(self.epochs, self._draw_seed())
         weight = check_sample_weight(sample_weight, len(y))
         self._state = None
-        if self.solver == "exact" and weight is None:  # streamed QR state, so that partial_fit can add rows
-            return self._partial_exact(X, y, first=True)
+        if self.solver == "exact":  # streamed QR state, so that partial_fit can add rows
+            return self._partial_exact(X, y, first=True, weight=weight)
         Xd, yd = np.ascontiguousarray(X, dtype=self.dtype), y.astype(self.dtype)
         result = train(Xd, yd, config, weight=weight)
         self.n_epochs_ = len(result.history)
@@ -141,12 +142,14 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return X @ self.coef_ + self.intercept_
 
-    def _partial_exact(self, X, y, first: bool):
+    def _partial_exact(self, X, y, first: bool, weight=None):
+        """Fold the rows (weighted) into the least-squares state and solve the configured objective."""
         state = LeastSquares.empty(X.shape[1]) if first or self._state is None else self._state
-        self._state = state.update(X, y)
-        solution = self._state.solution(_names(self))
+        self._state = state.update(X, y, sample_weight=weight)
+        alpha, l1_ratio = penalty_of(self._config(1, None))
+        solution = self._state.solution(_names(self), alpha=alpha, l1_ratio=l1_ratio)
         self.n_epochs_ = 0
-        return self._store(solution.w, solution.b, [solution.loss], None, None, solution)
+        return self._store(solution.w, solution.b, [solution.optimum], None, None, solution)
 
     def _store(self, w, b, history, lr, seed, solution):
         self.coef_ = np.asarray(w, dtype=np.float64).copy()

@@ -27,8 +27,8 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from linsgd.data.sources import open_source
     from linsgd.errors import ConfigError
-    from linsgd.exact.qr import exact
-    from linsgd.exact.summary import summarize
+    from linsgd.lstsq.qr import exact
+    from linsgd.lstsq.summary import summarize
     from linsgd.model import load_model
 
     if not 0 < args.confidence < 1:
@@ -56,9 +56,9 @@ def _gap(model, source, least_squares):
     """
     from types import SimpleNamespace
 
-    from linsgd.exact.penalized import penalty_of
-    from linsgd.exact.qr import exact
-    from linsgd.exact.summary import optimality_gap
+    from linsgd.lstsq.penalized import penalty_of
+    from linsgd.lstsq.qr import exact
+    from linsgd.lstsq.summary import optimality_gap
     from linsgd.standardize import Standardizer
 
     alpha, l1_ratio = penalty_of(SimpleNamespace(**model.config))

@@ -156,7 +156,7 @@ class Sync:
     def gather(self, values: np.ndarray) -> np.ndarray:
         """Every rank's float64 vector (all of the same length), as rows in rank order: (world_size, length).
 
-        One all-gather (e.g. the ranks' :meth:`~linsgd.exact.qr.LeastSquares.to_floats`, merged the same way
+        One all-gather (e.g. the ranks' :meth:`~linsgd.lstsq.qr.LeastSquares.to_floats`, merged the same way
         on every rank); on one process, ``values`` as one row.
         """
         values = np.asarray(values, dtype=np.float64)

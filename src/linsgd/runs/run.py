@@ -22,9 +22,9 @@ from linsgd.data.sources import open_source
 from linsgd.data.table import default_max_memory, load_tables
 from linsgd.data.views import InMemory, Streamed
 from linsgd.errors import DataError
-from linsgd.exact.penalized import penalty_of
-from linsgd.exact.qr import LeastSquares
-from linsgd.exact.summary import optimality_gap
+from linsgd.lstsq.penalized import penalty_of
+from linsgd.lstsq.qr import LeastSquares
+from linsgd.lstsq.summary import optimality_gap
 from linsgd.metrics import Metrics
 from linsgd.model import LinearModel, save_model
 from linsgd.runs.plan import Plan

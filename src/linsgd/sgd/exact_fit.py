@@ -1,6 +1,6 @@
 """The exact solver behind ``fit(solver="exact")`` and file runs: one pass, the answer as a FitResult.
 
-The objective is the one SGD optimises (:mod:`linsgd.exact.penalized`): least squares, with sample weights
+The objective is the one SGD optimises (:mod:`linsgd.lstsq.penalized`): least squares, with sample weights
 and scikit-learn's ElasticNet penalty when the config asks for them. Arrays are solved in float64 whatever
 the training dtype; a data view is read once (its rows, then every rank's state merged).
 """
@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
-from linsgd.exact.penalized import penalty_of
-from linsgd.exact.qr import LeastSquares, exact, merge_all
+from linsgd.lstsq.penalized import penalty_of
+from linsgd.lstsq.qr import LeastSquares, exact, merge_all
 from linsgd.sgd.loop import FitResult
 
 # Why --solver exact refuses checkpoints: the same words for the CLI's early check and the API's.
@@ -27,7 +27,7 @@ def exact_fit(X: np.ndarray, y: np.ndarray, config, *, alpha: float | None = Non
     Args:
         X, y: validated arrays (:func:`~linsgd.data.checks.as_training_arrays`), solved in float64 whatever
             their dtype. config: the resolved TrainConfig; its ``penalty``/``alpha``/``l1_ratio`` (when it
-            has them) choose the objective (:func:`~linsgd.exact.penalized.penalty_of`).
+            has them) choose the objective (:func:`~linsgd.lstsq.penalized.penalty_of`).
         alpha, l1_ratio: override the config's penalty (α ≥ 0, ρ ∈ [0, 1]). sample_weight: (n,) ≥ 0 or None.
 
     Returns:

@@ -22,7 +22,7 @@ from linsgd.data.views import InMemory
 from linsgd.engines import get_engine
 from linsgd.engines.rule import StepRule
 from linsgd.errors import DivergenceError
-from linsgd.exact.solution import Solution
+from linsgd.lstsq.solution import Solution
 from linsgd.sgd.lr import stable_lr
 from linsgd.sgd.segments import cut
 

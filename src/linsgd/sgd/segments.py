@@ -50,7 +50,7 @@ def cut(runs: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | No
 
         >>> import numpy as np
         >>> X, y, idx = np.zeros((10, 1)), np.zeros(10), np.arange(10)
-        >>> [(p.first, p.end, p.boundary, p.idx.tolist()) for p in cut([(X, y, idx)], 3, 2, start=1)]
+        >>> [(p.first, p.end, p.boundary, p.idx.tolist()) for p in cut([(X, y, idx, None)], 3, 2, start=1)]
         [(1, 2, True, [3, 4, 5]), (2, 4, True, [6, 7, 8, 9])]
     """
     B, step = batch_size, 0

@@ -1,6 +1,6 @@
 """What the exact solution says about a fit: the statistical table, honest warnings, the optimality gap.
 
-Everything here is computed from a :class:`~linsgd.exact.solution.Solution`, i.e. from one streamed pass, with the
+Everything here is computed from a :class:`~linsgd.lstsq.solution.Solution`, i.e. from one streamed pass, with the
 classical OLS formulas (Gaussian errors, n − p residual degrees of freedom)::
 
     s² = RSS / (n − p),  se = √diag(s² (X̃ᵀX̃)⁻¹),  t = coef / se,  p = 2·P(T_{n−p} > |t|),
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linsgd.exact.design import condition_number, diagnose
+from linsgd.lstsq.design import condition_number, diagnose
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def summarize(solution, *, confidence: float = 0.95) -> Summary:
     """The statistical table of ``solution`` (formulas in the module docstring).
 
     Args:
-        solution: a :class:`~linsgd.exact.solution.Solution`. confidence: level of the intervals, in (0, 1).
+        solution: a :class:`~linsgd.lstsq.solution.Solution`. confidence: level of the intervals, in (0, 1).
 
     Returns:
         :class:`Summary`; quantities that need residual degrees of freedom are nan when n = p.
@@ -127,7 +127,7 @@ class OptimalityGap:
     """How far an (SGD) answer (w, b) is from the exact minimiser of the same objective.
 
     Attributes:
-        loss: the objective F(w, b) of the answer (:class:`~linsgd.exact.solution.Solution`: the (weighted)
+        loss: the objective F(w, b) of the answer (:class:`~linsgd.lstsq.solution.Solution`: the (weighted)
             mean ½(x·w + b − y)², plus the penalty when one was optimised); optimum: F at the exact solution.
         relative: (loss − optimum) / optimum (0 when both are 0, inf when only the optimum is 0).
         se_units: (w − w*)/se(w), then (b − b*)/se(b) when an intercept is fitted.

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linsgd.exact.penalized import describe, penalty
+from linsgd.lstsq.penalized import describe, penalty
 
 
 @dataclass(frozen=True)
 class Solution:
-    """The exact minimiser (w, b) of the objective (see :mod:`linsgd.exact.penalized`)::
+    """The exact minimiser (w, b) of the objective (see :mod:`linsgd.lstsq.penalized`)::
 
         F(w, b) = 1/(2W) Σ w_i (x_i·w + b − y_i)² + α (ρ‖w‖₁ + (1 − ρ)/2 ‖w‖²),  W = Σ w_i
 
@@ -101,7 +101,7 @@ class Solution:
 
         With Rxx⁻¹ = Q: Cov(w) = s² Q Qᵀ, so se(w_j) = s‖Q_j,:‖, and x̄ᵀ(XcᵀWXc)⁻¹x̄ = ‖Qᵀx̄‖². With
         weights these are weighted least squares' (statsmodels ``WLS``: Var ε_i = σ²/w_i, s² = Σw r²/(n − p)).
-        Without an intercept, se(b) is nan. Meaningless for a penalised fit (:func:`~linsgd.exact.summary.
+        Without an intercept, se(b) is nan. Meaningless for a penalised fit (:func:`~linsgd.lstsq.summary.
         summarize` reports them as unavailable).
         """
         Q = solve_upper(self.Rxx, np.eye(len(self.w)))

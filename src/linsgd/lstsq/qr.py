@@ -20,7 +20,7 @@ Householder QR is backward stable column by column, so the accuracy of the solut
 condition number of the centred, column-equilibrated design, never on κ(XᵀX) = κ(X)² as the normal
 equations do. Partial results from chunks, files or ranks merge exactly (:meth:`LeastSquares.merge`);
 penalised objectives (ridge, lasso, elastic net) are solved from the same factor
-(:mod:`linsgd.exact.penalized`).
+(:mod:`linsgd.lstsq.penalized`).
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from linsgd.errors import DataError
-from linsgd.exact.design import check_design, warn_about
-from linsgd.exact.penalized import check_penalty, solve_penalized
-from linsgd.exact.rows import array_chunks, augmented, weights
-from linsgd.exact.solution import Solution, solve_upper
+from linsgd.lstsq.design import check_design, warn_about
+from linsgd.lstsq.penalized import check_penalty, solve_penalized
+from linsgd.lstsq.rows import array_chunks, augmented, weights
+from linsgd.lstsq.solution import Solution, solve_upper
 
 CHUNK_ROWS = 65_536
 
@@ -137,7 +137,7 @@ class LeastSquares:
 
         Args:
             feature_names: d column names (default x1 … xd). alpha, l1_ratio: the penalty α ≥ 0, ρ ∈ [0, 1]
-                (:mod:`linsgd.exact.penalized`; α = 0: least squares).
+                (:mod:`linsgd.lstsq.penalized`; α = 0: least squares).
 
         Raises:
             DataError: no unique least-squares solution (α = 0) — fewer rows than coefficients, a constant or
