@@ -105,6 +105,7 @@ def _check(ok: bool, param: str, value: object, allowed: str) -> None:
 
 
 ON_BAD_ROWS = ("error", "skip")
+MISSING = ("error", "impute", "drop")
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,13 @@ class DataConfig:
             streams them from temporary files in ``tmp_dir`` (None: the system's temporary folder).
         on_bad_rows: "error" (stop at the first bad row) or "skip" (drop and count bad rows).
         chunk_bytes: bytes of values read per chunk.
+        missing: empty cells: "error" (default: stop at the first, naming its line and column; a gap is
+            a question only the user can answer), "impute" (numbers and dates: the training rows' mean plus
+            an indicator column ``COL_missing``; categories: a level of their own), or "drop" (skip the row,
+            counted per column). See :mod:`linsgd.data.encoding`.
+        max_levels: most distinct values a categorical column may have (default 100: more is usually an
+            identifier or free text, and every level costs a column).
+        exclude: columns never used (e.g. an identifier).
     """
 
     target: str
@@ -129,6 +137,9 @@ class DataConfig:
     on_bad_rows: str = "error"
     chunk_bytes: int = 4 << 20
     tmp_dir: str | None = None
+    missing: str = "error"
+    max_levels: int = 100
+    exclude: tuple[str, ...] = ()
 
     def validate(self) -> DataConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -142,10 +153,15 @@ class DataConfig:
         _check(self.on_bad_rows in ON_BAD_ROWS, "on_bad_rows", self.on_bad_rows, f"one of {', '.join(ON_BAD_ROWS)}")
         _check(_is_int(self.chunk_bytes) and self.chunk_bytes > 0, "chunk_bytes", self.chunk_bytes,
                "an integer > 0")
+        _check(self.missing in MISSING, "missing", self.missing, f"one of {', '.join(MISSING)}")
+        _check(_is_int(self.max_levels) and self.max_levels >= 1, "max_levels", self.max_levels, "an integer >= 1")
+        _check(isinstance(self.exclude, (tuple, list)) and all(isinstance(c, str) for c in self.exclude),
+               "exclude", self.exclude, "a list of column names")
         return self
 
     def to_dict(self) -> dict:
         """The settings as plain JSON-able values (saved with every run)."""
         d = dataclasses.asdict(self)
         d["features"] = list(self.features) if self.features is not None else None
+        d["exclude"] = list(self.exclude)
         return d

@@ -46,16 +46,29 @@ class Source:
     num_rows: int | None = None  # known from the file's metadata (Parquet, .npy), else None
     header_line: int | None = None  # the line of the column names (CSV: 1)
 
+    types: list | None = None  # the pyarrow type of each column (typed reading, see linsgd.data.tabular)
+    index_columns: tuple[str, ...] = ()  # columns that hold a pandas index (never features)
+
     def __init__(self, path, columns: list[str], numeric: list[bool], *, target: str | None,
-                 features: list[str] | None, dtype: str, on_bad_rows: str, chunk_bytes: int) -> None:
+                 features: list[str] | None, dtype: str, on_bad_rows: str, chunk_bytes: int,
+                 typed: bool = False) -> None:
         if on_bad_rows not in ON_BAD_ROWS:
             raise ConfigError("on_bad_rows", on_bad_rows, f"one of {', '.join(ON_BAD_ROWS)}")
-        self.path, self.columns, self.dtype = path, columns, dtype
+        self.path, self.columns, self.dtype, self.typed = path, columns, dtype, typed
         self.skip, self.chunk_bytes, self.skipped = on_bad_rows == "skip", chunk_bytes, 0
         _check_names(path, columns, self.header_line)
         kinds = dict(zip(columns, numeric, strict=True))
-        if features is None:
-            features = [c for c in columns if c != target and kinds[c]]
+        if features is None:  # typed: every column, until linsgd.data.roles decides
+            features = [c for c in columns if c != target and (typed or kinds[c])]
+        self.select(features, target)
+
+    def select(self, features: list[str], target: str | None, extra: list[str] = ()) -> None:
+        """Read ``features`` (then ``target``, then the pass-through columns ``extra``) from now on.
+
+        Raises:
+            DataError: a column is missing, the target is also a feature, or there is no feature.
+        """
+        path, columns, kinds = self.path, self.columns, set(self.columns)
         missing = [c for c in [*features, *([target] if target else [])] if c not in kinds]
         if missing:
             raise data_error(path, None, f"column{'s' if len(missing) > 1 else ''} "
@@ -64,9 +77,15 @@ class Source:
         if target in features:
             raise data_error(path, None, "is both the target and a feature", column=target)
         if not features:
-            raise data_error(path, None, "no numeric feature columns besides the target")
+            kind = "" if self.typed else "numeric "
+            raise data_error(path, None, f"no {kind}feature columns besides the target")
         self.features, self.target = list(features), target
         self.selected = self.features + ([target] if target else [])
+        self.extra = list(extra)  # may be features too: read once, passed through as well
+        if any(c not in kinds for c in self.extra):
+            raise data_error(path, None, f"not found (columns: {', '.join(columns)})",
+                             column=next(c for c in self.extra if c not in kinds))
+        self.selected += [c for c in self.extra if c not in self.selected]
 
     def chunks(self) -> Iterator[Chunk]:
         """Yield validated chunks in file order; DataError on the first bad row (unless skipping)."""
@@ -94,6 +113,15 @@ class Source:
 
     def _raw(self) -> Iterator[tuple[np.ndarray, np.ndarray | None, np.ndarray, object]]:
         """Yield (float64 values (m, k), valid mask or None, line numbers (m,), file) per chunk."""
+        raise NotImplementedError
+
+    def batches(self, types: dict) -> Iterator[tuple[object, np.ndarray | None, np.ndarray, object]]:
+        """Typed reading: yield (pyarrow RecordBatch of ``selected``, bad-row mask or None, lines, file).
+
+        ``types`` maps a selected column to the pyarrow type to read it as (formats with typed storage,
+        Parquet, ignore it). The bad-row mask (``on_bad_rows="skip"`` only) flags rows with a cell that
+        could not be parsed; every other problem is a DataError with file and line, as in :meth:`chunks`.
+        """
         raise NotImplementedError
 
 
