@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from linsgd.config import TrainConfig
+from linsgd.data.frame_source import numeric_frame
 from linsgd.exact.qr import LeastSquares
 from linsgd.extras import require
 from linsgd.sgd.fit import train
@@ -17,7 +18,7 @@ from linsgd.sgd.fit import train
 require("sklearn", "linsgd.LinearRegressor")  # one line naming the extra, not an ImportError traceback
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.utils import check_random_state  # noqa: E402
-from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data  # noqa: E402
 
 
 class LinearRegressor(RegressorMixin, BaseEstimator):
@@ -62,6 +63,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             ValueError (ConfigError) for a bad parameter, DataError/ValueError for bad data,
             DivergenceError when SGD diverges (with a stable lr to try).
         """
+        numeric_frame(X)  # a DataFrame's text, dates or gaps: a DataError naming the column
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         config = self._config(self.epochs, self._draw_seed())
         self._state = None
@@ -79,6 +81,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         With ``lr="auto"`` the standardisation and the lr are those of this call's rows.
         """
         first = not hasattr(self, "coef_")
+        numeric_frame(X)
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first)
         if self.solver == "exact":
             return self._partial_exact(X, y, first)
@@ -95,8 +98,20 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """ŷ = X coef_ + intercept_, shape (n,)."""
         check_is_fitted(self)
+        numeric_frame(X)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return X @ self.coef_ + self.intercept_
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The names of the columns ``coef_`` weighs: a DataFrame's columns, else ``x0``, ``x1``, …"""
+        check_is_fitted(self)
+        return _check_feature_names_in(self, input_features)
+
+    def coef_table(self) -> dict[str, float]:
+        """``{feature name: coefficient}`` then ``"(intercept)": intercept_``."""
+        names = self.get_feature_names_out()
+        return {**{str(n): float(v) for n, v in zip(names, self.coef_, strict=True)},
+                "(intercept)": float(self.intercept_)}
 
     def _partial_exact(self, X, y, first: bool):
         state = LeastSquares.empty(X.shape[1]) if first or self._state is None else self._state

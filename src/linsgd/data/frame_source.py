@@ -71,3 +71,45 @@ def _floats(col):
     import pyarrow.compute as pc
 
     return pc.fill_null(col.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+
+
+def numeric_frame(X, what: str = "X") -> tuple[np.ndarray, list[str]] | None:
+    """A DataFrame or Table of numeric columns as ``(float64 array (n, d), column names)``; None for arrays.
+
+    For ``linsgd.fit`` and ``LinearRegressor``, which take numbers only: a column of another kind is a
+    DataError naming it (``column 'city' is text: encode it or use linsgd.fit_file``), so is a column with
+    empty cells. A pandas index is not a column.
+
+    Raises:
+        DataError: a non-numeric column, or a column with missing values.
+    """
+    import pyarrow as pa
+
+    from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC, kind_of
+    from linsgd.errors import DataError
+
+    if not is_frame(X):
+        return None
+    table = to_arrow(X, what)
+    index = pandas_index_columns(table.schema.metadata)
+    names, columns = [], []
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if name in index:
+            continue
+        kind, t = kind_of(col.type), col.type
+        if kind != NUMERIC or pa.types.is_null(t):
+            what_it_is = ("boolean" if pa.types.is_boolean(t) else "text") if kind == CATEGORICAL else \
+                "a date" if kind == DATE else f"of type {t}"
+            how = ("linsgd.fit_file (one-hot categories, dates as days, imputation)" if kind is not None
+                   else "drop it")
+            raise DataError(f"{what}: column '{name}' is {what_it_is}: encode it as numbers or use {how}")
+        if col.null_count:
+            first = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
+            raise DataError(f"{what}: column '{name}' has {col.null_count} missing values (the first in row "
+                            f"{first}): impute or drop them, or use linsgd.fit_file with "
+                            f"DataConfig(missing='impute')")
+        names.append(str(name))
+        columns.append(_floats(col))
+    if not columns:
+        raise DataError(f"{what}: no columns")
+    return np.column_stack(columns), names

@@ -29,6 +29,7 @@ FEATURE_KINDS = (NUMERIC, CATEGORICAL, DATE)
 # an integer column named like this, with all values distinct, is probably a row identifier
 IDENTIFIER = re.compile(r"(?i)^(id|.*_id)$")
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$|^\s*[-+]?(inf|infinity|nan)\s*$"
+_DATE = r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d*)?)?)?\s*$"
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,10 @@ def kind_of(t) -> str | None:
 
 
 def csv_types(schema, first_batch) -> list:
-    """The type of each CSV column for typed reading: numbers (and for text columns whose non-empty cells
-    in the first block are at least half numbers: their other cells are bad values, reported by line),
-    string for text and bools, the inferred date or timestamp type for ISO dates."""
+    """The type of each CSV column for typed reading: numbers (and text columns whose non-empty cells in
+    the first block are at least half numbers: their other cells are bad values, reported by line),
+    string for text and bools, the inferred date or timestamp type for ISO dates (and timestamp for text
+    columns that are at least half ISO dates)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -72,9 +74,13 @@ def csv_types(schema, first_batch) -> list:
         if pa.types.is_string(t) or pa.types.is_binary(t):
             col = first_batch.column(j) if first_batch is not None else pa.array([], t)
             filled = int(pc.sum(pc.greater(pc.binary_length(col), 0)).as_py() or 0)
-            numbers = int(pc.sum(pc.match_substring_regex(col, _NUMBER)).as_py() or 0)
-            numeric = numbers > 0 and 2 * numbers >= filled
-            out.append(pa.float64() if numeric or pa.types.is_binary(t) else pa.string())
+            numbers, dates = (int(pc.sum(pc.match_substring_regex(col, r)).as_py() or 0) for r in (_NUMBER, _DATE))
+            if numbers > 0 and 2 * numbers >= filled or pa.types.is_binary(t):
+                out.append(pa.float64())
+            elif dates > 0 and 2 * dates >= filled:  # a date column with a bad date: reported by line
+                out.append(pa.timestamp("s"))
+            else:
+                out.append(pa.string())
         elif pa.types.is_boolean(t):
             out.append(pa.string())
         elif pa.types.is_date(t) or pa.types.is_timestamp(t) or pa.types.is_integer(t):

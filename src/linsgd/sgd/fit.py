@@ -14,6 +14,7 @@ import numpy as np
 
 from linsgd.config import TrainConfig
 from linsgd.data.checks import as_training_arrays
+from linsgd.data.frame_source import numeric_frame
 from linsgd.data.views import InMemory
 from linsgd.engines import get_engine
 from linsgd.errors import ConfigError
@@ -32,7 +33,9 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int = 3, batch_size: int = 10, 
     ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r``.
 
     Args:
-        X: features, array-like (n, d). y: targets, (n,) or (n, 1).
+        X: features, array-like (n, d), or a pandas/polars DataFrame or pyarrow Table of numeric columns
+            (their names become ``feature_names``; text, dates or gaps are a DataError naming the column:
+            :func:`linsgd.fit_file` encodes those). y: targets, (n,) or (n, 1).
         lr, epochs, batch_size, engine, seed, dtype, init_std, device, solver: see :class:`TrainConfig`.
 
     Returns:
@@ -54,8 +57,11 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int = 3, batch_size: int = 10, 
     # SGD itself finds a non-finite value (its residual is non-finite: DataError, see _diverged), so it
     # skips the separate pass over the data; the exact solver and lr="auto" need checked values first.
     sgd = config.solver == "sgd" and config.lr != "auto"
-    X, y = as_training_arrays(X, y, config.dtype, check_values=not sgd)
-    return train(X, y, config)
+    frame = numeric_frame(X)
+    names = frame[1] if frame else None
+    X, y = as_training_arrays(frame[0] if frame else X, y, config.dtype, check_values=not sgd)
+    result = train(X, y, config)
+    return dataclasses.replace(result, feature_names=names) if names else result
 
 
 def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.ndarray, float] | None = None,
