@@ -292,3 +292,10 @@ def test_fit_and_the_estimator_name_the_column_of_a_dataframe(tmp_path):
     est = linsgd.LinearRegressor(solver="exact").fit(X, df["price"])
     assert est.get_feature_names_out().tolist() == ["rooms", "id"]
     assert est.coef_table()["rooms"] == pytest.approx(result.coef_table()["rooms"], rel=1e-9)
+
+
+def test_a_pandas_csv_index_column_is_excluded(cli, tmp_path):
+    housing(60, seed=14).to_csv(tmp_path / "h.csv")  # the index as a first column with an empty name
+    code, out, err = cli("train", tmp_path / "h.csv", "--target", "price", "--missing", "impute", "--solver",
+                         "exact", "--dtype", "float64", "--out", tmp_path / "run", "--seed", 0)
+    assert code == 0 and "''     excluded (pandas index)" in out, out + err

@@ -51,6 +51,7 @@ class CsvSource(Source):
             raise self._translate(path, e, 0, None) from e
         reader.close()
         self.types = csv_types(schema, first)
+        self.index_columns = tuple(names[:1]) if names[:1] == [""] else ()  # pandas' to_csv of an index
         numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t)
                    for t in schema.types]
         return names, numeric

@@ -170,7 +170,8 @@ class Encoded:
 def describe_roles(roles: list[Column], pre: Preprocessor, seen: dict) -> list[str]:
     """One line per column: its name and role (what a feature became, why a column is left out)."""
     what = pre.describe()
-    width = max(len(c.name) for c in roles)
+    shown = {c.name: c.name or "''" for c in roles}  # pandas writes an unnamed index column as ""
+    width = max(len(n) for n in shown.values())
     lines = []
     for c in roles:
         if c.is_feature:
@@ -184,5 +185,5 @@ def describe_roles(roles: list[Column], pre: Preprocessor, seen: dict) -> list[s
         dropped = seen.get("dropped", {}).get(c.name)
         if dropped:
             text += f"; {dropped} rows dropped for an empty cell"
-        lines.append(f"  {c.name:<{width}}  {text}")
+        lines.append(f"  {shown[c.name]:<{width}}  {text}")
     return lines
