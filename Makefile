@@ -9,11 +9,11 @@ BSTAMP := $(VENV)/.installed-bench
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[torch,sklearn,dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[torch,sklearn,onnx,dev]'
 	touch $@
 
 $(BSTAMP): $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[torch,sklearn,dev,bench]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[torch,sklearn,onnx,dev,bench]'
 	touch $@
 
 demo: $(STAMP)

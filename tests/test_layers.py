@@ -19,7 +19,7 @@ LAYERS = {
     3: {"engines"},
     4: {"sgd"},
     5: {"model", "metrics", "plots"},
-    6: {"runs"},
+    6: {"runs", "export"},
     7: {"estimator", "cli"},
     8: {"__init__", "__main__"},
 }

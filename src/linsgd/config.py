@@ -176,6 +176,7 @@ def _check(ok: bool, param: str, value: object, allowed: str) -> None:
 
 
 ON_BAD_ROWS = ("error", "skip")
+MISSING = ("error", "impute", "drop")
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,13 @@ class DataConfig:
         chunk_bytes: bytes of values read per chunk.
         weight: the column of sample weights (None: every row weighs 1); read like the target, never a
             feature. The objective weights each squared residual, normalised by Σ weights.
+        missing: empty cells: "error" (default: stop at the first, naming its line and column; a gap is
+            a question only the user can answer), "impute" (numbers and dates: the training rows' mean plus
+            an indicator column ``COL_missing``; categories: a level of their own), or "drop" (skip the row,
+            counted per column). See :mod:`linsgd.data.encoding`.
+        max_levels: most distinct values a categorical column may have (default 100: more is usually an
+            identifier or free text, and every level costs a column).
+        exclude: columns never used (e.g. an identifier).
     """
 
     target: str
@@ -203,6 +211,9 @@ class DataConfig:
     chunk_bytes: int = 4 << 20
     tmp_dir: str | None = None
     weight: str | None = None
+    missing: str = "error"
+    max_levels: int = 100
+    exclude: tuple[str, ...] = ()
 
     def validate(self) -> DataConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -219,10 +230,15 @@ class DataConfig:
         _check(self.weight is None or (isinstance(self.weight, str) and self.weight not in ("", self.target)
                                        and self.weight not in (self.features or ())),
                "weight", self.weight, "a column name that is neither the target nor a feature")
+        _check(self.missing in MISSING, "missing", self.missing, f"one of {', '.join(MISSING)}")
+        _check(_is_int(self.max_levels) and self.max_levels >= 1, "max_levels", self.max_levels, "an integer >= 1")
+        _check(isinstance(self.exclude, (tuple, list)) and all(isinstance(c, str) for c in self.exclude),
+               "exclude", self.exclude, "a list of column names")
         return self
 
     def to_dict(self) -> dict:
         """The settings as plain JSON-able values (saved with every run)."""
         d = dataclasses.asdict(self)
         d["features"] = list(self.features) if self.features is not None else None
+        d["exclude"] = list(self.exclude)
         return d

@@ -11,6 +11,7 @@ import numpy as np
 
 from linsgd import errors
 from linsgd.config import TrainConfig
+from linsgd.data.frame_source import numeric_frame
 from linsgd.extras import require
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
@@ -21,7 +22,7 @@ require("sklearn", "linsgd.LinearRegressor")  # one line naming the extra, not a
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning  # noqa: E402
 from sklearn.utils import check_random_state  # noqa: E402
-from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data  # noqa: E402
 
 
 class ConvergenceWarning(errors.ConvergenceWarning, SklearnConvergenceWarning):
@@ -101,6 +102,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             ValueError (ConfigError) for a bad parameter, DataError/ValueError for bad data,
             DivergenceError when SGD diverges (with a stable lr to try).
         """
+        numeric_frame(X)  # a DataFrame's text, dates or gaps: a DataError naming the column
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         config = self._config(self.epochs, self._draw_seed())
         weight = check_sample_weight(sample_weight, len(y))
@@ -123,6 +125,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         With ``lr="auto"`` the standardisation and the lr are those of this call's rows.
         """
         first = not hasattr(self, "coef_")
+        numeric_frame(X)
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first)
         if self.solver == "exact":
             return self._partial_exact(X, y, first)
@@ -139,8 +142,20 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """ŷ = X coef_ + intercept_, shape (n,)."""
         check_is_fitted(self)
+        numeric_frame(X)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return X @ self.coef_ + self.intercept_
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The names of the columns ``coef_`` weighs: a DataFrame's columns, else ``x0``, ``x1``, …"""
+        check_is_fitted(self)
+        return _check_feature_names_in(self, input_features)
+
+    def coef_table(self) -> dict[str, float]:
+        """``{feature name: coefficient}`` then ``"(intercept)": intercept_``."""
+        names = self.get_feature_names_out()
+        return {**{str(n): float(v) for n, v in zip(names, self.coef_, strict=True)},
+                "(intercept)": float(self.intercept_)}
 
     def _partial_exact(self, X, y, first: bool, weight=None):
         """Fold the rows (weighted) into the least-squares state and solve the configured objective."""

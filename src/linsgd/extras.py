@@ -1,7 +1,8 @@
-"""Optional dependencies: PyTorch (``linsgd[torch]``) and scikit-learn (``linsgd[sklearn]``).
+"""Optional dependencies: PyTorch (``linsgd[torch]``), scikit-learn (``linsgd[sklearn]``), onnx (``linsgd[onnx]``).
 
 The fused engine, the CLI, the exact solver and file training need neither. The reference engine,
-``linsgd.scratch`` and training under torchrun need PyTorch; ``LinearRegressor`` needs scikit-learn.
+``linsgd.scratch`` and training under torchrun need PyTorch; ``LinearRegressor`` needs scikit-learn;
+``linsgd export --onnx`` needs onnx.
 :func:`require` imports one of them where it is used, or raises one line naming the extra to install.
 """
 
@@ -13,7 +14,7 @@ from types import ModuleType
 from linsgd.errors import MissingExtraError
 
 # import name -> (extra, what the package is called when speaking to a user)
-EXTRAS = {"torch": ("torch", "PyTorch"), "sklearn": ("sklearn", "scikit-learn")}
+EXTRAS = {"torch": ("torch", "PyTorch"), "sklearn": ("sklearn", "scikit-learn"), "onnx": ("onnx", "onnx")}
 
 
 def require(module: str, needed_by: str) -> ModuleType:

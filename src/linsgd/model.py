@@ -3,7 +3,11 @@
 Tensors: ``w`` (d,) and ``b`` (1,) on the raw scale of the features, and, when the features were
 standardised for training, their ``mean`` and ``scale`` (d,). Metadata (strings): ``format``
 ("linsgd-model"), ``format_version``, ``linsgd_version``, and JSON ``feature_names``, ``target``,
-``dtype``, ``config``, ``metrics``, ``fingerprint``. A file of a newer format version is refused.
+``dtype``, ``config``, ``metrics``, ``fingerprint``, and (version 2) ``preprocessing``: the fitted
+:class:`~linsgd.data.encoding.Preprocessor` — input columns, their kinds, levels and reference levels,
+imputation means and indicators, the missing-value policy — and ``columns``: the role of every column of
+the training data. A version-1 file (numeric columns only) loads as a model whose inputs are its features.
+A file of a newer format version is refused.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linsgd._version import __version__
+from linsgd.data.encoding import Preprocessor
 from linsgd.errors import DataError
 from linsgd.storage import atomic_path
 
 FORMAT = "linsgd-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -30,6 +35,8 @@ class LinearModel:
         w: weights (d,), float64, raw scale. b: bias. feature_names: d column names. target: its name.
         dtype: training dtype. mean, scale: the standardisation used in training (None: none).
         config: the resolved training settings. metrics: e.g. train/val MSE. fingerprint: of the data.
+        preprocessing: the fitted Preprocessor as JSON values (None: the features are numeric columns of
+            the same names). columns: ``{column: role}`` of the training data (empty for version 1).
     """
 
     w: np.ndarray
@@ -42,10 +49,33 @@ class LinearModel:
     config: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     fingerprint: str = ""
+    preprocessing: dict | None = None
+    columns: dict = field(default_factory=dict)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predictions (m,) in float64 for raw features X (m, d) in ``feature_names`` order."""
         return np.asarray(X, dtype=np.float64) @ self.w + self.b
+
+    @property
+    def preprocessor(self) -> Preprocessor:
+        """How a table's columns become the features (:mod:`linsgd.data.encoding`)."""
+        if self.preprocessing is None:
+            return Preprocessor.numeric(self.feature_names)
+        return Preprocessor.from_dict(self.preprocessing)
+
+    def coef_table(self) -> dict[str, float]:
+        """``{feature name: coefficient}`` on the raw scale, then ``"(intercept)": b``.
+
+        >>> LinearModel(np.array([2.0, -3.4]), 4.2, ["a", "b"]).coef_table()
+        {'a': 2.0, 'b': -3.4, '(intercept)': 4.2}
+        """
+        return coef_table(self.feature_names, self.w, self.b)
+
+
+def coef_table(names: list[str], w, b: float) -> dict[str, float]:
+    """``{name: coefficient}`` then ``"(intercept)": b`` (floats)."""
+    return {**{n: float(v) for n, v in zip(names, np.asarray(w, dtype=np.float64), strict=True)},
+            "(intercept)": float(b)}
 
 
 def save_model(model: LinearModel, path: str | os.PathLike) -> None:
@@ -64,7 +94,9 @@ def save_model(model: LinearModel, path: str | os.PathLike) -> None:
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "linsgd_version": __version__,
             "feature_names": json.dumps(model.feature_names), "target": json.dumps(model.target),
             "dtype": model.dtype, "config": json.dumps(model.config), "metrics": json.dumps(model.metrics),
-            "fingerprint": model.fingerprint}
+            "fingerprint": model.fingerprint, "columns": json.dumps(model.columns)}
+    if model.preprocessing is not None:
+        meta["preprocessing"] = json.dumps(model.preprocessing)
     with atomic_path(path) as tmp:
         save_file(tensors, tmp, metadata=meta)
 
@@ -96,9 +128,13 @@ def load_model(path: str | os.PathLike) -> LinearModel:
         names = json.loads(meta["feature_names"])
         if w.shape != (len(names),):
             raise ValueError(f"w has shape {w.shape} for {len(names)} features")
+        pre = json.loads(meta["preprocessing"]) if version >= 2 and "preprocessing" in meta else None
+        if pre is not None and Preprocessor.from_dict(pre).names != names:
+            raise ValueError("the preprocessing does not produce the feature names")
         return LinearModel(w=w, b=b, feature_names=names, target=json.loads(meta["target"]),
                            dtype=meta["dtype"], mean=tensors.get("mean"), scale=tensors.get("scale"),
                            config=json.loads(meta["config"]), metrics=json.loads(meta["metrics"]),
-                           fingerprint=meta["fingerprint"])
-    except (KeyError, ValueError, IndexError) as e:
+                           fingerprint=meta["fingerprint"], preprocessing=pre,
+                           columns=json.loads(meta.get("columns", "{}")))
+    except (KeyError, ValueError, IndexError, TypeError) as e:
         raise DataError(f"{path}: corrupt linsgd model file ({e})") from e

@@ -11,11 +11,11 @@ import os
 import sys
 import traceback
 
-from linsgd.cli import demo, generate, predict, summary, train
+from linsgd.cli import demo, export, generate, predict, summary, train
 from linsgd.errors import ConfigError, DivergenceError, LinsgdError
 
 # each module has add_parser(subparsers) that sets func=run(args) -> int
-COMMANDS = (demo, generate, train, predict, summary)
+COMMANDS = (demo, generate, train, predict, summary, export)
 
 
 class Parser(argparse.ArgumentParser):

@@ -15,6 +15,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train")
     add_data_flags(p, target_required=False)
     p.add_argument("--out", required=True, help="predictions file: .csv or .parquet")
+    p.add_argument("--id", default=None, metavar="COL",
+                   help="copy this column next to the prediction (default: the pandas index, or a column "
+                        "named id, ID or *_id, when DATA has one; 'none': no column)")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     p.set_defaults(func=predict)
     p = subparsers.add_parser("evaluate", help="MSE, RMSE, MAE, R² of a model on a data file",
@@ -27,11 +30,34 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=evaluate)
 
 
-def _source(args, model, target):
-    from linsgd.data.sources import open_source
+def table_of(args, model, target, *, missing=None, extra=(), dtype=None):
+    """The model's preprocessing applied to DATA by column name (:class:`linsgd.data.tabular.Encoded`)."""
+    from linsgd.data.tabular import Encoded, open_typed
 
-    return open_source(args.data, target=target, features=model.feature_names, dtype=model.dtype,
-                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes)
+    source = open_typed(args.data, target=target, dtype=dtype or model.dtype, on_bad_rows=args.on_bad_rows,
+                        chunk_bytes=args.chunk_bytes)
+    extra = extra(source) if callable(extra) else extra
+    return Encoded(source, model.preprocessor, missing=missing, extra=extra)
+
+
+def report_unseen(table) -> str:
+    """One line counting the cells of levels no training row had (empty when there were none)."""
+    if not table.unseen:
+        return ""
+    return ("levels unseen in training (predicted as the reference level): "
+            + ", ".join(f"column '{c}' {n} rows" for c, n in table.unseen.items()))
+
+
+def _id_column(args, model):
+    """The column ``--id`` names, or by default the pandas index or an identifier-like column."""
+    from linsgd.data.roles import IDENTIFIER
+
+    def pick(source):
+        if args.id is not None:
+            return [] if args.id == "none" else [args.id]
+        found = list(source.index_columns) or [c for c in source.columns if IDENTIFIER.match(c)]
+        return found[:1]
+    return pick
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -43,11 +69,15 @@ def predict(args: argparse.Namespace) -> int:
         from linsgd.errors import ConfigError
         raise ConfigError("on_bad_rows", "skip", "'error' for predict (predictions stay aligned with rows)")
     model = load_model(args.model)
-    source = _source(args, model, None)
-    blocks = (model.predict(chunk.X).reshape(-1, 1) for chunk in source.chunks())
-    n = write_columns(args.out, ["prediction"], blocks)
-    skipped = f" (skipped {source.skipped} bad rows)" if source.skipped else ""
-    print(f"wrote {n} predictions to {args.out}{skipped}")
+    table = table_of(args, model, None, missing="error" if model.preprocessor.missing != "impute" else None,
+                     extra=_id_column(args, model))
+    ids = table.source.extra
+    blocks = ({**{c: extra[c] for c in ids}, "prediction": model.predict(X)} for X, _, extra in table.blocks())
+    n = write_columns(args.out, [*ids, "prediction"], blocks)
+    skipped = f" (skipped {table.skipped} bad rows)" if table.skipped else ""
+    print(f"wrote {n} predictions to {args.out}{skipped}" + (f" with column '{ids[0]}'" if ids else ""))
+    if table.unseen:
+        print(report_unseen(table))
     return 0
 
 
@@ -56,16 +86,22 @@ def evaluate(args: argparse.Namespace) -> int:
     from linsgd.model import load_model
 
     model = load_model(args.model)
-    source = _source(args, model, args.target or model.target)
+    table = table_of(args, model, args.target or model.target)
     acc = Metrics()
-    for chunk in source.chunks():
-        acc.update(chunk.y, model.predict(chunk.X))
+    for X, y, _ in table.blocks():
+        acc.update(y, model.predict(X))
     result = acc.result()
-    if source.skipped:
-        result["skipped"] = source.skipped
+    if table.skipped:
+        result["skipped"] = table.skipped
+    if table.dropped:
+        result["dropped"] = table.dropped
+    if table.unseen:
+        result["unseen_levels"] = table.unseen
     if args.json:
         print(json.dumps(result))
     else:
         for k, v in result.items():
             print(f"{k:8s} {v:.6g}" if isinstance(v, float) else f"{k:8s} {v}")
+        if table.unseen:
+            print(report_unseen(table))
     return 0

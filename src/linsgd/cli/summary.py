@@ -25,7 +25,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from linsgd.data.sources import open_source
+    from linsgd.cli.predict import table_of
     from linsgd.errors import ConfigError
     from linsgd.lstsq.qr import exact
     from linsgd.lstsq.summary import summarize
@@ -34,10 +34,9 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.confidence < 1:
         raise ConfigError("confidence", args.confidence, "a number in (0, 1), e.g. 0.95")
     model = load_model(args.model)
-    source = open_source(args.data, target=args.target or model.target, features=model.feature_names,
-                         dtype="float64", on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes)
-    solution = exact(((c.X, c.y) for c in source.chunks()), feature_names=model.feature_names)
-    table, gap = summarize(solution, confidence=args.confidence), _gap(model, source, solution)
+    table = table_of(args, model, args.target or model.target, dtype="float64")
+    solution = exact(((X, y) for X, y, _ in table.blocks()), feature_names=model.feature_names)
+    table, gap = summarize(solution, confidence=args.confidence), _gap(model, table, solution)
     if args.json:
         print(json.dumps(table.to_dict() | {"optimality_gap": gap.to_dict()}))
     else:

@@ -42,12 +42,20 @@ def add_parser(subparsers) -> None:
 
 
 def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None:
-    """DATA, --target, --features, --on-bad-rows, --chunk-bytes."""
+    """DATA, --target, --features, --exclude, --missing, --max-levels, --on-bad-rows, --chunk-bytes."""
     p.add_argument("data", metavar="DATA", help="a .csv, .parquet, .npy file, a folder or glob of Parquet")
     if target_required:
         p.add_argument("--target", required=True, help="the target column")
         p.add_argument("--features", default=None,
-                       help="feature columns a,b,c (default: every other numeric column)")
+                       help="feature columns a,b,c (default: every other column but --exclude'd ones and a "
+                            "pandas index; text, bool and dictionary columns are one-hot encoded, dates become "
+                            "days since 1970-01-01)")
+        p.add_argument("--exclude", default=None, metavar="COL[,COL…]", help="columns never used")
+        p.add_argument("--missing", choices=("error", "impute", "drop"), default="error",
+                       help="empty cells: stop at the first (default), impute (training mean + a COL_missing "
+                            "indicator; categories: a level of their own), or drop the row")
+        p.add_argument("--max-levels", type=int, default=100,
+                       help="most distinct values of a categorical column (default 100)")
     p.add_argument("--on-bad-rows", choices=("error", "skip"), default="error",
                    help="stop at the first bad row (default) or skip bad rows and count them")
     p.add_argument("--chunk-bytes", type=int, default=4 << 20, help="bytes read per chunk (default 4 MiB)")
@@ -71,10 +79,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise ConfigError("max_memory", args.max_memory, "a size such as 512M or 2G") from e
     features = parse_features(args.features)
+    exclude = parse_features(args.exclude, "exclude") or ()
     data = DataConfig(target=args.target, features=tuple(features) if features else None,
                       val_fraction=args.val_fraction, standardize=args.standardize, max_memory=budget,
                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, tmp_dir=args.tmp_dir,
-                      weight=args.weight).validate()
+                      weight=args.weight, missing=args.missing, max_levels=args.max_levels,
+                      exclude=tuple(exclude)).validate()
     out = check_out_dir(args.out, "out")
     _check_exact_options(config, args)
     plan = plan_of(args, out)
@@ -131,18 +141,38 @@ def check_out_dir(path: str, flag: str) -> Path:
     return p
 
 
-def _report(args, config, data, out: Path, plan) -> None:
-    import numpy as np
+def _announce(lines: list[str], warnings: list[str]) -> None:
+    """Every column and its role, before training; warnings on stderr."""
+    print("columns:")
+    print("\n".join(lines))
+    for w in warnings:
+        print(f"linsgd train: warning: {w}", file=sys.stderr)
 
+
+def print_coefficients(table: dict[str, float]) -> None:
+    """The coefficients on the raw scale, one line per feature, the intercept last."""
+    width = max(len(n) for n in table)
+    print("coefficients (raw scale):")
+    for name, value in table.items():
+        print(f"  {name:<{width}}  {value: .6g}")
+
+
+def _report(args, config, data, out: Path, plan) -> None:
     from linsgd.runs.checkpoint import CHECKPOINT
     from linsgd.runs.run import fit_file, write_run
 
     if not args.quiet:
         print(f"seed {config.seed} (repeat with --seed {config.seed})")
     main = plan.topology.is_main
-    run = fit_file(args.data, data, config, progress=not args.quiet and sys.stderr.isatty() and main, plan=plan)
+    run = fit_file(args.data, data, config, progress=not args.quiet and sys.stderr.isatty() and main, plan=plan,
+                   announce=_announce if main else None)
     if run.skipped:
         print(f"skipped {run.skipped} bad rows (--on-bad-rows skip)")
+    if run.dropped:
+        print("dropped rows with an empty cell: " + ", ".join(f"{c} {n}" for c, n in run.dropped.items()))
+    if run.unseen:
+        print("validation rows with a level unseen in training (all-zero indicators): "
+              + ", ".join(f"{c} {n}" for c, n in run.unseen.items()))
     if not args.quiet:
         mode = "streamed (block shuffle, see linsgd.data.views)" if run.streamed else "in memory"
         world = plan.topology.world_size
@@ -167,7 +197,7 @@ def _report(args, config, data, out: Path, plan) -> None:
         print(f"{part}: " + ", ".join(f"{k} {v:.6g}" for k, v in m.items() if k != "optimality_gap"))
     _print_gap(run.model.metrics["train"].get("optimality_gap", {}))
     _convergence_lines(run, run.model.metrics["train"].get("optimality_gap", {}))
-    print("w =", np.array2string(run.model.w, precision=4), f"b = {run.model.b:.4f}")
+    print_coefficients(run.model.coef_table())
     extra = f", {CHECKPOINT}" if (out / CHECKPOINT).exists() else ""
     print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png{extra}")
 

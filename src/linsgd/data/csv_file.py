@@ -16,7 +16,7 @@ from linsgd.data.checks import data_error, first_unparsable, is_utf8, show_value
 from linsgd.data.source import Source
 
 _RAGGED = re.compile(r"(?:Row #(\d+): )?Expected (\d+) columns, got (\d+): ?(.*)", re.S)
-_CONVERSION = re.compile(r"In CSV column #(\d+):(?: Row #(\d+):)? CSV conversion error to \w+: "
+_CONVERSION = re.compile(r"In CSV column #(\d+):(?: Row #(\d+):)? CSV conversion error to [\w\[\], /]+: "
                          r"invalid value '(.*)'$", re.S)
 
 
@@ -30,15 +30,19 @@ class CsvSource(Source):
         super().__init__(path, names, numeric, **kw)
 
     def _header(self, path, block: int) -> tuple[list[str], list[bool]]:
-        """Column names and which ones pyarrow infers as numeric from the first block."""
+        """Column names and which ones pyarrow infers as numeric from the first block (and ``self.types``,
+        the types typed reading uses: :func:`linsgd.data.roles.csv_types`)."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
+
+        from linsgd.data.roles import csv_types
 
         parse = pcsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=lambda row: "skip")
         try:  # ragged rows are reported by the reading pass, with their line
             reader = pcsv.open_csv(path, read_options=self._read_options(block), parse_options=parse)
             schema = reader.schema
             names = list(schema.names)
+            first = next(iter(reader), None)  # the first block, as pyarrow inferred it
         except UnicodeDecodeError as e:
             raise data_error(path, 1, f"header is not valid UTF-8 text ({e.reason} at byte {e.start})") from e
         except pa.ArrowInvalid as e:
@@ -46,6 +50,8 @@ class CsvSource(Source):
                 raise data_error(path, None, "empty file (no header line)") from e
             raise self._translate(path, e, 0, None) from e
         reader.close()
+        self.types = csv_types(schema, first)
+        self.index_columns = tuple(names[:1]) if names[:1] == [""] else ()  # pandas' to_csv of an index
         numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t)
                    for t in schema.types]
         return names, numeric
@@ -62,7 +68,8 @@ class CsvSource(Source):
 
         columns = columns or self.selected
         handler = self._count_skipped if self.skip else None
-        convert = pcsv.ConvertOptions(include_columns=columns, column_types={c: types for c in columns},
+        types = types if isinstance(types, dict) else {c: types for c in columns}
+        convert = pcsv.ConvertOptions(include_columns=columns, column_types=types,
                                       null_values=[""], strings_can_be_null=True, check_utf8=False)
         parse = pcsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=handler)
         return pcsv.open_csv(self.path, read_options=self._read_options(self.chunk_bytes, skip),
@@ -89,6 +96,28 @@ class CsvSource(Source):
             yield values, valid, np.arange(first + 2, first + 2 + len(values)), self.path
             first += len(values)
 
+    def batches(self, types: dict):
+        """Typed reading (see :meth:`Source.batches`): numbers as float64, text as strings, dates as dates."""
+        import pyarrow as pa
+
+        self._dates = {c for c, t in types.items() if pa.types.is_temporal(t)}
+        # skipping: numbers and dates are read as bytes and parsed here, a cell that fails flags its row
+        read = {c: pa.binary() if self.skip and not pa.types.is_string(t) else t for c, t in types.items()}
+        first, reader = 0, None
+        while True:
+            try:
+                reader = reader or self._reader(read)
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as e:
+                raise self._translate(self.path, e, first, self) from e
+            bad = None
+            if self.skip:
+                batch, bad = _parse_typed(batch, types)
+            yield batch, bad, np.arange(first + 2, first + 2 + batch.num_rows), self.path
+            first += batch.num_rows
+
     @staticmethod
     def _translate(path, e: Exception, first: int, source: CsvSource | None):
         """The DataError of pyarrow's message; the failed block starts at 0-based data row ``first``."""
@@ -113,11 +142,15 @@ class CsvSource(Source):
             i = first_unparsable(batch.column(0), value.encode())
             if i is not None:
                 raw = batch.column(0)[i].as_py()
-                problem = "not a number" if is_utf8(raw) else "not valid UTF-8 text"
+                problem = self._not_a(column) if is_utf8(raw) else "not valid UTF-8 text"
                 return data_error(self.path, offset + i + 2, problem, column=column, value=show_value(raw))
             offset += batch.num_rows
         line = int(row) if row else None  # not found again: trust pyarrow's own report
-        return data_error(self.path, line, "not a number", column=column, value=show_value(value))
+        return data_error(self.path, line, self._not_a(column), column=column, value=show_value(value))
+
+    def _not_a(self, column: str) -> str:
+        dates = getattr(self, "_dates", ())
+        return "not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)" if column in dates else "not a number"
 
 
 def _values(batch, *, lenient: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -150,3 +183,26 @@ def _parse_lenient(col):
         mask = np.zeros(len(col), dtype=bool)
         mask[i] = True
         col = pc.if_else(pa.array(mask), pa.scalar(None, col.type), col)
+
+
+def _parse_typed(batch, types: dict):
+    """A batch read as bytes, parsed to ``types`` leniently; returns (batch, rows with an unparsable cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    bad = np.zeros(batch.num_rows, dtype=bool)
+    columns = []
+    for name, col in zip(batch.schema.names, batch.columns, strict=True):
+        t = types[name]
+        if pa.types.is_temporal(t):
+            text = pc.utf8_trim_whitespace(col.cast(pa.string()))
+            parsed = pc.coalesce(pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True),
+                                 pc.strptime(text, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True))
+            parsed = parsed.cast(t)
+        elif pa.types.is_string(t):
+            parsed = col
+        else:
+            parsed = _parse_lenient(col)
+        bad |= pc.and_(col.is_valid(), parsed.is_null()).to_numpy(zero_copy_only=False)
+        columns.append(parsed)
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names), bad

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from linsgd.data.checks import data_error
+from linsgd.data.roles import pandas_index_columns
 from linsgd.data.source import Source
 
 
@@ -20,6 +21,7 @@ class ParquetSource(Source):
         self.files, self._kw = files, kw
         meta = [self._open(f) for f in files]
         schema = meta[0].schema_arrow
+        self.types, self.index_columns = list(schema.types), pandas_index_columns(schema.metadata)
         numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) for t in schema.types]
         super().__init__(path, list(schema.names), numeric, **kw)
         for f, m in zip(files, meta, strict=True):
@@ -54,7 +56,7 @@ class ParquetSource(Source):
                 raise data_error(file, None, f"not found in this part (columns: {', '.join(names)})",
                                  column=c)
             t = schema.field(c).type
-            if not (pa.types.is_integer(t) or pa.types.is_floating(t)):
+            if not self.typed and not (pa.types.is_integer(t) or pa.types.is_floating(t)):
                 raise data_error(file, None, f"not numeric (type {t})", column=c)
 
     def _raw(self):
@@ -68,6 +70,21 @@ class ParquetSource(Source):
                     values, valid = _values(batch)
                     yield values, valid, np.arange(first + 1, first + 1 + len(values)), file
                     first += len(values)
+            except (pa.ArrowInvalid, OSError) as e:
+                raise data_error(file, None, f"cannot read (truncated or corrupt: {_first_line(e)})") from e
+
+
+    def batches(self, types=None):
+        """Typed reading (see :meth:`Source.batches`): the stored types, converted by the caller."""
+        import pyarrow as pa
+
+        rows = max(1024, self.chunk_bytes // (8 * len(self.selected)))
+        for file in self.files:
+            first = 0
+            try:
+                for batch in self._open(file).iter_batches(batch_size=rows, columns=self.selected):
+                    yield batch, None, np.arange(first + 1, first + 1 + batch.num_rows), file
+                    first += batch.num_rows
             except (pa.ArrowInvalid, OSError) as e:
                 raise data_error(file, None, f"cannot read (truncated or corrupt: {_first_line(e)})") from e
 

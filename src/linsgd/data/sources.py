@@ -16,11 +16,14 @@ from linsgd.errors import ConfigError
 
 def open_source(path, *, target: str | None = None, features: list[str] | None = None,
                 dtype: str = "float32", on_bad_rows: str = "error",
-                chunk_bytes: int = DEFAULT_CHUNK_BYTES, weight: str | None = None) -> Source:
+                chunk_bytes: int = DEFAULT_CHUNK_BYTES, weight: str | None = None, typed: bool = False) -> Source:
     """The source of ``path``: CSV, Parquet (file, folder of ``*.parquet``, or glob) or ``.npy``.
 
     The format comes from the suffix (``.csv``/``.txt``, ``.parquet``/``.pq``, ``.npy``), a folder or a
     glob pattern means Parquet, and any other file is recognised by its first bytes (else CSV).
+
+    ``typed``: read every column in its own type (:meth:`Source.batches`), for :mod:`linsgd.data.tabular`;
+    without it, features are numeric columns read as float64 (:meth:`Source.chunks`).
 
     Returns:
         A :class:`Source` (see its Args).
@@ -29,7 +32,7 @@ def open_source(path, *, target: str | None = None, features: list[str] | None =
         DataError: the file does not exist, cannot be opened, or its columns do not fit.
     """
     kw = dict(target=target, features=features, dtype=dtype, on_bad_rows=on_bad_rows,
-              chunk_bytes=chunk_bytes, weight=weight)
+              chunk_bytes=chunk_bytes, weight=weight, typed=typed)
     text = str(path)
     if any(ch in text for ch in "*?["):
         files = sorted(globlib.glob(text, recursive=True))
@@ -69,11 +72,11 @@ def _kind(p: Path) -> str:
     return "parquet" if head[:4] == b"PAR1" else "npy" if head == b"\x93NUMPY" else "csv"
 
 
-def parse_features(text: str | None) -> list[str] | None:
-    """``a,b,c`` → ``["a", "b", "c"]`` (None stays None: every other numeric column)."""
+def parse_features(text: str | None, flag: str = "features") -> list[str] | None:
+    """``a,b,c`` → ``["a", "b", "c"]`` (None stays None: every other column); ``flag`` names it in errors."""
     if text is None:
         return None
     names = [n.strip() for n in re.split(r",", text) if n.strip()]
     if not names:
-        raise ConfigError("features", text, "a comma-separated list of column names")
+        raise ConfigError(flag, text, "a comma-separated list of column names")
     return names

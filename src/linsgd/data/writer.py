@@ -27,7 +27,8 @@ def write_columns(path: str | os.PathLike, names: list[str], blocks: Iterable[np
     """Write blocks (m, k) of the k columns ``names`` to ``path``; returns the number of rows.
 
     Args:
-        path: ``.csv`` or ``.parquet``/``.pq``. names: column names. blocks: arrays, any float dtype.
+        path: ``.csv`` or ``.parquet``/``.pq``. names: column names. blocks: arrays, any float dtype, or
+            dicts ``{name: column}`` (numpy or pyarrow arrays, any type: e.g. an id column beside predictions).
         metadata: key/values stored in the Parquet schema (ignored for CSV).
         row_group_rows: rows per Parquet row group.
 
@@ -42,13 +43,14 @@ def write_columns(path: str | os.PathLike, names: list[str], blocks: Iterable[np
         writer = None
         try:
             for block in blocks:
-                table = pa.table({c: block[:, j] for j, c in enumerate(names)})
+                table = pa.table({c: block[c] for c in names} if isinstance(block, dict)
+                                 else {c: block[:, j] for j, c in enumerate(names)})
                 if writer is None:
                     schema = table.schema.with_metadata(metadata or {})
                     writer = _open(fmt, tmp, schema, row_group_rows)
                 writer.write_table(table.replace_schema_metadata(schema.metadata),
                                    **({"row_group_size": row_group_rows} if fmt == "parquet" else {}))
-                n += len(block)
+                n += table.num_rows
         finally:
             if writer is not None:
                 writer.close()

@@ -260,3 +260,17 @@ def sum_floats(values: list[float], topology: Topology) -> list[float]:
     with collective(topology, "the all-reduce of the loss"):
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return t.tolist()
+
+
+def gather_json(value, topology: Topology) -> list:
+    """Every rank's JSON-able ``value``, in rank order (one all-gather), e.g. first-pass statistics to merge."""
+    if not topology.distributed:
+        return [value]
+    import json
+
+    import torch.distributed as dist
+
+    out = [None] * topology.world_size
+    with collective(topology, "the all-gather of the first-pass statistics"):
+        dist.all_gather_object(out, json.dumps(value))
+    return [json.loads(v) for v in out]

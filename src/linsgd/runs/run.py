@@ -7,26 +7,31 @@ streamed (:mod:`linsgd.data.views`) and returns the model with its metrics; :fun
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 
 import numpy as np
 
 from linsgd import plots
 from linsgd.config import DataConfig, TrainConfig
-from linsgd.data.sources import open_source
+from linsgd.data.encoding import Census
 from linsgd.data.table import default_max_memory, load_tables
+from linsgd.data.tabular import Encoded, describe_roles, open_table, scan
 from linsgd.data.views import InMemory, Streamed
-from linsgd.errors import DataError
+from linsgd.errors import DataError, LinsgdWarning
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
 from linsgd.lstsq.summary import optimality_gap
 from linsgd.metrics import Metrics
 from linsgd.model import LinearModel, save_model
+from linsgd.runs.distributed import gather_json
 from linsgd.runs.plan import Plan
 from linsgd.sgd.fit import fit_data
 from linsgd.sgd.loop import FitResult
@@ -48,6 +53,10 @@ class FileRun:
         validation (else training) rows, for fit.png. sharded: this rank trained on its share of the
         Parquet files. resumed_at: (epoch, example) the run resumed from, or None. sync_calls,
         sync_seconds: all-reduces of the parameters and the wall time in them (0 on one process).
+        columns: every column of the data and its role (``{name: role}``); roles: the lines describing them.
+        warnings: one line each (an identifier used as a feature). dropped: per column, rows dropped for an
+        empty cell (``missing="drop"``, and empty targets). unseen: per categorical column, validation
+        cells of a level no training row had.
     """
 
     result: FitResult
@@ -62,16 +71,27 @@ class FileRun:
     resumed_at: tuple[int, int] | None = None
     sync_calls: int = 0
     sync_seconds: float = 0.0
+    columns: dict = field(default_factory=dict)
+    roles: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dropped: dict = field(default_factory=dict)
+    unseen: dict = field(default_factory=dict)
 
 
-def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
-             progress: bool = False, plan: Plan | None = None) -> FileRun:
-    """Train on the CSV/Parquet/.npy data at ``path``: one validating pass, then ``config.epochs`` epochs.
+def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = False, plan: Plan | None = None,
+             announce: Callable[[list[str], list[str]], None] | None = None) -> FileRun:
+    """Train on a table: the CSV/Parquet/.npy data at ``path``, or a pandas/polars DataFrame or pyarrow Table.
+
+    Two passes over the data, then ``config.epochs`` epochs: the first pass decides what every column is
+    for (:mod:`linsgd.data.roles`) and fits the preprocessing on the training rows (levels, imputation
+    means: :mod:`linsgd.data.encoding`); the second validates, encodes, splits and holds the rows.
 
     Args:
-        path: a file, a folder or glob of Parquet files. data: how to read and split it.
+        path: a file, a folder or glob of Parquet files, or a table in memory. data: how to read and split it.
         config: the training settings (a seed is drawn when it has none). progress: tqdm bars.
         plan: a :class:`~linsgd.runs.plan.Plan` — rank, checkpoints, resume (None: one process, none).
+        announce: called before training with the lines describing every column's role and the warnings
+            (None: the warnings are issued as :class:`~linsgd.errors.LinsgdWarning`).
 
     Returns:
         :class:`FileRun`.
@@ -92,12 +112,27 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
     """
     data, config, plan = data.validate(), config.resolved(), plan or Plan()
     dtype = "float64" if config.solver == "exact" else config.dtype  # the exact solver reads float64 rows
-    source = open_source(path, target=data.target, features=list(data.features) if data.features else None,
-                         dtype=dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes,
-                         weight=data.weight)
+    raw, roles = open_table(path, target=data.target, features=data.features, exclude=data.exclude,
+                            dtype=dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes,
+                            weight=data.weight)
     budget = data.max_memory or default_max_memory()
     # under torchrun, Parquet that cannot fit is split by file between ranks
-    source, sharded = plan.shard(source, (len(source.features) + 1) * np.dtype(dtype).itemsize, budget)
+    raw, sharded = plan.shard(raw, (len(raw.features) + 1) * np.dtype(dtype).itemsize, budget)
+    if sharded:
+        raw.select([c.name for c in roles if c.is_feature], data.target)
+    census, seen = scan(raw, roles, seed=config.seed, val_fraction=data.val_fraction, missing=data.missing,
+                        max_levels=data.max_levels)
+    if sharded:  # the vocabularies and means of every rank's rows, merged exactly
+        census = reduce(Census.merge, [Census.from_dict(d) for d in gather_json(census.to_dict(), plan.topology)])
+    pre = census.fit({c.name: c.role for c in roles}, data.missing, [c.name for c in roles if c.is_feature])
+    notes = [f"column '{n}' looks like an identifier (an integer, all {census.rows} training values distinct): "
+             f"it is used as a feature; --exclude {n} leaves it out" for n in seen["identifiers"]]
+    lines = describe_roles(roles, pre, seen)
+    if announce is not None:
+        announce(lines, notes)
+    for note in notes if announce is None else ():
+        warnings.warn(note, LinsgdWarning, stacklevel=2)
+    source = Encoded(raw, pre, weight=data.weight)
     # lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from them)
     loaded = load_tables(source, seed=config.seed, val_fraction=data.val_fraction,
                          standardize=data.standardize or config.lr == "auto", max_memory=budget,
@@ -108,6 +143,7 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
         ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
         result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
                           checkpoints=ready.checkpoints, resume=ready.resumed)
+        result = dataclasses.replace(result, feature_names=list(source.features))
         metrics = {"train": _metrics(loaded.train, result, exact_names=source.features)}
         if loaded.val is not None:
             metrics["val"] = _metrics(loaded.val, result)
@@ -118,14 +154,16 @@ def fit_file(path: str | os.PathLike, data: DataConfig, config: TrainConfig, *,
         model = LinearModel(w=w, b=b, feature_names=source.features, target=source.target,
                             dtype=dtype, mean=std.mean if std else None,
                             scale=std.scale if std else None, config=config.to_dict(), metrics=metrics,
-                            fingerprint=loaded.fingerprint)
+                            fingerprint=loaded.fingerprint, preprocessing=pre.to_dict(),
+                            columns={c.name: c.role for c in roles})
         shown = loaded.val or loaded.train
         X, y = shown.read(0, min(shown.n, _FIT_SAMPLE))
         sample = (y, X @ result.w + result.b)
         resumed = ready.resumed and (ready.resumed.epoch, ready.resumed.position)
         return FileRun(result, model, data, loaded.train.n, loaded.val.n if loaded.val else 0,
                        not loaded.train.in_memory, loaded.skipped, sample, sharded, resumed,
-                       ready.sync.calls, ready.sync.seconds)
+                       ready.sync.calls, ready.sync.seconds, {c.name: c.role for c in roles}, lines, notes,
+                       dict(source.dropped), dict(source.unseen))
     finally:
         for table in (loaded.train, loaded.val):
             if table is not None:
@@ -144,6 +182,8 @@ def write_run(run: FileRun, out: str | os.PathLike) -> Path:
     out = ensure_writable_dir(out, "out")
     save_model(run.model, out / "model.safetensors")
     settings = {**run.result.config.to_dict(), **run.data.to_dict()}
+    pre = run.model.preprocessor  # the resolved columns, not only what the flags said
+    settings |= {"features": [i.name for i in pre.inputs], "encoded_features": pre.names, "columns": run.columns}
     with atomic_path(out / "config.json") as tmp:
         tmp.write_text(json.dumps(settings, indent=2) + "\n")
     with atomic_path(out / "metrics.jsonl") as tmp:

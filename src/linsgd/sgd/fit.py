@@ -13,6 +13,7 @@ import numpy as np
 
 from linsgd.config import TrainConfig
 from linsgd.data.checks import as_training_arrays
+from linsgd.data.frame_source import numeric_frame
 from linsgd.data.views import InMemory, normalized_weights
 from linsgd.engines import get_engine
 from linsgd.errors import ConfigError, DataError
@@ -41,7 +42,9 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
     and ``linsgd train``'s defaults).
 
     Args:
-        X: features, array-like (n, d). y: targets, (n,) or (n, 1).
+        X: features, array-like (n, d), or a pandas/polars DataFrame or pyarrow Table of numeric columns
+            (their names become ``feature_names``; text, dates or gaps are a DataError naming the column:
+            :func:`linsgd.fit_file` encodes those). y: targets, (n,) or (n, 1).
         lr, epochs, batch_size, engine, seed, dtype, init_std, device, solver, average, penalty, alpha,
             l1_ratio, schedule, power_t, tol, patience, max_epochs: see :class:`TrainConfig`.
         sample_weight: (n,) weights >= 0, not all 0 (None: all 1).
@@ -72,9 +75,14 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
     # skips the separate pass over the data; the exact solver and lr="auto" need checked values first.
     sgd = config.solver == "sgd" and config.lr != "auto"
     # the exact solver works in float64 whatever the training dtype: no rounding of the data to float32 first
-    X, y = as_training_arrays(X, y, "float64" if config.solver == "exact" else config.dtype, check_values=not sgd)
+    frame = numeric_frame(X)
+    names = frame[1] if frame else None
+    dtype = "float64" if config.solver == "exact" else config.dtype
+    X, y = as_training_arrays(frame[0] if frame else X, y, dtype, check_values=not sgd)
     weight = check_sample_weight(sample_weight, len(y))
     result = train(X, y, config, weight=weight)
+    if names:
+        result = dataclasses.replace(result, feature_names=names)
     if config.solver == "sgd":
         warn_if_not_converged(result, gap_of(X, y, result, weight))
     return result

@@ -40,6 +40,8 @@ class FitResult:
         solution: the exact least-squares solution when ``config.solver == "exact"``.
         val_history: validation loss after each epoch (empty without validation data).
         best_epoch: 1-based epoch of the lowest monitored loss (the returned one if it stopped early).
+        feature_names: the d names of the columns of X (a DataFrame's columns, a table's encoded features),
+            or None for plain arrays.
         stopped_epoch: the 1-based epoch after which early stopping (or ``epochs="auto"``) stopped, 0 when
             every epoch ran. objective: the monitored loss after each epoch (validation loss, else the
             training loss plus the penalty), what the stopping rule and the convergence check watch.
@@ -60,10 +62,20 @@ class FitResult:
     best_epoch: int = 0
     stopped_epoch: int = 0
     objective: list[float] = field(default_factory=list)
+    feature_names: list[str] | None = None
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """ŷ = Xw + b for X of shape (m, d)."""
         return np.asarray(X) @ self.w + self.b
+
+    def coef_table(self) -> dict[str, float]:
+        """``{feature name: coefficient}`` (``x0``, ``x1``, … without names), then ``"(intercept)": b``.
+
+        (A file run's FitResult is on the training scale; its LinearModel's table is on the raw scale.)
+        """
+        names = self.feature_names or [f"x{j}" for j in range(len(self.w))]
+        return {**{n: float(v) for n, v in zip(names, np.asarray(self.w, np.float64), strict=True)},
+                "(intercept)": float(self.b)}
 
 
 @dataclass

@@ -1,0 +1,212 @@
+"""A table for training or prediction: a source read in typed mode, its column roles, and its preprocessing.
+
+Training reads the data twice: the first pass (:func:`scan`) decides what each column needs — the levels
+of every categorical column, the training rows' means for imputation, which columns had gaps, whether a
+column named like an identifier is all distinct — and :class:`Encoded` then yields the encoded chunks to
+:func:`linsgd.data.table.load_tables` (the second pass, which splits, standardises and spills as before).
+Prediction builds an :class:`Encoded` from the Preprocessor stored in the model file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linsgd.data.cells import Cells
+from linsgd.data.checks import data_error
+from linsgd.data.encoding import Census, Preprocessor
+from linsgd.data.frame_source import FrameSource, is_frame
+from linsgd.data.roles import CATEGORICAL, Column, decide_roles, looks_like_identifier
+from linsgd.data.source import Chunk, Source
+from linsgd.data.sources import open_source
+from linsgd.data.table import split_mask
+
+
+def open_table(data, *, target: str | None, features=None, exclude=(), dtype: str = "float32",
+               on_bad_rows: str = "error", chunk_bytes: int = 4 << 20,
+               weight: str | None = None) -> tuple[Source, list[Column]]:
+    """The typed source of ``data`` (a path, a pandas or polars DataFrame, a pyarrow Table) and its roles.
+
+    The source is left reading the feature columns and the target, in file order; the ``weight`` column (of
+    sample weights) gets the weight role and is read by :class:`Encoded` (``weight=``).
+
+    Raises:
+        DataError: the data cannot be opened, a named column is missing, a feature's type is not usable.
+    """
+    source = open_typed(data, target=target, dtype=dtype, on_bad_rows=on_bad_rows, chunk_bytes=chunk_bytes)
+    roles = decide_roles(source.path, source.columns, source.types, target=target, features=features,
+                         exclude=tuple(exclude or ()), index_columns=source.index_columns, weight=weight)
+    source.select([c.name for c in roles if c.is_feature], target)
+    return source, roles
+
+
+def open_typed(data, *, target: str | None, dtype: str = "float64", on_bad_rows: str = "error",
+               chunk_bytes: int = 4 << 20) -> Source:
+    """The typed source of ``data`` (see :func:`open_table`) with no roles decided: for a model's columns."""
+    kw = dict(target=target, features=None, dtype=dtype, on_bad_rows=on_bad_rows, chunk_bytes=chunk_bytes,
+              typed=True)
+    return FrameSource(data, **kw) if is_frame(data) else open_source(data, **kw)
+
+
+def read_types(source: Source, kinds: dict[str, str]) -> dict:
+    """The pyarrow type to read each selected column as (formats that parse text, CSV, follow it)."""
+    import pyarrow as pa
+
+    types = dict(zip(source.columns, source.types, strict=True))
+
+    def of(c):
+        kind, t = kinds.get(c), types[c]
+        if kind == CATEGORICAL:
+            return pa.string()
+        if kind == "date":
+            return t if pa.types.is_temporal(t) else pa.timestamp("s")
+        return pa.float64() if kind is not None or c == source.target else t
+
+    return {c: of(c) for c in source.selected}
+
+
+def scan(source: Source, roles: list[Column], *, seed: int, val_fraction: float = 0.0, missing: str = "error",
+         max_levels: int = 100) -> tuple[Census, dict]:
+    """The first pass: the :class:`Census` of the training rows, and what was seen on the way.
+
+    Rows are numbered as :func:`linsgd.data.table.load_tables` numbers them (among the rows kept), so the
+    training rows here are exactly the ones trained on.
+
+    Returns:
+        ``(census, seen)``: ``seen`` holds ``skipped`` and ``dropped`` (per column) of this pass, and
+        ``identifiers``: the integer features named like an identifier whose values are all distinct.
+    """
+    kinds = {c.name: c.role for c in roles if c.is_feature}
+    cells = _cells(source, kinds, missing)
+    census = Census.empty(cells.numeric, cells.categorical, max_levels)
+    ids = {c.name: [] for c in roles if looks_like_identifier(c)}
+    first = source.skipped = 0
+    for batch, bad, lines, where in source.batches(read_types(source, kinds)):
+        rows = cells.rows(batch, bad, lines, where)
+        train = ~split_mask(seed, first, len(rows), val_fraction)
+        first += len(rows)
+        census = census.update(rows, train)
+        for name in ids:
+            j = cells.numeric.index(name)
+            ids[name].append(rows.values[~rows.missing[:, j], j])
+    if first == 0:
+        skipped = cells.skipped + source.skipped
+        why = (f"all {skipped} data rows are bad (skipped)" if skipped
+               else "no rows left (every row was dropped for an empty cell)" if cells.dropped_rows
+               else "no data rows (header only?)")
+        raise data_error(source.path, None, why)
+    distinct = [n for n, parts in ids.items() if _all_distinct(parts, first)]
+    return census, {"skipped": cells.skipped + source.skipped, "dropped": dict(cells.dropped),
+                    "dropped_rows": cells.dropped_rows, "identifiers": distinct}
+
+
+def _all_distinct(parts: list[np.ndarray], n: int) -> bool:
+    values = np.concatenate(parts) if parts else np.empty(0)
+    return len(values) == n and len(np.unique(values)) == n
+
+
+def _cells(source: Source, kinds: dict[str, str], missing: str, extra=()) -> Cells:
+    numeric = [c for c in source.features if kinds[c] != CATEGORICAL]
+    categorical = [c for c in source.features if kinds[c] == CATEGORICAL]
+    return Cells(numeric, categorical, source.target, extra=extra, dtype=source.dtype, missing=missing,
+                 skip=source.skip)
+
+
+class Encoded:
+    """Encoded chunks of a typed source: what :func:`~linsgd.data.table.load_tables` and predict read.
+
+    Args:
+        source: a typed :class:`Source` reading the preprocessor's inputs (and target). pre: the Preprocessor.
+        missing: the policy for gaps (default: the preprocessor's; ``drop`` for evaluation).
+        extra: pass-through columns to read along (``predict --id``).
+
+    Attributes:
+        features: the model's feature names. unseen: per categorical column, cells of unknown levels.
+        skipped, dropped, dropped_rows: as :class:`~linsgd.data.cells.Cells` counts them, this pass.
+    """
+
+    def __init__(self, source: Source, pre: Preprocessor, *, missing: str | None = None, extra=(),
+                 weight: str | None = None) -> None:
+        self.source, self.pre, self.path, self.dtype = source, pre, source.path, source.dtype
+        self.weight = weight
+        extra = [*extra, *([weight] if weight and weight not in extra else [])]
+        self.features, self.target, self.num_rows = pre.names, source.target, source.num_rows
+        kinds = {i.name: i.kind for i in pre.inputs}
+        source.select([i.name for i in pre.inputs], source.target, list(extra))
+        self.kinds = kinds
+        self.cells = _cells(source, kinds, missing or pre.missing, extra=[c for c in extra if c in source.extra])
+        self.unseen: dict[str, int] = {}
+
+    @property
+    def skipped(self) -> int:
+        """Bad rows skipped in the last pass: by the reader (ragged rows) and by the checks."""
+        return self.cells.skipped + self.source.skipped
+
+    @property
+    def dropped(self) -> dict:
+        return self.cells.dropped
+
+    def blocks(self):
+        """Yield ``(X (m, p) in the source's dtype, y or None, extra columns)`` per chunk, in file order."""
+        for X, y, rows in self._encoded():
+            yield X, y, rows.extra
+
+    def _encoded(self):
+        """Yield ``(X, y, Rows)`` per chunk (see :meth:`blocks`)."""
+        types = read_types(self.source, self.kinds)
+        kept = self.source.skipped = self.cells.skipped = self.cells.dropped_rows = 0
+        self.cells.dropped, self.unseen = {}, {}
+        for batch, bad, lines, where in self.source.batches(types):
+            rows = self.cells.rows(batch, bad, lines, where)
+            if not len(rows):
+                continue
+            X, unseen = self.pre.transform(rows)
+            for name, k in unseen.items():
+                self.unseen[name] = self.unseen.get(name, 0) + k
+            kept += len(rows)
+            y = None if rows.y is None else np.ascontiguousarray(rows.y, dtype=self.dtype)
+            yield np.ascontiguousarray(X, dtype=self.dtype), y, rows
+        if kept == 0:
+            why = (f"all {self.skipped} data rows are bad (skipped)" if self.skipped
+                   else "no rows left (every row was dropped for an empty cell)" if self.cells.dropped_rows
+                   else "no data rows (header only?)")
+            raise data_error(self.path, None, why)
+
+    def chunks(self):
+        """Yield :class:`~linsgd.data.source.Chunk` (the interface of :func:`load_tables`), with the sample
+        weights when a weight column was given (DataError naming line and column for a negative, empty or
+        non-finite weight)."""
+        for X, y, rows in self._encoded():
+            yield Chunk(X, y, None if self.weight is None else self._weights(rows))
+
+    def _weights(self, rows) -> np.ndarray:
+        column = rows.extra[self.weight]
+        s = np.asarray(column.cast("float64").fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(s) | (s < 0))
+        if len(bad):
+            i = int(bad[0])
+            what = "negative sample weight" if s[i] < 0 else "NaN" if np.isnan(s[i]) else "infinite sample weight"
+            raise data_error(self.path, int(rows.lines[i]), f"{what} (a weight must be a finite number >= 0; "
+                             f"an empty cell is NaN)", column=self.weight, value=repr(float(s[i])))
+        return np.ascontiguousarray(s, dtype=self.dtype)
+
+
+def describe_roles(roles: list[Column], pre: Preprocessor, seen: dict) -> list[str]:
+    """One line per column: its name and role (what a feature became, why a column is left out)."""
+    what = pre.describe()
+    shown = {c.name: c.name or "''" for c in roles}  # pandas writes an unnamed index column as ""
+    width = max(len(n) for n in shown.values())
+    lines = []
+    for c in roles:
+        if c.is_feature:
+            text = what[c.name]
+            if c.name in seen.get("identifiers", ()):
+                text += " (all values distinct: an identifier? --exclude leaves it out)"
+        elif c.role == "excluded":
+            text = f"excluded ({c.why})"
+        else:
+            text = c.role
+        dropped = seen.get("dropped", {}).get(c.name)
+        if dropped:
+            text += f"; {dropped} rows dropped for an empty cell"
+        lines.append(f"  {shown[c.name]:<{width}}  {text}")
+    return lines
