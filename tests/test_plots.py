@@ -85,10 +85,10 @@ def test_a_child_that_dies_is_an_error():
 def test_log_axis_decades_are_plain_text_powers_of_ten(tmp_path):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig, ax = plots._figure()
+    fig, ax = plots.figure()
     ax.plot([1, 2, 3], [0.04, 1.4e-4, 5.1e-5])
     ax.set(yscale="log")
-    plots._plain_powers_of_ten(ax.yaxis)
+    plots.plain_powers_of_ten(ax.yaxis)
     FigureCanvasAgg(fig).draw()
     labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     assert {"10⁻⁴", "10⁻³", "10⁻²"} <= set(labels) and not any("$" in t for t in labels)
