@@ -63,7 +63,9 @@ def data_scatter(x: np.ndarray, y: np.ndarray, path: str | os.PathLike, *, colum
              (fitted_line, "fitted", dict(color="tab:red", ls="--", lw=1.2))]
     for line, name, style in lines:
         if line is not None:
-            ax.plot(xs, line[0] * xs + line[1], label=f"{name}: y = {line[0]:.4f}·x + {line[1]:.4f}", **style)
+            sign = "+" if line[1] >= 0 else "−"
+            ax.plot(xs, line[0] * xs + line[1], label=f"{name}: y = {_num(line[0])}·x {sign} {_num(abs(line[1]))}",
+                    **style)
     ax.set(xlabel=f"features[:, {column}]", ylabel="labels")
     ax.set_title(f"the data: y = Xw + b + ε\n{settings}", fontsize=9)
     ax.legend(fontsize=7, markerscale=4)
@@ -71,14 +73,14 @@ def data_scatter(x: np.ndarray, y: np.ndarray, path: str | os.PathLike, *, colum
 
 
 def loss_steps(run: Run, path: str | os.PathLike, *, epoch_ends: list[int], floor: float, optimum: float,
-               settings: str) -> None:
+               settings: str, title: str = "loss after every step") -> None:
     """The full-data loss from step 0 on (log scale), epoch ends dotted, the noise floor σ²/2 dashed.
 
     Args:
         run: the traced run. path: the PNG. epoch_ends: global steps where epochs ended.
         floor: σ²/2, the loss of the true parameters on fresh data (not drawn when 0).
         optimum: the least-squares optimum's loss on these examples, the least SGD can reach.
-        settings: the run's settings, the title's second line.
+        settings: the run's settings, the title's second line. title: its first line.
     """
     fig, ax = plots.figure()
     ax.plot(run.steps, run.loss, color="tab:blue", lw=1.2, marker="o" if len(run.steps) <= 30 else None,
@@ -89,12 +91,11 @@ def loss_steps(run: Run, path: str | os.PathLike, *, epoch_ends: list[int], floo
         ax.axhline(floor, color="gray", lw=1, ls="--", label=f"noise floor σ²/2 = {floor:.2g}")
     if optimum > 0:
         ax.axhline(optimum, color="black", lw=1, ls="-.", label=f"least-squares optimum {optimum:.3g}")
-    title = "loss after every step"
     if run.diverged_step is not None:
         ax.plot(run.steps[-1], run.loss[-1], "x", color="red", ms=9, mew=2, label="last finite step")
         title = f"diverged at step {run.diverged_step}"
     ax.set(yscale="log", xlabel=f"step{_sampled(run.steps)}", ylabel="loss: mean of ½(ŷ − y)²")
-    _decades(ax.yaxis)
+    _decades(ax.yaxis, [*run.loss, floor, optimum])
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(f"{title}\n{settings}", fontsize=9)
     ax.legend(fontsize=7)
@@ -139,7 +140,7 @@ def comparison(runs: list[Run], path: str | os.PathLike, *, param: str, bowl: Bo
             ax.axhline(floor, color="gray", lw=1, ls="--", label=f"noise floor {floor:.2g}")
         ax.axhline(bowl.loss, color="black", lw=1, ls="-.", label=f"optimum {bowl.loss:.3g}")
         ax.set(yscale="log", xlabel=xlabel, ylabel="loss: mean of ½(ŷ − y)²", ylim=(None, top))
-        _decades(ax.yaxis)
+        _decades(ax.yaxis, [v for r in runs for v in r.loss[r.loss <= top]] + [floor, bowl.loss])
         ax.grid(True, which="major", alpha=0.3)
     lengths = [max(int(r.steps[-1]), 1) for r in runs]
     if max(lengths) > 20 * min(lengths):  # e.g. batch sizes 1 and 100: 3,000 and 30 steps, both visible
@@ -165,7 +166,7 @@ def _paths(ax, runs: list[Run], bowl: Bowl, *, single: bool) -> None:
     ax.contour(u, v, bowl.at(u, v), levels=levels, colors="lightgray", linewidths=0.8)
     for run, color in zip(runs, _COLORS * 4):
         p, out = _inside(run, lo, hi)
-        label = "SGD's path" if single else _label(run)
+        label = (run.label or "SGD's path") if single else _label(run)
         ax.plot(p[:, 0], p[:, 1], color=color, lw=1, marker="." if len(p) <= 400 else None, ms=3, label=label)
         ax.plot(p[0, 0], p[0, 1], "o", color=color, mfc="white", ms=6, label="start" if single else None)
         if run.diverged_step is None:
@@ -219,13 +220,22 @@ def _view(runs: list[Run], optimum: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return mid - half, mid + half
 
 
-def _decades(axis) -> None:
-    """Label a log axis' decades in plain text, without minor ticks: a layout engine measures every tick,
-    and the 8 minor ticks per decade double a figure's cost (~0.1 s)."""
+def _decades(axis, values) -> None:
+    """Label a log axis' decades in plain text; without minor ticks when ``values`` span two decades or
+    more (a layout engine measures every tick: the 8 minor ticks per decade double a figure's cost,
+    ~0.1 s), with them when fewer decades would leave the axis without a label."""
     from matplotlib.ticker import NullLocator
 
     plots.plain_powers_of_ten(axis)
-    axis.set_minor_locator(NullLocator())
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size and v.max() >= 100 * v.min():
+        axis.set_minor_locator(NullLocator())
+
+
+def _num(v: float) -> str:
+    """A coefficient for a legend: 4 decimals, or 4 significant digits when large."""
+    return f"{v:.4f}" if abs(v) < 1e4 else f"{v:.4g}"
 
 
 def _top(runs: list[Run]) -> float:

@@ -188,11 +188,14 @@ def _draw(painter, o: Outcome, args: argparse.Namespace, out) -> list[str]:
     idx, which = lesson.coordinates(args.true_w)
     theta = np.column_stack([t.w, t.b])
     center = o.best or _truth(o.features, o.labels, args)
-    run = plots_demo.Run("", t.steps, t.loss, t.seconds, theta[:, idx], t.blowup_step)
+    exact = args.solver == "exact"
+    run = plots_demo.Run("the exact solution (no steps)" if exact else "", t.steps, t.loss, t.seconds,
+                         theta[:, idx], t.blowup_step)
     floor = args.noise**2 / 2  # the best any estimate can do on fresh data: the noise variance σ²/2
     calls = [(plots_demo.loss_steps, (run, out / "loss.png"),
               dict(epoch_ends=t.epoch_ends, floor=floor, optimum=o.best.loss if o.best else 0.0,
-                   settings=o.settings)),
+                   settings=o.settings, title="its loss (the exact solver takes no steps)" if exact else
+                   "loss after every step")),
              (plots_demo.trajectory, (run, out / "trajectory.png"),
               dict(bowl=lesson.bowl(o.features, center, idx), which=which, settings=o.settings))]
     if t.diverged is None:
