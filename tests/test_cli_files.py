@@ -32,8 +32,8 @@ def test_round_trip_generate_train_predict_evaluate(cli, tmp_path, fmt, engine):
     run = tmp_path / "run"
     code, out, err = cli("train", data, "--target", "y", "--out", run, "--seed", 3, "--engine", engine)
     assert code == 0, err
-    assert sorted(p.name for p in run.iterdir()) == ["config.json", "fit.png", "loss.png", "metrics.jsonl",
-                                                     "model.safetensors"]
+    assert sorted(p.name for p in run.iterdir()) == ["coef.png", "config.json", "fit.png", "loss.png", "metrics.jsonl",
+                                                     "model.safetensors", "residuals.png"]
     lines = [json.loads(s) for s in (run / "metrics.jsonl").read_text().splitlines()]
     assert [ln["epoch"] for ln in lines] == [1, 2, 3] and lines[-1]["train_loss"] < 1e-4
     assert json.loads((run / "config.json").read_text())["seed"] == 3

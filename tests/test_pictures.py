@@ -139,3 +139,17 @@ def test_which_coordinates_are_drawn():
     assert lesson.coordinates([2.0, -3.4])[0] == [0, 1]
     idx, why = lesson.coordinates([0.1, -5.0, 0.2, 3.0])
     assert idx == [1, 3] and "(w₂, w₄)" in why and "largest |true w|" in why
+
+
+def test_the_run_folder_pictures_keep_their_labels_inside(checked, tmp_path):
+    from linsgd import plots_run
+
+    rng = np.random.default_rng(0)
+    actual = rng.normal(1e5, 3e4, 500)
+    predicted = actual + rng.normal(0, 1e3, 500)
+    plots_run.fit(actual, predicted, tmp_path / "fit.png", target="price_in_dollars")
+    plots_run.residuals(actual, predicted, tmp_path / "residuals.png", target="price_in_dollars")
+    names = [f"feature_with_a_long_name_{j}" for j in range(60)]
+    plots_run.coefficients(rng.normal(0, 1, 60), names, tmp_path / "coef.png", b=3.0)
+    assert sorted(checked) == ["coef.png", "fit.png", "residuals.png"]
+    assert all(bad == [] for bad in checked.values()), checked

@@ -2,7 +2,8 @@
 
 :func:`fit_file` reads and validates the file once (:mod:`linsgd.data.table`), trains in memory or
 streamed (:mod:`linsgd.data.stream`) and returns the model with its metrics; :func:`write_run` writes
-``model.safetensors``, ``config.json``, ``metrics.jsonl``, ``loss.png`` and ``fit.png``.
+``model.safetensors``, ``config.json``, ``metrics.jsonl``, ``loss.png``, ``fit.png``, ``residuals.png`` and
+``coef.png``.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def write_run(run: FileRun, out: str | os.PathLike) -> Path:
     Raises:
         ConfigError: ``out`` is not a writable folder. StorageError: a file could not be written.
     """
-    from linsgd import plots
+    from linsgd import plots, plots_run
     from linsgd.model import save_model
     from linsgd.storage import atomic_path, ensure_writable_dir
 
@@ -138,8 +139,9 @@ def write_run(run: FileRun, out: str | os.PathLike) -> Path:
                                for k in range(len(run.result.history))))
     r = run.result
     plots.loss_curve({"train": r.history, **({"val": r.val_history} if r.val_history else {})}, out / "loss.png")
-    plots.scatter(run.sample[0], run.sample[1], out / "fit.png", xlabel=f"actual {run.model.target}",
-                  ylabel="predicted", title="predicted vs actual", size=2)
+    plots_run.fit(*run.sample, out / "fit.png", target=run.model.target)
+    plots_run.residuals(*run.sample, out / "residuals.png", target=run.model.target)
+    plots_run.coefficients(run.model.w, run.model.feature_names, out / "coef.png", b=run.model.b)
     return out
 
 
