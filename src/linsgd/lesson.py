@@ -102,4 +102,4 @@ def settings(lr, batch_size: int, epochs: int, seed: int, solver: str = "sgd") -
     """The line every title carries: ``lr 0.03 · batch 10 · 3 epochs · seed 1``."""
     lr_text = f"{lr:g}" if isinstance(lr, float) else str(lr)
     line = f"lr {lr_text} · batch {batch_size} · {epochs} epoch{'s' if epochs != 1 else ''} · seed {seed}"
-    return f"exact solver (no steps) · {line}" if solver == "exact" else line
+    return f"exact solver · {line}" if solver == "exact" else line

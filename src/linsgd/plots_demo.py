@@ -68,7 +68,8 @@ def data_scatter(x: np.ndarray, y: np.ndarray, path: str | os.PathLike, *, colum
                     **style)
     ax.set(xlabel=f"features[:, {column}]", ylabel="labels")
     ax.set_title(f"the data: y = Xw + b + ε\n{settings}", fontsize=9)
-    ax.legend(fontsize=7, markerscale=4)
+    slope = fitted_line[0] if fitted_line is not None else true_line[0]
+    ax.legend(fontsize=7, markerscale=4, loc="upper right" if slope < 0 else "upper left")  # the empty corner
     plots.save(fig, path)
 
 
@@ -98,7 +99,8 @@ def loss_steps(run: Run, path: str | os.PathLike, *, epoch_ends: list[int], floo
     _decades(ax.yaxis, [*run.loss, floor, optimum])
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(f"{title}\n{settings}", fontsize=9)
-    ax.legend(fontsize=7)
+    falling = not run.loss[-1] > run.loss[0]  # the corner the curve leaves empty
+    ax.legend(fontsize=7, loc="upper right" if falling else "upper left")
     ax.grid(True, which="major", alpha=0.3)
     plots.save(fig, path)
 
@@ -179,7 +181,7 @@ def _paths(ax, runs: list[Run], bowl: Bowl, *, single: bool) -> None:
     ax.plot(*bowl.optimum, "*", color="gold", mec="black", ms=13, label="least-squares optimum", zorder=4)
     # equal units on both axes: the bowl's real shape (round for the chapter's independent unit features)
     ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel=bowl.names[0], ylabel=bowl.names[1], aspect="equal")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc=_emptiest_corner([r.path for r in runs] + [bowl.optimum[None]], lo, hi))
 
 
 def _inside(run: Run, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -199,6 +201,15 @@ def _inside(run: Run, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, bool]
 
 def _label(run: Run) -> str:
     return run.label if run.diverged_step is None else f"{run.label} (diverged at step {run.diverged_step})"
+
+
+def _emptiest_corner(paths: list[np.ndarray], lo: np.ndarray, hi: np.ndarray) -> str:
+    """The corner of the box [lo, hi] farthest from every point drawn (matplotlib's loc="best" measures
+    every candidate place against every vertex, each time the layout is computed)."""
+    pts = (np.concatenate([p[np.all(np.isfinite(p), axis=1)] for p in paths]) - lo) / np.maximum(hi - lo, 1e-300)
+    corners = {"lower left": (0, 0), "lower right": (1, 0), "upper left": (0, 1), "upper right": (1, 1)}
+    far = {name: float(np.min(np.max(np.abs(pts - c), axis=1), initial=np.inf)) for name, c in corners.items()}
+    return max(far, key=far.get)
 
 
 def _view(runs: list[Run], optimum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

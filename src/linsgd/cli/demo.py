@@ -194,7 +194,7 @@ def _draw(painter, o: Outcome, args: argparse.Namespace, out) -> list[str]:
     floor = args.noise**2 / 2  # the best any estimate can do on fresh data: the noise variance σ²/2
     calls = [(plots_demo.loss_steps, (run, out / "loss.png"),
               dict(epoch_ends=t.epoch_ends, floor=floor, optimum=o.best.loss if o.best else 0.0,
-                   settings=o.settings, title="its loss (the exact solver takes no steps)" if exact else
+                   settings=o.settings, title="the exact solution's loss (no steps)" if exact else
                    "loss after every step")),
              (plots_demo.trajectory, (run, out / "trajectory.png"),
               dict(bowl=lesson.bowl(o.features, center, idx), which=which, settings=o.settings))]
