@@ -146,7 +146,7 @@ def _child(receive: int, answer: int) -> None:
             font_manager.findfont("DejaVu Sans")  # load the font list once, before a fork shares it
             with os.fdopen(receive, "rb") as f:
                 calls = pickle.load(f)  # written by the parent of this fork, nobody else
-            error = _run_on_two_cores(calls)
+            error = _run_in_parallel(calls)
         except BaseException as e:  # reported to the parent, which raises it
             error = (e, traceback.format_exc())
         with os.fdopen(answer, "wb") as f:
@@ -155,33 +155,39 @@ def _child(receive: int, answer: int) -> None:
         os._exit(0)  # never return into the parent's code, nor run its atexit handlers
 
 
-def _run_on_two_cores(calls: list[Call]):
-    """Run the calls; with two cores or more, a fork of this process runs every other one meanwhile.
+def _run_in_parallel(calls: list[Call]):
+    """Run the calls, each after the first in a fork of this process of its own (matplotlib is loaded).
 
-    Figures cost ~0.1 s each and the caller waits for all of them (the chapter's demo draws three).
+    Figures cost ~0.1 s each and the caller waits for all of them (the chapter's demo draws three): with
+    two cores or more they are drawn side by side.
 
     Returns:
-        None, or ``(exception, traceback text)`` of the first error (this process's calls first).
+        None, or ``(exception, traceback text)`` of the first error in the order of ``calls``.
     """
     if len(calls) < 2 or (os.cpu_count() or 1) < 2:
         return _run(calls)
-    receive, send = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(receive)
-            with os.fdopen(send, "wb") as f:
-                f.write(_pickle_error(_run(calls[1::2])))
-        finally:
-            os._exit(0)
-    os.close(send)
-    mine = _run(calls[::2])
-    with os.fdopen(receive, "rb") as f:
-        theirs = f.read()
-    os.waitpid(pid, 0)
-    if mine is None and not theirs:
-        return RuntimeError("a plotting process ended without an answer"), ""
-    return mine or pickle.loads(theirs)  # from our own fork over an anonymous pipe
+    forks = []
+    for call in calls[1:]:
+        receive, send = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(receive)
+                with os.fdopen(send, "wb") as f:
+                    f.write(_pickle_error(_run([call])))
+            finally:
+                os._exit(0)
+        os.close(send)
+        forks.append((pid, receive))
+    errors = [_run(calls[:1])]
+    for pid, receive in forks:
+        with os.fdopen(receive, "rb") as f:
+            answer = f.read()
+        os.waitpid(pid, 0)
+        # from our own fork over an anonymous pipe: never outside data
+        errors.append(pickle.loads(answer) if answer else (RuntimeError("a plotting process ended without an "
+                                                                         "answer"), ""))
+    return next((e for e in errors if e is not None), None)
 
 
 def _run(calls: list[Call]):

@@ -132,7 +132,7 @@ def comparison(runs: list[Run], path: str | os.PathLike, *, param: str, bowl: Bo
     fig, (by_step, by_time, paths) = plots.figure((13, 4.2), ncols=3)
     top = _top([r for r in runs if r.diverged_step is None] or runs)
     for ax, xkey, xlabel in ((by_step, "steps", "step"), (by_time, "seconds", "seconds of training")):
-        for run, color in zip(runs, _COLORS * 4):
+        for run, color in zip(runs, _COLORS * 4, strict=False):
             x = getattr(run, xkey)
             ax.plot(x, run.loss, color=color, lw=1.2, label=_label(run))
             if run.diverged_step is not None:  # mark where the curve leaves the picture, or its last point
@@ -166,7 +166,7 @@ def _paths(ax, runs: list[Run], bowl: Bowl, *, single: bool) -> None:
     top = max(float(excess.max()), 1e-300)
     levels = bowl.loss + top * np.geomspace(1e-4, 1.0, 12)
     ax.contour(u, v, bowl.at(u, v), levels=levels, colors="lightgray", linewidths=0.8)
-    for run, color in zip(runs, _COLORS * 4):
+    for run, color in zip(runs, _COLORS * 4, strict=False):
         p, out = _inside(run, lo, hi)
         label = (run.label or "SGD's path") if single else _label(run)
         ax.plot(p[:, 0], p[:, 1], color=color, lw=1, marker="." if len(p) <= 400 else None, ms=3, label=label)

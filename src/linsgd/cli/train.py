@@ -151,4 +151,5 @@ def _report(args, config, data, out: Path, launch) -> None:
               f"{gap['max_se_units']:.3g} standard errors per coefficient")
     print("w =", np.array2string(run.model.w, precision=4), f"b = {run.model.b:.4f}")
     extra = ", checkpoint.safetensors" if (out / "checkpoint.safetensors").exists() else ""
-    print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png, residuals.png, coef.png{extra}")
+    print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png, residuals.png, "
+          f"coef.png{extra}")

@@ -96,7 +96,7 @@ def trace(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, max_points: int 
 
     scaler, Z, lr = standardized(X, config.batch_size)
     t = _run(Z, y, dataclasses.replace(config, lr=lr), max_points, on_epoch)
-    raw = [scaler.to_raw(w, b) for w, b in zip(t.w, t.b)]
+    raw = [scaler.to_raw(w, b) for w, b in zip(t.w, t.b, strict=True)]
     t.w, t.b = np.array([w for w, _ in raw]), np.array([b for _, b in raw])
     return t
 
@@ -162,5 +162,5 @@ class _Recorder:
         return self.points[-1][3]
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        steps, w, b, loss, seconds = zip(*self.points)
+        steps, w, b, loss, seconds = zip(*self.points, strict=True)
         return (np.array(steps), np.array(w), np.array(b), np.array(loss), np.array(seconds))
