@@ -45,6 +45,7 @@ def checked(monkeypatch):
     save = plots.save
 
     def check_then_save(fig, path):
+        plots.lay_out(fig)  # what save does first
         found[path.name if hasattr(path, "name") else str(path)] = outside(fig)
         save(fig, path)
 
