@@ -129,7 +129,7 @@ def test_a_diverged_demo_draws_only_the_steps_before_it(tmp_path):
 
 
 def test_an_error_in_the_second_plotting_process_comes_back_too(tmp_path):
-    """With two calls or more the child forks once more for each call after the first."""
+    """With two calls or more the child forks once more per core (this machine has 2): calls[1::2] go there."""
     calls = _calls(tmp_path) + [(_fails, ("the second process",), {})]
     calls = [calls[0], calls[2], calls[1]]
     with plots.Painter() as painter, pytest.raises(ValueError, match="no figure for the second process"):
