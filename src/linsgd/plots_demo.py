@@ -131,7 +131,7 @@ def comparison(runs: list[Run], path: str | os.PathLike, *, param: str, bowl: Bo
     """
     fig, (by_step, by_time, paths) = plots.figure((13, 4.2), ncols=3)
     top = _top([r for r in runs if r.diverged_step is None] or runs)
-    for ax, xkey, xlabel in ((by_step, "steps", "step"), (by_time, "seconds", "seconds of training")):
+    for ax, xkey, xlabel in ((by_step, "steps", "step"), (by_time, "seconds", "CPU seconds of training")):
         for run, color in zip(runs, _COLORS * 4, strict=False):
             x = getattr(run, xkey)
             ax.plot(x, run.loss, color=color, lw=1.2, label=_label(run))
@@ -150,8 +150,9 @@ def comparison(runs: list[Run], path: str | os.PathLike, *, param: str, bowl: Bo
         by_step.set_xlim(0, max(lengths) * 1.2)
         by_step.set_xlabel("step (log scale)")
     by_step.legend(fontsize=7)
-    by_step.set_title("loss after every step (× diverged)", fontsize=9)
-    by_time.set_title("the same, against training time", fontsize=9)
+    blown = any(r.diverged_step is not None for r in runs)
+    by_step.set_title("loss after every step" + (" (× where it diverged)" if blown else ""), fontsize=9)
+    by_time.set_title("the same, against the compute it took", fontsize=9)
     _paths(paths, runs, bowl, single=False)
     paths.set_title(f"paths of ({bowl.names[0]}, {bowl.names[1]}): ○ start, □ end, × blow-up", fontsize=9)
     fig.suptitle(f"--compare {param}: {settings}", fontsize=10)

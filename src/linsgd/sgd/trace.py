@@ -37,7 +37,8 @@ class Trace:
         steps: (m,) global step numbers of the recorded points; 0 is the initial parameters.
         w: (m, d) weights at those steps (float64). b: (m,) biases.
         loss: (m,) full-data mean of ½(ŷ − y)² at those steps.
-        seconds: (m,) wall seconds of training (engine time, without the recording) up to each point.
+        seconds: (m,) CPU seconds of training up to each point (the engine's, without the recording; CPU
+            time of this process, so that a busy machine that pauses it does not draw steps on a clock).
         history: the full-data loss after each finished epoch (``fit``'s ``history``).
         epoch_ends: global step at the end of each finished epoch.
         lr: the learning rate used (the one chosen when ``config.lr == "auto"``).
@@ -114,9 +115,9 @@ def _run(X, y, config: TrainConfig, max_points: int, on_epoch) -> Trace:
     for epoch in range(config.epochs):
         order, first = epoch_order(config.seed, epoch, n), epoch * per_epoch
         for k in range(0, per_epoch, every):  # k steps of this epoch done; run the next `every`
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             out = engine.run_epoch(X, y, w, b, order[k * B:(k + every) * B], config.lr, B)
-            seconds += time.perf_counter() - t0
+            seconds += time.process_time() - t0
             if out.diverged_at:
                 rec.add(first + k + out.diverged_at - 1, out.w, out.b, seconds)
                 t.diverged = (epoch + 1, k + out.diverged_at, "loss or parameters became inf/nan")
