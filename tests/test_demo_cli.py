@@ -38,16 +38,16 @@ def test_demo_prints_the_chapters_lines(demo_run):
     assert len(err_w) == 2 and max(map(abs, err_w)) < 5e-3
 
 
-def test_demo_writes_two_valid_pngs(demo_run):
+def test_demo_writes_three_valid_pngs(demo_run):
     from PIL import Image  # matplotlib's own dependency
 
     _, out = demo_run
-    for name in ("scatter.png", "loss.png"):
+    for name in ("scatter.png", "loss.png", "trajectory.png"):
         data = (out / name).read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 5000
         with Image.open(out / name) as im:
             im.verify()
-    assert sorted(os.listdir(out)) == ["loss.png", "scatter.png"]  # no temporary files left
+    assert sorted(os.listdir(out)) == ["loss.png", "scatter.png", "trajectory.png"]  # no temporary files left
 
 
 def test_same_seed_prints_the_same_bytes(demo_run, tmp_path):
@@ -103,7 +103,7 @@ def test_divergence_exits_3_with_one_line(tmp_path):
     assert proc.returncode == 3
     err = proc.stderr.strip().splitlines()
     assert len(err) == 1 and "diverged at epoch 1, step" in err[0] and "try --lr=" in err[0]
-    assert not (tmp_path / "loss.png").exists()
+    assert (tmp_path / "loss.png").exists() and not (tmp_path / "scatter.png").exists()  # the steps before it
 
 
 @pytest.mark.parametrize("args", [["--help"], ["demo", "--help"]])

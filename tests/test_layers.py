@@ -19,7 +19,7 @@ LAYERS = {
     3: {"engines"},
     4: {"sgd"},
     5: {"model", "metrics", "plots"},
-    6: {"runs", "export"},
+    6: {"runs", "export", "lesson"},
     7: {"estimator", "cli"},
     8: {"__init__", "__main__"},
 }

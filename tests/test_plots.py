@@ -85,19 +85,19 @@ def test_a_child_that_dies_is_an_error():
 def test_log_axis_decades_are_plain_text_powers_of_ten(tmp_path):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig, ax = plots._figure()
+    fig, ax = plots.figure()
     ax.plot([1, 2, 3], [0.04, 1.4e-4, 5.1e-5])
     ax.set(yscale="log")
-    plots._plain_powers_of_ten(ax.yaxis)
+    plots.plain_powers_of_ten(ax.yaxis)
     FigureCanvasAgg(fig).draw()
     labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     assert {"10⁻⁴", "10⁻³", "10⁻²"} <= set(labels) and not any("$" in t for t in labels)
 
 
 def _demo_with(patch: str, out, *flags) -> subprocess.CompletedProcess:
-    """``linsgd demo`` in a fresh process whose ``plots.loss_curve`` is replaced by ``patch``'s ``fail``."""
-    code = ("import sys\nfrom linsgd import plots\nfrom linsgd.errors import StorageError\n"
-            f"{patch}\nplots.loss_curve = fail\nfrom linsgd.cli import main\n"
+    """``linsgd demo`` in a fresh process whose ``plots_demo.loss_steps`` is replaced by ``patch``'s ``fail``."""
+    code = ("import sys\nfrom linsgd.plots import demo as plots_demo\nfrom linsgd.errors import StorageError\n"
+            f"{patch}\nplots_demo.loss_steps = fail\nfrom linsgd.cli import main\n"
             f"sys.exit(main(['demo', '--seed', '1', '--out', {str(out)!r}, *{list(flags)!r}]))")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
@@ -120,8 +120,18 @@ def test_demo_debug_shows_the_childs_traceback(tmp_path):
     assert proc.returncode == 1 and "in fail" in proc.stderr and "ZeroDivisionError" in proc.stderr
 
 
-def test_a_diverged_demo_writes_no_figure(tmp_path):
+def test_a_diverged_demo_draws_only_the_steps_before_it(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "linsgd", "demo", "--lr", "3", "--seed", "0", "--out",
                            str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 3
-    assert sorted(p.name for p in tmp_path.iterdir()) == []  # neither figure, nor a temporary file
+    # the loss and the path up to the blow-up; no scatter with a fitted line, no temporary file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loss.png", "trajectory.png"]
+
+
+def test_an_error_in_the_second_plotting_process_comes_back_too(tmp_path):
+    """With two calls or more the child forks once more per core (this machine has 2): calls[1::2] go there."""
+    calls = _calls(tmp_path) + [(_fails, ("the second process",), {})]
+    calls = [calls[0], calls[2], calls[1]]
+    with plots.Painter() as painter, pytest.raises(ValueError, match="no figure for the second process"):
+        painter.draw(calls)
+    assert (tmp_path / "scatter.png").exists() and (tmp_path / "loss.png").exists()

@@ -1,46 +1,78 @@
-"""``linsgd demo``: the chapter end to end — data, a look at it, minibatches, training, the errors."""
+"""``linsgd demo``: the chapter end to end — data, a look at it, minibatches, training, the errors.
+
+Its pictures (``--out``): ``scatter.png`` (the data with the true and the fitted line), ``loss.png`` (the
+full-data loss after every step) and ``trajectory.png`` (the path of two parameters over the loss);
+``--compare PARAM=V1,V2,…`` draws several runs side by side instead (:mod:`linsgd.cli.compare`).
+numpy and linsgd's numeric modules are imported inside the functions: ``linsgd --help`` loads none of them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
+from dataclasses import dataclass
+from typing import Any
 
+from linsgd.cli.compare import PARAMS as COMPARE_PARAMS
+from linsgd.cli.compare import parse as parse_compare
+from linsgd.cli.compare import run as run_compare
 from linsgd.cli.options import add_training_flags, float_list, train_config
 
 DEFAULT_W, DEFAULT_B = [2.0, -3.4], 4.2
+_SHOWN_ROWS = 10  # a first minibatch up to this long is printed whole; a longer one by its first 5 rows
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("demo", help="run the chapter end to end and draw its pictures",
                               description="Run the d2l chapter 'linear regression from scratch' end to "
-                                          "end: synthetic data, a scatter plot, minibatch SGD, the errors.")
+                                          "end: synthetic data, a scatter plot, minibatch SGD step by step, "
+                                          "the errors, and pictures of what happened.")
     p.add_argument("--num-examples", type=int, default=1000, help="rows of synthetic data (default 1000)")
     p.add_argument("--true-w", type=float_list, default=DEFAULT_W,
                    help="true weights, comma-separated (default 2,-3.4; a leading minus needs --true-w=-1,2)")
     p.add_argument("--true-b", type=float, default=DEFAULT_B, help="true bias (default 4.2)")
     p.add_argument("--noise", type=float, default=0.01, help="noise standard deviation >= 0 (default 0.01)")
-    p.add_argument("--out", default="linsgd-demo", help="folder for scatter.png and loss.png "
-                                                      "(default ./linsgd-demo)")
+    p.add_argument("--init-std", type=float, default=0.01, help="std of the initial weights (default 0.01)")
+    p.add_argument("--compare", metavar="PARAM=V1,V2,…", default=None,
+                   help=f"run once per value of PARAM ({', '.join(COMPARE_PARAMS)}) on the same data and seed "
+                        "and draw the runs side by side into compare-PARAM.png, e.g. lr=0.003,0.03,0.3")
+    p.add_argument("--out", default="linsgd-demo", help="folder for the pictures (default ./linsgd-demo)")
     add_training_flags(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # Validate every flag before anything is computed or written.
-    from linsgd.errors import ConfigError
+    import dataclasses
 
-    config = train_config(args)
+    from linsgd.errors import ConfigError
+    from linsgd.storage import ensure_writable_dir
+
+    config = dataclasses.replace(train_config(args), init_std=args.init_std).validate()
     if args.num_examples < 1:
         raise ConfigError("num_examples", args.num_examples, "an integer >= 1")
     if not (math.isfinite(args.noise) and args.noise >= 0):
         raise ConfigError("noise", args.noise, "a finite number >= 0")
     if not math.isfinite(args.true_b):
         raise ConfigError("true_b", args.true_b, "a finite number")
-    from linsgd.storage import ensure_writable_dir
-
+    plan = parse_compare(args.compare, config) if args.compare is not None else None
     out = ensure_writable_dir(args.out, "out")
+    if plan is not None:
+        return run_compare(args, config, plan, out)
     _chapter(args, config, out)
     return 0
+
+
+@dataclass
+class Outcome:
+    """What the chapter computed, for its pictures and its ending."""
+
+    features: Any
+    labels: Any
+    trace: Any  # linsgd.sgd.trace.Trace
+    best: Any  # linsgd.lesson.Optimum, or None when the optimum is not unique
+    settings: str
 
 
 def _chapter(args: argparse.Namespace, config, out) -> None:
@@ -49,43 +81,142 @@ def _chapter(args: argparse.Namespace, config, out) -> None:
     from linsgd import plots
 
     # A child process imports matplotlib (the demo's largest cost) while this one trains; it draws the
-    # figures when asked, and nothing when training fails (it is stopped on the way out).
+    # figures when asked, and nothing when this one fails (it is stopped on the way out).
     with plots.Painter() as painter:
-        features, labels, result = _train(args, config)
-        painter.draw([
-            (plots.scatter, (features[:, min(1, features.shape[1] - 1)], labels, out / "scatter.png"),
-             dict(size=1, xlabel="features[:, 1]", ylabel="labels", title="synthetic data: y = Xw + b + ε")),
-            # The best any estimate can do on fresh data: the noise variance σ²/2.
-            (plots.loss_curve, ({"train": result.history}, out / "loss.png"), dict(floor=args.noise**2 / 2)),
-        ])
-    print(f"wrote {out / 'scatter.png'} and {out / 'loss.png'}")
+        o = _train(args, config)
+        names = _draw(painter, o, args, out)
+    print(f"wrote {', '.join(str(out / n) for n in names)}")
+    if o.trace.diverged is not None:
+        from linsgd.errors import DivergenceError
+        from linsgd.sgd.lr import stable_lr
+
+        epoch, step, reason = o.trace.diverged
+        raise DivergenceError(epoch, step, o.trace.lr, stable_lr(o.features, config.batch_size), reason)
 
 
-def _train(args: argparse.Namespace, config):
-    """The chapter's data, a look at it and its first minibatch, training and the errors (printed).
-
-    Returns:
-        ``(features, labels, result)``: the data and the :class:`~linsgd.sgd.loop.FitResult`.
-    """
+def _train(args: argparse.Namespace, config) -> Outcome:
+    """The chapter's data, its first minibatch, training epoch by epoch, the errors and an honest ending."""
     import numpy as np
 
-    from linsgd.data.batching import epoch_order
+    from linsgd import lesson
     from linsgd.data.synthetic import make_regression
-    from linsgd.sgd.fit import train
+    from linsgd.sgd.trace import trace
 
-    fmt = {"float_kind": lambda v: f"{v: .4f}"}
     print(f"seed {config.seed} (repeat this run with --seed {config.seed})")
     features, labels = make_regression(args.num_examples, args.true_w, args.true_b, noise=args.noise,
                                        seed=config.seed, dtype=config.dtype)
+    _print_data(features, labels, config)
+    best = lesson.optimum(features, labels)
+    if config.solver == "exact":
+        t = _exact(features, labels, config)
+    else:
+        if config.lr == "auto":
+            from linsgd.sgd.fit import standardized
+
+            print(f"lr auto: chose lr={standardized(features, config.batch_size)[2]:.4g} for the "
+                  "standardised features")
+        t = trace(features, labels, config, on_epoch=_print_epoch)
+    lr = f"auto ({t.lr:.3g})" if config.lr == "auto" else config.lr
+    o = Outcome(features, labels, t, best,
+                lesson.settings(lr, config.batch_size, config.epochs, config.seed, config.solver))
+    if t.diverged is None:
+        w, b = t.final
+        fmt = {"float_kind": lambda v: f"{v: .4f}"}
+        print("error in estimating w:", np.array2string(np.asarray(args.true_w) - w, formatter=fmt))
+        print("error in estimating b:", np.array2string(np.array([args.true_b - b]), formatter=fmt))
+        _ending(o, config)
+    return o
+
+
+def _print_epoch(epoch: int, loss: float) -> None:
+    """The chapter's ``epoch k, loss …`` line, as the epoch finishes (a huge loss in exponent form)."""
+    print(f"epoch {epoch}, loss {loss:f}" if loss < 1e6 else f"epoch {epoch}, loss {loss:.6g}", flush=True)
+
+
+def _print_data(features, labels, config) -> None:
+    """``features[0]``, ``labels[0]`` and the first minibatch of training (a long one by its first rows)."""
+    import numpy as np
+
+    from linsgd.data.batching import epoch_order
+
+    fmt = {"float_kind": lambda v: f"{v: .4f}"}
     print("features[0]:", np.array2string(features[0], formatter=fmt))
     print("labels[0]:", np.array2string(labels[:1], formatter=fmt))
     first = epoch_order(config.seed, 0, len(labels))[:config.batch_size]  # training's first minibatch
-    print(f"first minibatch (batch_size={config.batch_size}):")
-    print("X =", np.array2string(features[first], formatter=fmt, prefix="X = "))
-    print("y =", np.array2string(labels[first], formatter=fmt, prefix="y = "))
-    result = train(features, labels, config)
-    for epoch, loss in enumerate(result.history, start=1):
-        print(f"epoch {epoch}, loss {loss:f}")
-    print("error in estimating w:", np.array2string(np.asarray(args.true_w) - result.w, formatter=fmt))
-    print("error in estimating b:", np.array2string(np.array([args.true_b - result.b]), formatter=fmt))
-    return features, labels, result
+    shown = first if len(first) <= _SHOWN_ROWS else first[:5]
+    more = "" if len(shown) == len(first) else f" its first {len(shown)} of {len(first)} rows"
+    print(f"first minibatch (batch_size={config.batch_size}):{more}")
+    print("X =", np.array2string(features[shown], formatter=fmt, prefix="X = "))
+    print("y =", np.array2string(labels[shown], formatter=fmt, prefix="y = "))
+
+
+def _exact(features, labels, config):
+    """``--solver exact``: the least-squares answer as a trace of one point (no steps)."""
+    import numpy as np
+
+    from linsgd.sgd.fit import train
+    from linsgd.sgd.trace import Trace
+
+    r = train(features, labels, config)
+    print("exact least squares in one pass (no SGD steps):")
+    print(f"epoch 1, loss {r.history[0]:f}")
+    return Trace(steps=np.zeros(1, dtype=int), w=np.asarray(r.w, dtype=np.float64)[None], b=np.array([r.b]),
+                 loss=np.array(r.history), seconds=np.array([r.seconds]), history=list(r.history),
+                 lr=float("nan"))
+
+
+def _ending(o: Outcome, config) -> None:
+    """One ``warning: not converged: …`` line on stderr when the run ended far from the optimum."""
+    from linsgd import lesson
+    from linsgd.sgd.lr import stable_lr
+
+    if o.best is None or config.solver == "exact":
+        return
+    w, b = o.trace.final
+    gap = lesson.gap(float(o.trace.loss[-1]), o.labels, w, b, o.best)
+    if gap is not None:
+        advice = lesson.advice(o.trace.lr, stable_lr(o.features, config.batch_size), config.epochs)
+        sys.stdout.flush()
+        print(f"warning: not converged: {gap}; {advice}", file=sys.stderr)
+
+
+def _draw(painter, o: Outcome, args: argparse.Namespace, out) -> list[str]:
+    """Ask the painter for the pictures; returns their file names (a diverged run: no scatter)."""
+    import numpy as np
+
+    from linsgd import lesson
+    from linsgd.plots import demo as plots_demo
+
+    t, d = o.trace, len(args.true_w)
+    idx, which = lesson.coordinates(args.true_w)
+    theta = np.column_stack([t.w, t.b])
+    center = o.best or _truth(o.features, o.labels, args)
+    exact = args.solver == "exact"
+    run = plots_demo.Run("the exact solution (no steps)" if exact else "", t.steps, t.loss, t.seconds,
+                         theta[:, idx], t.blowup_step)
+    floor = args.noise**2 / 2  # the best any estimate can do on fresh data: the noise variance σ²/2
+    calls = [(plots_demo.loss_steps, (run, out / "loss.png"),
+              dict(epoch_ends=t.epoch_ends, floor=floor, optimum=o.best.loss if o.best else 0.0,
+                   settings=o.settings, title="the exact solution's loss (no steps)" if exact else
+                   "loss after every step")),
+             (plots_demo.trajectory, (run, out / "trajectory.png"),
+              dict(bowl=lesson.bowl(o.features, center, idx), which=which, settings=o.settings))]
+    if t.diverged is None:
+        j = min(1, d - 1)  # the chapter's features[:, 1]; the only column when d = 1
+        w, b = t.final
+        calls.insert(0, (plots_demo.data_scatter, (o.features[:, j], o.labels, out / "scatter.png"),
+                         dict(column=j, true_line=(args.true_w[j], args.true_b), fitted_line=(float(w[j]), b),
+                              settings=o.settings)))
+    painter.draw(calls)
+    return [call[1][-1].name for call in calls]
+
+
+def _truth(features, labels, args: argparse.Namespace):
+    """The true parameters as the center of the pictures, when the optimum is not unique."""
+    import numpy as np
+
+    from linsgd.lesson import Optimum
+
+    w = np.asarray(args.true_w, dtype=np.float64)
+    r = features.astype(np.float64) @ w + args.true_b - labels
+    return Optimum(w, float(args.true_b), float(0.5 * np.mean(r * r)))

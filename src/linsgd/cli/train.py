@@ -199,7 +199,8 @@ def _report(args, config, data, out: Path, plan) -> None:
     _convergence_lines(run, run.model.metrics["train"].get("optimality_gap", {}))
     print_coefficients(run.model.coef_table())
     extra = f", {CHECKPOINT}" if (out / CHECKPOINT).exists() else ""
-    print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png{extra}")
+    print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png, residuals.png, "
+          f"coef.png{extra}")
 
 
 def _convergence_lines(run, gap: dict) -> None:

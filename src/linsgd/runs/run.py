@@ -2,7 +2,8 @@
 
 :func:`fit_file` reads and validates the file once (:mod:`linsgd.data.table`), trains in memory or
 streamed (:mod:`linsgd.data.views`) and returns the model with its metrics; :func:`write_run` writes
-``model.safetensors``, ``config.json``, ``metrics.jsonl``, ``loss.png`` and ``fit.png``.
+``model.safetensors``, ``config.json``, ``metrics.jsonl``, ``loss.png``, ``fit.png``, ``residuals.png`` and
+``coef.png``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from linsgd.lstsq.qr import LeastSquares
 from linsgd.lstsq.summary import optimality_gap
 from linsgd.metrics import Metrics
 from linsgd.model import LinearModel, save_model
+from linsgd.plots import run as plots_run
 from linsgd.runs.distributed import gather_json
 from linsgd.runs.plan import Plan
 from linsgd.sgd.fit import fit_data
@@ -192,8 +194,9 @@ def write_run(run: FileRun, out: str | os.PathLike) -> Path:
     r = run.result
     plots.loss_curve({"train": r.history, **({"val": r.val_history} if r.val_history else {})}, out / "loss.png",
                      marker=r.best_epoch if r.stopped_epoch else None)
-    plots.scatter(run.sample[0], run.sample[1], out / "fit.png", xlabel=f"actual {run.model.target}",
-                  ylabel="predicted", title="predicted vs actual", size=2)
+    plots_run.fit(*run.sample, out / "fit.png", target=run.model.target)
+    plots_run.residuals(*run.sample, out / "residuals.png", target=run.model.target)
+    plots_run.coefficients(run.model.w, run.model.feature_names, out / "coef.png", b=run.model.b)
     return out
 
 
