@@ -60,7 +60,17 @@ class LinsgdWarning(UserWarning):
     """A result that exists but should not be trusted blindly (collinear design, constant target, …)."""
 
 
+class DataNote(LinsgdWarning):
+    """How the data was read, when it is worth knowing: a column left out or converted (one line)."""
+
+
 class CollectiveError(LinsgdError):
     """A collective between ranks failed: another rank died, or hung longer than ``--dist-timeout``."""
 
     exit_code = 4
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (the CLI turns it into this): stop like Ctrl-C, cleanup runs, exit code 143."""
+
+    exit_code = 143
