@@ -51,8 +51,10 @@ def test_missing_target_and_string_feature_are_named(cli, tmp_path):
     assert code == 2 and "column 'nope' not found (columns: id, a, y)" in err
     code, _, err = cli("train", path, "--target", "y", "--features", "id,a", "--out", tmp_path / "r")
     assert code == 2 and f"{path}:2: column 'id': not a number (value='x1')" in err
-    # by default only the numeric columns are features
-    assert open_source(path, target="y").features == ["a"]
+    # a text column is never left out silently: by default it is an error naming it, --features leaves it out
+    with pytest.raises(DataError, match=f"^{path}:2: column 'id': is text .* --features"):
+        open_source(path, target="y")
+    assert open_source(path, target="y", features=["a"]).features == ["a"]
 
 
 def _big_csv(tmp_path, bad_line: int, bad: bytes, n: int = 200_000):

@@ -7,9 +7,11 @@ files. Checks run once, where rows are read (``linsgd.data.sources``), and are v
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from linsgd.errors import DataError
+from linsgd.errors import DataError, LinsgdError, StorageError
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -131,3 +133,68 @@ def is_utf8(raw) -> bool:
         return True
     except UnicodeDecodeError:
         return False
+
+
+def not_a_file(path) -> LinsgdError:
+    """The error for a data path that is not a readable regular file: what it is, not just "no such file".
+
+    Returns:
+        DataError (exit 2) for a missing path, a broken symbolic link, a symlink loop, a FIFO, socket or
+        device; StorageError (exit 4) when the file exists but cannot be read (permissions, I/O error).
+    """
+    import errno
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return data_error(path, None, "symbolic link loop (the link points, in the end, to itself)")
+        if e.errno == errno.ENOENT and os.path.islink(path):
+            return data_error(path, None, f"broken symbolic link (to {os.readlink(path)!r}, which does not exist)")
+        if e.errno == errno.ENOENT:
+            return data_error(path, None, "no such file")
+        return StorageError(f"{path}: cannot read ({e.strerror})")
+    kinds = {stat.S_ISFIFO: "a FIFO (named pipe)", stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a character device",
+             stat.S_ISBLK: "a block device"}
+    kind = next((k for test, k in kinds.items() if test(st.st_mode)), "not a regular file")
+    return data_error(path, None, f"is {kind}, not a file: linsgd reads its input more than once, so give it "
+                                  f"a regular file (e.g. save the stream to one first)")
+
+
+def io_error(path, e: OSError) -> StorageError:
+    """An OS error while reading ``path`` as the StorageError (exit 4) naming the file and the OS's reason."""
+    return StorageError(f"{path}: cannot read ({e.strerror or e})")
+
+
+def check_array_input(a, name: str):
+    """``a`` as a real numeric numpy array, or DataError saying what was given and the fix (Python API).
+
+    Refused: scipy sparse matrices, complex values, missing values (pandas ``NA``/``None``), text. A real
+    numpy array passes through unchanged (no copy).
+    """
+    if isinstance(a, np.ndarray) and a.dtype.kind in "biuf":
+        return a
+    kind = type(a).__module__.split(".")[0] + "." + type(a).__name__
+    if kind.startswith("scipy.") and hasattr(a, "toarray"):
+        raise DataError(f"{name} is a scipy sparse matrix ({type(a).__name__}): linsgd needs a dense array: "
+                        f"pass {name}.toarray() (or write the rows to Parquet and use fit_file)")
+    if hasattr(a, "to_numpy") and hasattr(a, "isna"):  # pandas: name the first missing cell
+        missing = np.asarray(a.isna())
+        if missing.any():
+            at = ", ".join(str(int(i)) for i in np.argwhere(missing)[0])
+            raise DataError(f"{name}[{at}] is missing (pandas NA/None/NaN): drop or impute the missing values "
+                            f"first (e.g. {name}.dropna() or {name}.fillna(...))")
+    try:
+        out = np.asarray(a)
+        if out.dtype.kind == "c" or (out.dtype.kind == "O" and any(isinstance(v, complex) for v in out.flat)):
+            raise DataError(f"{name} is complex ({out.dtype}): linear regression here is real-valued: pass "
+                            f"{name}.real if the imaginary parts are 0")
+        if out.dtype.kind not in "biuf":
+            out = out.astype(np.float64)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, DataError):
+            raise
+        raise DataError(f"{name} holds values that are not numbers ({kind}: {str(e).splitlines()[0]}): "
+                        f"convert it to a float array first") from e
+    return out

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from linsgd.config import ON_BAD_ROWS
-from linsgd.data.checks import bad_rows, data_error, first_problem
+from linsgd.data.checks import bad_rows, data_error, first_problem, not_a_file
 from linsgd.errors import ConfigError
 
 DEFAULT_CHUNK_BYTES = 4 << 20  # bigger chunks read a little faster but hold more temporaries
@@ -129,7 +129,7 @@ def open_source(path, *, target: str | None = None, features: list[str] | None =
             raise data_error(path, None, "folder holds no *.parquet files")
         return _parquet(files, path, kw)
     if not p.is_file():
-        raise data_error(path, None, "no such file")
+        raise not_a_file(path)
     kind = _kind(p)
     if kind == "parquet":
         return _parquet([str(p)], path, kw)
