@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
 from linsgd.cli.train import add_data_flags
 
@@ -37,13 +38,16 @@ def _source(args, model, target):
 def predict(args: argparse.Namespace) -> int:
     from linsgd.data.writer import file_format, write_columns
     from linsgd.model import load_model
+    from linsgd.storage import check_output_file
 
     file_format(args.out)
     if args.on_bad_rows == "skip":  # a skipped row would shift every later prediction against its input row
         from linsgd.errors import ConfigError
         raise ConfigError("on_bad_rows", "skip", "'error' for predict (predictions stay aligned with rows)")
+    check_output_file(args.out, "out", inputs=(args.data, args.model))
     model = load_model(args.model)
     source = _source(args, model, None)
+    check_output_file(args.out, "out", inputs=tuple(getattr(source, "files", ())))  # a part of a Parquet folder
     blocks = (model.predict(chunk.X).reshape(-1, 1) for chunk in source.chunks())
     n = write_columns(args.out, ["prediction"], blocks)
     skipped = f" (skipped {source.skipped} bad rows)" if source.skipped else ""
@@ -63,8 +67,9 @@ def evaluate(args: argparse.Namespace) -> int:
     result = acc.result()
     if source.skipped:
         result["skipped"] = source.skipped
-    if args.json:
-        print(json.dumps(result))
+    if args.json:  # JSON has no NaN: a metric without a value (r2 of a constant target) is null
+        print(json.dumps({k: None if isinstance(v, float) and not math.isfinite(v) else v
+                          for k, v in result.items()}, allow_nan=False))
     else:
         for k, v in result.items():
             print(f"{k:8s} {v:.6g}" if isinstance(v, float) else f"{k:8s} {v}")
