@@ -13,6 +13,7 @@ import numpy as np
 
 from linsgd.config import TrainConfig
 from linsgd.data.batching import INIT_STREAM
+from linsgd.data.checks import check_array_input
 from linsgd.data.stream import InMemory
 from linsgd.engines import get_engine
 from linsgd.errors import DataError, DivergenceError
@@ -258,6 +259,7 @@ def init_params(seed: int, d: int, init_std: float, dtype: str) -> tuple[np.ndar
 def as_training_arrays(X, y, dtype: str, *, check_values: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """X as C-contiguous (n, d) and y as (n,) of ``dtype``; DataError on bad shapes or (``check_values``)
     non-finite values."""
+    X, y = check_array_input(X, "X"), check_array_input(y, "y")
     with np.errstate(over="ignore"):  # a value too large for dtype becomes inf and is reported below
         X = np.ascontiguousarray(X, dtype=dtype)
         y = np.ascontiguousarray(y, dtype=dtype)
