@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
         return e.exit_code
     except LinsgdError as e:
         _debug(args)
-        print(f"linsgd {args.command}: error: {e}", file=sys.stderr)
+        print(f"linsgd {args.command}: error: {_one_line(e)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated): `finally` blocks have cleaned up
         return _interrupted(args, e)
@@ -93,8 +93,13 @@ def _run(args: argparse.Namespace) -> int:
             return _interrupted(args, interrupt)
         _debug(args)
         print(f"linsgd {args.command}: internal error (please report it; --debug shows the traceback): "
-              f"{type(e).__name__}: {e}", file=sys.stderr)
+              f"{type(e).__name__}: {_one_line(e)}", file=sys.stderr)
         return 1
+
+
+def _one_line(e: BaseException) -> str:
+    """An error's message on one line (a message quoting a library's may hold newlines)."""
+    return " ".join(str(e).split("\n"))
 
 
 def _interrupted(args: argparse.Namespace, e: KeyboardInterrupt) -> int:

@@ -117,10 +117,11 @@ def _casts(column) -> bool:
 
 
 def show_value(raw) -> str:
-    """A cell's text for an error message: invalid UTF-8 bytes as \\x escapes, at most 40 characters."""
+    """A cell's text for an error message: invalid UTF-8 bytes and control characters (a newline) as
+    escapes, at most 40 characters."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="backslashreplace")
-    text = str(raw)
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(raw))  # a newline stays one line
     return text if len(text) <= 40 else text[:37] + "..."
 
 
