@@ -265,6 +265,14 @@ def test_out_of_range_sizes_and_timeouts_are_bad_flags(cli, capsys, tmp_path, fl
     assert flag in _one_error_line(err, code) and not (tmp_path / "r").exists()
 
 
+def test_a_missing_tmp_dir_is_a_bad_flag_and_overflow_notices_stay_quiet(cli, tmp_path):
+    path = _csv(tmp_path / "d.csv", "x1,x2,y", _numbers(20))
+    code, _, err = cli("train", path, "--target", "y", "--out", tmp_path / "r", "--tmp-dir", tmp_path / "no")
+    assert "--tmp-dir=" in _one_error_line(err, code)
+    code, _, err = cli("train", path, "--target", "y", "--out", tmp_path / "r", "--lr", "1e308", "--seed", 0)
+    assert "training diverged" in _one_error_line(err, code, 3)
+
+
 def test_chunk_bytes_takes_sizes_like_max_memory(cli, tmp_path):
     path = _csv(tmp_path / "d.csv", "x1,x2,y", _numbers(20))
     code, _, err = cli("train", path, "--target", "y", "--chunk-bytes", "64M", "--out", tmp_path / "r",

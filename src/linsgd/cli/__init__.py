@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     with _sigterm_as_exception(), warnings.catch_warnings():
         warnings.showwarning = _one_line_warning(args.command)
         warnings.simplefilter("always", LinsgdWarning)  # every run says its notes, even in one process
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow notices: divergence is its own error
         try:
             return _run(args)
         except KeyboardInterrupt as e:  # raised between our own calls, not inside _run's handlers
