@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from linsgd.errors import LinsgdWarning
 
-    with _sigterm_as_exception(), warnings.catch_warnings():
+    with _sigterm_as_exception(args.command), warnings.catch_warnings():
         warnings.showwarning = _one_line_warning(args.command)
         warnings.simplefilter("always", LinsgdWarning)  # every run says its notes, even in one process
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow notices: divergence is its own error
@@ -122,22 +122,45 @@ def _interrupt_in(e: BaseException) -> KeyboardInterrupt | None:
     return None
 
 
-@contextlib.contextmanager
-def _sigterm_as_exception():
-    """SIGTERM raises :class:`~linsgd.errors.Terminated` (a KeyboardInterrupt), so it stops the run like
-    Ctrl-C: every ``finally`` runs (temporary files removed, spill files closed) and the exit code is 143."""
-    from linsgd.errors import Terminated
+_GRACE_S = 5.0  # after SIGTERM, the run has this long to stop cleanly before it exits anyway
 
-    def handler(signum, frame):
-        raise Terminated()
+
+@contextlib.contextmanager
+def _sigterm_as_exception(command: str):
+    """SIGTERM raises :class:`~linsgd.errors.Terminated` (a KeyboardInterrupt), so it stops the run like
+    Ctrl-C: every ``finally`` runs (temporary files removed, spill files closed) and the exit code is 143.
+
+    An exception raised by a signal handler can be lost when Python runs the handler inside compiled code
+    (numba's dispatcher checks for signals): should the run still be going ``_GRACE_S`` later, it exits
+    with 143 anyway (spill files are already unlinked; a temporary file being written may stay).
+    """
+    from linsgd.errors import Terminated
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    done, wake, lock = threading.Event(), threading.Event(), threading.Lock()
+
+    def last_resort() -> None:  # started up front: a signal handler must not start threads (lock order)
+        wake.wait()
+        if not done.wait(_GRACE_S):
+            with lock:
+                if not done.is_set():
+                    os.write(2, f"linsgd {command}: terminated\n".encode())
+                    os._exit(143)
+
+    def handler(signum, frame):
+        wake.set()
+        raise Terminated()
+
+    threading.Thread(target=last_resort, daemon=True, name="linsgd-sigterm-grace").start()
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
+        with lock:
+            done.set()
+        wake.set()
         signal.signal(signal.SIGTERM, previous)
 
 

@@ -57,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
     from linsgd.config import DataConfig
     from linsgd.data.sources import parse_features
     from linsgd.distributed import broadcast_int, process_group
-    from linsgd.errors import ConfigError
     from linsgd.storage import locked_folder
 
     # Validate every flag before anything is read or written.
@@ -69,8 +68,6 @@ def run(args: argparse.Namespace) -> int:
                       val_fraction=args.val_fraction, standardize=args.standardize, max_memory=budget,
                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, tmp_dir=args.tmp_dir).validate()
     out = check_out_dir(args.out, "out")
-    if args.tmp_dir is not None and not (os.path.isdir(args.tmp_dir) and os.access(args.tmp_dir, os.W_OK | os.X_OK)):
-        raise ConfigError("tmp_dir", args.tmp_dir, "an existing, writable folder")
     _check_whole_array_options(config, args)
     launch = launch_of(args, out)
     main = launch.topology.is_main
