@@ -53,8 +53,11 @@ def test_missing_target_and_string_feature_are_named(cli, tmp_path):
     code, out, err = cli("train", path, "--target", "y", "--features", "id,a", "--out", tmp_path / "r",
                          "--solver", "exact", "--dtype", "float64")
     assert code == 0 and "id  categorical: 3 levels, reference 'x1'" in out, out + err
-    # the numeric reader (open_source without typed=True) still takes only the numeric columns
-    assert open_source(path, target="y").features == ["a"]
+    # the numeric reader (open_source without typed=True) never leaves a text column out silently: by default
+    # it is an error naming it, --features leaves it out
+    with pytest.raises(DataError, match=f"^{path}:2: column 'id': is text .* --features"):
+        open_source(path, target="y")
+    assert open_source(path, target="y", features=["a"]).features == ["a"]
 
 
 def _big_csv(tmp_path, bad_line: int, bad: bytes, n: int = 200_000):

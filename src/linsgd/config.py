@@ -177,6 +177,8 @@ def _check(ok: bool, param: str, value: object, allowed: str) -> None:
 
 ON_BAD_ROWS = ("error", "skip")
 MISSING = ("error", "impute", "drop")
+MAX_MEMORY = 1 << 60  # bytes: beyond any machine; larger numbers overflow the sizes computed from it
+MAX_CHUNK_BYTES = 1 << 30  # pyarrow's CSV block size is a 32-bit integer
 
 
 @dataclass(frozen=True)
@@ -218,15 +220,20 @@ class DataConfig:
     def validate(self) -> DataConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
         _check(isinstance(self.target, str) and self.target != "", "target", self.target, "a column name")
-        _check(self.features is None or (len(self.features) > 0 and all(isinstance(c, str) for c in self.features)),
+        _check(self.features is None or (len(self.features) > 0
+                                         and all(isinstance(c, str) and c for c in self.features)),
                "features", self.features, "None or a non-empty list of column names")
+        if self.features is not None:
+            twice = sorted({c for c in self.features if self.features.count(c) > 1})
+            _check(not twice, "features", ",".join(self.features),
+                   f"each column once ({', '.join(repr(c) for c in twice)} listed more than once)")
         _check(isinstance(self.val_fraction, numbers.Real) and 0 <= self.val_fraction < 1,
                "val_fraction", self.val_fraction, "a number in [0, 1)")
-        _check(self.max_memory is None or (_is_int(self.max_memory) and self.max_memory > 0),
-               "max_memory", self.max_memory, "None or a number of bytes > 0 (e.g. 512M, 2G)")
+        _check(self.max_memory is None or (_is_int(self.max_memory) and 0 < self.max_memory <= MAX_MEMORY),
+               "max_memory", self.max_memory, "None or a number of bytes in [1, 2**60] (e.g. 512M, 2G)")
         _check(self.on_bad_rows in ON_BAD_ROWS, "on_bad_rows", self.on_bad_rows, f"one of {', '.join(ON_BAD_ROWS)}")
-        _check(_is_int(self.chunk_bytes) and self.chunk_bytes > 0, "chunk_bytes", self.chunk_bytes,
-               "an integer > 0")
+        _check(_is_int(self.chunk_bytes) and 0 < self.chunk_bytes <= MAX_CHUNK_BYTES, "chunk_bytes",
+               self.chunk_bytes, "a number of bytes in [1, 1G] (e.g. 4M, 64M)")
         _check(self.weight is None or (isinstance(self.weight, str) and self.weight not in ("", self.target)
                                        and self.weight not in (self.features or ())),
                "weight", self.weight, "a column name that is neither the target nor a feature")

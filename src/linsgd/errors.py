@@ -68,6 +68,10 @@ class ConvergenceWarning(LinsgdWarning):
     """
 
 
+class DataNote(LinsgdWarning):
+    """How the data was read, when it is worth knowing: a column left out or converted (one line)."""
+
+
 class CollectiveError(LinsgdError):
     """A collective between ranks failed: another rank died, or hung longer than ``--dist-timeout``."""
 
@@ -78,3 +82,9 @@ class MissingExtraError(LinsgdError, ImportError):
     """A feature needs an optional dependency that is not installed; the message names the extra to install."""
 
     exit_code = 2
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (the CLI turns it into this): stop like Ctrl-C, cleanup runs, exit code 143."""
+
+    exit_code = 143

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linsgd._version import __version__
+from linsgd.data.checks import not_a_file
 from linsgd.data.encoding import Preprocessor
-from linsgd.errors import DataError
+from linsgd.errors import DataError, StorageError
 from linsgd.storage import atomic_path
 
 FORMAT = "linsgd-model"
@@ -98,43 +99,122 @@ def save_model(model: LinearModel, path: str | os.PathLike) -> None:
     if model.preprocessing is not None:
         meta["preprocessing"] = json.dumps(model.preprocessing)
     with atomic_path(path) as tmp:
-        save_file(tensors, tmp, metadata=meta)
+        try:
+            save_file(tensors, tmp, metadata=meta)
+        except Exception as e:  # safetensors reports OS errors (disk full, EFBIG) as its own type
+            raise StorageError(f"cannot write {path}: {str(e).splitlines()[0]}") from e
 
 
 def load_model(path: str | os.PathLike) -> LinearModel:
     """Read a model written by :func:`save_model` (safetensors: no code is ever unpickled).
 
+    The file is checked as a whole before anything uses it: tensor names, dtypes, shapes and finite
+    values, unique non-empty feature names, every metadata field's type, the format version.
+
     Raises:
-        DataError: no such file, not a safetensors file, not a linsgd model, or a newer format version.
+        DataError: no such file, not a safetensors file, not a linsgd model, a newer format version, or
+            anything else wrong in it ("not a valid linsgd model: …").
+        StorageError: the file exists but cannot be read (permissions, I/O error).
     """
     from safetensors import safe_open
 
     if not os.path.isfile(path):
-        raise DataError(f"{path}: no such model file")
+        e = not_a_file(path)
+        raise DataError(f"{path}: no such model file") if "no such file" in str(e) else e
     try:
         with safe_open(str(path), framework="np") as f:
             meta = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no items)
-    except Exception as e:  # safetensors raises its own error types for foreign or corrupt files
-        raise DataError(f"{path}: not a linsgd model file (not readable as safetensors: {e})") from e
+    except PermissionError as e:
+        raise StorageError(f"{path}: cannot read ({e.strerror})") from e
+    except BaseException as e:  # safetensors raises its own error types (a Rust panic too) for corrupt files
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise DataError(f"{path}: not a linsgd model file (not readable as safetensors: "
+                        f"{_first_line(e)})") from e
     if meta.get("format") != FORMAT:
         raise DataError(f"{path}: not a linsgd model file (safetensors without linsgd metadata)")
-    version = int(meta.get("format_version", "0"))
-    if version > FORMAT_VERSION:
-        raise DataError(f"{path}: model format version {version} is newer than this linsgd reads "
-                        f"({FORMAT_VERSION}): upgrade linsgd")
     try:
-        w, b = tensors["w"], float(tensors["b"][0])
-        names = json.loads(meta["feature_names"])
-        if w.shape != (len(names),):
-            raise ValueError(f"w has shape {w.shape} for {len(names)} features")
-        pre = json.loads(meta["preprocessing"]) if version >= 2 and "preprocessing" in meta else None
-        if pre is not None and Preprocessor.from_dict(pre).names != names:
-            raise ValueError("the preprocessing does not produce the feature names")
-        return LinearModel(w=w, b=b, feature_names=names, target=json.loads(meta["target"]),
-                           dtype=meta["dtype"], mean=tensors.get("mean"), scale=tensors.get("scale"),
-                           config=json.loads(meta["config"]), metrics=json.loads(meta["metrics"]),
-                           fingerprint=meta["fingerprint"], preprocessing=pre,
-                           columns=json.loads(meta.get("columns", "{}")))
-    except (KeyError, ValueError, IndexError, TypeError) as e:
-        raise DataError(f"{path}: corrupt linsgd model file ({e})") from e
+        return _model_of(tensors, meta)
+    except _Invalid as e:
+        raise DataError(f"{path}: not a valid linsgd model: {e}") from None
+
+
+class _Invalid(Exception):
+    """What is wrong in a model file (becomes the DataError of :func:`load_model`)."""
+
+
+def _model_of(tensors: dict, meta: dict) -> LinearModel:
+    """The model of a file's tensors and metadata, checked field by field (_Invalid on the first problem)."""
+    version = meta.get("format_version")
+    if not (isinstance(version, str) and version.isdigit() and version.isascii() and int(version) >= 1):
+        raise _Invalid(f"format_version {version!r} is not a version number")
+    if int(version) > FORMAT_VERSION:
+        raise _Invalid(f"model format version {version} is newer than this linsgd reads ({FORMAT_VERSION}): "
+                       f"upgrade linsgd")
+    names, target = _json(meta, "feature_names", list), _json(meta, "target", str)
+    config, metrics = _json(meta, "config", dict), _json(meta, "metrics", dict)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise _Invalid(f"feature_names {names!r} is not a non-empty list of column names")
+    if len(set(names)) != len(names):
+        raise _Invalid(f"feature name {next(n for n in names if names.count(n) > 1)!r} appears twice")
+    if not target or target in names:
+        raise _Invalid(f"target {target!r} is empty or also a feature")
+    if meta.get("dtype") not in ("float32", "float64"):
+        raise _Invalid(f"dtype {meta.get('dtype')!r} is not float32 or float64")
+    if not isinstance(meta.get("fingerprint", ""), str):
+        raise _Invalid("fingerprint is not text")
+    extra = set(tensors) - {"w", "b", "mean", "scale"}
+    if extra or ("mean" in tensors) != ("scale" in tensors):
+        raise _Invalid(f"unexpected tensors {sorted(extra)}" if extra else "mean and scale come together")
+    d = len(names)
+    w, b = _tensor(tensors, "w", (d,)), _tensor(tensors, "b", (1,))
+    mean = _tensor(tensors, "mean", (d,)) if "mean" in tensors else None
+    scale = _tensor(tensors, "scale", (d,)) if "scale" in tensors else None
+    if scale is not None and not (scale > 0).all():
+        raise _Invalid("scale holds values <= 0")
+    pre = _json(meta, "preprocessing", dict) if int(version) >= 2 and "preprocessing" in meta else None
+    if pre is not None:
+        try:
+            produced = Preprocessor.from_dict(pre).names
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
+            raise _Invalid(f"metadata 'preprocessing' is malformed ({_first_line(e)})") from None
+        if produced != names:
+            raise _Invalid("the preprocessing does not produce the feature names")
+    columns = _json(meta, "columns", dict) if "columns" in meta else {}
+    return LinearModel(w=w, b=float(b[0]), feature_names=names, target=target, dtype=meta["dtype"], mean=mean,
+                       scale=scale, config=config, metrics=metrics, fingerprint=meta.get("fingerprint", ""),
+                       preprocessing=pre, columns=columns)
+
+
+def _json(meta: dict, key: str, kind: type):
+    if key not in meta:
+        raise _Invalid(f"metadata {key!r} is missing")
+    try:
+        value = json.loads(meta[key])
+    except ValueError:
+        raise _Invalid(f"metadata {key!r} is not JSON ({_shown(meta[key])})") from None
+    if not isinstance(value, kind):
+        raise _Invalid(f"metadata {key!r} is not a JSON {kind.__name__} ({_shown(meta[key])})")
+    return value
+
+
+def _tensor(tensors: dict, key: str, shape: tuple[int, ...]) -> np.ndarray:
+    if key not in tensors:
+        raise _Invalid(f"tensor {key!r} is missing")
+    a = tensors[key]
+    if a.dtype not in (np.float32, np.float64):
+        raise _Invalid(f"tensor {key!r} has dtype {a.dtype} (float32 or float64 expected)")
+    if a.shape != shape:
+        raise _Invalid(f"tensor {key!r} has shape {a.shape}, expected {shape}")
+    if not np.isfinite(a).all():
+        raise _Invalid(f"tensor {key!r} holds non-finite values (nan or inf)")
+    return a.astype(np.float64)
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).splitlines() or [type(e).__name__])[0]

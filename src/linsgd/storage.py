@@ -69,3 +69,80 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def check_output_file(path: str | os.PathLike, flag: str, *, inputs: tuple = ()) -> Path:
+    """The file ``path`` that a command will write, checked before any work: ConfigError naming ``flag``.
+
+    Its folder must exist and be writable, it must not be a folder itself, and it must not be one of
+    ``inputs`` (files the command reads: writing there would destroy them).
+    """
+    path = Path(path)
+    folder = path.parent
+    if path.is_dir():
+        raise ConfigError(flag, str(path), "a file name, not a folder")
+    if not folder.is_dir():
+        raise ConfigError(flag, str(path), f"a file in an existing folder ({folder} does not exist)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(flag, str(path), f"a file in a writable folder ({folder} is not writable)")
+    for other in inputs:
+        if _same_file(path, other):
+            raise ConfigError(flag, str(path), f"a file other than the inputs (it is {other}, which would be "
+                                               f"overwritten): choose another name")
+    return path
+
+
+def _same_file(a: Path, b) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+@contextlib.contextmanager
+def locked_folder(path: str | os.PathLike, flag: str) -> Iterator[Path]:
+    """Hold an exclusive lock on run folder ``path`` (created if needed) while the block runs.
+
+    A second run into the same folder gets ConfigError naming ``flag``, the folder and the pid of the run
+    holding it. The lock is ``flock`` on the folder itself: the kernel releases it when the process ends,
+    however it ends, and nothing is left in the folder. A folder created here and still empty at the end
+    (the run failed before writing anything) is removed again.
+    """
+    import fcntl
+
+    path = Path(path)
+    created = not path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as e:
+        raise ConfigError(flag, str(path), f"a writable folder ({e.strerror})") from e
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = _lock_holder(fd)
+            who = f"process {pid}" if pid else "another process"
+            raise ConfigError(flag, str(path), f"a folder no other run is writing to ({who} is training into "
+                                               f"it): wait for it to finish, or choose another --{flag}") from None
+        yield path
+    finally:
+        os.close(fd)  # releases the lock
+        if created:
+            with contextlib.suppress(OSError):  # not empty: the run wrote its files
+                path.rmdir()
+
+
+def _lock_holder(fd: int) -> int | None:
+    """The pid holding a flock on the file of ``fd``, from /proc/locks (Linux), else None."""
+    st = os.fstat(fd)
+    inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        with open("/proc/locks") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) > 5 and parts[1] == "FLOCK" and parts[5] == inode:
+                    return int(parts[4])
+    except (OSError, ValueError):
+        pass
+    return None

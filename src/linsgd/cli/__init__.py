@@ -1,18 +1,23 @@
 """The ``linsgd`` command: subcommands parse flags, call the library and print; no logic of their own.
 
-Exit codes: 0 ok, 1 internal bug, 2 bad input or bad flag, 3 training diverged, 4 I/O failure.
+Exit codes: 0 ok, 1 internal bug, 2 bad input or bad flag, 3 training diverged, 4 I/O failure (or out of
+memory), 130 Ctrl-C, 143 SIGTERM, 141 the reader of the output went away.
 Errors are one line on stderr; ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
+import warnings
 
 from linsgd.cli import demo, export, generate, predict, summary, train
-from linsgd.errors import ConfigError, DivergenceError, LinsgdError
+from linsgd.errors import ConfigError, DataNote, DivergenceError, LinsgdError, LinsgdWarning, Terminated
 
 # each module has add_parser(subparsers) that sets func=run(args) -> int
 COMMANDS = (demo, generate, train, predict, summary, export)
@@ -41,6 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    with _sigterm_as_exception(args.command), warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning(args.command)
+        warnings.simplefilter("always", LinsgdWarning)  # every run says its notes, even in one process
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow notices: divergence is its own error
+        try:
+            return _run(args)
+        except KeyboardInterrupt as e:  # raised between our own calls, not inside _run's handlers
+            return _interrupted(args, e)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except ConfigError as e:  # a setting names its flag: lr → --lr
@@ -52,19 +68,109 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except LinsgdError as e:
         _debug(args)
-        print(f"linsgd {args.command}: error: {e}", file=sys.stderr)
+        print(f"linsgd {args.command}: error: {_one_line(e)}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print(f"linsgd {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated): `finally` blocks have cleaned up
+        return _interrupted(args, e)
     except BrokenPipeError:  # the reader of our output went away (`linsgd demo | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
         return 141  # as a program killed by SIGPIPE
+    except OSError as e:  # an I/O failure no reader translated: still exit 4, naming the file
+        _debug(args)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"linsgd {args.command}: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 4
+    except MemoryError:
+        _debug(args)
+        print(f"linsgd {args.command}: error: out of memory: lower --max-memory (train streams the rest "
+              f"from --tmp-dir) or --chunk-bytes", file=sys.stderr)
+        return 4
     except Exception as e:  # a bug of ours: say so, briefly
+        interrupt = _interrupt_in(e)
+        if interrupt is not None:  # a signal landed inside compiled code (numba wraps it in SystemError)
+            return _interrupted(args, interrupt)
         _debug(args)
         print(f"linsgd {args.command}: internal error (please report it; --debug shows the traceback): "
-              f"{type(e).__name__}: {e}", file=sys.stderr)
+              f"{type(e).__name__}: {_one_line(e)}", file=sys.stderr)
         return 1
+
+
+def _one_line(e: BaseException) -> str:
+    """An error's message on one line (a message quoting a library's may hold newlines)."""
+    return " ".join(str(e).split("\n"))
+
+
+def _interrupted(args: argparse.Namespace, e: KeyboardInterrupt) -> int:
+
+    signal_name = "terminated" if isinstance(e, Terminated) else "interrupted"
+    print(f"linsgd {args.command}: {signal_name}", file=sys.stderr)
+    return 143 if isinstance(e, Terminated) else 130
+
+
+def _interrupt_in(e: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt (or Terminated) that caused ``e``, if any, following its chain."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None
+
+
+_GRACE_S = 5.0  # after SIGTERM, the run has this long to stop cleanly before it exits anyway
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception(command: str):
+    """SIGTERM raises :class:`~linsgd.errors.Terminated` (a KeyboardInterrupt), so it stops the run like
+    Ctrl-C: every ``finally`` runs (temporary files removed, spill files closed) and the exit code is 143.
+
+    An exception raised by a signal handler can be lost when Python runs the handler inside compiled code
+    (numba's dispatcher checks for signals): should the run still be going ``_GRACE_S`` later, it exits
+    with 143 anyway (spill files are already unlinked; a temporary file being written may stay).
+    """
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    done, wake, lock = threading.Event(), threading.Event(), threading.Lock()
+
+    def last_resort() -> None:  # started up front: a signal handler must not start threads (lock order)
+        wake.wait()
+        if not done.wait(_GRACE_S):
+            with lock:
+                if not done.is_set():
+                    os.write(2, f"linsgd {command}: terminated\n".encode())
+                    os._exit(143)
+
+    def handler(signum, frame):
+        wake.set()
+        raise Terminated()
+
+    threading.Thread(target=last_resort, daemon=True, name="linsgd-sigterm-grace").start()
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        with lock:
+            done.set()
+        wake.set()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line_warning(command: str):
+    """Warnings of linsgd (notes about the data, doubtful results) as one line on stderr."""
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, LinsgdWarning):
+            kind = "note" if issubclass(category, DataNote) else "warning"
+            print(f"linsgd {command}: {kind}: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+    return show
 
 
 def _debug(args: argparse.Namespace) -> None:

@@ -18,6 +18,35 @@ def float_list(text: str) -> list[float]:
     return values
 
 
+def size_value(limit: int, shown: str):
+    """An argparse type: a size such as ``4M``, ``64M``, ``2G`` or a number of bytes, in [1, ``limit``]
+    (``shown``: the limit as the user reads it)."""
+    def parse(text: str) -> int:
+        from linsgd.errors import ConfigError
+
+        try:
+            return size_flag(text, "size", limit)
+        except ConfigError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a size from 1 byte to {shown} "
+                                             f"(e.g. 64M, or a number of bytes)") from None
+    parse.__name__ = "size"
+    return parse
+
+
+def size_flag(text: str, param: str, limit: int) -> int:
+    """A size flag parsed after argparse (so the error is a ConfigError naming ``param``, exit 2)."""
+    from linsgd.data.table import parse_size
+    from linsgd.errors import ConfigError
+
+    try:
+        size = parse_size(text)
+    except ValueError:
+        size = None
+    if size is None or size > limit:
+        raise ConfigError(param, text, f"a size such as 512M or 2G (at most {limit} bytes)")
+    return size
+
+
 def lr_value(text: str) -> float | str:
     """Parse ``--lr``: a number, or ``auto`` (standardised features, lr from their curvature)."""
     if text == "auto":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
 from linsgd.cli.train import add_data_flags
 
@@ -62,15 +63,18 @@ def _id_column(args, model):
 
 def predict(args: argparse.Namespace) -> int:
     from linsgd.data.writer import file_format, write_columns
+    from linsgd.errors import ConfigError
     from linsgd.model import load_model
+    from linsgd.storage import check_output_file
 
     file_format(args.out)
     if args.on_bad_rows == "skip":  # a skipped row would shift every later prediction against its input row
-        from linsgd.errors import ConfigError
         raise ConfigError("on_bad_rows", "skip", "'error' for predict (predictions stay aligned with rows)")
+    check_output_file(args.out, "out", inputs=(args.data, args.model))
     model = load_model(args.model)
     table = table_of(args, model, None, missing="error" if model.preprocessor.missing != "impute" else None,
                      extra=_id_column(args, model))
+    check_output_file(args.out, "out", inputs=tuple(getattr(table.source, "files", ())))  # a Parquet part
     ids = table.source.extra
     blocks = ({**{c: extra[c] for c in ids}, "prediction": model.predict(X)} for X, _, extra in table.blocks())
     n = write_columns(args.out, [*ids, "prediction"], blocks)
@@ -97,8 +101,9 @@ def evaluate(args: argparse.Namespace) -> int:
         result["dropped"] = table.dropped
     if table.unseen:
         result["unseen_levels"] = table.unseen
-    if args.json:
-        print(json.dumps(result))
+    if args.json:  # JSON has no NaN: a metric without a value (r2 of a constant target) is null
+        print(json.dumps({k: None if isinstance(v, float) and not math.isfinite(v) else v
+                          for k, v in result.items()}, allow_nan=False))
     else:
         for k, v in result.items():
             print(f"{k:8s} {v:.6g}" if isinstance(v, float) else f"{k:8s} {v}")

@@ -29,8 +29,8 @@ def plan_of(args, out):
 
     if args.sync_every < 1:
         raise ConfigError("sync_every", args.sync_every, "an integer >= 1")
-    if not args.dist_timeout > 0:
-        raise ConfigError("dist_timeout", args.dist_timeout, "a number of seconds > 0")
+    if not 0 < args.dist_timeout <= 1e9:  # inf or nan would overflow torch's timedelta
+        raise ConfigError("dist_timeout", args.dist_timeout, "a number of seconds in (0, 1e9]")
     return Plan(Topology.from_env(), args.sync_every, out, parse_every(args.checkpoint_every), args.resume)
 
 

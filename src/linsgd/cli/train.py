@@ -7,9 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from linsgd.cli.options import add_training_flags, train_config
+from linsgd.cli.options import add_training_flags, size_flag, size_value, train_config
 from linsgd.cli.run_flags import add_scale_flags, plan_of
-from linsgd.config import TrainConfig
+from linsgd.config import MAX_CHUNK_BYTES, MAX_MEMORY, TrainConfig
 
 
 def add_parser(subparsers) -> None:
@@ -58,7 +58,8 @@ def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None
                        help="most distinct values of a categorical column (default 100)")
     p.add_argument("--on-bad-rows", choices=("error", "skip"), default="error",
                    help="stop at the first bad row (default) or skip bad rows and count them")
-    p.add_argument("--chunk-bytes", type=int, default=4 << 20, help="bytes read per chunk (default 4 MiB)")
+    p.add_argument("--chunk-bytes", type=size_value(MAX_CHUNK_BYTES, "1G"), default=4 << 20,
+                   help="bytes read per chunk, e.g. 64M (default 4M); raise it for rows longer than that")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,17 +68,13 @@ def run(args: argparse.Namespace) -> int:
 
     from linsgd.config import DataConfig
     from linsgd.data.sources import parse_features
-    from linsgd.data.table import parse_size
-    from linsgd.errors import ConfigError
     from linsgd.runs.distributed import broadcast_int, process_group
+    from linsgd.storage import locked_folder
 
     # Validate every flag before anything is read or written.
     config = dataclasses.replace(train_config(args), patience=args.patience if args.early_stopping else None,
                                  tol=args.tol).resolved()
-    try:
-        budget = parse_size(args.max_memory) if args.max_memory else None
-    except ValueError as e:
-        raise ConfigError("max_memory", args.max_memory, "a size such as 512M or 2G") from e
+    budget = size_flag(args.max_memory, "max_memory", MAX_MEMORY) if args.max_memory else None
     features = parse_features(args.features)
     exclude = parse_features(args.exclude, "exclude") or ()
     data = DataConfig(target=args.target, features=tuple(features) if features else None,
@@ -92,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
     if args.early_stopping and args.val_fraction == 0 and main:
         print("note: --early-stopping without --val-fraction watches the training loss", file=sys.stderr)
     quiet = contextlib.nullcontext() if main else contextlib.redirect_stdout(open(os.devnull, "w"))
-    with process_group(plan.topology, timeout_s=args.dist_timeout), quiet:
+    # one run per folder: a second `train --out` into it is refused while this one runs (rank 0 holds it)
+    lock = locked_folder(out, "out") if main else contextlib.nullcontext()
+    with lock, process_group(plan.topology, timeout_s=args.dist_timeout), quiet:
         # every rank uses rank 0's seed (a resume without --seed: the checkpoint's)
         seed = plan.checkpoint_seed() if main and args.seed is None else None
         config = dataclasses.replace(config, seed=broadcast_int(config.seed if seed is None else seed,

@@ -80,9 +80,15 @@ class Cells:
         valid = np.ones(values.shape, dtype=bool)
         for j, name in enumerate(self.checked):
             col = batch.column(name)
-            valid[:, j] = col.is_valid().to_numpy(zero_copy_only=False)
+            if col.null_count:
+                valid[:, j] = _valid(col)
             if not k <= j < k + c:
-                values[:, j] = _floats(col)
+                try:
+                    values[:, j] = _floats(col)
+                except _TooBig as e:
+                    raise data_error(where, int(lines[e.row]), "integer too large to be exact as a float (above "
+                                     "2**53: an id or a hash?): leave the column out with --exclude, or store it "
+                                     "as float", column=name, value=e.value) from None
         bad = bad_cells(values, None, self.dtype).any(axis=1)
         if bad_rows is not None:
             bad |= bad_rows
@@ -134,6 +140,21 @@ class Cells:
         return first_problem(where, values[i:i + 1], None, self.dtype, self.checked, lines[i:i + 1])
 
 
+class _TooBig(ValueError):
+    """An integer cell that float64 cannot hold exactly (row: 0-based in the batch)."""
+
+    def __init__(self, row: int, value: int) -> None:
+        super().__init__(row, value)
+        self.row, self.value = row, value
+
+
+def _valid(col) -> np.ndarray:
+    """Which cells hold a value (bool): via int8, since a boolean array's ``to_numpy`` loads pandas (~0.5 s)."""
+    import pyarrow as pa
+
+    return col.is_valid().cast(pa.int8()).to_numpy(zero_copy_only=False).astype(bool)
+
+
 def _floats(col) -> np.ndarray:
     """A numeric, date or timestamp column as float64 (dates: days since 1970-01-01), nulls as 0."""
     import pyarrow as pa
@@ -156,7 +177,13 @@ def _floats(col) -> np.ndarray:
         return whole.astype(np.float64) + rest.astype(np.float64) / per_day
     if pa.types.is_null(t):
         return np.zeros(len(col))
-    return pc.fill_null(col.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+    try:
+        return pc.fill_null(col.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:  # a safe cast refuses integers above 2**53 (they would be rounded)
+        ints = pc.fill_null(col, 0).to_numpy(zero_copy_only=False)
+        big = (ints > 2**53) | (ints < -(2**53)) if ints.dtype.kind == "i" else ints > 2**53
+        i = int(np.argmax(big))
+        raise _TooBig(i, int(ints[i])) from None
 
 
 def _strings(col):

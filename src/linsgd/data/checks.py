@@ -8,10 +8,12 @@ handed to ``linsgd.fit`` are checked by :func:`as_training_arrays`.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from linsgd._parallel import in_halves
-from linsgd.errors import DataError
+from linsgd.errors import DataError, LinsgdError, StorageError
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -117,10 +119,11 @@ def _casts(column) -> bool:
 
 
 def show_value(raw) -> str:
-    """A cell's text for an error message: invalid UTF-8 bytes as \\x escapes, at most 40 characters."""
+    """A cell's text for an error message: invalid UTF-8 bytes and control characters (a newline) as
+    escapes, at most 40 characters."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", errors="backslashreplace")
-    text = str(raw)
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(raw))  # a newline stays one line
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -138,6 +141,7 @@ def is_utf8(raw) -> bool:
 def as_training_arrays(X, y, dtype: str, *, check_values: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """X as C-contiguous (n, d) and y as (n,) of ``dtype``; DataError on bad shapes or (``check_values``)
     non-finite values."""
+    X, y = check_array_input(X, "X"), check_array_input(y, "y")
     with np.errstate(over="ignore"):  # a value too large for dtype becomes inf and is reported below
         X = np.ascontiguousarray(X, dtype=dtype)
         y = np.ascontiguousarray(y, dtype=dtype)
@@ -167,3 +171,68 @@ def check_values_of(a: np.ndarray, name: str, dtype: str) -> None:
 def _sum_is_finite(a: np.ndarray) -> bool:
     """Whether the sum of ``a`` is finite (then every value is), its rows summed on two cores."""
     return bool(np.isfinite(sum(in_halves(lambda i0, i1: float(a[i0:i1].sum()), len(a)))))
+
+
+def not_a_file(path) -> LinsgdError:
+    """The error for a data path that is not a readable regular file: what it is, not just "no such file".
+
+    Returns:
+        DataError (exit 2) for a missing path, a broken symbolic link, a symlink loop, a FIFO, socket or
+        device; StorageError (exit 4) when the file exists but cannot be read (permissions, I/O error).
+    """
+    import errno
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return data_error(path, None, "symbolic link loop (the link points, in the end, to itself)")
+        if e.errno == errno.ENOENT and os.path.islink(path):
+            return data_error(path, None, f"broken symbolic link (to {os.readlink(path)!r}, which does not exist)")
+        if e.errno == errno.ENOENT:
+            return data_error(path, None, "no such file")
+        return StorageError(f"{path}: cannot read ({e.strerror})")
+    kinds = {stat.S_ISFIFO: "a FIFO (named pipe)", stat.S_ISSOCK: "a socket", stat.S_ISCHR: "a character device",
+             stat.S_ISBLK: "a block device"}
+    kind = next((k for test, k in kinds.items() if test(st.st_mode)), "not a regular file")
+    return data_error(path, None, f"is {kind}, not a file: linsgd reads its input more than once, so give it "
+                                  f"a regular file (e.g. save the stream to one first)")
+
+
+def io_error(path, e: OSError) -> StorageError:
+    """An OS error while reading ``path`` as the StorageError (exit 4) naming the file and the OS's reason."""
+    return StorageError(f"{path}: cannot read ({e.strerror or e})")
+
+
+def check_array_input(a, name: str):
+    """``a`` as a real numeric numpy array, or DataError saying what was given and the fix (Python API).
+
+    Refused: scipy sparse matrices, complex values, missing values (pandas ``NA``/``None``), text. A real
+    numpy array passes through unchanged (no copy).
+    """
+    if isinstance(a, np.ndarray) and a.dtype.kind in "biuf":
+        return a
+    kind = type(a).__module__.split(".")[0] + "." + type(a).__name__
+    if kind.startswith("scipy.") and hasattr(a, "toarray"):
+        raise DataError(f"{name} is a scipy sparse matrix ({type(a).__name__}): linsgd needs a dense array: "
+                        f"pass {name}.toarray() (or write the rows to Parquet and use fit_file)")
+    if hasattr(a, "to_numpy") and hasattr(a, "isna"):  # pandas: name the first missing cell
+        missing = np.asarray(a.isna())
+        if missing.any():
+            at = ", ".join(str(int(i)) for i in np.argwhere(missing)[0])
+            raise DataError(f"{name}[{at}] is missing (pandas NA/None/NaN): drop or impute the missing values "
+                            f"first (e.g. {name}.dropna() or {name}.fillna(...))")
+    try:
+        out = np.asarray(a)
+        if out.dtype.kind == "c" or (out.dtype.kind == "O" and any(isinstance(v, complex) for v in out.flat)):
+            raise DataError(f"{name} is complex ({out.dtype}): linear regression here is real-valued: pass "
+                            f"{name}.real if the imaginary parts are 0")
+        if out.dtype.kind not in "biuf":
+            out = out.astype(np.float64)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, DataError):
+            raise
+        raise DataError(f"{name} holds values that are not numbers ({kind}: {str(e).splitlines()[0]}): "
+                        f"convert it to a float array first") from e
+    return out

@@ -12,12 +12,14 @@ import re
 
 import numpy as np
 
-from linsgd.data.checks import data_error, first_unparsable, is_utf8, show_value
+from linsgd.data.checks import data_error, first_unparsable, io_error, is_utf8, show_value
 from linsgd.data.source import Source
 
 _RAGGED = re.compile(r"(?:Row #(\d+): )?Expected (\d+) columns, got (\d+): ?(.*)", re.S)
 _CONVERSION = re.compile(r"In CSV column #(\d+):(?: Row #(\d+):)? CSV conversion error to [\w\[\], /]+: "
                          r"invalid value '(.*)'$", re.S)
+# what a number looks like to pyarrow's float parser (the share of such cells decides text or numbers)
+_NUMBER = r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|inf|infinity|nan)\s*$"
 
 
 class CsvSource(Source):
@@ -26,12 +28,16 @@ class CsvSource(Source):
     header_line = 1
 
     def __init__(self, path, **kw) -> None:
-        names, numeric = self._header(path, kw["chunk_bytes"])
+        names, numeric, first = self._header(path, kw["chunk_bytes"])
+        if not kw.get("typed") and kw["features"] is None and kw["target"] in (None, *names):
+            # (a missing target is named first; typed reading leaves text to linsgd.data.roles: categories)
+            # every other column is a feature: none may vanish for a text cell
+            numeric = self._numeric_columns(path, names, numeric, first, kw["target"])
         super().__init__(path, names, numeric, **kw)
 
-    def _header(self, path, block: int) -> tuple[list[str], list[bool]]:
-        """Column names and which ones pyarrow infers as numeric from the first block (and ``self.types``,
-        the types typed reading uses: :func:`linsgd.data.roles.csv_types`)."""
+    def _header(self, path, block: int) -> tuple[list[str], list[bool], object]:
+        """Column names, which ones pyarrow infers as numeric from the first block, and that block (and
+        ``self.types``, the types typed reading uses: :func:`linsgd.data.roles.csv_types`)."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
@@ -48,13 +54,50 @@ class CsvSource(Source):
         except pa.ArrowInvalid as e:
             if "Empty CSV file" in str(e):
                 raise data_error(path, None, "empty file (no header line)") from e
-            raise self._translate(path, e, 0, None) from e
+            raise self._translate(path, e, 0, None, block) from e
+        except OSError as e:  # pyarrow's ArrowInvalid is a ValueError: this is the OS refusing to read
+            raise io_error(path, e) from e
         reader.close()
         self.types = csv_types(schema, first)
         self.index_columns = tuple(names[:1]) if names[:1] == [""] else ()  # pandas' to_csv of an index
         numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t)
                    for t in schema.types]
-        return names, numeric
+        for i, name in enumerate(names, start=1):
+            if not name.strip() and not (i == 1 and self.index_columns):
+                raise data_error(path, 1, f"column {i} has an empty name in the header: name every column")
+        return names, numeric, first
+
+    @staticmethod
+    def _numeric_columns(path, names: list[str], numeric: list[bool], first, target) -> list[bool]:
+        """Which columns are features by default, never deciding from pyarrow's guess for the first block.
+
+        A column that pyarrow reads as text in the first block is still a numeric column when most of its
+        non-empty cells there are numbers: its bad cells are then reported at their lines by the reading
+        pass. A column of mostly text is an error naming it (never silently left out).
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        out = list(numeric)
+        for j, name in enumerate(names):
+            if numeric[j] or name == target or first is None:
+                continue
+            col = first.column(j)
+            if not (pa.types.is_string(col.type) or pa.types.is_binary(col.type)
+                    or pa.types.is_large_string(col.type)):
+                col = col.cast(pa.string())  # dates, times, booleans: their text
+            is_number = pc.match_substring_regex(col, _NUMBER, ignore_case=True)
+            numbers, cells = pc.sum(is_number).as_py() or 0, len(col) - col.null_count
+            if 2 * numbers >= cells:
+                out[j] = True
+                continue
+            i = next(k for k, hit in enumerate(is_number.to_pylist()) if hit is False)
+            raw = col[i].as_py()
+            raise data_error(path, i + 2, f"is text ({cells - numbers} of the {cells} values in the first "
+                                          f"{len(col)} rows are not numbers): leave it out with --features "
+                                          f"(the feature columns a,b,c) or make it numeric",
+                             column=name, value=show_value(raw))
+        return out
 
     @staticmethod
     def _read_options(block: int, skip: int = 0):
@@ -91,7 +134,7 @@ class CsvSource(Source):
             except StopIteration:
                 return
             except pa.ArrowInvalid as e:
-                raise self._translate(self.path, e, first, self) from e
+                raise self._translate(self.path, e, first, self, self.chunk_bytes) from e
             values, valid = _values(batch, lenient=self.skip)
             yield values, valid, np.arange(first + 2, first + 2 + len(values)), self.path
             first += len(values)
@@ -111,7 +154,7 @@ class CsvSource(Source):
             except StopIteration:
                 return
             except pa.ArrowInvalid as e:
-                raise self._translate(self.path, e, first, self) from e
+                raise self._translate(self.path, e, first, self, self.chunk_bytes) from e
             bad = None
             if self.skip:
                 batch, bad = _parse_typed(batch, types)
@@ -119,9 +162,15 @@ class CsvSource(Source):
             first += batch.num_rows
 
     @staticmethod
-    def _translate(path, e: Exception, first: int, source: CsvSource | None):
-        """The DataError of pyarrow's message; the failed block starts at 0-based data row ``first``."""
+    def _translate(path, e: Exception, first: int, source: CsvSource | None, block: int):
+        """The DataError of pyarrow's message; the failed block (``block`` bytes) starts at 0-based data
+        row ``first``."""
         msg = str(e)
+        if "straddl" in msg:  # one row (a field) longer than a block: pyarrow cannot cut it
+            size = max(block, 1 << 16)
+            return data_error(path, first + 2, f"a row at or after this line is longer than --chunk-bytes "
+                                               f"({_size(size)}) allows: raise it, e.g. --chunk-bytes "
+                                               f"{_size(max(64 << 20, 4 * size))}")
         m = _RAGGED.search(msg)
         if m:
             line = int(m.group(1)) if m.group(1) else None
@@ -151,6 +200,13 @@ class CsvSource(Source):
     def _not_a(self, column: str) -> str:
         dates = getattr(self, "_dates", ())
         return "not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)" if column in dates else "not a number"
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("G", 30), ("M", 20), ("K", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift}{unit}"
+    return str(n)
 
 
 def _values(batch, *, lenient: bool) -> tuple[np.ndarray, np.ndarray | None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linsgd.data.checks import data_error
+from linsgd.data.checks import data_error, io_error
 from linsgd.data.source import Source
 
 
@@ -18,6 +18,8 @@ class NpySource(Source):
     def __init__(self, path, **kw) -> None:
         try:
             self.array = np.load(path, mmap_mode="r", allow_pickle=False)
+        except PermissionError as e:  # the OS refuses: an I/O failure (exit 4)
+            raise io_error(path, e) from e
         except (ValueError, OSError) as e:
             raise data_error(path, None, f"not a readable .npy file ({e})") from e
         a = self.array

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linsgd.data.checks import data_error
+from linsgd.data.checks import data_error, io_error
 from linsgd.data.roles import pandas_index_columns
 from linsgd.data.source import Source
 
@@ -22,8 +22,20 @@ class ParquetSource(Source):
         meta = [self._open(f) for f in files]
         schema = meta[0].schema_arrow
         self.types, self.index_columns = list(schema.types), pandas_index_columns(schema.metadata)
-        numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) for t in schema.types]
+        numeric = [_is_numeric(t) for t in schema.types]
+        index = set(self.index_columns)
+        if kw["features"] is None and not kw.get("typed"):  # every other numeric column, except a pandas index
+            numeric = [ok and c not in index for c, ok in zip(schema.names, numeric, strict=True)]
+            left_out = [f"{c} (pandas index)" if c in index else f"{c} ({schema.field(c).type})"
+                        for c, ok in zip(schema.names, numeric, strict=True) if not ok and c != kw["target"]]
+            if left_out:
+                _note(f"{path}: not features (not numeric, or an index): {', '.join(left_out)}; "
+                      f"name columns with --features to choose them")
         super().__init__(path, list(schema.names), numeric, **kw)
+        decimal = [c for c in self.selected if pa.types.is_decimal(schema.field(c).type)]
+        if decimal:
+            _note(f"{path}: decimal column{'s' if len(decimal) > 1 else ''} {', '.join(decimal)} read as "
+                  f"float64 (about 16 significant digits)")
         for f, m in zip(files, meta, strict=True):
             self._check_schema(f, m.schema_arrow)
         self.num_rows = sum(m.metadata.num_rows for m in meta)
@@ -41,11 +53,12 @@ class ParquetSource(Source):
             # pre_buffer=False: pyarrow's default pre-buffering keeps about the whole file resident
             # (RSS grew with the file in tests: 750 MB for a 600 MB file) and was slower on local disk
             return pq.ParquetFile(file, pre_buffer=False)
+        except (PermissionError, IsADirectoryError) as e:  # the OS refuses: an I/O failure (exit 4)
+            raise io_error(file, e) from e
         except (pa.ArrowInvalid, OSError) as e:
             raise data_error(file, None, f"not a Parquet file, or truncated ({_first_line(e)})") from e
 
     def _check_schema(self, file: str, schema) -> None:
-        import pyarrow as pa
 
         names = list(schema.names)
         if len(set(names)) != len(names):
@@ -56,7 +69,7 @@ class ParquetSource(Source):
                 raise data_error(file, None, f"not found in this part (columns: {', '.join(names)})",
                                  column=c)
             t = schema.field(c).type
-            if not self.typed and not (pa.types.is_integer(t) or pa.types.is_floating(t)):
+            if not self.typed and not _is_numeric(t):
                 raise data_error(file, None, f"not numeric (type {t})", column=c)
 
     def _raw(self):
@@ -67,7 +80,7 @@ class ParquetSource(Source):
             first = 0
             try:
                 for batch in self._open(file).iter_batches(batch_size=rows, columns=self.selected):
-                    values, valid = _values(batch)
+                    values, valid = _values(batch, file, first, self.selected)
                     yield values, valid, np.arange(first + 1, first + 1 + len(values)), file
                     first += len(values)
             except (pa.ArrowInvalid, OSError) as e:
@@ -89,8 +102,12 @@ class ParquetSource(Source):
                 raise data_error(file, None, f"cannot read (truncated or corrupt: {_first_line(e)})") from e
 
 
-def _values(batch) -> tuple[np.ndarray, np.ndarray | None]:
-    """float64 (m, k) of a numeric record batch and its valid mask (None without nulls)."""
+def _values(batch, file, first: int, names: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    """float64 (m, k) of a numeric record batch and its valid mask (None without nulls).
+
+    Raises:
+        DataError: an integer too large to be a float64 exactly (above 2**53), named by row and column.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -102,8 +119,32 @@ def _values(batch) -> tuple[np.ndarray, np.ndarray | None]:
                 valid = np.ones(values.shape, dtype=bool)
             valid[:, j] = col.is_valid().to_numpy(zero_copy_only=False)
             col = pc.fill_null(col, 0)
-        values[:, j] = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        try:
+            values[:, j] = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:  # a safe cast refuses integers above 2**53 (they would be rounded)
+            ints = col.to_numpy(zero_copy_only=False)
+            big = ints > 2**53
+            if ints.dtype.kind == "i":
+                big |= ints < -2**53
+            i = int(np.argmax(big))
+            raise data_error(file, first + i + 1, "integer too large to be exact as a float (above 2**53: an "
+                             "id or a hash?): leave the column out with --features, or store it as float",
+                             column=names[j], value=int(ints[i])) from None
     return values, valid
+
+
+def _is_numeric(t) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+
+
+def _note(message: str) -> None:
+    import warnings
+
+    from linsgd.errors import DataNote
+
+    warnings.warn(message, DataNote, stacklevel=4)
 
 
 def _first_line(e: Exception) -> str:

@@ -6,7 +6,7 @@ import glob as globlib
 import re
 from pathlib import Path
 
-from linsgd.data.checks import data_error
+from linsgd.data.checks import data_error, not_a_file
 from linsgd.data.csv_file import CsvSource
 from linsgd.data.numpy_file import NpySource
 from linsgd.data.parquet_file import ParquetSource
@@ -46,7 +46,7 @@ def open_source(path, *, target: str | None = None, features: list[str] | None =
             raise data_error(path, None, "folder holds no *.parquet files")
         return _parquet(files, path, kw)
     if not p.is_file():
-        raise data_error(path, None, "no such file")
+        raise not_a_file(path)
     kind = _kind(p)
     if kind == "parquet":
         return _parquet([str(p)], path, kw)

@@ -10,6 +10,7 @@ memory stays one window however large the data (see :mod:`linsgd.data.views`).
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -59,37 +60,39 @@ class Table:
     def spill(self) -> None:
         """Move the rows held so far to temporary files; later rows go there too.
 
+        The files are unlinked as soon as they are open (``tempfile.TemporaryFile``): nothing is left
+        behind however the process ends (SIGTERM, SIGKILL, out of memory).
+
         Raises:
-            StorageError: the spill folder is not writable.
+            StorageError: the spill folder is not writable, or is full.
         """
         if self.files is None:
+            where = self.spill_dir or tempfile.gettempdir()
             try:
-                self.files = tuple(tempfile.NamedTemporaryFile(prefix="linsgd-", suffix=f".{kind}",
-                                                               dir=self.spill_dir)
-                                   for kind in ("X", "y", "w")[:2 + self.weighted])
+                self.files = tuple(tempfile.TemporaryFile(prefix="linsgd-", suffix=f".{kind}", dir=self.spill_dir,
+                                                          buffering=0) for kind in ("X", "y", "w")[:2 + self.weighted])
             except OSError as e:
-                raise StorageError(f"cannot write the spill files in {self.spill_dir or tempfile.gettempdir()}"
-                                   f" ({e.strerror}): choose another --tmp-dir") from e
+                raise StorageError(f"cannot write the spill files in {where} ({e.strerror or e}): "
+                                   f"choose another --tmp-dir") from e
             for part in self.parts:
                 self._write(part)
             self.parts = []
 
     def _write(self, rows: np.ndarray) -> None:
         try:
-            np.ascontiguousarray(rows[:, :self.d]).tofile(self.files[0])
-            np.ascontiguousarray(rows[:, self.d]).tofile(self.files[1])
-            if self.weighted:
-                np.ascontiguousarray(rows[:, self.d + 1]).tofile(self.files[2])
+            blocks = (rows[:, :self.d], rows[:, self.d], *((rows[:, self.d + 1],) if self.weighted else ()))
+            for f, block in zip(self.files, blocks, strict=True):
+                _write_all(f.fileno(), memoryview(np.ascontiguousarray(block)).cast("B"))
         except OSError as e:
-            raise StorageError(f"cannot write the spill file {self.files[0].name} ({e.strerror})") from e
+            where = self.spill_dir or tempfile.gettempdir()
+            raise StorageError(f"cannot write the spill files in {where} ({e.strerror or e}): free some space "
+                               f"there, choose another --tmp-dir, or raise --max-memory") from e
 
     def finish(self, standardizer: Standardizer | None) -> Table:
         """Close the writing phase: in memory, build X (n, d) and y (n,); standardise X if asked."""
         self.standardizer = standardizer
         self.weight_scale = self.n / self.weight_sum if self.weighted and self.weight_sum > 0 else 1.0
         if self.files is not None:
-            for f in self.files:
-                f.flush()
             return self
         rows = np.concatenate(self.parts) if self.parts else np.empty((0, self.d + 1 + self.weighted), self.dtype)
         self.parts = []
@@ -131,16 +134,10 @@ class Table:
                 at += b - a
             return X, y, v
         outs = ((X, self.d), (y, 1), *(((v, 1),) if v is not None else ()))
-        handles = [open(f.name, "rb", buffering=0) for f in self.files]
-        try:
-            for a, b in ranges:  # straight into the window's buffers: no per-piece copies
-                for f, (out, width) in zip(handles, outs, strict=True):
-                    f.seek(a * width * self.dtype.itemsize)
-                    f.readinto(memoryview(out[at:at + b - a]).cast("B"))
-                at += b - a
-        finally:
-            for f in handles:
-                f.close()
+        for a, b in ranges:  # straight into the window's buffers: no per-piece copies; pread: no shared offset
+            for f, (out, width) in zip(self.files, outs, strict=True):
+                _read_all(f.fileno(), memoryview(out[at:at + b - a]).cast("B"), a * width * self.dtype.itemsize)
+            at += b - a
         if v is not None:
             v *= self.dtype.type(self.weight_scale)
         return X, y, v
@@ -156,6 +153,21 @@ class Table:
         """Delete the spill files, if any."""
         for f in self.files or ():
             f.close()
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    """os.write until every byte is written (a short write is retried; disk full raises OSError)."""
+    while len(data):
+        data = data[os.write(fd, data):]
+
+
+def _read_all(fd: int, out: memoryview, offset: int) -> None:
+    """Fill ``out`` from ``fd`` at ``offset`` (os.preadv, retried after a short read)."""
+    while len(out):
+        n = os.preadv(fd, [out], offset)
+        if n == 0:
+            raise StorageError("a spill file ended early (was the temporary folder cleaned up meanwhile?)")
+        out, offset = out[n:], offset + n
 
 
 @dataclass
@@ -193,15 +205,38 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
     d, dtype, weighted = len(source.features), source.dtype, getattr(source, "weight", None) is not None
     train = Table(d, dtype, tmp_dir, weighted)
     val = Table(d, dtype, tmp_dir, weighted) if val_fraction > 0 else None
-    moments, digest, first = Moments.empty(d), hashlib.blake2b(digest_size=16), 0
+    digest = hashlib.blake2b(digest_size=16)
     if source.num_rows is not None and source.num_rows * (d + 1 + weighted) * train.dtype.itemsize > max_memory:
         for table in (train, val):  # known not to fit: never hold a budget's worth of rows first
             if table is not None:
                 table.spill()
+    try:
+        moments = _read_rows(source, train, val, seed, val_fraction, standardize, max_memory, progress, digest)
+    except BaseException:  # a bad row, Ctrl-C, out of memory: give the spill files back at once
+        for table in (train, val):
+            if table is not None:
+                table.close()
+        raise
+    if train.n == 0 or (val is not None and val.n == 0):
+        which = "training" if train.n == 0 else "validation"
+        raise DataError(f"{source.path}: no {which} rows left after the split: change --val-fraction")
+    for table in (train, val) if train.weighted else ():
+        if table is not None and table.weight_sum <= 0:
+            raise DataError(f"{source.path}: column '{source.weight}': every weight of the "
+                            f"{'training' if table is train else 'validation'} rows is 0 (nothing to fit)")
+    std = Standardizer.from_moments(combine(moments) if combine else moments) if standardize else None
+    return Loaded(train.finish(std), val.finish(std) if val else None, std, digest.hexdigest(),
+                  source.skipped)
+
+
+def _read_rows(source, train: Table, val: Table | None, seed: int, val_fraction: float, standardize: bool,
+               max_memory: int, progress: bool, digest) -> Moments:
+    """The loop of :func:`load_tables`: append each chunk's rows to its table; the train features' moments."""
+    moments, first = Moments.empty(train.d), 0
     bar = _bar(progress, source.num_rows)
     for chunk in source.chunks():
         bar.update(len(chunk.X))
-        rows = np.column_stack([chunk.X, chunk.y, *([chunk.s] if weighted else [])])
+        rows = np.column_stack([chunk.X, chunk.y, *([chunk.s] if train.weighted else [])])
         digest.update(rows)  # C-contiguous: hashed without a copy
         is_val = split_mask(seed, first, len(rows), val_fraction)
         first += len(rows)
@@ -215,16 +250,7 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
                 if table is not None:
                     table.spill()
     bar.close()
-    if train.n == 0 or (val is not None and val.n == 0):
-        which = "training" if train.n == 0 else "validation"
-        raise DataError(f"{source.path}: no {which} rows left after the split: change --val-fraction")
-    for table in (train, val) if weighted else ():
-        if table is not None and table.weight_sum <= 0:
-            raise DataError(f"{source.path}: column '{source.weight}': every weight of the "
-                            f"{'training' if table is train else 'validation'} rows is 0 (nothing to fit)")
-    std = Standardizer.from_moments(combine(moments) if combine else moments) if standardize else None
-    return Loaded(train.finish(std), val.finish(std) if val else None, std, digest.hexdigest(),
-                  source.skipped)
+    return moments
 
 
 def _bar(progress: bool, total: int | None):
@@ -246,11 +272,18 @@ def split_mask(seed: int, first: int, m: int, fraction: float) -> np.ndarray:
 
 
 def parse_size(text: str) -> int:
-    """``512M``, ``2G``, ``1.5GB`` or a plain number of bytes → bytes."""
+    """``512M``, ``2G``, ``1.5GB`` or a plain number of bytes → bytes.
+
+    Raises:
+        ValueError: not a size, or not a finite number of bytes >= 1.
+    """
     units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    t = str(text).strip().upper().removesuffix("B").removesuffix("I")
     unit = t[-1] if t and t[-1] in units else ""
-    return int(float(t[:len(t) - len(unit)]) * units[unit])
+    number = float(t[:len(t) - len(unit)])
+    if not (math.isfinite(number) and number * units[unit] >= 1):
+        raise ValueError(f"{text!r} is not a number of bytes >= 1")
+    return int(number * units[unit])
 
 
 def default_max_memory() -> int:
