@@ -61,7 +61,7 @@ class LinsgdWarning(UserWarning):
 
 
 class ConvergenceWarning(LinsgdWarning):
-    """Training ended far from its optimum (relative optimality gap above 1 %) or while its loss was still
+    """Training ended far from its optimum (relative optimality gap above 5 %) or while its loss was still
     falling; the message says how far and what to change (``linsgd.sgd.convergence``).
 
     ``LinearRegressor`` emits a subclass that is also scikit-learn's ``ConvergenceWarning``.

@@ -10,6 +10,17 @@ from pathlib import Path
 
 from linsgd.errors import ConfigError, StorageError
 
+# Temporary files of atomic_path being written right now: removed by remove_pending when the process must
+# end without unwinding (the CLI's last resort after SIGTERM, when the signal's exception cannot get through).
+_PENDING: set[Path] = set()
+
+
+def remove_pending() -> None:
+    """Remove the temporary files of the writes in progress (for an exit that runs no ``finally``)."""
+    for tmp in list(_PENDING):
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
 
 @contextlib.contextmanager
 def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
@@ -25,6 +36,7 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     except OSError as e:
         raise StorageError(f"cannot write in {final.parent}: {e.strerror}") from e
     tmp = Path(tmp)
+    _PENDING.add(tmp)
     try:
         yield tmp
         with open(tmp, "rb+") as f:
@@ -39,6 +51,7 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):  # e.g. the folder became read-only: the first error is the one to tell
             tmp.unlink(missing_ok=True)
+        _PENDING.discard(tmp)
 
 
 def ensure_writable_dir(path: str | os.PathLike, flag: str) -> Path:

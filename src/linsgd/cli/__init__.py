@@ -18,6 +18,7 @@ import warnings
 
 from linsgd.cli import demo, export, generate, predict, summary, train
 from linsgd.errors import ConfigError, DataNote, DivergenceError, LinsgdError, LinsgdWarning, Terminated
+from linsgd.storage import remove_pending
 
 # each module has add_parser(subparsers) that sets func=run(args) -> int
 COMMANDS = (demo, generate, train, predict, summary, export)
@@ -128,7 +129,8 @@ def _sigterm_as_exception(command: str):
 
     An exception raised by a signal handler can be lost when Python runs the handler inside compiled code
     (numba's dispatcher checks for signals): should the run still be going ``_GRACE_S`` later, it exits
-    with 143 anyway (spill files are already unlinked; a temporary file being written may stay).
+    with 143 anyway, removing the temporary files of the writes in progress first (spill files are unlinked
+    from the start).
     """
 
     if threading.current_thread() is not threading.main_thread():
@@ -141,6 +143,7 @@ def _sigterm_as_exception(command: str):
         if not done.wait(_GRACE_S):
             with lock:
                 if not done.is_set():
+                    remove_pending()  # no `finally` runs after os._exit: remove the half-written files here
                     os.write(2, f"linsgd {command}: terminated\n".encode())
                     os._exit(143)
 

@@ -4,10 +4,12 @@ Two rules, documented here and applied by ``linsgd.fit``, ``LinearRegressor`` an
 
 * **The optimality gap**, when the exact optimum is known (no penalty, no sample weights: the exact
   least-squares solution of the same rows): the run is not converged when its relative gap
-  (L − L*)/L* exceeds :data:`GAP_THRESHOLD` = 1 %. 1 % is what separates a run that has reached
-  its optimum from one that stalled: averaged SGD and the chapter's own 3 epochs end below 0.5 %,
-  constant-step SGD at its noise floor on raw diabetes sits at 1.2 %, 1 epoch on Longley at ~10⁵.
-  A gap below the threshold is trusted even when the loss still moves a little.
+  (L − L*)/L* exceeds :data:`GAP_THRESHOLD` = 5 %. Measured: the chapter's own run (lr 0.03, 3 epochs,
+  batch 10) ends 0.1–2.4 % above the optimum over 40 seeds (median 0.7 %) — its answer is within a few
+  standard errors of the least-squares one, and a learner must not be told it failed; constant-step SGD at
+  its noise floor on raw diabetes sits at 0.9–1.2 %, averaged SGD below 0.1 %; what has not converged is
+  far above (the chapter at lr 0.001: ×5·10⁴, 1 epoch on Longley: ~10⁵). A gap below the threshold is
+  trusted even when the loss still moves a little.
 * **The loss still falling**, otherwise (a penalised or weighted run, whose optimum the exact solver
   does not compute yet, or data too large to solve in passing): the run ran out of epochs (it did not
   stop by itself) while its last epoch still improved the monitored loss by more than
@@ -27,7 +29,7 @@ import numpy as np
 
 from linsgd.errors import ConvergenceWarning
 
-GAP_THRESHOLD = 0.01
+GAP_THRESHOLD = 0.05
 FALLING_THRESHOLD = 1e-3
 GAP_WORK = 20_000_000
 
