@@ -21,6 +21,8 @@ from linsgd.model import load_model
 from linsgd.runs.checkpoint import Identity, load_checkpoint, save_checkpoint
 from linsgd.sgd.loop import TrainState
 
+from mounts import in_private_mounts
+
 CKPT = "checkpoint.safetensors"
 
 
@@ -117,15 +119,6 @@ def test_disk_full_while_checkpointing_is_exit_4_naming_the_path_and_keeps_the_l
     assert {p.name: p.read_bytes() for p in run.iterdir()} == outputs  # earlier files intact, no temporaries
 
 
-def _in_private_mounts(script: str) -> subprocess.CompletedProcess:
-    if shutil.which("unshare") is None:
-        pytest.skip("no unshare(1) to make a private mount namespace")
-    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs none /mnt"], capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip(f"cannot mount in a private namespace here: {probe.stderr.decode().strip()}")
-    return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
-
-
 def test_run_folder_turning_read_only_is_exit_4_naming_it_and_keeps_earlier_files(data, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
@@ -135,7 +128,7 @@ def test_run_folder_turning_read_only_is_exit_4_naming_it_and_keeps_earlier_file
     script = (f"mount --bind {run} {run} && LINSGD_TEST_SLOW_CHECKPOINT=0.01 {' '.join(cmd)} 2>{tmp_path}/err & "
               f"while [ ! -f {run}/{CKPT} ]; do sleep 0.005; done; mount -o remount,bind,ro {run}; "
               f"wait $!; echo rc=$?")
-    proc = _in_private_mounts(script)
+    proc = in_private_mounts(script)
     err = (tmp_path / "err").read_text()
     assert "rc=4" in proc.stdout, (proc.stdout, proc.stderr, err)
     assert f"cannot write {run}/" in err or f"cannot write in {run}:" in err, err
@@ -157,7 +150,7 @@ def test_disk_really_full_is_exit_4_and_keeps_the_last_checkpoint(cli, data, tmp
     script = (f"cp -a {run} {tmp_path}/saved && mount -t tmpfs -o size=1m none {run} && cp -a {tmp_path}/saved/. {run}/"
               f" && (dd if=/dev/zero of={run}/filler bs=4k 2>/dev/null; true) && {' '.join(cmd)} 2>{tmp_path}/err;"
               f" echo rc=$?; cp {run}/{CKPT} {tmp_path}/after; ls -a {run}")
-    proc = _in_private_mounts(script)
+    proc = in_private_mounts(script)
     err = (tmp_path / "err").read_text()
     assert "rc=4" in proc.stdout and f"{run / CKPT}" in err and "No space left on device" in err, (proc.stdout, err)
     assert (tmp_path / "after").read_bytes() == before

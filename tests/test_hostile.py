@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from safetensors.numpy import save_file
 
 from linsgd.errors import DataError
 from linsgd.model import LinearModel, load_model, save_model
+
+from mounts import in_private_mounts
 
 
 def _csv(path, header: str, rows: list[str]):
@@ -280,15 +281,6 @@ def test_chunk_bytes_takes_sizes_like_max_memory(cli, tmp_path):
     assert code == 0, err
 
 
-def _private_mounts(script: str) -> subprocess.CompletedProcess:
-    if shutil.which("unshare") is None:
-        pytest.skip("no unshare(1) to make a private mount namespace")
-    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs none /mnt"], capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip(f"cannot mount in a private namespace here: {probe.stderr.decode().strip()}")
-    return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
-
-
 def test_a_read_only_out_is_exit_2_for_train_predict_and_generate(cli, tmp_path):
     data = _csv(tmp_path / "d.csv", "x1,x2,y", _numbers(30))
     assert cli("train", data, "--target", "y", "--out", tmp_path / "m", "--quiet", "--seed", 0)[0] == 0
@@ -299,7 +291,7 @@ def test_a_read_only_out_is_exit_2_for_train_predict_and_generate(cli, tmp_path)
             "generate": _linsgd("generate", ro / "g.csv")}
     script = f"mount --bind {ro} {ro} && mount -o remount,bind,ro {ro} && " + "; ".join(
         f"{' '.join(map(str, cmd))} 2>>{tmp_path}/err.{name}; echo {name}=$?" for name, cmd in runs.items())
-    proc = _private_mounts(script)
+    proc = in_private_mounts(script)
     for name in runs:
         err = (tmp_path / f"err.{name}").read_text()
         assert f"{name}=2" in proc.stdout, (proc.stdout, proc.stderr, err)
@@ -321,7 +313,7 @@ def test_a_full_disk_is_exit_4_with_the_os_reason_while_spilling_and_at_the_fina
     script = (f"mount -t tmpfs -o size=64k none {disk} && {' '.join(map(str, spill))} 2>{tmp_path}/err.spill;"
               f" echo spill=$?; mkdir {disk}/run && (dd if=/dev/zero of={disk}/filler bs=1k 2>/dev/null; true) &&"
               f" {' '.join(map(str, final))} 2>{tmp_path}/err.final; echo final=$?; ls -a {disk} {disk}/run")
-    proc = _private_mounts(script)
+    proc = in_private_mounts(script)
     for name in ("spill", "final"):
         err = (tmp_path / f"err.{name}").read_text()
         assert f"{name}=4" in proc.stdout, (proc.stdout, proc.stderr, err)
