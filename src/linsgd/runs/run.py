@@ -35,6 +35,8 @@ from linsgd.runs.distributed import gather_json
 from linsgd.runs.plan import Plan
 from linsgd.sgd.fit import fit_data
 from linsgd.sgd.loop import FitResult
+from linsgd.sgd.threads import process_batch
+from linsgd.sgd.threads import resolve as resolve_threads
 from linsgd.storage import atomic_path, ensure_writable_dir
 
 _FIT_SAMPLE = 2000  # rows drawn in fit.png
@@ -138,8 +140,12 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
                          standardize=data.standardize or config.lr == "auto", max_memory=budget,
                          tmp_dir=data.tmp_dir, progress=progress, combine=plan.combine(sharded))
     try:
-        window = max(config.batch_size, budget // (4 * (len(source.features) + 1) * np.dtype(dtype).itemsize))
-        train, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), config.batch_size, sharded)
+        # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
+        config = resolve_threads(config, loaded.train.n, len(source.features), plan.sync_every)
+        window = max(process_batch(config),
+                     budget // (4 * (len(source.features) + 1) * np.dtype(dtype).itemsize))
+        train, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), process_batch(config),
+                                sharded)
         ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
         result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
                           checkpoints=ready.checkpoints, resume=ready.resumed)

@@ -1,0 +1,120 @@
+"""Every core of one machine: N threads in one process, each running the engine on its share of each batch.
+
+A *process batch* of N·B examples of the epoch's order is cut like :class:`~linsgd.data.views.RankSlice` cuts
+a global batch (:func:`~linsgd.data.batching.rank_slice`): thread t takes the t-th slice of B examples (a
+short last batch is split as evenly as possible). Each thread runs the fused kernel (numba, ``nogil``) on
+its slices of a segment of K steps, from the same parameters; at the segment's end the threads' parameters
+(and running averages) are replaced by their example-weighted mean, the rule of ranks
+(:mod:`linsgd.engines.averaging`). With K = 1 that is exactly one thread with batch N·B; with K > 1 it is
+local SGD. The loop cuts segments at multiples of K steps (``TrainConfig.sync_every``), at checkpoints and,
+streamed, at the end of each window; the engine averages at the end of every call.
+
+The data is shared, never copied per thread (the fused engine's packed rows are made once and read by all).
+Under torchrun every rank runs its threads on its own slice: ranks × threads compose (2 ranks × 2 threads
+with K = 1 equal 1 process × 4 threads).
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from linsgd._parallel import MIN_SPLIT_ROWS
+from linsgd._small import small
+from linsgd.data.batching import rank_slice
+from linsgd.engines.averaging import pack, unpack, weighted_mean
+from linsgd.engines.base import EpochOutcome
+from linsgd.engines.fused import kernel_epoch
+from linsgd.engines.rule import as_rule
+
+# The default K (sync_every="auto"): averaging costs at most SYNC_SHARE of the epoch's time, with
+# K = ceil(sync cost / (SYNC_SHARE · step cost)). Measured on this project's 2-core benchmark VM
+# (benchmarks/bench_threads.py, best of several runs; benchmarks/THREADS_RESULTS.md):
+# one sync (hand-off to the pool, the threads' kernel calls returning, the weighted mean) costs
+# SYNC_SECONDS beyond the steps; a step costs ROW_SECONDS + FEATURE_SECONDS·d per example of the thread's batch.
+SYNC_SHARE = 0.05
+# Below this many rows a run uses one thread (linsgd._parallel's threshold for splitting a pass in two).
+THREAD_MIN_ROWS = MIN_SPLIT_ROWS
+SYNC_SECONDS = 60e-6
+ROW_SECONDS = 5e-9
+FEATURE_SECONDS = 0.4e-9
+
+
+def default_sync_every(d: int, batch_size: int) -> int:
+    """K for threads (``sync_every="auto"``): the fewest steps between averages that keep their cost at most
+    :data:`SYNC_SHARE` of the epoch, for d features and a per-thread batch of ``batch_size``.
+
+    >>> default_sync_every(2, 10), default_sync_every(100, 256)
+    (20690, 105)
+    """
+    step = batch_size * (ROW_SECONDS + FEATURE_SECONDS * d)
+    return max(1, math.ceil(SYNC_SECONDS / (SYNC_SHARE * step)))
+
+
+def threads_used(threads: int, rows: int, steps: int) -> int:
+    """The threads a run uses: ``threads``, but 1 for a small job (:func:`linsgd._small.small`: ``rows`` rows
+    and ``steps`` one-thread steps in all; it runs in NumPy) and below :data:`THREAD_MIN_ROWS` rows, where an
+    epoch takes about as long as a few hand-offs to the threads."""
+    return 1 if threads <= 1 or rows < THREAD_MIN_ROWS or small(rows, steps) else threads
+
+
+class ThreadedEngine:
+    """An engine whose ``run_epoch`` runs ``threads`` slices of each process batch on as many threads.
+
+    ``batch_size`` of :meth:`run_epoch` is the process batch N·B (a multiple of N); each thread's batch is B.
+    The calling thread runs slice 0, a persistent pool of N − 1 threads the others. With the reference
+    engine (the oracle) the slices run one after the other: the same arithmetic, no parallelism.
+
+    Args:
+        inner: the engine of each thread (:class:`~linsgd.engines.fused.FusedEngine` or the reference).
+        threads: N >= 2.
+    """
+
+    def __init__(self, inner, threads: int) -> None:
+        self.inner, self.threads, self.name = inner, threads, inner.name
+        self._pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="linsgd-sgd")
+        weakref.finalize(self, self._pool.shutdown, wait=False)
+
+    def prepare(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.inner.prepare(X, y)
+
+    def loss(self, X, y, w, b, weight=None) -> float:
+        return self.inner.loss(X, y, w, b, weight)
+
+    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
+        """The segment ``order`` in process batches of ``batch_size``, split over the threads, then averaged.
+
+        On divergence: the earliest step at which a thread diverged, with the segment's initial parameters.
+        """
+        rule, N = as_rule(lr), self.threads
+        B = batch_size // N
+        parts = [rank_slice(order, B, t, N) for t in range(N)]
+        work = self._work(X, y, w, b, rule, B, t0, avg, weight)
+        if work is None:  # the oracle, or a small job: one after the other
+            outs = [self.inner.run_epoch(X, y, w, b, p, rule, B, t0=t0, avg=avg, weight=weight) for p in parts]
+        else:
+            futures = [self._pool.submit(work, p) for p in parts[1:]]
+            outs = [work(parts[0])] + [f.result() for f in futures]
+        return combine(outs, [len(p) for p in parts], w, b, avg)
+
+    def _work(self, X, y, w, b, rule, B, t0, avg, weight):
+        """The per-thread call on shared arrays (the fused kernels), or None to run the slices in turn."""
+        if not hasattr(self.inner, "layout") or small(len(X), rule.total_steps):
+            return None
+        arrays = self.inner.layout(X, y)  # packed rows made once, read by every thread
+        return lambda part: kernel_epoch(arrays, w, b, part, rule, B, t0=t0, avg=avg, weight=weight)
+
+
+def combine(outs: list[EpochOutcome], examples: list[int], w0, b0, avg0) -> EpochOutcome:
+    """The threads' outcomes averaged by :func:`~linsgd.engines.averaging.weighted_mean` (the rule of ranks)."""
+    diverged = [o.diverged_at for o in outs if o.diverged_at]
+    if diverged:
+        return EpochOutcome(np.array(w0), float(b0), diverged_at=min(diverged))
+    mean = weighted_mean([(pack(o.w, o.avg), o.b) for o in outs], examples)
+    if mean is None:
+        return EpochOutcome(np.array(w0), float(b0), avg=avg0)
+    w, avg = unpack(mean[0], len(outs[0].w), outs[0].w.dtype)
+    return EpochOutcome(w, mean[1], avg=avg)
