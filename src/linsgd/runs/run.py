@@ -176,8 +176,11 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
                 table.close()
 
 
-def write_run(run: FileRun, out: str | os.PathLike) -> Path:
+def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | None = None) -> Path:
     """Write the run folder ``out`` (created if needed); every file atomically.
+
+    ``painter``: a :class:`~linsgd.plots.Painter` to draw ``loss.png`` and ``fit.png`` (``linsgd train`` forks
+    one before training, so that matplotlib loads meanwhile); None: drawn in this process.
 
     Returns:
         The folder.
@@ -196,10 +199,11 @@ def write_run(run: FileRun, out: str | os.PathLike) -> Path:
         tmp.write_text("".join(json.dumps(_epoch_line(run.result, k)) + "\n"
                                for k in range(len(run.result.history))))
     r = run.result
-    plots.loss_curve({"train": r.history, **({"val": r.val_history} if r.val_history else {})}, out / "loss.png",
-                     marker=r.best_epoch if r.stopped_epoch else None)
-    plots.scatter(run.sample[0], run.sample[1], out / "fit.png", xlabel=f"actual {run.model.target}",
-                  ylabel="predicted", title="predicted vs actual", size=2)
+    (painter or plots.Painter(background=False)).draw([
+        (plots.loss_curve, ({"train": r.history, **({"val": r.val_history} if r.val_history else {})},
+                            out / "loss.png"), dict(marker=r.best_epoch if r.stopped_epoch else None)),
+        (plots.scatter, (run.sample[0], run.sample[1], out / "fit.png"),
+         dict(xlabel=f"actual {run.model.target}", ylabel="predicted", title="predicted vs actual", size=2))])
     return out
 
 
