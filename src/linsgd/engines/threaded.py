@@ -91,14 +91,19 @@ class ThreadedEngine:
         """
         rule, N = as_rule(lr), self.threads
         B = batch_size // N
-        parts = [rank_slice(order, B, t, N) for t in range(N)]
         work = self._work(X, y, w, b, rule, B, t0, avg, weight)
         if work is None:  # the oracle, or a small job: one after the other
-            outs = [self.inner.run_epoch(X, y, w, b, p, rule, B, t0=t0, avg=avg, weight=weight) for p in parts]
-        else:
-            futures = [self._pool.submit(work, p) for p in parts[1:]]
-            outs = [work(parts[0])] + [f.result() for f in futures]
-        return combine(outs, [len(p) for p in parts], w, b, avg)
+            done = [self._slice(order, B, t, lambda p: self.inner.run_epoch(
+                X, y, w, b, p, rule, B, t0=t0, avg=avg, weight=weight)) for t in range(N)]
+        else:  # every thread cuts its own slice (a copy of its indices) and runs it
+            futures = [self._pool.submit(self._slice, order, B, t, work) for t in range(1, N)]
+            done = [self._slice(order, B, 0, work)] + [f.result() for f in futures]
+        return combine([o for _, o in done], [m for m, _ in done], w, b, avg)
+
+    def _slice(self, order, B: int, t: int, run) -> tuple[int, EpochOutcome]:
+        """Thread t's share of the segment, run: (its examples, the outcome)."""
+        part = rank_slice(order, B, t, self.threads)
+        return len(part), run(part)
 
     def _work(self, X, y, w, b, rule, B, t0, avg, weight):
         """The per-thread call on shared arrays (the fused kernels), or None to run the slices in turn."""
