@@ -31,16 +31,17 @@ from linsgd.engines.fused import kernel_epoch
 from linsgd.engines.rule import as_rule
 
 # The default K (sync_every="auto"): averaging costs at most SYNC_SHARE of the epoch's time, with
-# K = ceil(sync cost / (SYNC_SHARE · step cost)). Measured on this project's 2-core benchmark VM
-# (benchmarks/bench_threads.py, best of several runs; benchmarks/THREADS_RESULTS.md):
-# one sync (hand-off to the pool, the threads' kernel calls returning, the weighted mean) costs
-# SYNC_SECONDS beyond the steps; a step costs ROW_SECONDS + FEATURE_SECONDS·d per example of the thread's batch.
+# K = ceil(sync cost / (SYNC_SHARE · step cost)). Measured on this project's shared 2-vCPU VM
+# (benchmarks/bench_threads.py, section 2; best of 5, configurations alternated): one sync of 2 threads (the
+# hand-off to the pool, the threads' calls returning, the weighted mean) costs 50–100 µs more than one
+# thread's call (54 µs fitted over K = 1…1024 on the large workload, 97 µs at K = 1 on the wide one);
+# a thread's step costs 17 ns per example at d = 2 and 84 ns at d = 100 (~15.6 ns + 0.68 ns·d).
 SYNC_SHARE = 0.05
+SYNC_SECONDS = 75e-6
+ROW_SECONDS = 15e-9
+FEATURE_SECONDS = 0.7e-9
 # Below this many rows a run uses one thread (linsgd._parallel's threshold for splitting a pass in two).
 THREAD_MIN_ROWS = MIN_SPLIT_ROWS
-SYNC_SECONDS = 60e-6
-ROW_SECONDS = 5e-9
-FEATURE_SECONDS = 0.4e-9
 
 
 def default_sync_every(d: int, batch_size: int) -> int:
@@ -48,7 +49,7 @@ def default_sync_every(d: int, batch_size: int) -> int:
     :data:`SYNC_SHARE` of the epoch, for d features and a per-thread batch of ``batch_size``.
 
     >>> default_sync_every(2, 10), default_sync_every(100, 256)
-    (20690, 105)
+    (9147, 69)
     """
     step = batch_size * (ROW_SECONDS + FEATURE_SECONDS * d)
     return max(1, math.ceil(SYNC_SECONDS / (SYNC_SHARE * step)))
