@@ -92,12 +92,15 @@ def add_sgd_flags(g) -> None:
 
 
 def _threads(value: int | None) -> int:
-    """--threads: as given (TrainConfig names a bad value), or None: the cores this process may run on."""
+    """--threads: as given (TrainConfig names a bad value), or None: the cores this process may run on, shared
+    with the other processes torchrun starts on this machine (LOCAL_WORLD_SIZE), at least 1."""
     if value is not None:
         return value
+    import os
+
     from linsgd._parallel import available_cores
 
-    return available_cores()
+    return max(1, available_cores() // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)))
 
 
 def train_config(args: argparse.Namespace) -> TrainConfig:

@@ -12,7 +12,8 @@ def add_scale_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=int, default=None, metavar="N",
                    help="threads of this process, each running SGD with --batch-size on its slice of every batch "
                         "of N x batch-size examples, averaged every --sync-every steps (default: the cores this "
-                        "process may run on; small jobs use one)")
+                        "process may run on, divided among torchrun's processes on this machine; small jobs and "
+                        "fewer than 65,536 rows use one)")
     g.add_argument("--checkpoint-every", default=None, metavar="N{steps,epochs}",
                    help="write RUN/checkpoint.safetensors every N steps (counted from each epoch's start, "
                         "and at every epoch's end) or every N epochs, e.g. 500steps, 1epoch")
