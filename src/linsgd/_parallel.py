@@ -36,6 +36,15 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_helper)
 
 
+def available_cores() -> int:
+    """The cores this process may run on: the size of its affinity mask where the OS has one (a container's
+    or ``taskset``'s limit), else ``os.cpu_count()``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def in_halves(work: Callable[[int, int], object], n: int, *, pool: Executor | None = None,
               min_split: int = MIN_SPLIT_ROWS) -> list:
     """``[work(0, h), work(h, n)]`` with h = n // 2: the second half on ``pool`` (default: the shared

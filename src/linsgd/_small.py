@@ -8,10 +8,12 @@ job on the chapter's data (1,000 rows × 3 epochs = 300 steps). NumPy does one m
 
 What counts is the work of the whole run, not the row count alone: a run is small when its data has at
 most ``SMALL_ROWS`` rows and it takes at most ``SMALL_STEPS`` minibatch steps in all (epochs × ⌈n/B⌉;
-``epochs="auto"`` counts its maximum). 5,000 NumPy steps cost ~30 ms, a tenth of numba's start-up; a
-longer run pays numba's start-up once per process and then runs each step ~30× faster, which is what
-cross-validation and grid searches (many fits of tens of epochs on a few thousand rows) need: 5-fold
-``cross_val_score`` of 50 epochs on 3,000 rows is 12,000 steps per fit (``benchmarks/bench_cv.py``).
+``epochs="auto"`` counts its maximum). 10,000 NumPy steps cost ~60 ms, a sixth of numba's start-up, and
+that is ``linsgd train``'s default run on the chapter's 1,000 rows (``epochs="auto"``: at most 100 epochs of
+100 steps; it usually stops after about ten), which so answers in well under a second; a longer run pays
+numba's start-up once per process and then runs each step ~30× faster, which is what cross-validation and
+grid searches (many fits of tens of epochs on a few thousand rows) need: 5-fold ``cross_val_score`` of 50
+epochs on 3,000 rows is 12,000 steps per fit (``benchmarks/bench_cv.py``).
 The epoch order switches by the same measure (rows × epochs ≤ ``SMALL_SHUFFLE_ROWS``). The choice
 depends on these numbers only, never on process state (whether numba happens to be loaded), so the same
 inputs always take the same path; the results agree with the numba kernels' within float rounding (the
@@ -21,8 +23,8 @@ order exactly): ``tests/test_small_path.py``.
 from __future__ import annotations
 
 SMALL_ROWS = 4096
-SMALL_STEPS = 5_000
-SMALL_SHUFFLE_ROWS = 50_000  # rows shuffled over all epochs: ~12 ms of pure-Python Fisher–Yates
+SMALL_STEPS = 10_000
+SMALL_SHUFFLE_ROWS = 100_000  # rows shuffled over all epochs: ~25 ms of pure-Python Fisher–Yates
 
 
 def small(rows: int, steps: int) -> bool:

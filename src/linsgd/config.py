@@ -57,6 +57,12 @@ class TrainConfig:
             η₀/(1 + t)^power_t, "cosine" η₀·½(1 + cos(π t/T)) over the run's T steps.
         power_t: the exponent of "invscaling", > 0 (default 0.25, scikit-learn's).
         max_epochs: the most epochs ``epochs="auto"`` runs (default 100).
+        threads: threads of one process, each running SGD with batch ``batch_size`` on its slice of each
+            process batch of threads·batch_size examples (:mod:`linsgd.engines.threaded`); 1 (the default of
+            ``fit``) keeps the chapter's single trajectory. A small job (:mod:`linsgd._small`) uses one.
+        sync_every: K, steps between the averages of the threads' (and ranks') parameters, >= 1, or "auto":
+            with threads, the K whose averages cost at most 5 % of the epoch
+            (:func:`linsgd.engines.threaded.default_sync_every`), on one thread the ranks' 1.
 
     ``epochs="auto"``: train until the monitored loss (validation loss, else the training objective) has
     not improved by more than a relative ``tol`` for ``patience`` epochs (default 3), at most
@@ -82,6 +88,8 @@ class TrainConfig:
     schedule: str = "constant"
     power_t: float = 0.25
     max_epochs: int = 100
+    threads: int = 1
+    sync_every: int | str = "auto"
 
     def validate(self) -> TrainConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -122,6 +130,10 @@ class TrainConfig:
         _check(_finite(self.power_t) and self.power_t > 0, "power_t", self.power_t, "a finite number > 0")
         _check(_is_int(self.max_epochs) and self.max_epochs >= 1, "max_epochs", self.max_epochs,
                "an integer >= 1")
+        _check(_is_int(self.threads) and self.threads >= 1, "threads", self.threads, "an integer >= 1")
+        _check(self.sync_every == "auto" if isinstance(self.sync_every, str) else (
+            _is_int(self.sync_every) and self.sync_every >= 1), "sync_every", self.sync_every,
+            "an integer >= 1 or 'auto'")
 
     def average_from(self, steps_per_epoch: int) -> int:
         """The 1-based step from which iterates are averaged (0: no averaging)."""

@@ -55,6 +55,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             ``penalty="l2"`` with α equals ``Ridge(alpha=n·α)``).
         engine: ``"fused"`` (default) or ``"reference"``. dtype: ``"float64"`` (default) or ``"float32"``.
         random_state: None, an int seed, or a numpy RandomState/Generator (initialisation and order).
+        threads, sync_every: N threads of one process, averaged every K steps (see :func:`linsgd.fit`;
+            default 1 thread: the chapter's trajectory).
 
     Warns:
         ConvergenceWarning (linsgd's and scikit-learn's): ``fit`` ended far from the optimum or with its
@@ -78,7 +80,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
                  batch_size: int = 10, average: bool | int | str = "auto", penalty: str | None = None,
                  alpha: float = 1e-4, l1_ratio: float = 0.15, schedule: str = "constant", power_t: float = 0.25,
                  tol: float = 1e-5, max_epochs: int = 100, engine: str = "fused", dtype: str = "float64",
-                 random_state=None) -> None:
+                 random_state=None, threads: int = 1, sync_every: int | str = "auto") -> None:
         self.solver = solver
         self.lr = lr
         self.epochs = epochs
@@ -94,6 +96,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         self.engine = engine
         self.dtype = dtype
         self.random_state = random_state
+        self.threads = threads
+        self.sync_every = sync_every
 
     def fit(self, X, y, sample_weight=None):
         """Fit from scratch on X (n, d), y (n,) with optional ``sample_weight`` (n,) >= 0; returns self.
@@ -176,7 +180,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         return TrainConfig(lr=self.lr, epochs=epochs, batch_size=self.batch_size, engine=self.engine,
                            seed=seed, dtype=self.dtype, solver=self.solver, average=self.average,
                            penalty=self.penalty, alpha=self.alpha, l1_ratio=self.l1_ratio, schedule=self.schedule,
-                           power_t=self.power_t, tol=self.tol, max_epochs=self.max_epochs).resolved()
+                           power_t=self.power_t, tol=self.tol, max_epochs=self.max_epochs, threads=self.threads,
+                           sync_every=self.sync_every).resolved()
 
     def _draw_seed(self) -> int | None:
         """None (linsgd draws and records one), an int as is, or an int drawn from a numpy RNG."""

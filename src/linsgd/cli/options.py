@@ -120,6 +120,18 @@ def add_sgd_flags(g) -> None:
                    help=f"the most epochs --epochs auto runs (default {d.max_epochs})")
 
 
+def _threads(value: int | None) -> int:
+    """--threads: as given (TrainConfig names a bad value), or None: the cores this process may run on, shared
+    with the other processes torchrun starts on this machine (LOCAL_WORLD_SIZE), at least 1."""
+    if value is not None:
+        return value
+    import os
+
+    from linsgd._parallel import available_cores
+
+    return max(1, available_cores() // max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)))
+
+
 def train_config(args: argparse.Namespace) -> TrainConfig:
     """The resolved TrainConfig of the parsed training flags (ConfigError names the flag)."""
     d = TrainConfig()
@@ -128,6 +140,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
                  penalty=None if isinstance(penalty, str) and penalty.lower() == "none" else penalty,
                  alpha=getattr(args, "alpha", d.alpha), l1_ratio=getattr(args, "l1_ratio", d.l1_ratio),
                  schedule=getattr(args, "schedule", d.schedule), power_t=getattr(args, "power_t", d.power_t),
-                 max_epochs=getattr(args, "max_epochs", d.max_epochs))
+                 max_epochs=getattr(args, "max_epochs", d.max_epochs), sync_every=getattr(args, "sync_every", "auto"),
+                 threads=_threads(getattr(args, "threads", d.threads)))
     return TrainConfig(lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, engine=args.engine,
                        seed=args.seed, dtype=args.dtype, solver=args.solver, **extra).resolved()

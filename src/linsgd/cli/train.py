@@ -63,6 +63,16 @@ def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    from linsgd import plots
+
+    # First of all, rank 0 (torchrun's RANK, or a plain process) forks the child that draws the run folder's
+    # figures: it imports numpy and matplotlib (~0.5 s) while this process validates, reads and trains, and
+    # draws when write_run asks (linsgd.plots.Painter; stopped, having written nothing, on any error).
+    with plots.Painter(background=os.environ.get("RANK", "0") == "0") as painter:
+        return _run(args, painter)
+
+
+def _run(args: argparse.Namespace, painter) -> int:
     import contextlib
     import dataclasses
 
@@ -86,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
     _check_exact_options(config, args)
     plan = plan_of(args, out)
     main = plan.topology.is_main
+    if main and sys.stderr.isatty():  # the notice when the kernels compile: for a person waiting, like the
+        from linsgd._jit_cache import show_on_stderr  # progress bars (scripts and logs get stable output)
+
+        show_on_stderr("linsgd train")
     if args.early_stopping and args.val_fraction == 0 and main:
         print("note: --early-stopping without --val-fraction watches the training loss", file=sys.stderr)
     quiet = contextlib.nullcontext() if main else contextlib.redirect_stdout(open(os.devnull, "w"))
@@ -96,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         seed = plan.checkpoint_seed() if main and args.seed is None else None
         config = dataclasses.replace(config, seed=broadcast_int(config.seed if seed is None else seed,
                                                                 plan.topology))
-        _report(args, config, data, out, plan)
+        _report(args, config, data, out, plan, painter)
     return 0
 
 
@@ -156,15 +170,23 @@ def print_coefficients(table: dict[str, float]) -> None:
         print(f"  {name:<{width}}  {value: .6g}")
 
 
-def _report(args, config, data, out: Path, plan) -> None:
-    from linsgd.runs.checkpoint import CHECKPOINT
-    from linsgd.runs.run import fit_file, write_run
+def _report(args, config, data, out: Path, plan, painter) -> None:
+    from linsgd.runs.run import fit_file
 
     if not args.quiet:
         print(f"seed {config.seed} (repeat with --seed {config.seed})")
     main = plan.topology.is_main
     run = fit_file(args.data, data, config, progress=not args.quiet and sys.stderr.isatty() and main, plan=plan,
                    announce=_announce if main else None)
+    _summary(args, config, plan, run, out, painter)
+
+
+def _summary(args, config, plan, run, out: Path, painter) -> None:
+    """What the run did (printed), then on rank 0 the run folder and the metrics."""
+    from linsgd.runs.checkpoint import CHECKPOINT
+    from linsgd.runs.run import write_run
+
+    main = plan.topology.is_main
     if run.skipped:
         print(f"skipped {run.skipped} bad rows (--on-bad-rows skip)")
     if run.dropped:
@@ -181,6 +203,9 @@ def _report(args, config, data, out: Path, plan) -> None:
             mode += f"; rank 0 of {world} trained on its shard of the Parquet files"
         elif plan.topology.distributed:
             mode += f"; {world} ranks shared each global batch of {world}x{config.batch_size}"
+        used = run.result.config
+        if used.threads > 1:
+            mode += f"; {used.threads} threads, their parameters averaged every {used.sync_every} steps"
         if plan.topology.distributed and config.solver != "exact":
             mode += f"; rank 0 spent {run.sync_seconds:.3f} s in {run.sync_calls} all-reduces"
         if run.resumed_at is not None:
@@ -191,7 +216,7 @@ def _report(args, config, data, out: Path, plan) -> None:
             print(f"epoch {k}, loss {loss:f}" + (f", val loss {r.val_history[k - 1]:f}" if r.val_history else ""))
     if not main:  # only rank 0 writes
         return
-    write_run(run, out)
+    write_run(run, out, painter)
     for part, m in ((k, v) for k, v in run.model.metrics.items() if k in ("train", "val")):
         print(f"{part}: " + ", ".join(f"{k} {v:.6g}" for k, v in m.items() if k != "optimality_gap"))
     _print_gap(run.model.metrics["train"].get("optimality_gap", {}))

@@ -13,7 +13,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from linsgd._jit_cache import listen
 from linsgd._prefetch import prefetch
+
+listen()  # one line on the first compilation (a cache miss): linsgd._jit_cache
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -157,9 +157,9 @@ def rank_slice(order: np.ndarray, batch_size: int, rank: int, world_size: int) -
     if world_size == 1:
         return order
     global_b = world_size * batch_size
-    parts = []
-    for start in range(0, n, global_b):
-        chunk = order[start:start + global_b]
-        parts.append(np.array_split(chunk, world_size)[rank] if len(chunk) < global_b else
-                     chunk[rank * batch_size:(rank + 1) * batch_size])
-    return np.concatenate(parts) if parts else order[:0]
+    full = n // global_b * global_b  # whole global batches: a strided view, copied once
+    mine = order[:full].reshape(-1, world_size, batch_size)[:, rank, :].reshape(-1)
+    tail = order[full:]
+    if len(tail) == 0:
+        return mine
+    return np.concatenate([mine, np.array_split(tail, world_size)[rank]])

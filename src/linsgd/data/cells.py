@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linsgd.config import MISSING
+from linsgd.data.arrow import floats, valid_mask
 from linsgd.data.checks import bad_cells, data_error, first_problem
 from linsgd.errors import ConfigError
 
@@ -80,8 +81,7 @@ class Cells:
         valid = np.ones(values.shape, dtype=bool)
         for j, name in enumerate(self.checked):
             col = batch.column(name)
-            if col.null_count:
-                valid[:, j] = _valid(col)
+            valid[:, j] = valid_mask(col)  # not to_numpy: it imports pandas (linsgd.data.arrow)
             if not k <= j < k + c:
                 try:
                     values[:, j] = _floats(col)
@@ -117,8 +117,9 @@ class Cells:
         import pyarrow.compute as pc
 
         k, c = len(self.numeric), len(self.categorical)
-        mask = pa.array(keep)
-        take = (lambda col: col) if keep.all() else (lambda col: pc.filter(col, mask))
+        # pa.array imports pandas (~0.2 s): only when rows are dropped
+        mask = None if keep.all() else pa.array(keep)
+        take = (lambda col: col) if mask is None else (lambda col: pc.filter(col, mask))
         text = [take(_strings(batch.column(name))) for name in self.categorical]
         extra = {name: take(batch.column(name)) for name in self.extra}
         y = values[keep, k + c] if self.target else None
@@ -148,13 +149,6 @@ class _TooBig(ValueError):
         self.row, self.value = row, value
 
 
-def _valid(col) -> np.ndarray:
-    """Which cells hold a value (bool): via int8, since a boolean array's ``to_numpy`` loads pandas (~0.5 s)."""
-    import pyarrow as pa
-
-    return col.is_valid().cast(pa.int8()).to_numpy(zero_copy_only=False).astype(bool)
-
-
 def _floats(col) -> np.ndarray:
     """A numeric, date or timestamp column as float64 (dates: days since 1970-01-01), nulls as 0."""
     import pyarrow as pa
@@ -178,7 +172,7 @@ def _floats(col) -> np.ndarray:
     if pa.types.is_null(t):
         return np.zeros(len(col))
     try:
-        return pc.fill_null(col.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+        return floats(col)  # null cells 0.0, without pandas
     except pa.ArrowInvalid:  # a safe cast refuses integers above 2**53 (they would be rounded)
         ints = pc.fill_null(col, 0).to_numpy(zero_copy_only=False)
         big = (ints > 2**53) | (ints < -(2**53)) if ints.dtype.kind == "i" else ints > 2**53

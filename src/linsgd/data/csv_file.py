@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from linsgd.data.arrow import floats, valid_mask
 from linsgd.data.checks import data_error, first_unparsable, io_error, is_utf8, show_value
 from linsgd.data.source import Source
 
@@ -214,16 +215,13 @@ def _values(batch, *, lenient: bool) -> tuple[np.ndarray, np.ndarray | None]:
 
     ``lenient`` (the columns are strings): cells that do not parse as numbers become invalid.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     values = np.empty((batch.num_rows, batch.num_columns))
     valid = np.ones(values.shape, dtype=bool)
     for j, col in enumerate(batch.columns):
         if lenient:
             col = _parse_lenient(col)
-        valid[:, j] = col.is_valid().to_numpy(zero_copy_only=False)
-        values[:, j] = pc.fill_null(col.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False)
+        valid[:, j] = valid_mask(col)  # not pyarrow's to_numpy: it imports pandas (linsgd.data.arrow)
+        values[:, j] = floats(col)
     return values, (None if valid.all() else valid)
 
 

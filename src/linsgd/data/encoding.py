@@ -85,7 +85,7 @@ class Census:
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(count > 0, (rows.values[train] * present).sum(axis=0) / np.maximum(count, 1), 0.0)
         levels = []
-        mask = pa.array(train)
+        mask = pa.array(train) if rows.text else None  # pa.array imports pandas: only for categories
         for text in rows.text:
             counts = pc.value_counts(pc.filter(text, mask))
             levels.append({v: int(n) for v, n in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(),

@@ -13,8 +13,11 @@ from linsgd.errors import ConfigError
 from linsgd.extras import require
 
 
-def get_engine(name: str, *, device: str = "cpu") -> Engine:
+def get_engine(name: str, *, device: str = "cpu", threads: int = 1) -> Engine:
     """The engine called ``name`` ("fused" or "reference"); the only dispatch point.
+
+    With ``threads`` > 1 it runs each process batch as that many slices on as many threads, averaged at the
+    end of every call (:class:`~linsgd.engines.threaded.ThreadedEngine`; its batch size is the process batch).
 
     Example:
         >>> import numpy as np
@@ -28,6 +31,14 @@ def get_engine(name: str, *, device: str = "cpu") -> Engine:
         ConfigError: an unknown engine, or a device the engine cannot use. MissingExtraError: the
             reference engine without PyTorch installed (``pip install 'linsgd[torch]'``).
     """
+    engine = _one(name, device)
+    if threads > 1:
+        from linsgd.engines.threaded import ThreadedEngine
+        return ThreadedEngine(engine, threads)
+    return engine
+
+
+def _one(name: str, device: str) -> Engine:
     if name == "reference":
         require("torch", "the reference engine (engine='reference')")
         from linsgd.engines.reference import ReferenceEngine

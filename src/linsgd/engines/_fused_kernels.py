@@ -15,7 +15,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from linsgd._jit_cache import listen
 from linsgd._prefetch import prefetch
+
+listen()  # one line on the first compilation (a cache miss): linsgd._jit_cache
 
 _LINE = 64  # bytes per cache line
 # Reassociation lets LLVM vectorise the d-long dot products; no 'nnan'/'ninf', which would let it drop

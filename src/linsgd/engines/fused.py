@@ -61,31 +61,16 @@ class FusedEngine:
         rule = as_rule(lr)
         if small(len(X), rule.total_steps):  # small job: NumPy, numba's start-up would cost more
             return small_epoch(X, y, w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight)
-        from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_narrow  # lazy: numba
+        return kernel_epoch(self.layout(X, y), w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight)
 
-        scalar = X.dtype.type
-        n = len(order)
-        last = n - (n - 1) // batch_size * batch_size  # size of the last, possibly shorter, batch
-        w = np.array(w, dtype=X.dtype)  # the kernel updates in place: never touch the caller's array
-        wa, ba = start_average(w, b, avg)
-        order = np.asarray(order)
-        if order.dtype not in (np.int32, np.int64):
-            order = order.astype(np.int64)
-        v = weight if weight is not None else np.empty(0, dtype=X.dtype)
-        args = (batch_size, (float(rule.lr), float(rule.schedule_code), float(rule.power_t),
-                             float(rule.total_steps)), (scalar(rule.lr / batch_size), scalar(rule.lr / last)),
-                (float(rule.l1), float(rule.l2)), rule.average_from, t0, wa, ba, v,
-                np.zeros(3, dtype=X.dtype), scalar(0.5), _ahead(X))
-        if X.shape[1] > NARROW_MAX_FEATURES:
-            out = sgd_epoch(X, y, w, scalar(b), order, *args)
-        elif (Z := self._packed_rows(X, y)) is not None:  # the kernel reads x_i from Z[i, :d], y_i from Z[i, d]
-            out = sgd_epoch_narrow(Z, Z[:, -1], w, scalar(b), order, *args)
-        else:
-            out = sgd_epoch_narrow(X, y, w, scalar(b), order, *args)
-        b, step, w_before, b_before, ba = out
-        if step:
-            return EpochOutcome(w_before, float(b_before), diverged_at=step)
-        return EpochOutcome(w, float(b), avg=(wa, float(ba)) if rule.average_from else None)
+    def layout(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(X, y, Xk, yk)``: the arrays and the ones the kernel reads (packed rows when there are some).
+
+        Made once per call, so that threads can share them (:mod:`linsgd.engines.threaded`).
+        """
+        if X.shape[1] <= NARROW_MAX_FEATURES and (Z := self._packed_rows(X, y)) is not None:
+            return X, y, Z, Z[:, -1]  # the kernel reads x_i from Z[i, :d], y_i from Z[i, d]
+        return X, y, X, y
 
     def loss(self, X, y, w, b, weight=None) -> float:
         """The full-data mean of ½ v_i (x_i·w + b − y_i)² (accumulated in float64, the rows split over two
@@ -119,6 +104,36 @@ class FusedEngine:
             in_halves(lambda i0, i1: pack_rows(X, y, Z, i0, i1), len(y))
             self._packed = Z
         return self._packed
+
+
+def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
+    """One epoch (or segment) in the numba kernels over ``arrays`` of :meth:`FusedEngine.layout`.
+
+    Stateless and GIL-free while the kernel runs: threads may call it at once on the same arrays, each with
+    its own ``order`` (the thread's share of the segment). ``rule`` is a StepRule; the rest as in
+    :meth:`FusedEngine.run_epoch`.
+    """
+    from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_narrow  # lazy: numba
+
+    X, _, Xk, yk = arrays
+    scalar = X.dtype.type
+    n = len(order)
+    last = n - (n - 1) // batch_size * batch_size if n else batch_size  # size of the last, possibly shorter, batch
+    w = np.array(w, dtype=X.dtype)  # the kernel updates in place: never touch the caller's array
+    wa, ba = start_average(w, b, avg)
+    order = np.asarray(order)
+    if order.dtype not in (np.int32, np.int64):
+        order = order.astype(np.int64)
+    v = weight if weight is not None else np.empty(0, dtype=X.dtype)
+    args = (batch_size, (float(rule.lr), float(rule.schedule_code), float(rule.power_t),
+                         float(rule.total_steps)), (scalar(rule.lr / batch_size), scalar(rule.lr / last)),
+            (float(rule.l1), float(rule.l2)), rule.average_from, t0, wa, ba, v,
+            np.zeros(3, dtype=X.dtype), scalar(0.5), _ahead(X))
+    kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
+    b, step, w_before, b_before, ba = kernel(Xk, yk, w, scalar(b), order, *args)
+    if step:
+        return EpochOutcome(w_before, float(b_before), diverged_at=step)
+    return EpochOutcome(w, float(b), avg=(wa, float(ba)) if rule.average_from else None)
 
 
 def _ahead(X: np.ndarray) -> int:

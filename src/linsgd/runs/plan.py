@@ -47,7 +47,9 @@ class Plan:
     """Where this process stands in the job and what it keeps on disk.
 
     Args:
-        topology: rank and world size (torchrun's environment). sync_every: steps between averages (K).
+        topology: rank and world size (torchrun's environment). sync_every: steps between the ranks' averages
+            (K) when the config's ``sync_every`` is "auto" (a resolved config's K wins: threads and ranks
+            average at the same points).
         out: the run folder (checkpoints go to ``out/checkpoint.safetensors``).
         checkpoint_every: ``(N, "steps" | "epochs")`` or None. resume: None, ``"yes"`` (a checkpoint
             must exist) or ``"auto"`` (resume when there is one).
@@ -94,7 +96,8 @@ class Plan:
         return merged
 
     def views(self, train, val, batch_size: int, sharded: bool):
-        """Wrap the views for data parallelism (:class:`~linsgd.data.views.RankSlice`, ``Sharded``)."""
+        """Wrap the views for data parallelism (:class:`~linsgd.data.views.RankSlice`, ``Sharded``);
+        ``batch_size``: the rank's process batch (its threads' batches, N·B)."""
         topo = self.topology
         if sharded:
             total = lambda values: sum_floats(values, topo)  # noqa: E731 (one all-reduce over ranks)
@@ -124,14 +127,13 @@ class Plan:
                 ensure_writable_dir(self.out, "out")
             checkpoints = Checkpointer(self.out / CHECKPOINT, ident, *self.checkpoint_every,
                                        enabled=self.topology.is_main)
-        return Prepared(Sync(self.topology, self.sync_every), checkpoints, resumed)
+        every = config.sync_every if isinstance(config.sync_every, int) else self.sync_every
+        return Prepared(Sync(self.topology, every), checkpoints, resumed)
 
     def identity(self, config, data, fingerprint: str) -> Identity:
         """What a resume must match: the settings (but epochs and how rows are read), data, world size."""
         settings = {**config.to_dict(), **{k: v for k, v in data.to_dict().items() if k not in _MAY_CHANGE}}
         settings.pop("epochs")  # more epochs continue a finished run
-        if self.topology.distributed:
-            settings["sync_every"] = self.sync_every
         return Identity(settings, fingerprint, self.topology.world_size)
 
     def checkpoint_seed(self) -> int | None:

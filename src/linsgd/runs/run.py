@@ -37,6 +37,8 @@ from linsgd.runs.distributed import gather_json
 from linsgd.runs.plan import Plan
 from linsgd.sgd.fit import fit_data
 from linsgd.sgd.loop import FitResult
+from linsgd.sgd.threads import process_batch
+from linsgd.sgd.threads import resolve as resolve_threads
 from linsgd.storage import atomic_path, ensure_writable_dir
 
 _FIT_SAMPLE = 2000  # rows drawn in fit.png
@@ -140,8 +142,12 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
                          standardize=data.standardize or config.lr == "auto", max_memory=budget,
                          tmp_dir=data.tmp_dir, progress=progress, combine=plan.combine(sharded))
     try:
-        window = max(config.batch_size, budget // (4 * (len(source.features) + 1) * np.dtype(dtype).itemsize))
-        train, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), config.batch_size, sharded)
+        # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
+        config = resolve_threads(config, loaded.train.n, len(source.features), plan.sync_every)
+        window = max(process_batch(config),
+                     budget // (4 * (len(source.features) + 1) * np.dtype(dtype).itemsize))
+        train, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), process_batch(config),
+                                sharded)
         ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
         result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
                           checkpoints=ready.checkpoints, resume=ready.resumed)
@@ -172,8 +178,11 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
                 table.close()
 
 
-def write_run(run: FileRun, out: str | os.PathLike) -> Path:
+def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | None = None) -> Path:
     """Write the run folder ``out`` (created if needed); every file atomically.
+
+    ``painter``: a :class:`~linsgd.plots.Painter` to draw ``loss.png`` and ``fit.png`` (``linsgd train`` forks
+    one before training, so that matplotlib loads meanwhile); None: drawn in this process.
 
     Returns:
         The folder.
@@ -192,11 +201,13 @@ def write_run(run: FileRun, out: str | os.PathLike) -> Path:
         tmp.write_text("".join(json.dumps(_epoch_line(run.result, k)) + "\n"
                                for k in range(len(run.result.history))))
     r = run.result
-    plots.loss_curve({"train": r.history, **({"val": r.val_history} if r.val_history else {})}, out / "loss.png",
-                     marker=r.best_epoch if r.stopped_epoch else None)
-    plots_run.fit(*run.sample, out / "fit.png", target=run.model.target)
-    plots_run.residuals(*run.sample, out / "residuals.png", target=run.model.target)
-    plots_run.coefficients(run.model.w, run.model.feature_names, out / "coef.png", b=run.model.b)
+    (painter or plots.Painter(background=False)).draw([
+        (plots.loss_curve, ({"train": r.history, **({"val": r.val_history} if r.val_history else {})},
+                            out / "loss.png"), dict(marker=r.best_epoch if r.stopped_epoch else None)),
+        (plots_run.fit, (*run.sample, out / "fit.png"), dict(target=run.model.target)),
+        (plots_run.residuals, (*run.sample, out / "residuals.png"), dict(target=run.model.target)),
+        (plots_run.coefficients, (run.model.w, run.model.feature_names, out / "coef.png"), dict(b=run.model.b)),
+    ])
     return out
 
 

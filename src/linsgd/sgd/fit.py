@@ -29,7 +29,7 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
         device: str = "cpu", solver: str = "sgd", average: bool | int = False, penalty: str | None = None,
         alpha: float = 1e-4, l1_ratio: float = 0.15, schedule: str = "constant", power_t: float = 0.25,
         tol: float = 1e-5, patience: int | None = None, max_epochs: int = 100,
-        sample_weight=None) -> FitResult:
+        sample_weight=None, threads: int = 1, sync_every: int | str = "auto") -> FitResult:
     """Fit y ≈ Xw + b by minibatch SGD on the squared loss, the chapter's algorithm (and its defaults).
 
     Per batch B of the epoch's shuffled order, with r = X_B w + b − y_B:
@@ -47,6 +47,10 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
             :func:`linsgd.fit_file` encodes those). y: targets, (n,) or (n, 1).
         lr, epochs, batch_size, engine, seed, dtype, init_std, device, solver, average, penalty, alpha,
             l1_ratio, schedule, power_t, tol, patience, max_epochs: see :class:`TrainConfig`.
+        threads: N threads, each with batch ``batch_size`` on its slice of every process batch of N·B
+            examples, their parameters averaged every ``sync_every`` steps (K; "auto": averaging costs at most
+            5 % of the epoch). Default 1: the chapter's single trajectory. With K = 1, N threads equal one
+            thread with batch N·B.
         sample_weight: (n,) weights >= 0, not all 0 (None: all 1).
 
     Returns:
@@ -70,7 +74,8 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
     config = TrainConfig(lr=lr, epochs=epochs, batch_size=batch_size, engine=engine, seed=seed,
                          dtype=dtype, init_std=init_std, device=device, solver=solver, average=average,
                          penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, schedule=schedule, power_t=power_t,
-                         tol=tol, patience=patience, max_epochs=max_epochs).resolved()
+                         tol=tol, patience=patience, max_epochs=max_epochs, threads=threads,
+                         sync_every=sync_every).resolved()
     # SGD itself finds a non-finite value (its residual is non-finite: DataError, see _diverged), so it
     # skips the separate pass over the data; the exact solver and lr="auto" need checked values first.
     sgd = config.solver == "sgd" and config.lr != "auto"

@@ -20,11 +20,14 @@ from linsgd.data.batching import INIT_STREAM
 from linsgd.data.checks import check_values_of
 from linsgd.data.views import InMemory
 from linsgd.engines import get_engine
+from linsgd.engines.averaging import pack, unpack
 from linsgd.engines.rule import StepRule
 from linsgd.errors import DivergenceError
 from linsgd.lstsq.solution import Solution
 from linsgd.sgd.lr import stable_lr
 from linsgd.sgd.segments import cut
+from linsgd.sgd.threads import process_batch
+from linsgd.sgd.threads import resolve as resolve_threads
 
 
 @dataclass
@@ -148,14 +151,17 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
         DivergenceError: the loss or parameters became non-finite.
         StorageError: a checkpoint could not be written. CollectiveError: another rank failed.
     """
-    config, sync = config.resolved(), sync or NoSync()
-    engine = get_engine(config.engine, device=config.device)
+    config, sync, d = config.resolved(), sync or NoSync(), data.sample().shape[1]
+    config = resolve_threads(config, data.n, d, sync.every)  # threads used, K; the loop steps in process batches of N·B
+    engine = get_engine(config.engine, device=config.device, threads=config.threads)
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once
         engine.prepare(data.X, data.y)
-    rule = step_rule(config, data.steps_per_epoch(config.batch_size))
+    rule = step_rule(config, data.steps_per_epoch(process_batch(config)))
     s = copy.deepcopy(resume) if resume is not None else TrainState(
-        *init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype))
-    stop_every = sync.every or (checkpoints.segment_steps if checkpoints else None)
+        *init_params(config.seed, d, config.init_std, config.dtype))
+    # threads and ranks average every K steps (checkpoints then fall on those points); else checkpoints cut
+    averaged = config.threads > 1 or sync.every is not None
+    stop_every = config.sync_every if averaged else (checkpoints.segment_steps if checkpoints else None)
     start = t0 = time.perf_counter()
     stop = False
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
@@ -224,7 +230,7 @@ def _run_epoch(engine, data, order, s, config: TrainConfig, rule: StepRule, sync
     At every segment end the parameters are averaged over ranks (one process: unchanged) and a
     checkpoint is written when due; at the epoch's end the last, partial segment is synced.
     """
-    B = config.batch_size
+    B = process_batch(config)  # every thread's batch
     pending = 0  # examples run since the last sync
     mark = s.position // B  # epoch step of the last checkpoint (or of the resume)
     for p in cut(data.epoch_runs(order, B), B, every, start=s.position // B):
@@ -253,9 +259,9 @@ def _sync(average, s: TrainState, examples: int) -> None:
     if s.wa is None:
         s.w, s.b = average(s.w, s.b, examples)
         return
-    d = len(s.w)
-    flat, b = average(np.concatenate([s.w.astype(np.float64), s.wa, [s.ba]]), s.b, examples)
-    s.w, s.wa, s.ba, s.b = flat[:d].astype(s.w.dtype), flat[d:2 * d], float(flat[2 * d]), b
+    flat, b = average(pack(s.w, (s.wa, s.ba)), s.b, examples)  # the packing threads average too
+    w, (s.wa, s.ba) = unpack(flat, len(s.w), s.w.dtype)
+    s.w, s.b = w, b
 
 
 def _early_stop(s: TrainState, w: np.ndarray, b: float, config: TrainConfig) -> bool:

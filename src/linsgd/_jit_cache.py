@@ -1,0 +1,53 @@
+"""The one-line notice that the kernels are being compiled, because numba's on-disk cache misses.
+
+The numba kernels (``engines/_fused_kernels.py``, ``data/_shuffle_kernels.py``) are compiled on first use
+(~4 s for all of them) and cached next to their source (or under ``NUMBA_CACHE_DIR``); later processes load
+the machine code in ~0.2 s. So that the first wait is never silent, each kernel module calls :func:`listen`
+when imported: numba announces every compilation (its ``numba:compile`` event, which a cache hit does not
+send), and the first one of a linsgd kernel logs one INFO record on the ``linsgd.compile`` logger, once per
+process, before the compiler runs. INFO is not shown without a handler: the ``linsgd`` command adds one
+(:func:`show_on_stderr`); Python callers see nothing unless they configure logging.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+MESSAGE = "compiling the fused kernels once (~4 s); later runs load them from the cache"
+_log = logging.getLogger("linsgd.compile")
+_state = {"listening": False, "told": False}
+
+
+def listen() -> None:
+    """Log :data:`MESSAGE` at the first compilation of a linsgd kernel in this process (idempotent)."""
+    if _state["listening"]:
+        return
+    _state["listening"] = True
+    try:
+        from numba.core import event
+    except ImportError:  # numba's event API moved: no notice, never an error
+        return
+
+    class _FirstCompile(event.Listener):
+        def on_start(self, e) -> None:
+            func = getattr(e.data.get("dispatcher"), "py_func", None)
+            if not _state["told"] and getattr(func, "__module__", "").startswith("linsgd."):
+                _state["told"] = True
+                _log.info(MESSAGE)
+
+        def on_end(self, e) -> None:
+            pass
+
+    event.register("numba:compile", _FirstCompile())
+
+
+def show_on_stderr(prefix: str) -> None:
+    """Print the notice on stderr as ``PREFIX: MESSAGE`` (the command line's choice; idempotent)."""
+    if any(getattr(h, "_linsgd", False) for h in _log.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{prefix}: %(message)s"))
+    handler._linsgd = True  # type: ignore[attr-defined]
+    _log.addHandler(handler)
+    _log.setLevel(logging.INFO)

@@ -1,0 +1,126 @@
+"""Every core of one machine: N threads in one process, each running the engine on its share of each batch.
+
+A *process batch* of N·B examples of the epoch's order is cut like :class:`~linsgd.data.views.RankSlice` cuts
+a global batch (:func:`~linsgd.data.batching.rank_slice`): thread t takes the t-th slice of B examples (a
+short last batch is split as evenly as possible). Each thread runs the fused kernel (numba, ``nogil``) on
+its slices of a segment of K steps, from the same parameters; at the segment's end the threads' parameters
+(and running averages) are replaced by their example-weighted mean, the rule of ranks
+(:mod:`linsgd.engines.averaging`). With K = 1 that is exactly one thread with batch N·B; with K > 1 it is
+local SGD. The loop cuts segments at multiples of K steps (``TrainConfig.sync_every``), at checkpoints and,
+streamed, at the end of each window; the engine averages at the end of every call.
+
+The data is shared, never copied per thread (the fused engine's packed rows are made once and read by all).
+Under torchrun every rank runs its threads on its own slice: ranks × threads compose (2 ranks × 2 threads
+with K = 1 equal 1 process × 4 threads).
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from linsgd._parallel import MIN_SPLIT_ROWS
+from linsgd._small import small
+from linsgd.data.batching import rank_slice
+from linsgd.engines.averaging import pack, unpack, weighted_mean
+from linsgd.engines.base import EpochOutcome
+from linsgd.engines.fused import kernel_epoch
+from linsgd.engines.rule import as_rule
+
+# The default K (sync_every="auto"): averaging costs at most SYNC_SHARE of the epoch's time, with
+# K = ceil(sync cost / (SYNC_SHARE · step cost)). Measured on this project's shared 2-vCPU VM
+# (benchmarks/bench_threads.py, section 2; best of 5, configurations alternated): one sync of 2 threads (the
+# hand-off to the pool, the threads' calls returning, the weighted mean) costs 50–100 µs more than one
+# thread's call (54 µs fitted over K = 1…1024 on the large workload, 97 µs at K = 1 on the wide one);
+# a thread's step costs 17 ns per example at d = 2 and 84 ns at d = 100 (~15.6 ns + 0.68 ns·d).
+SYNC_SHARE = 0.05
+SYNC_SECONDS = 75e-6
+ROW_SECONDS = 15e-9
+FEATURE_SECONDS = 0.7e-9
+# Below this many rows a run uses one thread (linsgd._parallel's threshold for splitting a pass in two).
+THREAD_MIN_ROWS = MIN_SPLIT_ROWS
+
+
+def default_sync_every(d: int, batch_size: int) -> int:
+    """K for threads (``sync_every="auto"``): the fewest steps between averages that keep their cost at most
+    :data:`SYNC_SHARE` of the epoch, for d features and a per-thread batch of ``batch_size``.
+
+    >>> default_sync_every(2, 10), default_sync_every(100, 256)
+    (9147, 69)
+    """
+    step = batch_size * (ROW_SECONDS + FEATURE_SECONDS * d)
+    return max(1, math.ceil(SYNC_SECONDS / (SYNC_SHARE * step)))
+
+
+def threads_used(threads: int, rows: int, steps: int) -> int:
+    """The threads a run uses: ``threads``, but 1 for a small job (:func:`linsgd._small.small`: ``rows`` rows
+    and ``steps`` one-thread steps in all; it runs in NumPy) and below :data:`THREAD_MIN_ROWS` rows, where an
+    epoch takes about as long as a few hand-offs to the threads."""
+    return 1 if threads <= 1 or rows < THREAD_MIN_ROWS or small(rows, steps) else threads
+
+
+class ThreadedEngine:
+    """An engine whose ``run_epoch`` runs ``threads`` slices of each process batch on as many threads.
+
+    ``batch_size`` of :meth:`run_epoch` is the process batch N·B (a multiple of N); each thread's batch is B.
+    The calling thread runs slice 0, a persistent pool of N − 1 threads the others. With the reference
+    engine (the oracle) the slices run one after the other: the same arithmetic, no parallelism.
+
+    Args:
+        inner: the engine of each thread (:class:`~linsgd.engines.fused.FusedEngine` or the reference).
+        threads: N >= 2.
+    """
+
+    def __init__(self, inner, threads: int) -> None:
+        self.inner, self.threads, self.name = inner, threads, inner.name
+        self._pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="linsgd-sgd")
+        weakref.finalize(self, self._pool.shutdown, wait=False)
+
+    def prepare(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.inner.prepare(X, y)
+
+    def loss(self, X, y, w, b, weight=None) -> float:
+        return self.inner.loss(X, y, w, b, weight)
+
+    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
+        """The segment ``order`` in process batches of ``batch_size``, split over the threads, then averaged.
+
+        On divergence: the earliest step at which a thread diverged, with the segment's initial parameters.
+        """
+        rule, N = as_rule(lr), self.threads
+        B = batch_size // N
+        work = self._work(X, y, w, b, rule, B, t0, avg, weight)
+        if work is None:  # the oracle, or a small job: one after the other
+            done = [self._slice(order, B, t, lambda p: self.inner.run_epoch(
+                X, y, w, b, p, rule, B, t0=t0, avg=avg, weight=weight)) for t in range(N)]
+        else:  # every thread cuts its own slice (a copy of its indices) and runs it
+            futures = [self._pool.submit(self._slice, order, B, t, work) for t in range(1, N)]
+            done = [self._slice(order, B, 0, work)] + [f.result() for f in futures]
+        return combine([o for _, o in done], [m for m, _ in done], w, b, avg)
+
+    def _slice(self, order, B: int, t: int, run) -> tuple[int, EpochOutcome]:
+        """Thread t's share of the segment, run: (its examples, the outcome)."""
+        part = rank_slice(order, B, t, self.threads)
+        return len(part), run(part)
+
+    def _work(self, X, y, w, b, rule, B, t0, avg, weight):
+        """The per-thread call on shared arrays (the fused kernels), or None to run the slices in turn."""
+        if not hasattr(self.inner, "layout") or small(len(X), rule.total_steps):
+            return None
+        arrays = self.inner.layout(X, y)  # packed rows made once, read by every thread
+        return lambda part: kernel_epoch(arrays, w, b, part, rule, B, t0=t0, avg=avg, weight=weight)
+
+
+def combine(outs: list[EpochOutcome], examples: list[int], w0, b0, avg0) -> EpochOutcome:
+    """The threads' outcomes averaged by :func:`~linsgd.engines.averaging.weighted_mean` (the rule of ranks)."""
+    diverged = [o.diverged_at for o in outs if o.diverged_at]
+    if diverged:
+        return EpochOutcome(np.array(w0), float(b0), diverged_at=min(diverged))
+    mean = weighted_mean([(pack(o.w, o.avg), o.b) for o in outs], examples)
+    if mean is None:
+        return EpochOutcome(np.array(w0), float(b0), avg=avg0)
+    w, avg = unpack(mean[0], len(outs[0].w), outs[0].w.dtype)
+    return EpochOutcome(w, mean[1], avg=avg)
