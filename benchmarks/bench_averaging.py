@@ -11,6 +11,7 @@ machine may be shared: absolute times are noisy, the ratio much less). Writes
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -49,8 +50,9 @@ def main() -> None:
     args = p.parse_args()
     rows = [measure(name, args.repeat, args.quick) for name in ("large", "wide")]
     lines = ["# Averaged SGD: epoch time against plain SGD (fused engine)", "",
-             f"Best of {args.repeat} alternating epochs per variant, one process, on a busy shared machine "
-             "(2 cores, other jobs running): absolute times are noisy, the ratio is what counts.", "",
+             f"Best of {args.repeat} alternating epochs per variant, one process, on a shared 2-core virtual "
+             f"machine (load average {os.getloadavg()[0]:.2f} when it finished): absolute times vary with the "
+             "neighbours, the ratio is what counts.", "",
              "| workload | plain (s/epoch) | averaged (s/epoch) | throughput averaged / plain |",
              "|---|---|---|---|"]
     for title, plain, avg in rows:

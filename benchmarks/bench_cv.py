@@ -2,7 +2,7 @@
 ``StandardScaler + SGDRegressor(max_iter=50, tol=None)`` on 3,000 × 10, measured in the same process.
 
 Each side is run once first (imports, numba's cached kernels), then the two alternate, best of ``--repeat``.
-The machine may be shared and busy: the ratio is what counts. Writes ``benchmarks/CV_RESULTS.md``.
+The machine may be shared: the ratio is what counts. Writes ``benchmarks/CV_RESULTS.md``.
 
     PYTHONPATH=src python benchmarks/bench_cv.py [--repeat 5]
 """
@@ -10,6 +10,7 @@ The machine may be shared and busy: the ratio is what counts. Writes ``benchmark
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 from pathlib import Path
@@ -49,8 +50,8 @@ def main() -> None:
                 best[name] = min(best[name], time.perf_counter() - t)
     ours, theirs = best.values()
     lines = ["# 5-fold cross-validation: linsgd against scikit-learn (3,000 × 10)", "",
-             f"Best of {args.repeat} alternating runs after one warm-up each, one process, on a busy shared "
-             "machine (2 cores, other jobs running).", "",
+             f"Best of {args.repeat} alternating runs after one warm-up each, one process, on a shared 2-core "
+             f"virtual machine (load average {os.getloadavg()[0]:.2f} when it finished).", "",
              "| model | seconds (5 folds) | mean R² |", "|---|---|---|"]
     lines += [f"| {name} | {best[name]:.4f} | {scores[name]:.6f} |" for name in models]
     lines += ["", f"linsgd / scikit-learn time: **{ours / theirs:.2f}×**"]
