@@ -47,24 +47,23 @@ def size_flag(text: str, param: str, limit: int) -> int:
     return size
 
 
-def lr_value(text: str) -> float | str:
-    """Parse ``--lr``: a number, or ``auto`` (standardised features, lr from their curvature)."""
-    if text == "auto":
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'auto', e.g. 0.03") from None
+def number_or_auto(kind: type, example: str):
+    """An argparse type: ``auto``, or a number of ``kind`` (int or float); ranges are checked by the config."""
+    what = "an integer" if kind is int else "a number"
+
+    def parse(text: str) -> int | float | str:
+        if text == "auto":
+            return text
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what} or 'auto', e.g. {example}") from None
+
+    return parse
 
 
-def epochs_value(text: str) -> int | str:
-    """Parse ``--epochs``: an integer, or ``auto`` (until converged, at most --max-epochs)."""
-    if text == "auto":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer or 'auto', e.g. 3") from None
+lr_value = number_or_auto(float, "0.03")  # --lr: auto = standardised features, lr from their curvature
+epochs_value = number_or_auto(int, "3")  # --epochs: auto = until converged, at most --max-epochs
 
 
 def average_value(text: str) -> bool | int | str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 
+from linsgd.cli.options import number_or_auto
+
 
 def add_scale_flags(p: argparse.ArgumentParser) -> None:
     """--threads, --checkpoint-every, --resume, --sync-every, --dist-timeout."""
@@ -41,14 +43,7 @@ def plan_of(args, out):
     return Plan(Topology.from_env(), k, out, parse_every(args.checkpoint_every), args.resume)
 
 
-def sync_value(text: str) -> int | str:
-    """Parse ``--sync-every``: an integer (checked by plan_of and TrainConfig), or ``auto``."""
-    if text == "auto":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer or 'auto', e.g. 16") from None
+sync_value = number_or_auto(int, "16")  # --sync-every: checked by plan_of and TrainConfig
 
 
 def parse_every(text: str | None) -> tuple[int, str] | None:
