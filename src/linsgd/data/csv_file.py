@@ -123,10 +123,10 @@ class CsvSource(Source):
         self.skipped += 1
         return "skip"
 
-    def _raw(self):
+    def _blocks(self, types):
+        """Yield ``(lines, batch)``: each block read as ``types`` and the file lines of its rows."""
         import pyarrow as pa
 
-        types = pa.binary() if self.skip else pa.float64()
         first, reader = 0, None
         while True:
             try:  # open_csv already parses the first block, so opening can fail like reading
@@ -136,9 +136,15 @@ class CsvSource(Source):
                 return
             except pa.ArrowInvalid as e:
                 raise self._translate(self.path, e, first, self, self.chunk_bytes) from e
+            yield np.arange(first + 2, first + 2 + batch.num_rows), batch
+            first += batch.num_rows
+
+    def _raw(self):
+        import pyarrow as pa
+
+        for lines, batch in self._blocks(pa.binary() if self.skip else pa.float64()):
             values, valid = _values(batch, lenient=self.skip)
-            yield values, valid, np.arange(first + 2, first + 2 + len(values)), self.path
-            first += len(values)
+            yield values, valid, lines, self.path
 
     def batches(self, types: dict):
         """Typed reading (see :meth:`Source.batches`): numbers as float64, text as strings, dates as dates."""
@@ -147,20 +153,11 @@ class CsvSource(Source):
         self._dates = {c for c, t in types.items() if pa.types.is_temporal(t)}
         # skipping: numbers and dates are read as bytes and parsed here, a cell that fails flags its row
         read = {c: pa.binary() if self.skip and not pa.types.is_string(t) else t for c, t in types.items()}
-        first, reader = 0, None
-        while True:
-            try:
-                reader = reader or self._reader(read)
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return
-            except pa.ArrowInvalid as e:
-                raise self._translate(self.path, e, first, self, self.chunk_bytes) from e
+        for lines, batch in self._blocks(read):
             bad = None
             if self.skip:
                 batch, bad = _parse_typed(batch, types)
-            yield batch, bad, np.arange(first + 2, first + 2 + batch.num_rows), self.path
-            first += batch.num_rows
+            yield batch, bad, lines, self.path
 
     @staticmethod
     def _translate(path, e: Exception, first: int, source: CsvSource | None, block: int):
