@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -38,21 +37,6 @@ def test_a_small_csv_train_imports_no_heavy_package_in_its_main_process(small_cs
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "0 []", proc.stdout
     assert (tmp_path / "run" / "loss.png").stat().st_size > 0 and (tmp_path / "run" / "fit.png").stat().st_size > 0
-
-
-@pytest.mark.timing
-def test_a_small_csv_train_takes_well_under_the_old_two_seconds(small_csv, tmp_path):
-    """The 1,000-row CSV: 2.3 s before (pandas, numba, scipy.linalg and matplotlib in one process); ~0.8 s on a
-    quiet 2-core machine now (benchmarks/THREADS_RESULTS.md). The bound leaves room for a busy machine."""
-    best = min(_timed(small_csv, tmp_path) for _ in range(3))
-    assert best < 1.3, best
-
-
-def _timed(data, tmp_path) -> float:
-    t0 = time.perf_counter()
-    proc = _linsgd("train", data, "--target", "y", "--out", tmp_path / "run", "--quiet")
-    assert proc.returncode == 0, proc.stderr
-    return time.perf_counter() - t0
 
 
 def test_the_compile_notice_appears_once_when_numba_cache_is_empty_and_never_after(tmp_path):
