@@ -30,6 +30,7 @@ import warnings
 import numpy as np
 
 from linsgd.errors import ConfigError, LinsgdWarning
+from linsgd.lstsq.linalg import solve_triangular
 
 MAX_SWEEPS = 100_000
 TOL = 1e-13  # sweeps stop when no coordinate moves more than TOL·max|w| (the polish then makes it exact)
@@ -133,15 +134,13 @@ def _active_solve(Rxx, rxy, weight: float, alpha: float, l1_ratio: float, active
 
     With M = QT the optimum satisfies TᵀT w = TᵀQᵀt − αρW s (t = [rxy; 0]), so w = T⁻¹(Qᵀt − αρW T⁻ᵀs).
     """
-    from scipy.linalg import solve_triangular
-
     k = len(active)
     M = np.vstack([Rxx[:, active], math.sqrt(alpha * weight * (1 - l1_ratio)) * np.eye(k)])
     Q, T = np.linalg.qr(M)
     rhs = Q[:len(rxy)].T @ rxy
     if l1_ratio > 0:
-        rhs = rhs - alpha * l1_ratio * weight * solve_triangular(T, signs, trans="T", lower=False)
-    return solve_triangular(T, rhs, lower=False)
+        rhs = rhs - alpha * l1_ratio * weight * solve_triangular(T.T, signs)
+    return solve_triangular(T, rhs)
 
 
 def _optimal(G, c, w, active, signs, alpha: float, l1_ratio: float) -> bool:

@@ -32,9 +32,10 @@ import numpy as np
 
 from linsgd.errors import DataError
 from linsgd.lstsq.design import check_design, warn_about
+from linsgd.lstsq.linalg import solve_triangular
 from linsgd.lstsq.penalized import check_penalty, solve_penalized
 from linsgd.lstsq.rows import array_chunks, augmented, weights
-from linsgd.lstsq.solution import Solution, solve_upper
+from linsgd.lstsq.solution import Solution
 
 CHUNK_ROWS = 65_536
 
@@ -157,7 +158,7 @@ class LeastSquares:
         R = np.zeros((max(len(self.R), d + 1), d + 1))
         R[:len(self.R)] = self.R  # square when there are fewer rows than columns (penalised fits allow it)
         Rxx, rxy = R[:d, :d], R[:d, d]
-        w = solve_upper(Rxx, rxy) if alpha == 0 else solve_penalized(Rxx, rxy, self.weight, alpha, l1_ratio)
+        w = solve_triangular(Rxx, rxy) if alpha == 0 else solve_penalized(Rxx, rxy, self.weight, alpha, l1_ratio)
         rss = float(R[d, d] ** 2) if alpha == 0 else float(np.sum((rxy - Rxx @ w) ** 2) + R[d, d] ** 2)
         b = float(self.mean[d] - self.mean[:d] @ w) if self.fit_intercept else 0.0
         tss = float(R[:, d] @ R[:, d])  # centred Σw(y−ȳ)², or Σwy² without an intercept
@@ -240,8 +241,6 @@ def refined(solution: Solution, chunks: Iterable) -> Solution:
     correction) is exact to long-double rounding. Where long double is plain double (e.g. arm64 macOS,
     Windows) the step is fixed-precision refinement: harmless.
     """
-    from scipy.linalg import solve_triangular
-
     ld = np.longdouble
     w, b = solution.w.astype(ld), ld(solution.b)
     g, rsum, rss = np.zeros(len(w), dtype=ld), ld(0), ld(0)
@@ -252,7 +251,7 @@ def refined(solution: Solution, chunks: Iterable) -> Solution:
         g, rsum, rss = g + Xl.T @ wr, rsum + wr.sum(), rss + r @ wr
     if solution.fit_intercept:
         g = g - solution.mean.astype(ld) * rsum
-    dw = solve_upper(solution.Rxx, solve_triangular(solution.Rxx.T, g.astype(np.float64), lower=True))
+    dw = solve_triangular(solution.Rxx, solve_triangular(solution.Rxx.T, g.astype(np.float64)))
     W = solution.weights
     if solution.fit_intercept:
         db = float(rsum / W) - float(solution.mean @ dw)
