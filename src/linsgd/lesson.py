@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from linsgd.errors import DataError, LinsgdWarning
+from linsgd.lstsq.qr import exact
 from linsgd.plots.demo import Bowl
 
 # A run has converged when its final loss is at most 1.5 × the optimum's, plus a millionth of mean(y²)/2
@@ -32,19 +35,17 @@ class Optimum:
 
 
 def optimum(X: np.ndarray, y: np.ndarray) -> Optimum | None:
-    """The least-squares solution on (X, y), or None when it is not unique (fewer rows than parameters, a
-    constant or duplicated column): the demo then draws around the true parameters and skips the check.
-
-    This is :func:`linsgd.lstsq.qr.exact`'s answer (``tests/test_lesson.py`` holds them together) computed by
-    NumPy's SVD least squares on [X 1] in float64: ``exact`` solves its triangular system with SciPy, whose
-    import (~0.3 s) would cost the demo more than everything else it computes.
+    """The least-squares solution on (X, y) (:func:`linsgd.lstsq.qr.exact`, in float64), or None when it is
+    not unique (fewer rows than parameters, a constant or duplicated column): the demo then draws around the
+    true parameters and skips the check.
     """
-    A = np.hstack([np.asarray(X, dtype=np.float64), np.ones((len(X), 1))])
-    theta, _, rank, sv = np.linalg.lstsq(A, np.asarray(y, dtype=np.float64), rcond=None)
-    if rank < A.shape[1] or not np.all(np.isfinite(theta)) or sv[-1] <= 1e-10 * sv[0]:
-        return None
-    r = A @ theta - y
-    return Optimum(theta[:-1], float(theta[-1]), float(0.5 * np.mean(r * r)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LinsgdWarning)  # a nearly collinear design still has its optimum
+        try:
+            s = exact(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        except DataError:
+            return None
+    return Optimum(s.w, float(s.b), float(s.loss))
 
 
 def coordinates(true_w: list[float]) -> tuple[list[int], str]:
