@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none), for one-line errors."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
 class LinsgdError(Exception):
     """Base class of every error linsgd raises on purpose."""
 

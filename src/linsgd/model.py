@@ -21,7 +21,7 @@ import numpy as np
 from linsgd._version import __version__
 from linsgd.data.checks import not_a_file
 from linsgd.data.encoding import Preprocessor
-from linsgd.errors import DataError, StorageError
+from linsgd.errors import DataError, StorageError, first_line
 from linsgd.storage import atomic_path
 
 FORMAT = "linsgd-model"
@@ -102,7 +102,7 @@ def save_model(model: LinearModel, path: str | os.PathLike) -> None:
         try:
             save_file(tensors, tmp, metadata=meta)
         except Exception as e:  # safetensors reports OS errors (disk full, EFBIG) as its own type
-            raise StorageError(f"cannot write {path}: {str(e).splitlines()[0]}") from e
+            raise StorageError(f"cannot write {path}: {first_line(e)}") from e
 
 
 def load_model(path: str | os.PathLike) -> LinearModel:
@@ -131,7 +131,7 @@ def load_model(path: str | os.PathLike) -> LinearModel:
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         raise DataError(f"{path}: not a linsgd model file (not readable as safetensors: "
-                        f"{_first_line(e)})") from e
+                        f"{first_line(e)})") from e
     if meta.get("format") != FORMAT:
         raise DataError(f"{path}: not a linsgd model file (safetensors without linsgd metadata)")
     try:
@@ -178,7 +178,7 @@ def _model_of(tensors: dict, meta: dict) -> LinearModel:
         try:
             produced = Preprocessor.from_dict(pre).names
         except (KeyError, ValueError, TypeError, AttributeError) as e:
-            raise _Invalid(f"metadata 'preprocessing' is malformed ({_first_line(e)})") from None
+            raise _Invalid(f"metadata 'preprocessing' is malformed ({first_line(e)})") from None
         if produced != names:
             raise _Invalid("the preprocessing does not produce the feature names")
     columns = _json(meta, "columns", dict) if "columns" in meta else {}
@@ -215,6 +215,3 @@ def _tensor(tensors: dict, key: str, shape: tuple[int, ...]) -> np.ndarray:
 def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).splitlines() or [type(e).__name__])[0]

@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from linsgd._parallel import in_halves
-from linsgd.errors import DataError, LinsgdError, StorageError
+from linsgd.errors import DataError, LinsgdError, StorageError, first_line
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -233,6 +233,6 @@ def check_array_input(a, name: str):
     except (TypeError, ValueError) as e:
         if isinstance(e, DataError):
             raise
-        raise DataError(f"{name} holds values that are not numbers ({kind}: {str(e).splitlines()[0]}): "
+        raise DataError(f"{name} holds values that are not numbers ({kind}: {first_line(e)}): "
                         f"convert it to a float array first") from e
     return out

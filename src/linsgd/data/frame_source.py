@@ -13,6 +13,7 @@ import numpy as np
 from linsgd.data.checks import data_error
 from linsgd.data.roles import pandas_index_columns
 from linsgd.data.source import Source
+from linsgd.errors import first_line
 
 
 def is_frame(data) -> bool:
@@ -33,7 +34,7 @@ def to_arrow(data, label: str = "DataFrame"):
             return data.to_arrow()
         return pa.table(data) if not isinstance(data, pa.Table) else data
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
-        raise data_error(label, None, f"cannot be read as a table ({str(e).splitlines()[0]})") from e
+        raise data_error(label, None, f"cannot be read as a table ({first_line(e)})") from e
 
 
 class FrameSource(Source):

@@ -10,6 +10,7 @@ import numpy as np
 from linsgd.data.checks import data_error, io_error
 from linsgd.data.roles import pandas_index_columns
 from linsgd.data.source import Source
+from linsgd.errors import first_line
 
 
 class ParquetSource(Source):
@@ -56,7 +57,7 @@ class ParquetSource(Source):
         except (PermissionError, IsADirectoryError) as e:  # the OS refuses: an I/O failure (exit 4)
             raise io_error(file, e) from e
         except (pa.ArrowInvalid, OSError) as e:
-            raise data_error(file, None, f"not a Parquet file, or truncated ({_first_line(e)})") from e
+            raise data_error(file, None, f"not a Parquet file, or truncated ({first_line(e)})") from e
 
     def _check_schema(self, file: str, schema) -> None:
 
@@ -84,7 +85,7 @@ class ParquetSource(Source):
                     yield values, valid, np.arange(first + 1, first + 1 + len(values)), file
                     first += len(values)
             except (pa.ArrowInvalid, OSError) as e:
-                raise data_error(file, None, f"cannot read (truncated or corrupt: {_first_line(e)})") from e
+                raise data_error(file, None, f"cannot read (truncated or corrupt: {first_line(e)})") from e
 
 
     def batches(self, types=None):
@@ -99,7 +100,7 @@ class ParquetSource(Source):
                     yield batch, None, np.arange(first + 1, first + 1 + batch.num_rows), file
                     first += batch.num_rows
             except (pa.ArrowInvalid, OSError) as e:
-                raise data_error(file, None, f"cannot read (truncated or corrupt: {_first_line(e)})") from e
+                raise data_error(file, None, f"cannot read (truncated or corrupt: {first_line(e)})") from e
 
 
 def _values(batch, file, first: int, names: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -146,6 +147,3 @@ def _note(message: str) -> None:
 
     warnings.warn(message, DataNote, stacklevel=4)
 
-
-def _first_line(e: Exception) -> str:
-    return (str(e).splitlines() or [type(e).__name__])[0]

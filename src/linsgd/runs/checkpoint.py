@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from linsgd import _faults
-from linsgd.errors import ConfigError, StorageError
+from linsgd.errors import ConfigError, StorageError, first_line
 from linsgd.sgd.loop import TrainState
 from linsgd.storage import atomic_path
 
@@ -67,7 +67,7 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, identity: Identi
         try:
             save_file(tensors, str(tmp), metadata=meta)
         except Exception as e:  # safetensors reports OS errors (disk full, EFBIG) as its own type
-            raise StorageError(f"cannot write {path}: {str(e).splitlines()[0]}") from e
+            raise StorageError(f"cannot write {path}: {first_line(e)}") from e
         _faults.pause("LINSGD_TEST_SLOW_CHECKPOINT")  # test-only: widen the window before the rename
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linsgd import _faults
-from linsgd.errors import CollectiveError
+from linsgd.errors import CollectiveError, first_line
 from linsgd.extras import require
 
 
@@ -94,7 +94,7 @@ _TIMEOUT_S: float | None = None  # of the current process group, for messages
 
 def collective_error(topology: Topology, what: str, e: Exception):
     """A one-line CollectiveError for a failed collective ``what``, naming this rank and the timeout."""
-    first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+    first = first_line(e)[:200]
     limit = f"--dist-timeout={_TIMEOUT_S:g}s" if _TIMEOUT_S else "the timeout"
     return CollectiveError(f"rank {topology.rank}: {what} failed: another rank died or did not answer "
                            f"within {limit} ({first})")
