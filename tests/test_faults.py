@@ -6,13 +6,10 @@
 from __future__ import annotations
 
 import os
-import random
 import resource
-import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -49,26 +46,31 @@ def data(cli, tmp_path):
     return path
 
 
-@pytest.mark.timing
-def test_sigkill_at_a_random_step_then_resume_equals_the_uninterrupted_run(cli, data, tmp_path):
+def _run_to_end(cmd, env, timeout=120):
+    """Run a command to its end, killed on the test's own timeout; returns (exit code, stderr)."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("k", [2, 150, 404])  # a step of epoch 1, of epoch 1 late, of epoch 3
+def test_sigkill_inside_the_kth_checkpoint_write_then_resume_equals_the_uninterrupted_run(cli, data, tmp_path, k):
     common = ("train", data, "--target", "y", "--seed", 8, "--epochs", 3, "--quiet", "--lr", 0.03)
     assert cli(*common, "--out", tmp_path / "full")[0] == 0
     run = tmp_path / "run"
-    for attempt in range(5):  # a run that finishes before the kill is retried with an earlier kill
-        shutil.rmtree(run, ignore_errors=True)
-        cmd, env = _linsgd(*common, "--out", run, "--checkpoint-every", "1steps",
-                           env={"LINSGD_TEST_SLOW_CHECKPOINT": "0.002"})
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        while not (run / CKPT).exists() and proc.poll() is None:
-            time.sleep(0.005)
-        time.sleep(random.uniform(0.0, 0.4 / (attempt + 1)))
-        proc.send_signal(signal.SIGKILL)
-        if proc.wait() == -signal.SIGKILL:
-            break
-    assert proc.returncode == -signal.SIGKILL, "training always finished before the kill"
-    state, _ = load_checkpoint(run / CKPT)
-    assert 0 < state.epoch * 201 + state.position // 10 < 3 * 201, (state.epoch, state.position)
-    _leftovers(run)
+    # killed after the k-th checkpoint's temporary file is complete, before it takes the final name
+    cmd, env = _linsgd(*common, "--out", run, "--checkpoint-every", "1steps",
+                       env={"LINSGD_TEST_AT": f"checkpoint-written:{k}:kill"})
+    code, err = _run_to_end(cmd, env)
+    assert code == -signal.SIGKILL, err
+    state, _ = load_checkpoint(run / CKPT)  # the (k-1)-th, whole
+    assert state.step == k - 1 - (k - 1) // 202, (k, state.step)  # a checkpoint per step, one more per epoch end
+    assert len(_leftovers(run)) == 1  # the k-th's temporary, never under the final name
     assert not (run / "model.safetensors").exists()
     code, out, err = cli(*common, "--out", run, "--resume")
     assert code == 0, err
@@ -76,26 +78,25 @@ def test_sigkill_at_a_random_step_then_resume_equals_the_uninterrupted_run(cli, 
     assert np.array_equal(a.w, b.w) and a.b == b.b, (state.epoch, state.position)
 
 
-@pytest.mark.timing
-def test_sigkill_while_checkpoints_are_written_never_leaves_a_partial_file_under_the_final_name(tmp_path):
-    d = 300_000  # 1.2 MB per checkpoint: writing it takes long enough to be hit often
-    path, ident, kills, hit = tmp_path / CKPT, Identity({"lr": 0.1}, "f"), 30, 0
-    for k in range(kills):
+def test_sigkill_inside_checkpoint_writes_never_leaves_a_partial_file_under_the_final_name(tmp_path):
+    path, ident = tmp_path / CKPT, Identity({"lr": 0.1}, "f")
+    save_checkpoint(path, TrainState(np.zeros(1000, np.float32), 0.0, step=0), ident)
+    last, kills = 0, (1, 2, 5)
+    for k in kills:
         pid = os.fork()
-        if pid == 0:  # child: write checkpoints with step i and w = i until killed
+        if pid == 0:  # child: write checkpoints with step i and w = i, killed inside its k-th write
             try:
-                for i in range(k * 1000, k * 1000 + 1000):
-                    save_checkpoint(path, TrainState(np.full(d, i, np.float32), float(i), step=i), ident)
+                os.environ["LINSGD_TEST_AT"] = f"checkpoint-written:{k}:kill"
+                for i in range(100 * k, 100 * k + 10):
+                    save_checkpoint(path, TrainState(np.full(1000, i, np.float32), float(i), step=i), ident)
             finally:
                 os._exit(0)
-        time.sleep(random.uniform(0.0, 0.03))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        if path.exists():
-            state, got = load_checkpoint(path)  # raises on a partial file
-            assert got == ident and np.all(state.w == state.step) and state.b == state.step
-        hit = len(_leftovers(tmp_path))
-    assert path.exists() and hit >= 3, f"only {hit} of {kills} kills landed inside a write"
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        last = 100 * k + k - 2 if k > 1 else last  # the write before the k-th
+        state, got = load_checkpoint(path)  # raises on a partial file
+        assert got == ident and state.step == last and np.all(state.w == last) and state.b == last
+    assert len(_leftovers(tmp_path)) == len(kills)
 
 
 def _fsize_limit(limit):
@@ -120,22 +121,24 @@ def test_disk_full_while_checkpointing_is_exit_4_naming_the_path_and_keeps_the_l
 
 
 def test_run_folder_turning_read_only_is_exit_4_naming_it_and_keeps_earlier_files(data, tmp_path):
-    run = tmp_path / "run"
+    run, handshake = tmp_path / "run", tmp_path / "handshake"
     run.mkdir()
+    handshake.mkdir()
     cmd, _ = _linsgd("train", data, "--target", "y", "--seed", 8, "--quiet", "--out", run, "--epochs", 3, "--lr", 0.03,
                      "--checkpoint-every", "1steps")
-    # root ignores file modes: make the folder really read-only, with a read-only bind mount of itself
-    script = (f"mount --bind {run} {run} && LINSGD_TEST_SLOW_CHECKPOINT=0.01 {' '.join(cmd)} 2>{tmp_path}/err & "
-              f"while [ ! -f {run}/{CKPT} ]; do sleep 0.005; done; mount -o remount,bind,ro {run}; "
-              f"wait $!; echo rc=$?")
+    # root ignores file modes: make the folder really read-only, with a read-only bind mount of itself, at a
+    # known point (the 5th checkpoint is saved and no file is open for writing, so the remount is never busy)
+    script = (f"mount --bind {run} {run} && LINSGD_TEST_AT=checkpoint-saved:5:handshake={handshake} "
+              f"{' '.join(cmd)} 2>{tmp_path}/err & pid=$!; "
+              f"while [ ! -f {handshake}/ready ] && kill -0 $pid 2>/dev/null; do sleep 0.005; done; "
+              f"mount -o remount,bind,ro {run} && echo remounted; touch {handshake}/go; wait $pid; echo rc=$?")
     proc = in_private_mounts(script)
     err = (tmp_path / "err").read_text()
-    assert "rc=4" in proc.stdout, (proc.stdout, proc.stderr, err)
-    assert f"cannot write {run}/" in err or f"cannot write in {run}:" in err, err
-    assert "Read-only file system" in err and err.count("\n") == 1, err
+    assert "remounted" in proc.stdout and "rc=4" in proc.stdout, (proc.stdout, proc.stderr, err)
+    assert f"cannot write in {run}: Read-only file system" in err and err.count("\n") == 1, err
     state, _ = load_checkpoint(run / CKPT)  # the last complete checkpoint, intact
-    assert state.epoch == 0 and state.position > 0
-    _leftovers(run)  # a temporary the read-only folder no longer lets us delete, at most
+    assert (state.epoch, state.step) == (0, 5)
+    assert _leftovers(run) == set()
     assert not (run / "model.safetensors").exists()
 
 

@@ -8,6 +8,7 @@ signal and full-disk cases need a real process (and, for a really full or read-o
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -176,6 +177,18 @@ def _until(predicate, timeout=60.0):
         time.sleep(0.01)
 
 
+@contextlib.contextmanager
+def _process(cmd, **kw):
+    """A running ``linsgd`` process, killed when the test leaves the block without having ended it."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="module")
 def big_parquet(tmp_path_factory):
     path = tmp_path_factory.mktemp("big") / "d.parquet"
@@ -185,35 +198,52 @@ def big_parquet(tmp_path_factory):
     return path
 
 
-# (Ctrl-C in a real process is not here: Python may run its handler inside numba's dispatcher, which then
-# loses the KeyboardInterrupt now and then; test_a_signal_inside_compiled_code_… covers the SystemError case)
-@pytest.mark.parametrize("sig, expected", [(signal.SIGTERM, 143), (signal.SIGKILL, -9)])
+SIGNALS = [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted"), (signal.SIGKILL, -9, None)]
+
+
+@pytest.mark.parametrize("sig, expected, said", SIGNALS)
 def test_a_signal_during_streamed_training_exits_as_documented_and_leaves_no_spill_file(big_parquet, tmp_path,
-                                                                                        sig, expected):
+                                                                                        sig, expected, said):
     spill, run = tmp_path / "spill", tmp_path / "run"
     spill.mkdir()
-    proc = subprocess.Popen(_linsgd("train", big_parquet, "--target", "y", "--epochs", 100000, "--batch-size", 1,
-                                    "--max-memory", "1M", "--tmp-dir", spill, "--out", run, "--seed", 1),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    assert proc.stdout.readline().startswith("seed 1")  # the flags are checked; reading and training follow
-    time.sleep(2.0)  # into the epochs (reading 300k rows takes ~0.3 s)
-    assert proc.poll() is None, proc.communicate()
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)  # SIGTERM: cleanly, or after the CLI's grace period
+    with _process(_linsgd("train", big_parquet, "--target", "y", "--epochs", 100000, "--batch-size", 1,
+                          "--max-memory", "1M", "--tmp-dir", spill, "--out", run, "--seed", 1, "--quiet",
+                          "--checkpoint-every", "1000steps")) as proc:
+        _until(lambda: (run / "checkpoint.safetensors").exists() or proc.poll() is not None)  # into the epochs
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)  # cleanly, or after the CLI's grace period
     assert proc.returncode == expected, err
-    if sig != signal.SIGKILL:
-        assert err == "linsgd train: terminated\n"
-        assert not run.exists() or os.listdir(run) == []  # nothing written (an empty folder at most)
+    if said is not None:
+        assert err == f"linsgd train: {said}\n"
+        assert os.listdir(run) == ["checkpoint.safetensors"]  # the last checkpoint, for --resume; no temporary
     assert os.listdir(spill) == []
+
+
+@pytest.mark.parametrize("sig, expected, said", SIGNALS[:2])
+def test_a_signal_during_a_compilation_is_held_until_numba_leaves_its_compiler(tmp_path, sig, expected, said):
+    # numba compiles into an empty cache; the signal is sent at a known point, when the first compilation starts.
+    # Raised there (inside llvmlite's callbacks, at worst) it would break the compilation: it is held until
+    # numba leaves its compiler, so the kernel is compiled and cached, and the run then ends as documented.
+    data = _csv(tmp_path / "d.csv", "x1,x2,y", _numbers(5000))  # above the small-data threshold: numba
+    cache = tmp_path / "numba-cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache),
+           "LINSGD_TEST_AT": f"compile:1:{'term' if sig == signal.SIGTERM else 'int'}"}
+    with _process(_linsgd("train", data, "--target", "y", "--out", tmp_path / "run", "--quiet", "--seed", 0),
+                  env=env) as proc:
+        _, err = proc.communicate(timeout=300)
+    assert (proc.returncode, err) == (expected, f"linsgd train: {said}\n")
+    assert not (tmp_path / "run").exists()
+    compiled = [p.name for p in cache.rglob("*.nbc")]
+    assert len(compiled) == 1, compiled  # the compilation that the signal arrived in finished; no other began
 
 
 def test_sigterm_during_generate_leaves_no_temporary_file(tmp_path):
     out = tmp_path / "g.csv"
-    proc = subprocess.Popen(_linsgd("generate", out, "--num-examples", 50_000_000), stderr=subprocess.PIPE, text=True)
-    _until(lambda: any(n.endswith(".tmp") for n in os.listdir(tmp_path)) or proc.poll() is not None)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    with _process(_linsgd("generate", out, "--num-examples", 50_000_000)) as proc:
+        _until(lambda: any(n.endswith(".tmp") for n in os.listdir(tmp_path)) or proc.poll() is not None)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
     assert (proc.returncode, err) == (143, "linsgd generate: terminated\n")
     assert os.listdir(tmp_path) == []
 

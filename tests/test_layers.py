@@ -13,8 +13,8 @@ import linsgd
 SRC = Path(linsgd.__file__).parent
 # docs/architecture.md, "The rooms and what each may import": a room may import rooms of lower layers
 LAYERS = {
-    0: {"errors", "_version", "_parallel", "_prefetch", "_small", "_faults", "_jit_cache"},
-    1: {"config", "storage", "extras", "standardize"},
+    0: {"errors", "_version", "_parallel", "_prefetch", "_small", "_faults"},
+    1: {"config", "storage", "extras", "standardize", "_jit_cache"},
     2: {"data", "lstsq", "scratch"},
     3: {"engines"},
     4: {"sgd"},

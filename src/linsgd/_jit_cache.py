@@ -7,16 +7,39 @@ when imported: numba announces every compilation (its ``numba:compile`` event, w
 send), and the first one of a linsgd kernel logs one INFO record on the ``linsgd.compile`` logger, once per
 process, before the compiler runs. INFO is not shown without a handler: the ``linsgd`` command adds one
 (:func:`show_on_stderr`); Python callers see nothing unless they configure logging.
+
+The same events say when the main thread is inside numba's compiler, where an exception raised by a signal
+handler can be lost: Python may run the handler inside one of llvmlite's ctypes callbacks, which swallows
+it and leaves the compilation half done. The command's handlers ask :func:`hold_while_compiling` first: a
+signal that arrives during a compilation is raised as soon as the main thread leaves the compiler.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
+
+from linsgd import _faults
 
 MESSAGE = "compiling the fused kernels once (~4 s); later runs load them from the cache"
 _log = logging.getLogger("linsgd.compile")
 _state = {"listening": False, "told": False}
+_compiler: dict = {"depth": 0, "held": None}  # the main thread's depth in numba's compiler lock; a held signal
+
+
+def hold_while_compiling(exc: BaseException) -> bool:
+    """For a signal handler (it runs in the main thread): when the main thread is inside numba's compiler,
+    keep ``exc`` to be raised the moment it leaves and return True; else return False (raise it now)."""
+    if _compiler["depth"] == 0:
+        return False
+    if _compiler["held"] is None:
+        _compiler["held"] = exc
+    return True
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def listen() -> None:
@@ -35,11 +58,27 @@ def listen() -> None:
             if not _state["told"] and getattr(func, "__module__", "").startswith("linsgd."):
                 _state["told"] = True
                 _log.info(MESSAGE)
+            if _in_main_thread():
+                _faults.reached("compile")  # test-only: a signal at a known point of a compilation
 
         def on_end(self, e) -> None:
             pass
 
+    class _CompilerLock(event.Listener):  # numba starts this event before taking the lock, ends it after
+        def on_start(self, e) -> None:
+            if _in_main_thread():
+                _compiler["depth"] += 1
+
+        def on_end(self, e) -> None:
+            if _in_main_thread():
+                _compiler["depth"] -= 1
+                held = _compiler["held"]
+                if _compiler["depth"] == 0 and held is not None:
+                    _compiler["held"] = None
+                    raise held
+
     event.register("numba:compile", _FirstCompile())
+    event.register("numba:compiler_lock", _CompilerLock())
 
 
 def show_on_stderr(prefix: str) -> None:

@@ -1,7 +1,7 @@
 """The ``linsgd`` command: subcommands parse flags, call the library and print; no logic of their own.
 
 Exit codes: 0 ok, 1 internal bug, 2 bad input or bad flag, 3 training diverged, 4 I/O failure (or out of
-memory), 130 Ctrl-C, 143 SIGTERM, 141 the reader of the output went away.
+memory), 130 Ctrl-C (SIGINT), 143 SIGTERM, 141 the reader of the output went away.
 Errors are one line on stderr; ``--debug`` shows the traceback.
 """
 
@@ -16,6 +16,7 @@ import threading
 import traceback
 import warnings
 
+from linsgd._jit_cache import hold_while_compiling
 from linsgd.cli import demo, export, generate, predict, summary, train
 from linsgd.errors import ConfigError, DataNote, DivergenceError, LinsgdError, LinsgdWarning, Terminated
 from linsgd.storage import remove_pending
@@ -119,47 +120,60 @@ def _interrupt_in(e: BaseException) -> KeyboardInterrupt | None:
     return None
 
 
-_GRACE_S = 5.0  # after SIGTERM, the run has this long to stop cleanly before it exits anyway
+_GRACE_S = 5.0  # after SIGTERM or Ctrl-C, the run has this long to stop cleanly before it exits anyway
+_SIGNALS = {signal.SIGTERM: (Terminated, 143, "terminated"),
+            signal.SIGINT: (KeyboardInterrupt, 130, "interrupted")}
 
 
 @contextlib.contextmanager
 def _sigterm_as_exception(command: str):
-    """SIGTERM raises :class:`~linsgd.errors.Terminated` (a KeyboardInterrupt), so it stops the run like
-    Ctrl-C: every ``finally`` runs (temporary files removed, spill files closed) and the exit code is 143.
+    """SIGTERM raises :class:`~linsgd.errors.Terminated` (a KeyboardInterrupt) and SIGINT a KeyboardInterrupt,
+    so either stops the run: every ``finally`` runs (temporary files removed, spill files closed) and the exit
+    code is 143 or 130.
 
-    An exception raised by a signal handler can be lost when Python runs the handler inside compiled code
-    (numba's dispatcher checks for signals): should the run still be going ``_GRACE_S`` later, it exits
-    with 143 anyway, removing the temporary files of the writes in progress first (spill files are unlinked
-    from the start).
+    A signal that arrives while numba compiles is held until the compiler is left
+    (:func:`linsgd._jit_cache.hold_while_compiling`: raised inside llvmlite's callbacks it would be swallowed
+    and break the compilation). An exception raised by a signal handler can still be lost when Python runs
+    the handler inside compiled code (numba's dispatcher checks for signals): should the run still be going
+    ``_GRACE_S`` after the first signal, it exits with 143 (130) anyway, removing the temporary files of the
+    writes in progress first (spill files are unlinked from the start).
     """
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     done, wake, lock = threading.Event(), threading.Event(), threading.Lock()
+    first: list[int] = []  # the first signal that arrived
 
     def last_resort() -> None:  # started up front: a signal handler must not start threads (lock order)
         wake.wait()
         if not done.wait(_GRACE_S):
             with lock:
                 if not done.is_set():
+                    _, code, said = _SIGNALS[first[0]]
                     remove_pending()  # no `finally` runs after os._exit: remove the half-written files here
-                    os.write(2, f"linsgd {command}: terminated\n".encode())
-                    os._exit(143)
+                    os.write(2, f"linsgd {command}: {said}\n".encode())
+                    os._exit(code)
 
     def handler(signum, frame):
+        if not first:
+            first.append(signum)
         wake.set()
-        raise Terminated()
+        exc = _SIGNALS[signum][0]()
+        if not hold_while_compiling(exc):
+            raise exc
 
-    threading.Thread(target=last_resort, daemon=True, name="linsgd-sigterm-grace").start()
-    previous = signal.signal(signal.SIGTERM, handler)
+    threading.Thread(target=last_resort, daemon=True, name="linsgd-signal-grace").start()
+    # a signal the process was started ignoring (SIGINT of a background job in sh) stays ignored
+    previous = {sig: signal.signal(sig, handler) for sig in _SIGNALS if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         yield
     finally:
         with lock:
             done.set()
         wake.set()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, before in previous.items():
+            signal.signal(sig, before)
 
 
 def _one_line_warning(command: str):

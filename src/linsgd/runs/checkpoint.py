@@ -69,6 +69,8 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, identity: Identi
         except Exception as e:  # safetensors reports OS errors (disk full, EFBIG) as its own type
             raise StorageError(f"cannot write {path}: {first_line(e)}") from e
         _faults.pause("LINSGD_TEST_SLOW_CHECKPOINT")  # test-only: widen the window before the rename
+        _faults.reached("checkpoint-written")  # test-only: a fault at a known point
+    _faults.reached("checkpoint-saved")
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[TrainState, Identity]:
