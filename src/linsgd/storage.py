@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from linsgd.errors import ConfigError, StorageError
 
-# Temporary files of atomic_path being written right now: removed by remove_pending when the process must
-# end without unwinding (the CLI's last resort after SIGTERM, when the signal's exception cannot get through).
+# Temporary files of atomic_path and staging folders of replacing_files being written right now: removed by
+# remove_pending when the process must end without unwinding (the CLI's last resort after SIGTERM, when the
+# signal's exception cannot get through).
 _PENDING: set[Path] = set()
 
 
@@ -19,7 +21,10 @@ def remove_pending() -> None:
     """Remove the temporary files of the writes in progress (for an exit that runs no ``finally``)."""
     for tmp in list(_PENDING):
         with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+            if tmp.is_dir():
+                shutil.rmtree(tmp)
+            else:
+                tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -52,6 +57,41 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(OSError):  # e.g. the folder became read-only: the first error is the one to tell
             tmp.unlink(missing_ok=True)
         _PENDING.discard(tmp)
+
+
+@contextlib.contextmanager
+def replacing_files(folder: str | os.PathLike) -> Iterator[Path]:
+    """Yield a hidden staging folder inside ``folder``: the files written there replace those of the same
+    name in ``folder`` only when the block ends without error, and only then, after every one is complete.
+
+    On any error (a full disk halfway through) the staging folder is removed and ``folder`` keeps every one
+    of its files as they were: a run folder changes all at once or not at all. (The final renames are
+    metadata-only and need no space; a crash between two of them is the one window left.) A StorageError
+    raised in the block names the file by its final path, not its staging path.
+
+    Raises:
+        StorageError: the staging folder could not be made, a file could not be written or renamed.
+    """
+    folder = Path(folder)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=".linsgd-new-", dir=folder))
+    except OSError as e:
+        raise StorageError(f"cannot write in {folder}: {e.strerror}") from e
+    _PENDING.add(stage)
+    try:
+        try:
+            yield stage
+        except StorageError as e:  # name the file the user knows, not the staging folder
+            raise StorageError(str(e).replace(str(stage), str(folder))) from e
+        try:
+            for name in sorted(os.listdir(stage)):
+                os.replace(stage / name, folder / name)
+            _fsync_dir(folder)
+        except OSError as e:
+            raise StorageError(f"cannot write {folder / name}: {e.strerror}") from e
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        _PENDING.discard(stage)
 
 
 def ensure_writable_dir(path: str | os.PathLike, flag: str) -> Path:

@@ -39,7 +39,7 @@ from linsgd.sgd.fit import fit_data
 from linsgd.sgd.loop import FitResult
 from linsgd.sgd.threads import process_batch
 from linsgd.sgd.threads import resolve as resolve_threads
-from linsgd.storage import atomic_path, ensure_writable_dir
+from linsgd.storage import atomic_path, ensure_writable_dir, replacing_files
 
 _FIT_SAMPLE = 2000  # rows drawn in fit.png
 _METRIC_ROWS = 1 << 16
@@ -179,7 +179,8 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
 
 
 def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | None = None) -> Path:
-    """Write the run folder ``out`` (created if needed); every file atomically.
+    """Write the run folder ``out`` (created if needed): all its files at once or none (a failure halfway
+    leaves the folder's earlier files as they were: :func:`~linsgd.storage.replacing_files`).
 
     ``painter``: a :class:`~linsgd.plots.Painter` to draw ``loss.png`` and ``fit.png`` (``linsgd train`` forks
     one before training, so that matplotlib loads meanwhile); None: drawn in this process.
@@ -191,6 +192,12 @@ def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | Non
         ConfigError: ``out`` is not a writable folder. StorageError: a file could not be written.
     """
     out = ensure_writable_dir(out, "out")
+    with replacing_files(out) as new:  # every file complete before any of the folder's is replaced
+        _write_files(run, new, painter)
+    return out
+
+
+def _write_files(run: FileRun, out: Path, painter: plots.Painter | None) -> None:
     save_model(run.model, out / "model.safetensors")
     settings = {**run.result.config.to_dict(), **run.data.to_dict()}
     pre = run.model.preprocessor  # the resolved columns, not only what the flags said
@@ -208,7 +215,6 @@ def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | Non
         (plots_run.residuals, (*run.sample, out / "residuals.png"), dict(target=run.model.target)),
         (plots_run.coefficients, (run.model.w, run.model.feature_names, out / "coef.png"), dict(b=run.model.b)),
     ])
-    return out
 
 
 def _view(table, window_rows: int):
