@@ -12,7 +12,9 @@ A file of a newer format version is refused.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -20,12 +22,15 @@ import numpy as np
 
 from linsgd._version import __version__
 from linsgd.data.checks import not_a_file
+from linsgd.config import MISSING, TrainConfig
 from linsgd.data.encoding import Preprocessor
-from linsgd.errors import DataError, StorageError, first_line
+from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC
+from linsgd.errors import ConfigError, DataError, StorageError, first_line
 from linsgd.storage import atomic_path
 
 FORMAT = "linsgd-model"
 FORMAT_VERSION = 2
+KINDS = (NUMERIC, DATE, CATEGORICAL)  # of a preprocessing input (linsgd.data.encoding.Input)
 
 
 @dataclass
@@ -56,6 +61,21 @@ class LinearModel:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predictions (m,) in float64 for raw features X (m, d) in ``feature_names`` order."""
         return np.asarray(X, dtype=np.float64) @ self.w + self.b
+
+    def predict_finite(self, X: np.ndarray, *, model: object, data: object, first_row: int | None = None
+                       ) -> np.ndarray:
+        """:meth:`predict`, refusing a non-finite prediction: DataError naming the model file ``model``, the
+        data ``data`` and, given ``first_row`` (the rows before ``X``), the 1-based data row. A finite model can
+        still overflow on finite features (a weight of 1e308): such a prediction is never written or averaged."""
+        y = self.predict(X)
+        bad = ~np.isfinite(y)
+        if bad.any():
+            i = int(np.argmax(bad))
+            row = "a row" if first_row is None else f"data row {first_row + i + 1}"
+            raise DataError(f"{model}: predicts {y[i]} for {row} of {data}: the model's "
+                            f"coefficients (largest |w| {np.max(np.abs(self.w)):.3g}, b {self.b:.3g}) overflow on "
+                            f"these features; retrain the model or check the features' scale")
+        return y
 
     @property
     def preprocessor(self) -> Preprocessor:
@@ -175,16 +195,65 @@ def _model_of(tensors: dict, meta: dict) -> LinearModel:
         raise _Invalid("scale holds values <= 0")
     pre = _json(meta, "preprocessing", dict) if int(version) >= 2 and "preprocessing" in meta else None
     if pre is not None:
-        try:
-            produced = Preprocessor.from_dict(pre).names
-        except (KeyError, ValueError, TypeError, AttributeError) as e:
-            raise _Invalid(f"metadata 'preprocessing' is malformed ({first_line(e)})") from None
-        if produced != names:
+        _check_preprocessing(pre)
+        if Preprocessor.from_dict(pre).names != names:
             raise _Invalid("the preprocessing does not produce the feature names")
+    _check_config(config)
     columns = _json(meta, "columns", dict) if "columns" in meta else {}
     return LinearModel(w=w, b=float(b[0]), feature_names=names, target=target, dtype=meta["dtype"], mean=mean,
                        scale=scale, config=config, metrics=metrics, fingerprint=meta.get("fingerprint", ""),
                        preprocessing=pre, columns=columns)
+
+
+_INPUT_FIELDS = {"name": str, "kind": str, "mean": (int, float), "indicator": bool, "levels": list}
+
+
+def _check_preprocessing(pre: dict) -> None:
+    """Every field of the metadata 'preprocessing' (:meth:`Preprocessor.to_dict`), one by one."""
+    if pre.get("missing") not in MISSING:
+        raise _Invalid(f"preprocessing field 'missing' is {pre.get('missing')!r}, not one of {', '.join(MISSING)}")
+    inputs = pre.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise _Invalid("preprocessing field 'inputs' is not a non-empty list")
+    for k, i in enumerate(inputs):
+        if not isinstance(i, dict) or set(i) != set(_INPUT_FIELDS):
+            raise _Invalid(f"preprocessing input {k} does not have exactly the fields {', '.join(_INPUT_FIELDS)}")
+        where = f"preprocessing input {i['name']!r}" if isinstance(i["name"], str) else f"preprocessing input {k}"
+        for key, kind in _INPUT_FIELDS.items():
+            if not isinstance(i[key], kind) or (key == "mean" and isinstance(i[key], bool)):
+                raise _Invalid(f"{where}: field '{key}' is {i[key]!r}, not a JSON {_kind_name(kind)}")
+        if not i["name"]:
+            raise _Invalid(f"{where}: field 'name' is empty")
+        if i["kind"] not in KINDS:
+            raise _Invalid(f"{where}: field 'kind' is {i['kind']!r}, not one of {', '.join(KINDS)}")
+        if not math.isfinite(i["mean"]):
+            raise _Invalid(f"{where}: field 'mean' is {i['mean']!r}, not a finite number")
+        levels = i["levels"]
+        if (i["kind"] == "categorical") != bool(levels):
+            raise _Invalid(f"{where}: field 'levels' is {_shown(json.dumps(levels))[1:-1]} for a {i['kind']} input "
+                           f"(levels belong to categorical inputs, which have at least one)")
+        if len({json.dumps(v) for v in levels}) != len(levels):
+            raise _Invalid(f"{where}: field 'levels' repeats a level")
+
+
+def _check_config(config: dict) -> None:
+    """The training settings saved with the model: known fields, each in its range (TrainConfig.validate)."""
+    if not config:  # a model made in Python without them
+        return
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise _Invalid(f"config field {unknown[0]!r} is unknown")
+    try:
+        TrainConfig(**config).validate()
+    except ConfigError as e:
+        raise _Invalid(f"config field {e.param!r} is {e.value!r}: {e.allowed}") from None
+    except TypeError as e:  # a value of a type validate cannot compare
+        raise _Invalid(f"config is malformed ({first_line(e)})") from None
+
+
+def _kind_name(kind) -> str:
+    return {str: "string", bool: "boolean", list: "list"}.get(kind, "number")
 
 
 def _json(meta: dict, key: str, kind: type):

@@ -76,8 +76,15 @@ def predict(args: argparse.Namespace) -> int:
                      extra=_id_column(args, model))
     check_output_file(args.out, "out", inputs=tuple(getattr(table.source, "files", ())))  # a Parquet part
     ids = table.source.extra
-    blocks = ({**{c: extra[c] for c in ids}, "prediction": model.predict(X)} for X, _, extra in table.blocks())
-    n = write_columns(args.out, [*ids, "prediction"], blocks)
+
+    def blocks():  # a non-finite prediction stops the write: the temporary file is removed, nothing is written
+        done = 0
+        for X, _, extra in table.blocks():
+            yield {**{c: extra[c] for c in ids},
+                   "prediction": model.predict_finite(X, model=args.model, data=args.data, first_row=done)}
+            done += len(X)
+
+    n = write_columns(args.out, [*ids, "prediction"], blocks())
     skipped = f" (skipped {table.skipped} bad rows)" if table.skipped else ""
     print(f"wrote {n} predictions to {args.out}{skipped}" + (f" with column '{ids[0]}'" if ids else ""))
     if table.unseen:
@@ -92,8 +99,8 @@ def evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     table = table_of(args, model, args.target or model.target)
     acc = Metrics()
-    for X, y, _ in table.blocks():
-        acc.update(y, model.predict(X))
+    for X, y, _ in table.blocks():  # rows may be skipped or dropped here: the message names no row number
+        acc.update(y, model.predict_finite(X, model=args.model, data=args.data))
     result = acc.result()
     if table.skipped:
         result["skipped"] = table.skipped
