@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linsgd._version import __version__
-from linsgd.data.checks import not_a_file
 from linsgd.config import MISSING, TrainConfig
+from linsgd.data.checks import not_a_file
 from linsgd.data.encoding import Preprocessor
 from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC
 from linsgd.errors import ConfigError, DataError, StorageError, first_line
