@@ -11,6 +11,7 @@ final name until the new one is complete (``storage.atomic_path``): a crash mid-
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,9 +94,48 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[TrainState, Identity]:
     if int(meta.get("format_version", "0")) > FORMAT_VERSION:
         raise StorageError(f"{path}: checkpoint format {meta['format_version']} is newer than this linsgd "
                            f"reads ({FORMAT_VERSION}); upgrade linsgd")
-    s, i = json.loads(meta["state"]), json.loads(meta["identity"])
-    state = TrainState(w=w, best_w=best_w, wa=wa, **{k: s[k] for k in _SCALARS if k in s})
-    return state, Identity(i["config"], i["fingerprint"], i["world_size"])
+    try:
+        s, i = json.loads(meta["state"]), json.loads(meta["identity"])
+        state = TrainState(w=w, best_w=best_w, wa=wa, **{k: s[k] for k in _SCALARS if k in s})
+        identity = Identity(i["config"], i["fingerprint"], i["world_size"])
+    except (KeyError, ValueError, TypeError) as e:
+        raise StorageError(f"{path}: corrupt checkpoint (metadata: {first_line(e)}); {_FIX}") from None
+    problem = _problem(state)
+    if problem:
+        raise StorageError(f"{path}: corrupt checkpoint ({problem}); {_FIX}")
+    return state, identity
+
+
+_FIX = "delete it and train again without --resume"
+
+
+def _problem(state: TrainState) -> str | None:
+    """What makes a loaded state unusable (a value no run writes: NaN parameters, a negative epoch), or None."""
+    d = state.w.shape
+    for name in ("w", "best_w", "wa"):
+        a = getattr(state, name)
+        if a is not None and (a.ndim != 1 or a.shape != d or a.dtype.kind != "f"):
+            return f"tensor '{name}' has shape {a.shape} and dtype {a.dtype}, expected float ({d[0]},)"
+        if a is not None and not np.isfinite(a).all():
+            return f"tensor '{name}' holds non-finite values (nan or inf)"
+    for name in ("b", "best_b", "ba"):
+        if not _real(getattr(state, name)) or not math.isfinite(getattr(state, name)):
+            return f"'{name}' is {getattr(state, name)!r}, not a finite number"
+    for name in ("epoch", "position", "step", "best_epoch"):
+        v = getattr(state, name)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            return f"'{name}' is {v!r}, not an integer >= 0"
+    if not _real(state.best_loss) or math.isnan(state.best_loss):
+        return f"'best_loss' is {state.best_loss!r}, not a number"
+    for name in ("history", "val_history", "seconds", "objective"):
+        v = getattr(state, name)
+        if not isinstance(v, list) or not all(_real(x) for x in v):
+            return f"'{name}' is not a list of numbers"
+    return None
+
+
+def _real(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 _SCALARS = ("b", "epoch", "position", "step", "history", "val_history", "seconds", "best_loss", "best_epoch",
