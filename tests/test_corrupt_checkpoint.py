@@ -37,7 +37,8 @@ def _rewrite(path, tensors=None, state=None, raw_state=None):
 CORRUPT = {
     "nan in w": (dict(tensors={"w": np.array([np.nan, 0.0], np.float32)}), "tensor 'w' holds non-finite values"),
     "inf in the average": (dict(tensors={"wa": np.array([np.inf, 0.0])}), "tensor 'wa' holds non-finite values"),
-    "w of another length": (dict(tensors={"w": np.zeros(3, np.float32)}), "tensor 'best_w' has shape (2,) and dtype float32, expected float (3,)"),
+    "w of another length": (dict(tensors={"w": np.zeros(3, np.float32)}),
+                            "tensor 'best_w' has shape (2,) and dtype float32, expected float (3,)"),
     "nan intercept": (dict(state={"b": float("nan")}), "'b' is nan, not a finite number"),
     "negative epoch": (dict(state={"epoch": -1}), "'epoch' is -1, not an integer >= 0"),
     "position as text": (dict(state={"position": "10"}), "'position' is '10', not an integer >= 0"),
