@@ -43,7 +43,8 @@ def add_parser(subparsers) -> None:
 
 def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None:
     """DATA, --target, --features, --exclude, --missing, --max-levels, --on-bad-rows, --chunk-bytes."""
-    p.add_argument("data", metavar="DATA", help="a .csv, .parquet, .npy file, a folder or glob of Parquet")
+    p.add_argument("data", metavar="DATA", help="a .csv, .parquet, .npy, .feather/.arrow or .jsonl file, a folder "
+                                                "or glob of Parquet")
     if target_required:
         p.add_argument("--target", required=True, help="the target column")
         p.add_argument("--features", default=None,

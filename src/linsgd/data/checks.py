@@ -35,6 +35,23 @@ def data_error(path, line: int | None, problem: str, *, column: str | None = Non
     return DataError(f"{where}:{col} {problem}{val}")
 
 
+def check_names(path, names: list[str], line: int | None = None) -> None:
+    """Refuse empty and duplicate column names, as one DataError naming the column by position or by name
+    (every reader: a column named '' would become a feature nobody can name, and a repeated one is ambiguous).
+
+    >>> check_names("d.parquet", ["x1", "", "y"])
+    Traceback (most recent call last):
+    linsgd.errors.DataError: d.parquet: column 2 has an empty name: name every column
+    """
+    for i, name in enumerate(names, start=1):
+        if not str(name).strip():
+            raise data_error(path, line, f"column {i} has an empty name: name every column")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise data_error(path, line, f"duplicate column name{'s' if len(repeated) > 1 else ''} "
+                         f"{', '.join(repr(n) for n in repeated)}: give every column its own name")
+
+
 def bad_cells(values: np.ndarray, valid: np.ndarray | None, dtype: str) -> np.ndarray:
     """Boolean mask of cells that are null, NaN, ±inf or (for float32) out of range.
 

@@ -136,8 +136,36 @@ class CsvSource(Source):
                 return
             except pa.ArrowInvalid as e:
                 raise self._translate(self.path, e, first, self, self.chunk_bytes) from e
+            self._check_exact(batch, first)
             yield np.arange(first + 2, first + 2 + batch.num_rows), batch
             first += batch.num_rows
+
+    def _check_exact(self, batch, first: int) -> None:
+        """Refuse an integer cell above 2**53 in a column read as float64 (it would be rounded: 2**53 + 1
+        reads as 2**53), as Parquet's integer columns do. Only a block holding a value of that size is
+        read again, as text, to tell such an integer from a float written so (``1e300``)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        for name, col in zip(batch.schema.names, batch.columns, strict=True):
+            if pa.types.is_floating(col.type):
+                top = pc.max(pc.abs(pc.filter(col, pc.is_finite(col)))).as_py()  # inf: reported as such
+                if top is not None and top >= _EXACT:
+                    self._big_integer(first, batch.num_rows, name)
+
+    def _big_integer(self, first: int, rows: int, column: str) -> None:
+        import pyarrow as pa
+
+        offset = first
+        for batch in self._reader(pa.binary(), skip=first, columns=[column]):
+            i = _first_big_integer(batch.column(0))
+            if i is not None:
+                raise data_error(self.path, offset + i + 2, "integer too large to be exact as a float (above "
+                                 "2**53: an id or a hash?): leave the column out with --exclude, or store it as "
+                                 "float", column=column, value=batch.column(0)[i].as_py().decode().strip())
+            offset += batch.num_rows
+            if offset >= first + rows:
+                return
 
     def _raw(self):
         import pyarrow as pa
@@ -200,6 +228,22 @@ class CsvSource(Source):
         return "not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)" if column in dates else "not a number"
 
 
+_EXACT = 2**53  # above it not every integer is a float64
+_INTEGER = r"^\s*[-+]?\d{16,}\s*$"  # an integer literal of 16 digits or more (2**53 has 16)
+
+
+def _first_big_integer(col) -> int | None:
+    """The index of the first cell of a raw (bytes) column that is an integer literal above 2**53 in size."""
+    import pyarrow.compute as pc
+
+    for i in np.flatnonzero(pc.fill_null(pc.match_substring_regex(col, _INTEGER), False).to_numpy(
+            zero_copy_only=False)):
+        digits = col[int(i)].as_py().strip().lstrip(b"+-").lstrip(b"0")
+        if len(digits) <= 309 and int(digits or b"0") > _EXACT:  # longer: beyond float64, an infinite value
+            return int(i)
+    return None
+
+
 def _size(n: int) -> str:
     for unit, shift in (("G", 30), ("M", 20), ("K", 10)):
         if n >= 1 << shift and n % (1 << shift) == 0:
@@ -229,6 +273,8 @@ def _parse_lenient(col):
 
     while True:
         i = first_unparsable(col, None)
+        if i is None:
+            i = _first_big_integer(col)  # a number, but not exact as a float: a bad cell too
         if i is None:
             return pc.cast(pc.utf8_trim_whitespace(col.cast(pa.string())), pa.float64())
         mask = np.zeros(len(col), dtype=bool)

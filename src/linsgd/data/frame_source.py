@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linsgd.data.checks import data_error
+from linsgd.data.checks import check_names, data_error
 from linsgd.data.roles import pandas_index_columns
 from linsgd.data.source import Source
 from linsgd.errors import first_line
@@ -27,14 +27,20 @@ def to_arrow(data, label: str = "DataFrame"):
     import pyarrow as pa
 
     module = type(data).__module__.split(".")[0]
+    if module == "pandas":  # before pyarrow, whose own message for them is a bare ValueError
+        check_names(label, [str(c) for c in data.columns])
     try:
         if module == "pandas":
-            return pa.Table.from_pandas(data)
-        if module == "polars":
-            return data.to_arrow()
-        return pa.table(data) if not isinstance(data, pa.Table) else data
+            table = pa.Table.from_pandas(data)
+        elif module == "polars":
+            table = data.to_arrow()
+        else:
+            table = pa.table(data) if not isinstance(data, pa.Table) else data
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
         raise data_error(label, None, f"cannot be read as a table ({first_line(e)})") from e
+    index = set(pandas_index_columns(table.schema.metadata))
+    check_names(label, [str(n) for n in table.schema.names if n not in index])
+    return table
 
 
 class FrameSource(Source):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from linsgd.data.checks import data_error, io_error
+from linsgd.data.checks import check_names, data_error, io_error
 from linsgd.data.roles import pandas_index_columns
 from linsgd.data.source import Source
 from linsgd.errors import first_line
@@ -23,7 +23,7 @@ class ParquetSource(Source):
         meta = [self._open(f) for f in files]
         schema = meta[0].schema_arrow
         self.types, self.index_columns = list(schema.types), pandas_index_columns(schema.metadata)
-        numeric = [_is_numeric(t) for t in schema.types]
+        numeric = [is_numeric(t) for t in schema.types]
         index = set(self.index_columns)
         if kw["features"] is None and not kw.get("typed"):  # every other numeric column, except a pandas index
             numeric = [ok and c not in index for c, ok in zip(schema.names, numeric, strict=True)]
@@ -60,17 +60,14 @@ class ParquetSource(Source):
             raise data_error(file, None, f"not a Parquet file, or truncated ({first_line(e)})") from e
 
     def _check_schema(self, file: str, schema) -> None:
-
         names = list(schema.names)
-        if len(set(names)) != len(names):
-            dup = next(c for c in names if names.count(c) > 1)
-            raise data_error(file, None, "duplicate column name", column=dup)
+        check_names(file, [n for n in names if n not in self.index_columns])
         for c in self.selected:
             if c not in names:
                 raise data_error(file, None, f"not found in this part (columns: {', '.join(names)})",
                                  column=c)
             t = schema.field(c).type
-            if not self.typed and not _is_numeric(t):
+            if not self.typed and not is_numeric(t):
                 raise data_error(file, None, f"not numeric (type {t})", column=c)
 
     def _raw(self):
@@ -81,7 +78,7 @@ class ParquetSource(Source):
             first = 0
             try:
                 for batch in self._open(file).iter_batches(batch_size=rows, columns=self.selected):
-                    values, valid = _values(batch, file, first, self.selected)
+                    values, valid = numeric_values(batch, file, first, self.selected)
                     yield values, valid, np.arange(first + 1, first + 1 + len(values)), file
                     first += len(values)
             except (pa.ArrowInvalid, OSError) as e:
@@ -103,7 +100,7 @@ class ParquetSource(Source):
                 raise data_error(file, None, f"cannot read (truncated or corrupt: {first_line(e)})") from e
 
 
-def _values(batch, file, first: int, names: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+def numeric_values(batch, file, first: int, names: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     """float64 (m, k) of a numeric record batch and its valid mask (None without nulls).
 
     Raises:
@@ -134,7 +131,7 @@ def _values(batch, file, first: int, names: list[str]) -> tuple[np.ndarray, np.n
     return values, valid
 
 
-def _is_numeric(t) -> bool:
+def is_numeric(t) -> bool:
     import pyarrow as pa
 
     return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)

@@ -1,4 +1,5 @@
-"""Which reader opens a path: ``open_source`` picks CSV, Parquet (file, folder, glob) or ``.npy``."""
+"""Which reader opens a path: ``open_source`` picks CSV, Parquet (file, folder, glob), ``.npy``, Arrow
+IPC/Feather or JSON lines."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import glob as globlib
 import re
 from pathlib import Path
 
+from linsgd.data.arrow_files import IPC, JSON, ArrowFileSource
 from linsgd.data.checks import data_error, not_a_file
 from linsgd.data.csv_file import CsvSource
 from linsgd.data.numpy_file import NpySource
@@ -17,10 +19,13 @@ from linsgd.errors import ConfigError
 def open_source(path, *, target: str | None = None, features: list[str] | None = None,
                 dtype: str = "float32", on_bad_rows: str = "error",
                 chunk_bytes: int = DEFAULT_CHUNK_BYTES, weight: str | None = None, typed: bool = False) -> Source:
-    """The source of ``path``: CSV, Parquet (file, folder of ``*.parquet``, or glob) or ``.npy``.
+    """The source of ``path``: CSV, Parquet (file, folder of ``*.parquet``, or glob), ``.npy``, Arrow
+    IPC/Feather or JSON lines.
 
-    The format comes from the suffix (``.csv``/``.txt``, ``.parquet``/``.pq``, ``.npy``), a folder or a
-    glob pattern means Parquet, and any other file is recognised by its first bytes (else CSV).
+    The format comes from the suffix (``.csv``/``.txt``/``.tsv``, ``.parquet``/``.pq``, ``.npy``,
+    ``.feather``/``.arrow``/``.ipc``, ``.jsonl``/``.ndjson``/``.json``), a folder or a glob pattern means
+    Parquet, and any other file is recognised by its first bytes: text is CSV, a binary file of another
+    format is refused naming the formats that are read.
 
     ``typed``: read every column in its own type (:meth:`Source.batches`), for :mod:`linsgd.data.tabular`;
     without it, features are numeric columns read as float64 (:meth:`Source.chunks`).
@@ -52,6 +57,8 @@ def open_source(path, *, target: str | None = None, features: list[str] | None =
         return _parquet([str(p)], path, kw)
     if kind == "npy":
         return NpySource(p, **kw)
+    if kind in (IPC, JSON):
+        return ArrowFileSource(p, kind, **kw)
     return CsvSource(p, **kw)
 
 
@@ -67,9 +74,25 @@ def _kind(p: Path) -> str:
         return "npy"
     if suffix in (".csv", ".txt", ".tsv"):
         return "csv"
+    if suffix in (".feather", ".arrow", ".ipc"):
+        return IPC
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return JSON
     with open(p, "rb") as f:
-        head = f.read(6)
-    return "parquet" if head[:4] == b"PAR1" else "npy" if head == b"\x93NUMPY" else "csv"
+        head = f.read(4096)
+    if head[:4] == b"PAR1":
+        return "parquet"
+    if head[:6] == b"\x93NUMPY":
+        return "npy"
+    if head[:6] == b"ARROW1":
+        return IPC
+    if b"\0" in head:  # binary, and none of the formats above: never parsed as CSV
+        raise data_error(p, None, f"not a format linsgd reads ({READ_FORMATS}); convert it to one of them")
+    return "csv"
+
+
+READ_FORMATS = ("CSV (.csv, .txt, .tsv), Parquet (.parquet, .pq, a folder or glob), NumPy (.npy), "
+                "Arrow IPC/Feather v2 (.feather, .arrow, .ipc), JSON lines (.jsonl, .ndjson, .json)")
 
 
 def parse_features(text: str | None, flag: str = "features") -> list[str] | None:

@@ -1,0 +1,83 @@
+"""Arrow IPC (Feather v2: ``.feather``, ``.arrow``, ``.ipc``) and newline-delimited JSON (``.jsonl``,
+``.ndjson``, ``.json``) files, streamed as record batches by pyarrow (``pyarrow.ipc``, ``pyarrow.json``).
+
+Rows are numbered from 1 (a JSON lines file without blank lines: its line numbers). JSON column types are
+inferred from the first block (``--chunk-bytes``); a later line that does not fit them is an error naming
+the file. Checks and typed reading are those of Parquet (:mod:`linsgd.data.parquet_file`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linsgd.data.checks import check_names, data_error, io_error
+from linsgd.data.parquet_file import is_numeric, numeric_values
+from linsgd.data.roles import pandas_index_columns
+from linsgd.data.source import Source
+from linsgd.errors import first_line
+
+IPC, JSON = "Arrow IPC/Feather", "JSON lines"
+
+
+class ArrowFileSource(Source):
+    """An Arrow IPC/Feather (``kind`` :data:`IPC`) or JSON lines (:data:`JSON`) file; see
+    :class:`~linsgd.data.source.Source` for the keyword arguments."""
+
+    def __init__(self, path, kind: str, **kw) -> None:
+        self.path, self.kind, self.chunk_bytes = path, kind, kw["chunk_bytes"]  # read before Source sets them
+        schema = next(self._batches()).schema if kind == JSON else self._ipc().schema
+        self.types, self.index_columns = list(schema.types), pandas_index_columns(schema.metadata)
+        names = list(schema.names)
+        check_names(path, [n for n in names if n not in self.index_columns])
+        numeric = [is_numeric(t) and c not in self.index_columns for c, t in zip(names, schema.types, strict=True)]
+        super().__init__(path, names, numeric, **kw)
+        for c in self.selected:
+            t = schema.field(c).type
+            if not self.typed and not is_numeric(t):
+                raise data_error(path, None, f"not numeric (type {t})", column=c)
+        if kind == IPC:
+            self.num_rows = sum(self._ipc().get_batch(i).num_rows for i in range(self._ipc().num_record_batches))
+
+    def _ipc(self):
+        import pyarrow as pa
+
+        try:
+            return pa.ipc.open_file(pa.memory_map(str(self.path)))
+        except PermissionError as e:
+            raise io_error(self.path, e) from e
+        except (pa.ArrowInvalid, OSError) as e:
+            raise data_error(self.path, None, f"not an Arrow IPC/Feather v2 file ({first_line(e)})") from e
+
+    def _batches(self):
+        """Every record batch of the file, in order; DataError naming the file when pyarrow cannot read it."""
+        import pyarrow as pa
+        import pyarrow.json as pj
+
+        try:
+            if self.kind == IPC:
+                reader = self._ipc()
+                for i in range(reader.num_record_batches):
+                    yield reader.get_batch(i)
+                return
+            options = pj.ReadOptions(block_size=max(self.chunk_bytes, 1 << 16), use_threads=False)
+            yield from pj.open_json(str(self.path), read_options=options)
+        except PermissionError as e:
+            raise io_error(self.path, e) from e
+        except (pa.ArrowInvalid, OSError) as e:
+            raise data_error(self.path, None, f"cannot read as {self.kind} ({first_line(e)}): one JSON object "
+                             f"per line, every line with the same columns and types"
+                             if self.kind == JSON else f"cannot read ({first_line(e)})") from e
+
+    def _raw(self):
+        first = 0
+        for batch in self._batches():
+            values, valid = numeric_values(batch.select(self.selected), self.path, first, self.selected)
+            yield values, valid, np.arange(first + 1, first + 1 + len(values)), self.path
+            first += len(values)
+
+    def batches(self, types=None):
+        """Typed reading (see :meth:`Source.batches`): the stored types, converted by the caller."""
+        first = 0
+        for batch in self._batches():
+            yield batch.select(self.selected), None, np.arange(first + 1, first + 1 + batch.num_rows), self.path
+            first += batch.num_rows
