@@ -177,17 +177,28 @@ def _sigterm_as_exception(command: str):
 
 
 def _one_line_warning(command: str):
-    """Warnings of linsgd (notes about the data, doubtful results) as one line on stderr."""
-
-    default = warnings.showwarning
+    """Warnings as one line on stderr: linsgd's (notes about the data, doubtful results) as they are, a
+    library's (matplotlib, numpy, pyarrow) as ``warning: MESSAGE (Category from package)``, never with the
+    source line and the path of an installed file."""
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, LinsgdWarning):
             kind = "note" if issubclass(category, DataNote) else "warning"
             print(f"linsgd {command}: {kind}: {message}", file=sys.stderr)
         else:
-            default(message, category, filename, lineno, file, line)
+            package = _package_of(filename)
+            print(f"linsgd {command}: warning: {_one_line(message).strip()} ({category.__name__}"
+                  f"{f' from {package}' if package else ''})", file=sys.stderr)
     return show
+
+
+def _package_of(filename: str) -> str:
+    """The top-level package a warning came from (``matplotlib`` for …/site-packages/matplotlib/axes/…)."""
+    parts = os.path.normpath(filename or "").split(os.sep)
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts and parts.index(marker) + 1 < len(parts):
+            return parts[parts.index(marker) + 1].removesuffix(".py")
+    return ""
 
 
 def _debug(args: argparse.Namespace) -> None:

@@ -43,8 +43,11 @@ def loss_curve(series: dict[str, Sequence[float]], path: str | os.PathLike, *, f
         ax.axhline(floor, color="gray", linestyle="--", label=f"floor {floor:.2g}")
     if marker is not None:
         ax.axvline(marker, color="gray", linestyle=":", label=f"kept epoch {marker}")
-    ax.set(xlabel="epoch", ylabel=ylabel, title=title, yscale="log")
-    plain_powers_of_ten(ax.yaxis)
+    values = [v for series_values in series.values() for v in series_values if math.isfinite(v)]
+    if values and min(values) > 0:  # a loss of exactly 0 (one row, a perfect fit) has no place on a log axis
+        ax.set(yscale="log")
+        plain_powers_of_ten(ax.yaxis)
+    ax.set(xlabel="epoch", ylabel=ylabel, title=title)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend()
     ax.grid(True, which="both", alpha=0.3)
