@@ -30,9 +30,7 @@ def check_design(state, names: list[str]) -> None:
     for j in np.flatnonzero(state.hi == state.lo):
         value = float(state.lo[j])
         if state.fit_intercept or value == 0.0:
-            why = "it repeats the intercept" if state.fit_intercept else "it is all zeros"
-            raise DataError(f"column {names[j]!r} is constant (every value is {value:g}): {why} and has no "
-                            f"unique coefficient; drop the column")
+            raise constant_column(names, int(j), value, state.fit_intercept)
     R, tol = state.R, _EPS * max(n, d + 1)
     independent: list[int] = []
     for j in range(d):
@@ -44,6 +42,16 @@ def check_design(state, names: list[str]) -> None:
             raise DataError(f"column {names[j]!r} is a linear combination of other columns ({names[j]} ≈ "
                             f"{_combination(R, independent, j, names)}{const}): a duplicated or derived "
                             f"column has no unique coefficient; drop {names[j]!r}")
+
+
+def constant_column(names: list[str], j: int, value: float, fit_intercept: bool) -> DataError:
+    """The DataError of column ``j`` constant at ``value``; it keeps ``column``, ``value`` and
+    ``fit_intercept`` so that a caller that centred or scaled the column can say the user's value instead."""
+    why = "it repeats the intercept" if fit_intercept else "it is all zeros"
+    e = DataError(f"column {names[j]!r} is constant (every value is {value:g}): {why} and has no unique "
+                  f"coefficient; drop the column")
+    e.names, e.column, e.value, e.fit_intercept = names, j, value, fit_intercept
+    return e
 
 
 def _combination(R: np.ndarray, independent: list[int], j: int, names: list[str]) -> str:

@@ -27,6 +27,7 @@ from linsgd.data.table import default_max_memory, load_tables
 from linsgd.data.tabular import Encoded, describe_roles, open_table, scan
 from linsgd.data.views import InMemory, Streamed
 from linsgd.errors import DataError, LinsgdWarning
+from linsgd.lstsq.design import constant_column
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
 from linsgd.lstsq.summary import optimality_gap
@@ -149,8 +150,11 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         train, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), process_batch(config),
                                 sharded)
         ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
-        result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
-                          checkpoints=ready.checkpoints, resume=ready.resumed)
+        try:
+            result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
+                              checkpoints=ready.checkpoints, resume=ready.resumed)
+        except DataError as e:  # a constant column is named by the user's value, not the standardised 0
+            raise in_raw_units(e, loaded.standardizer) from None
         result = dataclasses.replace(result, feature_names=list(source.features))
         metrics = {"train": _metrics(loaded.train, result, exact_names=source.features)}
         if loaded.val is not None:
@@ -236,11 +240,20 @@ def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None) 
             exact = exact.update(X, y)
     out = acc.result()
     if exact_names is not None:
-        out["optimality_gap"] = _gap(exact, result, exact_names)
+        out["optimality_gap"] = _gap(exact, result, exact_names, table.standardizer)
     return out
 
 
-def _gap(exact, result: FitResult, names: list[str]) -> dict:
+def in_raw_units(e: DataError, std) -> DataError:
+    """``e``, or when it names a constant column of features standardised by ``std`` (a
+    :class:`~linsgd.standardize.Standardizer`, None: raw), the same error at the column's raw value."""
+    if std is None or getattr(e, "column", None) is None:
+        return e
+    j = e.column
+    return constant_column(e.names, j, float(std.mean[j] + e.value * std.scale[j]), e.fit_intercept)
+
+
+def _gap(exact, result: FitResult, names: list[str], std=None) -> dict:
     """The optimality gap as JSON values; ``{"unavailable": why}`` when the objective has no unique optimum."""
     alpha, l1_ratio = penalty_of(result.config)
     with warnings.catch_warnings(record=True) as caught:
@@ -249,7 +262,7 @@ def _gap(exact, result: FitResult, names: list[str]) -> dict:
             solution = result.solution or exact.solution(names, alpha=alpha, l1_ratio=l1_ratio)
             gap = optimality_gap(solution, result.w, result.b)
         except DataError as e:
-            return {"unavailable": str(e)}
+            return {"unavailable": str(in_raw_units(e, std))}
     out = {k: v for k, v in gap.to_dict().items() if k != "se_units"}
     return out | ({"warnings": [str(w.message) for w in caught]} if caught else {})
 
