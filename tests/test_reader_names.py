@@ -130,6 +130,10 @@ def test_a_json_file_that_is_not_json_lines_is_one_line_naming_the_format(cli, t
     code, _, err = cli("train", path, "--target", "y", "--out", tmp_path / "r")
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert f"{path}: cannot read as JSON lines" in err and "one JSON object per line" in err, err
+    empty = tmp_path / "e.jsonl"
+    empty.write_text("")
+    code, _, err = cli("train", empty, "--target", "y", "--out", tmp_path / "r")
+    assert code == 2 and err.count("\n") == 1 and f"{empty}: cannot read as JSON lines (Empty JSON" in err, err
 
 
 def test_a_binary_file_of_another_format_is_refused_naming_the_formats_that_are_read(cli, tmp_path):

@@ -25,7 +25,14 @@ class ArrowFileSource(Source):
 
     def __init__(self, path, kind: str, **kw) -> None:
         self.path, self.kind, self.chunk_bytes = path, kind, kw["chunk_bytes"]  # read before Source sets them
-        schema = next(self._batches()).schema if kind == JSON else self._ipc().schema
+        if kind == JSON:
+            first = next(self._batches(), None)
+            if first is None:
+                raise data_error(path, None, "empty file (no JSON lines)")
+            schema = first.schema
+        else:
+            ipc = self._ipc()
+            schema, self.num_rows = ipc.schema, sum(ipc.get_batch(i).num_rows for i in range(ipc.num_record_batches))
         self.types, self.index_columns = list(schema.types), pandas_index_columns(schema.metadata)
         names = list(schema.names)
         check_names(path, [n for n in names if n not in self.index_columns])
@@ -35,8 +42,6 @@ class ArrowFileSource(Source):
             t = schema.field(c).type
             if not self.typed and not is_numeric(t):
                 raise data_error(path, None, f"not numeric (type {t})", column=c)
-        if kind == IPC:
-            self.num_rows = sum(self._ipc().get_batch(i).num_rows for i in range(self._ipc().num_record_batches))
 
     def _ipc(self):
         import pyarrow as pa
