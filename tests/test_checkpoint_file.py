@@ -71,3 +71,36 @@ def test_resume_from_every_file_equals_the_uninterrupted_run(tmp_path, average):
         assert resumed.history == full.history and resumed.val_history == full.val_history, f.name
         assert resumed.objective == full.objective, f.name
         assert (resumed.best_epoch, resumed.stopped_epoch) == (full.best_epoch, full.stopped_epoch), f.name
+
+
+def test_the_format_version_is_written_and_a_newer_one_refused(tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    from linsgd.errors import StorageError
+
+    save_checkpoint(tmp_path / "c.safetensors", TrainState(w=np.zeros(2), b=0.0), Identity({}, "", 1))
+    with safe_open(str(tmp_path / "c.safetensors"), framework="numpy") as f:
+        meta = f.metadata()
+    assert (meta["format"], meta["format_version"]) == ("linsgd-checkpoint", "1")
+    for version, ok in (("0", True), ("1", True), ("2", False)):
+        save_file({"w": np.zeros(2)}, str(tmp_path / "v.safetensors"), metadata={**meta, "format_version": version})
+        if ok:
+            assert load_checkpoint(tmp_path / "v.safetensors")[0].epoch == 0
+        else:
+            with pytest.raises(StorageError, match="newer than this linsgd reads"):
+                load_checkpoint(tmp_path / "v.safetensors")
+
+
+def test_when_checkpoints_are_due():
+    steps = Checkpointer(None, Identity({}, ""), 5, "steps")
+    epochs = Checkpointer(None, Identity({}, ""), 3, "epochs")
+    assert steps.segment_steps == 5 and epochs.segment_steps is None
+    assert all(steps.due_at_epoch_end(k) for k in range(1, 8))  # steps: also at every epoch's end
+    assert [k for k in range(1, 10) if epochs.due_at_epoch_end(k)] == [3, 6, 9]
+    assert [now for now in range(1, 16) if steps.due_within_epoch(now - 1, now)] == [5, 10, 15]
+    assert steps.due_within_epoch(3, 7) and not steps.due_within_epoch(5, 9)  # a sync point past the 5th step
+    assert not epochs.due_within_epoch(0, 30)
+    assert Identity({}, "x") == Identity({}, "x", 1)  # one process unless told otherwise
+    with pytest.raises(AttributeError):
+        steps.every = 1  # frozen: the loop cannot change when checkpoints fall
