@@ -104,3 +104,14 @@ def test_when_checkpoints_are_due():
     assert Identity({}, "x") == Identity({}, "x", 1)  # one process unless told otherwise
     with pytest.raises(AttributeError):
         steps.every = 1  # frozen: the loop cannot change when checkpoints fall
+
+
+def test_only_an_enabled_checkpointer_writes(tmp_path):
+    state, ident = TrainState(w=np.ones(2), b=0.5, epoch=1), Identity({"lr": 0.1}, "f", 2)
+    Checkpointer(tmp_path / "off.safetensors", ident, 1, enabled=False).save(state)  # ranks other than 0
+    assert not (tmp_path / "off.safetensors").exists()
+    Checkpointer(tmp_path / "on.safetensors", ident, 1).save(state)  # enabled unless told otherwise
+    got, got_ident = load_checkpoint(tmp_path / "on.safetensors")
+    assert got_ident == ident and got.epoch == 1 and np.array_equal(got.w, state.w)
+    with pytest.raises(AttributeError):
+        ident.fingerprint = "g"  # frozen: what a resume compares cannot drift
