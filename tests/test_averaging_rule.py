@@ -10,11 +10,11 @@ from linsgd.engines.averaging import pack, unpack, weighted_mean
 
 
 def test_weighted_mean_is_the_example_weighted_mean_of_every_state():
-    states = [(np.array([1.0, -2.0, 4.0]), 0.5), (np.array([3.0, 6.0, -8.0]), -1.5), (np.array([0.0, 1.0, 2.0]), 2.0)]
+    states = [(np.array([1.0, -2.0, 4.0]), 0.5), (np.array([3.0, 6.0, -8.0]), -2.5), (np.array([0.0, 1.0, 2.0]), 2.0)]
     m = [3, 1, 0]
     flat, b = weighted_mean(states, m)
     np.testing.assert_allclose(flat, (3 * states[0][0] + 1 * states[1][0]) / 4, rtol=1e-15)
-    assert b == pytest.approx((3 * 0.5 + 1 * -1.5) / 4, rel=1e-15)
+    assert b == pytest.approx((3 * 0.5 + 1 * -2.5) / 4, rel=1e-15)
     assert weighted_mean(states, [0, 0, 0]) is None  # no worker saw an example: keep the parameters
     with pytest.raises(ValueError):
         weighted_mean(states, [1, 2])  # one count per worker
