@@ -62,3 +62,15 @@ def test_weighted_loss_is_half_the_weighted_mean_of_squared_residuals(engine, n)
     assert eng.loss(X, y, w, b, v) == pytest.approx(0.5 * (v * r) @ r / n, rel=1e-12)
     assert eng.loss(X, y, w, b) == pytest.approx(0.5 * r @ r / n, rel=1e-12)
     assert abs(eng.loss(X, y, w, b, v) - eng.loss(X, y, w, b)) > 1e-3  # the weights change it
+
+
+def test_the_rules_defaults_are_the_configs():
+    from linsgd.config import TrainConfig
+
+    rule = StepRule(0.3)
+    assert rule.power_t == TrainConfig().power_t == 0.25
+    assert StepRule(0.3, "invscaling").lr_at(15) == pytest.approx(0.3 / 16 ** 0.25, rel=1e-15)
+    assert rule.total_steps == 1 and StepRule(0.3, "cosine").lr_at(1) == pytest.approx(0.0, abs=1e-17)
+    assert (rule.l1, rule.l2, rule.average_from, rule.schedule) == (0.0, 0.0, 0, "constant")
+    with pytest.raises(AttributeError):
+        rule.lr = 1.0  # frozen: the kernels get the same numbers all epoch
