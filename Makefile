@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 BSTAMP := $(VENV)/.installed-bench
+MSTAMP := $(VENV)/.installed-mutate
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint mutate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 $(BSTAMP): $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[torch,sklearn,onnx,dev,bench]'
+	touch $@
+
+$(MSTAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[torch,sklearn,onnx,dev,mutate]'
 	touch $@
 
 demo: $(STAMP)
@@ -25,6 +30,11 @@ test: $(STAMP)
 bench: $(BSTAMP)
 	$(PY) benchmarks/bench_sgd.py --out benchmarks/RESULTS.md
 	$(PY) benchmarks/profile_fit.py --out benchmarks/PROFILE.md
+
+# Mutation testing (slow: minutes per module; not part of `make test`). MODULES= picks names of
+# mutation/modules.toml, MINUTES= caps each module's run; the report goes to benchmarks/MUTATION-last.md.
+mutate: $(MSTAMP)
+	$(PY) benchmarks/mutate.py $(if $(MODULES),--only $(MODULES)) $(if $(MINUTES),--minutes $(MINUTES))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

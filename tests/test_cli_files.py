@@ -51,6 +51,12 @@ def test_round_trip_generate_train_predict_evaluate(cli, tmp_path, fmt, engine):
     code, out, _ = cli("evaluate", run / "model.safetensors", test, "--json")
     metrics = json.loads(out)
     assert metrics["n"] == 500 and metrics["r2"] > 0.9999
+    # at the statistical floor: the held-out MSE of least squares fitted on the same training rows, +5 %
+    Xt, yt = _xy(data)
+    A = np.column_stack([Xt, np.ones(len(yt))])
+    theta = np.linalg.lstsq(A, yt, rcond=None)[0]
+    floor = np.mean((X @ theta[:-1] + theta[-1] - y) ** 2)
+    assert metrics["mse"] <= 1.05 * floor, (metrics["mse"], floor)
     assert metrics["mse"] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-6)
 
 

@@ -26,7 +26,8 @@ def expected_failures(estimator) -> dict[str, str]:
                 "the exact solver refuses a design with more coefficients than rows of non-zero weight "
                 "(DataError naming the fix) instead of returning one of infinitely many solutions"}
     return {"check_sample_weight_equivalence_on_dense_data":
-            "SGD with integer weights equals SGD on repeated rows in its objective (tests/test_weights.py), "
+            "SGD with integer weights equals SGD on repeated rows in its objective (tests/test_weights.py, "
+            "tests/test_estimator_weights.py), "
             "not to scikit-learn's 1e-7 after a finite number of stochastic steps"}
 
 

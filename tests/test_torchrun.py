@@ -129,6 +129,13 @@ def test_parquet_shards_too_big_for_memory_train_each_rank_on_its_own_files(tmp_
     dist, one = load_model(tmp_path / "dist" / "model.safetensors"), load_model(tmp_path / "one" / "model.safetensors")
     np.testing.assert_allclose(dist.w, [2, -3.4], atol=3e-3)
     assert abs(dist.b - 4.2) < 3e-3 and abs(one.b - 4.2) < 3e-3
+    # against one process, in standard errors of least squares on all rows (the statistical floor)
+    A = np.column_stack([X, np.ones(len(y))])
+    theta = np.linalg.lstsq(A, y, rcond=None)[0]
+    res = y - A @ theta
+    se = np.sqrt(res @ res / (len(y) - 3) * np.diag(np.linalg.inv(A.T @ A)))
+    d, o = np.append(dist.w, dist.b), np.append(one.w, one.b)
+    assert np.max(np.abs(d - o) / se) < 4 and np.max(np.abs(d - theta) / se) < 4, ((d - o) / se, (d - theta) / se)
     # rank 1's shard changes: the resume refuses on every rank (rank 0 never read that file)
     pq.write_table(pa.table({"x1": X[1200:, 0], "x2": X[1200:, 1], "y": y[1200:] + 1}), folder / "p1.parquet")
     proc = torchrun(2, *TRAIN, folder, *flags, "--sync-every", 4, "--out", tmp_path / "dist", "--resume",

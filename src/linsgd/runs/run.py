@@ -228,16 +228,18 @@ def _view(table, window_rows: int):
 
 
 def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None) -> dict:
-    """Metrics of ``result`` on ``table`` in one streamed pass; given the feature names, also the model's
+    """Metrics of ``result`` on ``table`` in one streamed pass (weighted by the table's sample weights when it has
+    them); given the feature names, also the model's
     ``optimality_gap`` against the objective the run optimised (its penalty: ``penalty_of(config)``): an
     exact run's own solution (all ranks' rows), else one solved exactly on the same rows in the same pass."""
     need = exact_names is not None and result.solution is None
     acc, exact = Metrics(), LeastSquares.empty(len(result.w)) if need else None
     for a in range(0, table.n, _METRIC_ROWS):
         X, y = table.read(a, min(a + _METRIC_ROWS, table.n))
-        acc.update(y, X.astype(np.float64) @ result.w + result.b)
+        v = table.read_weight(a, min(a + _METRIC_ROWS, table.n))  # weighted runs: the weighted objective's
+        acc.update(y, X.astype(np.float64) @ result.w + result.b, v)
         if exact is not None:
-            exact = exact.update(X, y)
+            exact = exact.update(X, y, v)
     out = acc.result()
     if exact_names is not None:
         out["optimality_gap"] = _gap(exact, result, exact_names, table.standardizer)

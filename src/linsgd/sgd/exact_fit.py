@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from linsgd.data.views import InMemory, RankSlice, Sharded, Streamed
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares, exact, merge_all
 from linsgd.sgd.loop import FitResult
@@ -40,9 +41,9 @@ def exact_fit(X: np.ndarray, y: np.ndarray, config, *, alpha: float | None = Non
 
 
 def exact_data(data, config, *, sync=None) -> FitResult:
-    """The exact solution of a data view in one streamed pass: this process's rows (``data.rows()``), then,
-    under torchrun, every rank's state gathered (``sync.gather``) and merged in rank order (tree), so every
-    rank holds the same solution, equal to one process's up to rounding.
+    """The exact solution of a data view in one streamed pass: this process's rows with their sample weights
+    (:func:`weighted_rows`), then, under torchrun, every rank's state gathered (``sync.gather``) and merged in
+    rank order (tree), so every rank holds the same solution, equal to one process's up to rounding.
 
     Raises:
         DataError: no unique solution, or no rows. CollectiveError: another rank failed.
@@ -50,8 +51,8 @@ def exact_data(data, config, *, sync=None) -> FitResult:
     start = time.perf_counter()
     d = data.sample().shape[1]
     state = LeastSquares.empty(d)
-    for X, y in data.rows():
-        state = state.update(X, y)
+    for X, y, v in weighted_rows(data):
+        state = state.update(X, y, v)
     if sync is not None and sync.every is not None:  # a distributed Sync: merge the ranks' states
         state = merge_all([LeastSquares.from_floats(v, d) for v in sync.gather(state.to_floats())])
     alpha, l1_ratio = penalty_of(config)
@@ -61,3 +62,34 @@ def exact_data(data, config, *, sync=None) -> FitResult:
 def _exact_result(solution, config, seconds: float) -> FitResult:
     return FitResult(w=solution.w, b=solution.b, history=[solution.optimum], seed=config.seed, config=config,
                      seconds=seconds, epoch_seconds=[seconds], solution=solution)
+
+
+def weighted_rows(data):
+    """This process's rows of a data view as ``(X, y, v)`` chunks, v the view's normalised sample weights
+    (None: unweighted); over all ranks, every row exactly once (the rows of ``data.rows()``).
+
+    The weights are the ones SGD steps with (mean 1 over the table), so the solution is that of the weighted
+    objective Σ s_i r_i² / (2 Σ s_i) the run optimises: a constant factor on every weight changes neither.
+    """
+    if isinstance(data, RankSlice):  # this rank's block of the rows every rank holds
+        n, N = data.data.n, data.world_size
+        yield from _view_rows(data.data, data.rank * n // N, (data.rank + 1) * n // N)
+    elif isinstance(data, Sharded):  # this rank's shard (its weights normalised over the shard's own rows)
+        yield from weighted_rows(data.data)
+    else:
+        yield from _view_rows(data, 0, data.n)
+
+
+def _view_rows(data, start: int, stop: int):
+    """Rows [start, stop) of an in-memory or streamed view with the weights of the same rows."""
+    if not isinstance(data, InMemory | Streamed):  # a view that holds no weights
+        yield from ((X, y, None) for X, y in data.rows())
+        return
+    a = start
+    for X, y in data.rows(start, stop):
+        if isinstance(data, InMemory):
+            v = None if data.weight is None else data.weight[a:a + len(y)]
+        else:
+            v = data.table.read_weight(a, a + len(y))
+        yield X, y, v
+        a += len(y)

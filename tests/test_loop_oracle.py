@@ -1,0 +1,75 @@
+"""The loop's bookkeeping against closed forms: the monitored objective of a penalised run (loss plus
+α(ρ‖w‖₁ + (1−ρ)/2‖w‖²)), the rule it builds from the config, the initialisation, FitResult's helpers, and
+the returned averaged parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from linsgd.config import TrainConfig
+from linsgd.data.batching import INIT_STREAM
+from linsgd.data.views import InMemory
+from linsgd.sgd.loop import init_params, penalty_value, step_rule, train_data
+
+
+def _data(seed=0, n=120):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 3))
+    return InMemory(X, X @ [1.0, -0.5, 0.0] + 0.3 + 0.1 * rng.standard_normal(n))
+
+
+@pytest.mark.parametrize("penalty,rho", [("l1", 1.0), ("l2", 0.0), ("elasticnet", 0.3)])
+def test_a_penalised_runs_objective_is_its_loss_plus_the_penalty(penalty, rho):
+    data, alpha = _data(), 0.05
+    config = TrainConfig(lr=0.05, epochs=3, seed=1, dtype="float64", engine="reference", penalty=penalty,
+                         alpha=alpha, l1_ratio=rho if penalty == "elasticnet" else 0.15)
+    r = train_data(data, config)
+    w = r.w
+    pen = alpha * (rho * np.abs(w).sum() + 0.5 * (1 - rho) * w @ w)
+    assert pen > 1e-4
+    assert penalty_value(w, config) == pytest.approx(pen, rel=1e-12)
+    assert r.objective[-1] == pytest.approx(r.history[-1] + pen, rel=1e-12)
+    res = data.X @ w + r.b - data.y
+    assert r.history[-1] == pytest.approx(0.5 * res @ res / len(res), rel=1e-12)
+    assert penalty_value(w, TrainConfig()) == 0.0
+
+
+def test_the_rule_built_from_the_config():
+    config = TrainConfig(lr=0.2, epochs=4, schedule="cosine", power_t=0.4, penalty="elasticnet", alpha=0.1,
+                         l1_ratio=0.25, average=7)
+    rule = step_rule(config, 30)
+    assert (rule.lr, rule.schedule, rule.power_t, rule.total_steps) == (0.2, "cosine", 0.4, 120)
+    assert rule.l1 == pytest.approx(0.025) and rule.l2 == pytest.approx(0.075) and rule.average_from == 7
+    assert step_rule(TrainConfig(epochs=0), 30).total_steps == 1  # never a division by zero in cosine
+    assert step_rule(TrainConfig(average="auto"), 30).average_from == 31  # from the second epoch
+
+
+def test_the_initialisation_is_the_chapters_normal_draw():
+    w, b = init_params(5, 4, 0.01, "float32")
+    expected = np.random.default_rng([5, INIT_STREAM]).normal(0.0, 0.01, 4)
+    assert w.dtype == np.float32 and b == 0.0
+    np.testing.assert_array_equal(w, expected.astype(np.float32))
+
+
+def test_fit_result_predicts_and_names_its_coefficients():
+    r = train_data(_data(1), TrainConfig(lr=0.05, epochs=2, seed=2, dtype="float64", engine="reference"))
+    X = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(r.predict(X), X @ r.w + r.b, rtol=1e-15)
+    table = r.coef_table()
+    assert list(table) == ["x0", "x1", "x2", "(intercept)"]
+    assert table["x1"] == r.w[1] and table["(intercept)"] == r.b
+    assert r.stopped_epoch == 0 and len(r.history) == len(r.epoch_seconds) == 2 and r.lr == 0.05
+
+
+def test_an_averaged_run_returns_the_running_average_of_its_iterates():
+    """average=k: the mean of the iterates after steps k, k+1, …; with one step per epoch it is the mean of
+    the per-epoch iterates, recomputed here from runs cut after each epoch (average off)."""
+    data = _data(2, n=10)
+    base = dict(lr=0.05, batch_size=10, seed=3, dtype="float64", engine="reference")
+    iterates = [train_data(data, TrainConfig(epochs=k, **base)) for k in range(1, 7)]
+    averaged = train_data(data, TrainConfig(epochs=6, average=3, **base))
+    np.testing.assert_allclose(averaged.w, np.mean([r.w for r in iterates[2:]], axis=0), rtol=1e-12)
+    assert averaged.b == pytest.approx(np.mean([r.b for r in iterates[2:]]), rel=1e-12)
+    plain = iterates[-1]
+    assert not np.allclose(averaged.w, plain.w)
