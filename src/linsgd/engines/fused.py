@@ -20,9 +20,11 @@ from linsgd.engines._numpy_kernels import start_average
 from linsgd.engines.base import EpochOutcome
 from linsgd.engines.rule import as_rule
 
-# Random row reads keep ~8 KB in flight: about what one core's miss buffers can overlap with the
-# arithmetic (64 rows at d = 2, 20 at d = 100; measured on the benchmark workloads).
+# Random row reads keep ~8 KB in flight in L1: about what one core's miss buffers can overlap with the
+# arithmetic (64 rows at d = 2; measured on the benchmark workloads). Wide rows (sgd_epoch) are requested
+# into L2, which has room for more misses in flight: ~32 KB ahead (64 rows at d = 100, the measured best).
 _PREFETCH_BYTES = 8192
+_PREFETCH_BYTES_L2 = 32768
 _MAX_AHEAD = 64
 # Up to this many features the gradient is summed feature by feature (sgd_epoch_narrow); above, row by
 # row (sgd_epoch), which vectorises over the features. Measured, 2·10⁶ shuffled rows, batch 10, ms per
@@ -128,7 +130,7 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
     args = (batch_size, (float(rule.lr), float(rule.schedule_code), float(rule.power_t),
                          float(rule.total_steps)), (scalar(rule.lr / batch_size), scalar(rule.lr / last)),
             (float(rule.l1), float(rule.l2)), rule.average_from, t0, wa, ba, v,
-            np.zeros(3, dtype=X.dtype), scalar(0.5), _ahead(X))
+            np.zeros(3, dtype=X.dtype), scalar(0.5), _ahead(X, X.shape[1] <= NARROW_MAX_FEATURES))
     kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
     b, step, w_before, b_before, ba = kernel(Xk, yk, w, scalar(b), order, *args)
     if step:
@@ -136,7 +138,8 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
     return EpochOutcome(w, float(b), avg=(wa, float(ba)) if rule.average_from else None)
 
 
-def _ahead(X: np.ndarray) -> int:
-    """Rows to request ahead of the one computed: about :data:`_PREFETCH_BYTES` in flight."""
+def _ahead(X: np.ndarray, narrow: bool = True) -> int:
+    """Rows to request ahead of the one computed: about :data:`_PREFETCH_BYTES` in flight into L1
+    (``narrow``), else :data:`_PREFETCH_BYTES_L2` into L2."""
     row_bytes = (X.shape[1] + 1) * X.itemsize  # a row of X and its target
-    return int(min(_MAX_AHEAD, max(1, _PREFETCH_BYTES // row_bytes)))
+    return int(min(_MAX_AHEAD, max(1, (_PREFETCH_BYTES if narrow else _PREFETCH_BYTES_L2) // row_bytes)))
