@@ -3,13 +3,19 @@ gradients added at one barrier per step — the trajectory of one thread with ba
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
+from test_resume import _recorder
 
 import linsgd
+from linsgd.config import TrainConfig
+from linsgd.data.views import InMemory
 from linsgd.engines import get_engine
 from linsgd.engines.rule import StepRule
 from linsgd.engines.threaded import THREAD_MIN_ROWS, ThreadedEngine
+from linsgd.sgd.loop import train_data
 
 D = 24  # wide: above the narrow kernel's 16 features
 N_ROWS = THREAD_MIN_ROWS + 1_001  # a short last process batch
@@ -86,3 +92,17 @@ def test_the_loop_runs_a_lockstep_epoch_in_one_call_per_thread(wide, monkeypatch
     X, y, _ = wide
     linsgd.fit(X, y, lr=0.01, epochs=2, seed=3, batch_size=8, threads=2, sync_every=1, dtype="float64")
     assert calls == [N_ROWS, N_ROWS]  # one segment per epoch, not one per step
+
+
+def test_resuming_a_lockstep_run_from_its_checkpoints_is_bit_identical(wide):
+    X, y, _ = wide
+    config = TrainConfig(lr=0.01, epochs=2, batch_size=8, seed=3, dtype="float64", threads=2, sync_every=1,
+                         average=True)
+    rec = _recorder(1_000, "steps")
+    full = train_data(InMemory(X, y), config, checkpoints=rec)
+    # checkpoints every 1,000 steps of 16 rows (and at each epoch's end): the loop cut the lockstep there
+    assert [s.position for s in rec.states[:3]] == [16_000, 32_000, 48_000]
+    for state in rec.states[1::2]:
+        resumed = train_data(InMemory(X, y), config, resume=copy.deepcopy(state))
+        assert np.array_equal(resumed.w, full.w) and resumed.b == full.b, (state.epoch, state.position)
+        assert resumed.history == full.history
