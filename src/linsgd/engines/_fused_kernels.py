@@ -166,8 +166,9 @@ def sgd_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, 
         rule: (η₀, schedule code, power_t, total steps) float64. penalty: (l1, l2) float64.
         average_from: 1-based step from which to average (0: off). t0: steps run before this call.
         wa: (d,) float64 running average, updated in place. ba: its bias. v: (n,) weights, or empty.
-        ahead: rows read in random order miss the cache; row ``order[k + ahead]`` is requested while
-            row ``order[k]`` is computed (the rows never depend on the update), keeping misses in flight.
+        ahead: rows read in random order miss the cache; row ``order[k + ahead]`` is requested into L2
+            (and row ``order[k + _NEAR]`` into L1) while row ``order[k]`` is computed (the rows never depend
+            on the update), keeping misses in flight.
 
     Returns:
         ``(b, diverged_at, w_before, b_before, ba)``: the new bias, the 1-based step whose batch loss
