@@ -4,6 +4,7 @@ gradients added at one barrier per step — the trajectory of one thread with ba
 from __future__ import annotations
 
 import copy
+import faulthandler
 
 import numpy as np
 import pytest
@@ -20,6 +21,14 @@ from linsgd.sgd.loop import train_data
 D = 24  # wide: above the narrow kernel's 16 features
 N_ROWS = THREAD_MIN_ROWS + 1_001  # a short last process batch
 pytestmark = pytest.mark.filterwarnings("ignore::linsgd.errors.ConvergenceWarning")
+
+
+@pytest.fixture(autouse=True)
+def _no_hang():
+    """Threads that wait at a barrier for one that never comes would hang the run: end it instead."""
+    faulthandler.dump_traceback_later(600, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="module")
