@@ -13,11 +13,12 @@ from linsgd.errors import ConfigError
 from linsgd.extras import require
 
 
-def get_engine(name: str, *, device: str = "cpu", threads: int = 1) -> Engine:
+def get_engine(name: str, *, device: str = "cpu", threads: int = 1, lockstep: bool = False) -> Engine:
     """The engine called ``name`` ("fused" or "reference"); the only dispatch point.
 
     With ``threads`` > 1 it runs each process batch as that many slices on as many threads, averaged at the
-    end of every call (:class:`~linsgd.engines.threaded.ThreadedEngine`; its batch size is the process batch).
+    end of every call (:class:`~linsgd.engines.threaded.ThreadedEngine`; its batch size is the process batch);
+    ``lockstep`` (K = 1): one step of the whole process batch per step, the fused engine's threads in lockstep.
 
     Example:
         >>> import numpy as np
@@ -34,7 +35,7 @@ def get_engine(name: str, *, device: str = "cpu", threads: int = 1) -> Engine:
     engine = _one(name, device)
     if threads > 1:
         from linsgd.engines.threaded import ThreadedEngine
-        return ThreadedEngine(engine, threads)
+        return ThreadedEngine(engine, threads, lockstep)
     return engine
 
 

@@ -20,9 +20,11 @@ from linsgd.engines._numpy_kernels import start_average
 from linsgd.engines.base import EpochOutcome
 from linsgd.engines.rule import as_rule
 
-# Random row reads keep ~8 KB in flight: about what one core's miss buffers can overlap with the
-# arithmetic (64 rows at d = 2, 20 at d = 100; measured on the benchmark workloads).
+# Random row reads keep ~8 KB in flight in L1: about what one core's miss buffers can overlap with the
+# arithmetic (64 rows at d = 2; measured on the benchmark workloads). Wide rows (sgd_epoch) are requested
+# into L2, which has room for more misses in flight: ~32 KB ahead (64 rows at d = 100, the measured best).
 _PREFETCH_BYTES = 8192
+_PREFETCH_BYTES_L2 = 32768
 _MAX_AHEAD = 64
 # Up to this many features the gradient is summed feature by feature (sgd_epoch_narrow); above, row by
 # row (sgd_epoch), which vectorises over the features. Measured, 2·10⁶ shuffled rows, batch 10, ms per
@@ -115,9 +117,17 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
     """
     from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_narrow  # lazy: numba
 
-    X, _, Xk, yk = arrays
-    scalar = X.dtype.type
+    X = arrays[0]
     n = len(order)
+    w, wa, order, args = kernel_args(X, w, b, order, rule, batch_size, n, t0, avg, weight)
+    kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
+    return outcome(kernel(arrays[2], arrays[3], w, X.dtype.type(b), order, batch_size, *args), w, wa, rule)
+
+
+def kernel_args(X, w, b, order, rule, batch_size, n, t0, avg, weight):
+    """``(w, wa, order, args)``: a copy of w the kernel may update, the running average, the order as int32
+    or int64 and the kernels' arguments after the batch size (for ``n`` rows in batches of ``batch_size``)."""
+    scalar = X.dtype.type
     last = n - (n - 1) // batch_size * batch_size if n else batch_size  # size of the last, possibly shorter, batch
     w = np.array(w, dtype=X.dtype)  # the kernel updates in place: never touch the caller's array
     wa, ba = start_average(w, b, avg)
@@ -125,18 +135,23 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
     if order.dtype not in (np.int32, np.int64):
         order = order.astype(np.int64)
     v = weight if weight is not None else np.empty(0, dtype=X.dtype)
-    args = (batch_size, (float(rule.lr), float(rule.schedule_code), float(rule.power_t),
-                         float(rule.total_steps)), (scalar(rule.lr / batch_size), scalar(rule.lr / last)),
+    args = ((float(rule.lr), float(rule.schedule_code), float(rule.power_t), float(rule.total_steps)),
+            (scalar(rule.lr / batch_size), scalar(rule.lr / last)),
             (float(rule.l1), float(rule.l2)), rule.average_from, t0, wa, ba, v,
-            np.zeros(3, dtype=X.dtype), scalar(0.5), _ahead(X))
-    kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
-    b, step, w_before, b_before, ba = kernel(Xk, yk, w, scalar(b), order, *args)
+            np.zeros(3, dtype=X.dtype), scalar(0.5), _ahead(X, X.shape[1] <= NARROW_MAX_FEATURES))
+    return w, wa, order, args
+
+
+def outcome(result, w, wa, rule) -> EpochOutcome:
+    """The EpochOutcome of a kernel's ``(b, diverged_at, w_before, b_before, ba)`` (w, wa: its arrays)."""
+    b, step, w_before, b_before, ba = result
     if step:
         return EpochOutcome(w_before, float(b_before), diverged_at=step)
     return EpochOutcome(w, float(b), avg=(wa, float(ba)) if rule.average_from else None)
 
 
-def _ahead(X: np.ndarray) -> int:
-    """Rows to request ahead of the one computed: about :data:`_PREFETCH_BYTES` in flight."""
+def _ahead(X: np.ndarray, narrow: bool = True) -> int:
+    """Rows to request ahead of the one computed: about :data:`_PREFETCH_BYTES` in flight into L1
+    (``narrow``), else :data:`_PREFETCH_BYTES_L2` into L2."""
     row_bytes = (X.shape[1] + 1) * X.itemsize  # a row of X and its target
-    return int(min(_MAX_AHEAD, max(1, _PREFETCH_BYTES // row_bytes)))
+    return int(min(_MAX_AHEAD, max(1, (_PREFETCH_BYTES if narrow else _PREFETCH_BYTES_L2) // row_bytes)))

@@ -9,6 +9,11 @@ its slices of a segment of K steps, from the same parameters; at the segment's e
 local SGD. The loop cuts segments at multiples of K steps (``TrainConfig.sync_every``), at checkpoints and,
 streamed, at the end of each window; the engine averages at the end of every call.
 
+With K = 1 (``lockstep``) the fused engine does not average at all: the threads run one kernel call per
+segment in lockstep (:mod:`linsgd.engines._lockstep`), adding their partial gradients at one barrier per
+step — the same trajectory as one thread with batch N·B, to float rounding (and with an L1 penalty too),
+without a hand-off per step; the loop then cuts segments only for checkpoints and windows.
+
 The data is shared, never copied per thread (the fused engine's packed rows are made once and read by all).
 Under torchrun every rank runs its threads on its own slice: ranks × threads compose (2 ranks × 2 threads
 with K = 1 equal 1 process × 4 threads).
@@ -27,7 +32,7 @@ from linsgd._small import small
 from linsgd.data.batching import rank_slice
 from linsgd.engines.averaging import pack, unpack, weighted_mean
 from linsgd.engines.base import EpochOutcome
-from linsgd.engines.fused import kernel_epoch
+from linsgd.engines.fused import kernel_args, kernel_epoch, outcome
 from linsgd.engines.rule import as_rule
 
 # The default K (sync_every="auto"): averaging costs at most SYNC_SHARE of the epoch's time, with
@@ -72,10 +77,14 @@ class ThreadedEngine:
     Args:
         inner: the engine of each thread (:class:`~linsgd.engines.fused.FusedEngine` or the reference).
         threads: N >= 2.
+        lockstep: K = 1: one step of batch N·B per process batch (the fused engine runs the threads in
+            lockstep, :mod:`linsgd.engines._lockstep`; the reference averages after every step).
     """
 
-    def __init__(self, inner, threads: int) -> None:
+    def __init__(self, inner, threads: int, lockstep: bool = False) -> None:
         self.inner, self.threads, self.name = inner, threads, inner.name
+        # steps are synchronised inside the kernels: the loop need not cut a segment per step
+        self.lockstep = lockstep and hasattr(inner, "layout")
         self._pool = ThreadPoolExecutor(max_workers=threads - 1, thread_name_prefix="linsgd-sgd")
         weakref.finalize(self, self._pool.shutdown, wait=False)
 
@@ -92,6 +101,8 @@ class ThreadedEngine:
         """
         rule, N = as_rule(lr), self.threads
         B = batch_size // N
+        if self.lockstep and not small(len(X), rule.total_steps):
+            return self._lockstep(X, y, w, b, order, rule, B, t0, avg, weight)
         work = self._work(X, y, w, b, rule, B, t0, avg, weight)
         if work is None:  # the oracle, or a small job: one after the other
             done = [self._slice(order, B, t, lambda p: self.inner.run_epoch(
@@ -100,6 +111,26 @@ class ThreadedEngine:
             futures = [self._pool.submit(self._slice, order, B, t, work) for t in range(1, N)]
             done = [self._slice(order, B, 0, work)] + [f.result() for f in futures]
         return combine([o for _, o in done], [m for m, _ in done], w, b, avg)
+
+    def _lockstep(self, X, y, w, b, order, rule, B, t0, avg, weight) -> EpochOutcome:
+        """The segment in one lockstep kernel call per thread (every thread's result is the same)."""
+        from linsgd.engines._lockstep import sgd_epoch_lockstep  # lazy: numba
+
+        N, n = self.threads, len(order)
+        arrays = self.inner.layout(X, y)
+        steps = -(-n // (N * B))
+        shared = np.zeros((2, N, len(w) + 2), dtype=X.dtype)
+        counter = np.zeros(8, dtype=np.int64)  # one cache line of its own
+        calls = []
+        for t in range(N):  # everything prepared before any thread starts: none may wait for one that failed
+            w_t, wa, part, args = kernel_args(X, w, b, rank_slice(order, B, t, N), rule, N * B, n, t0, avg, weight)
+            calls.append((w_t, wa, (arrays[2], arrays[3], w_t, X.dtype.type(b), part, steps, B, n, N * B, *args,
+                                    t, shared, counter)))
+        futures = [self._pool.submit(sgd_epoch_lockstep, *c[2]) for c in calls[1:]]
+        result = sgd_epoch_lockstep(*calls[0][2])
+        for f in futures:
+            f.result()
+        return outcome(result, calls[0][0], calls[0][1], rule)
 
     def _slice(self, order, B: int, t: int, run) -> tuple[int, EpochOutcome]:
         """Thread t's share of the segment, run: (its examples, the outcome)."""

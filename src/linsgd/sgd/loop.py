@@ -153,14 +153,16 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     """
     config, sync, d = config.resolved(), sync or NoSync(), data.sample().shape[1]
     config = resolve_threads(config, data.n, d, sync.every)  # threads used, K; the loop steps in process batches of N·B
-    engine = get_engine(config.engine, device=config.device, threads=config.threads)
+    engine = get_engine(config.engine, device=config.device, threads=config.threads,
+                        lockstep=config.sync_every == 1 and sync.every in (None, 1))
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once
         engine.prepare(data.X, data.y)
     rule = step_rule(config, data.steps_per_epoch(process_batch(config)))
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, d, config.init_std, config.dtype))
     # threads and ranks average every K steps (checkpoints then fall on those points); else checkpoints cut
-    averaged = config.threads > 1 or sync.every is not None
+    # (threads in lockstep, K = 1, sync inside the kernel: no segment per step)
+    averaged = (config.threads > 1 and not getattr(engine, "lockstep", False)) or sync.every is not None
     stop_every = config.sync_every if averaged else (checkpoints.segment_steps if checkpoints else None)
     start = t0 = time.perf_counter()
     stop = False

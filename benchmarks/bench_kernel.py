@@ -1,0 +1,223 @@
+"""The dense kernel against the memory bound, this checkout against a baseline commit, in one run.
+
+Measures, in worker processes that alternate between this checkout's ``src/`` and the baseline's (``git
+archive <ref> src`` into a temporary folder, compiled once per run), best of ``--rounds`` rounds, each
+worker best of ``--repeat`` inside:
+
+* the streaming read bound of one core (``machine.bandwidth``), measured at the start and the end;
+* ``wide`` (10⁶ × 100 float32, batch 256, shuffled): one epoch of the fused engine on one thread, its
+  rows × 404 bytes per second as a share of the read bound (target ≥ 50 %), plain and averaged
+  (target: averaged ≤ 1.1× plain);
+* a 5-epoch wide ``linsgd.fit`` per epoch: one thread (target ≥ 50 % of the bound) and two threads with
+  the same process batch of 256, K = 1 (lockstep) and K = "auto" (target: ≥ 1.4× one thread);
+* ``large`` (10⁷ × 2, batch 10): a 1-epoch ``linsgd.fit`` on two threads against scikit-learn's
+  SGDRegressor (one epoch over a 10⁶-row prefix; its rate does not depend on n) (target ≥ 20×), and the
+  fused epoch plain and averaged;
+* the chapter's 1,000-row path: ``linsgd.fit`` of the chapter's problem, 3 epochs (target: no slower).
+
+The machine is shared: the load average is recorded with each worker; the best of the rounds is the
+least disturbed. Writes the markdown report to stdout (and ``--out``).
+
+    python benchmarks/bench_kernel.py [--baseline main] [--rounds 3] [--repeat 3] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+ROW_BYTES = 404  # a wide row: 100 float32 features and the target
+
+
+def worker(repeat: int) -> dict:
+    """Every measurement of one code version (the linsgd on sys.path); seconds, best of ``repeat``."""
+    import warnings
+
+    import numpy as np
+    from workloads import WORKLOADS, make_data
+
+    import linsgd
+    from linsgd.data.batching import epoch_order
+    from linsgd.engines import get_engine
+    from linsgd.engines.rule import StepRule
+
+    warnings.simplefilter("ignore")
+    out: dict = {"load": [os.getloadavg()[0]]}
+
+    def best(key, fn):
+        fn()  # compile and warm the caches off the clock
+        times, cpu = [], []
+        for _ in range(repeat):
+            t, c = time.perf_counter(), time.thread_time()
+            fn()
+            times.append(time.perf_counter() - t)
+            cpu.append(time.thread_time() - c)
+        out[key], out[key + " cpu"] = min(times), min(cpu)
+
+    wide = WORKLOADS["wide"]
+    X, y = make_data(wide)
+    order = epoch_order(0, 0, wide.n)
+    w0 = np.zeros(wide.d, dtype=np.float32)
+    engine = get_engine("fused")
+    steps = -(-wide.n // wide.batch)
+    plain, averaged = StepRule(wide.lr, total_steps=steps), StepRule(wide.lr, total_steps=steps, average_from=1)
+    best("wide epoch", lambda: engine.run_epoch(X, y, w0, 0.0, order, plain, wide.batch))
+    best("wide epoch averaged", lambda: engine.run_epoch(X, y, w0, 0.0, order, averaged, wide.batch))
+    fit = {"lr": wide.lr, "epochs": 5, "seed": 0, "dtype": "float32"}
+    best("wide fit 1 thread", lambda: linsgd.fit(X, y, batch_size=256, threads=1, **fit))
+    best("wide fit 2 threads K=1", lambda: linsgd.fit(X, y, batch_size=128, threads=2, sync_every=1, **fit))
+    best("wide fit 2 threads K=auto", lambda: linsgd.fit(X, y, batch_size=128, threads=2, **fit))
+
+    large = WORKLOADS["large"]
+    X, y = make_data(large)
+    order = epoch_order(0, 0, large.n)
+    w0 = np.zeros(large.d, dtype=np.float32)
+    steps = -(-large.n // large.batch)
+    plain, averaged = StepRule(large.lr, total_steps=steps), StepRule(large.lr, total_steps=steps, average_from=1)
+    engine.prepare(X, y)
+    best("large epoch", lambda: engine.run_epoch(X, y, w0, 0.0, order, plain, large.batch))
+    best("large epoch averaged", lambda: engine.run_epoch(X, y, w0, 0.0, order, averaged, large.batch))
+    best("large fit 2 threads", lambda: linsgd.fit(X, y, lr=large.lr, batch_size=large.batch // 2, epochs=1,
+                                                   threads=2, seed=0, dtype="float32"))
+    best("large fit 1 thread", lambda: linsgd.fit(X, y, lr=large.lr, batch_size=large.batch, epochs=1,
+                                                  threads=1, seed=0, dtype="float32"))
+    prefix = 1_000_000
+    out["sklearn rows"] = prefix
+    best("sklearn epoch", lambda: _sklearn_epoch(X[:prefix], y[:prefix], large.lr))
+
+    seed = WORKLOADS["seed"]
+    X, y = make_data(seed)
+    best("chapter 1000 rows", lambda: linsgd.fit(X, y, lr=seed.lr, batch_size=seed.batch, epochs=seed.epochs,
+                                                 seed=0))
+    out["load"].append(os.getloadavg()[0])
+    return out
+
+
+def _sklearn_epoch(X, y, lr: float) -> None:
+    from sklearn.linear_model import SGDRegressor
+
+    SGDRegressor(loss="squared_error", penalty=None, learning_rate="constant", eta0=lr, tol=None, max_iter=1,
+                 shuffle=True, random_state=0).fit(X, y)
+
+
+def _run_worker(src: Path, repeat: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(HERE)])}
+    proc = subprocess.run([sys.executable, __file__, "--worker", "--repeat", str(repeat)], env=env,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode:
+        sys.exit(f"bench_kernel: the worker on {src} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _baseline(ref: str, into: Path) -> str:
+    """``ref``'s src/ extracted into ``into``; returns its short commit."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", ref], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def _merge(runs: list[dict]) -> dict:
+    keys = [k for k in runs[0] if k not in ("load", "sklearn rows")]
+    merged = {k: min(r[k] for r in runs) for k in keys}
+    merged["load"] = [x for r in runs for x in r["load"]]
+    merged["sklearn rows"] = runs[0]["sklearn rows"]
+    return merged
+
+
+def report(base: dict, new: dict, bound: list[float], ref: str, commit: str, rounds: int, repeat: int) -> str:
+    import machine
+
+    gbs = max(bound)
+    share = lambda s, n=1_000_000: n * ROW_BYTES / s / 1e9 / gbs  # noqa: E731
+    sk = new["sklearn rows"] / new["sklearn epoch"]
+    rows = [("wide epoch, 1 thread (fused engine)", "wide epoch", 1),
+            ("wide epoch, averaged", "wide epoch averaged", 1),
+            ("wide fit, 5 epochs, 1 thread, per epoch", "wide fit 1 thread", 5),
+            ("wide fit, 5 epochs, 2 threads K = 1 (lockstep), per epoch", "wide fit 2 threads K=1", 5),
+            ("wide fit, 5 epochs, 2 threads K = auto, per epoch", "wide fit 2 threads K=auto", 5)]
+    lines = ["# The dense kernel at the memory bound", "", *machine.describe(REPO), "",
+             f"Baseline: `{ref}` ({commit}) against this checkout; workers alternate, {rounds} rounds, each "
+             f"best of {repeat} (seconds: the best over all). Load average (1 min) seen by the workers: "
+             f"{min(base['load'] + new['load']):.2f} to {max(base['load'] + new['load']):.2f} on "
+             f"{os.cpu_count()} logical CPUs — the machine was shared; best-of is the least disturbed.", "",
+             f"Streaming read bound, one core: {', '.join(f'{b:.1f}' for b in bound)} GB/s (start, end; "
+             f"the best, {gbs:.1f} GB/s = {gbs * 1e9 / ROW_BYTES / 1e6:.1f} M wide rows/s, is the bound).", "",
+             "| wide, 10⁶ × 100 float32, batch 256 | baseline ms | this ms | speed-up | share of the bound (this) |",
+             "|---|---|---|---|---|"]
+    for title, key, epochs in rows:
+        b, t = base[key] / epochs, new[key] / epochs
+        lines.append(f"| {title} | {1e3 * b:.1f} | {1e3 * t:.1f} | {b / t:.2f}× | {100 * share(t):.0f} % |")
+    bc, nc = base["wide epoch cpu"], new["wide epoch cpu"]
+    lines += ["", f"CPU time of the calling thread for the one-thread wide epoch (descheduled time left out; still "
+              f"slowed by neighbours sharing memory bandwidth): baseline {1e3 * bc:.1f} ms, this {1e3 * nc:.1f} ms "
+              f"({bc / nc:.2f}×, {100 * share(nc):.0f} % of the bound)."]
+    lines += ["", "| large, 10⁷ × 2 float32, batch 10 | baseline s | this s | speed-up |", "|---|---|---|---|"]
+    for title, key in (("fused epoch, plain", "large epoch"), ("fused epoch, averaged", "large epoch averaged"),
+                       ("fit, 1 epoch, 1 thread", "large fit 1 thread"),
+                       ("fit, 1 epoch, 2 threads (K = auto)", "large fit 2 threads")):
+        lines.append(f"| {title} | {base[key]:.3f} | {new[key]:.3f} | {base[key] / new[key]:.2f}× |")
+    lines.append(f"| scikit-learn SGDRegressor, one epoch of a {new['sklearn rows']:,}-row prefix | "
+                 f"{base['sklearn epoch']:.3f} | {new['sklearn epoch']:.3f} | — |")
+    lines += ["", "| chapter, 1,000 × 2, 3 epochs, `linsgd.fit` | baseline ms | this ms | ratio |", "|---|---|---|---|",
+              f"| whole fit | {1e3 * base['chapter 1000 rows']:.1f} | {1e3 * new['chapter 1000 rows']:.1f} | "
+              f"{base['chapter 1000 rows'] / new['chapter 1000 rows']:.2f}× |"]
+    one, two = new["wide fit 1 thread"] / 5, min(new["wide fit 2 threads K=1"], new["wide fit 2 threads K=auto"]) / 5
+    large_rate = 1e7 / new["large fit 2 threads"]
+    targets = [
+        ("wide epoch kernel, 1 thread, ≥ 50 % of the read bound", share(new["wide epoch"]) >= 0.5,
+         f"{100 * share(new['wide epoch']):.0f} %"),
+        ("5-epoch wide fit per epoch, 1 thread, ≥ 50 % of the bound", share(one) >= 0.5, f"{100 * share(one):.0f} %"),
+        ("5-epoch wide fit per epoch, 2 threads ≥ 1.4× 1 thread", one / two >= 1.4, f"{one / two:.2f}×"),
+        ("large, 2 threads ≥ 20× scikit-learn's SGDRegressor", large_rate / sk >= 20, f"{large_rate / sk:.1f}×"),
+        ("averaging ≤ 1.1× plain (wide epoch)", new["wide epoch averaged"] <= 1.1 * new["wide epoch"],
+         f"{new['wide epoch averaged'] / new['wide epoch']:.2f}×"),
+        ("averaging ≤ 1.1× plain (large epoch)", new["large epoch averaged"] <= 1.1 * new["large epoch"],
+         f"{new['large epoch averaged'] / new['large epoch']:.2f}×"),
+        ("chapter's 1,000-row path no slower (within 5 %)",
+         new["chapter 1000 rows"] <= 1.05 * base["chapter 1000 rows"],
+         f"{new['chapter 1000 rows'] / base['chapter 1000 rows']:.2f}× the baseline's time"),
+    ]
+    lines += ["", "## Targets", ""] + [f"- {'PASS' if ok else 'FAIL'}: {name} — {value}" for name, ok, value in targets]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--baseline", default="main", help="git ref to compare with (default: main)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--out", type=Path)
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.repeat)))
+        return
+    sys.path.insert(0, str(HERE))
+    import machine
+
+    bound = [machine.one_core(machine.bandwidth(1.5))]
+    with tempfile.TemporaryDirectory(prefix="linsgd-baseline-") as tmp:
+        commit = _baseline(args.baseline, Path(tmp))
+        base, new = [], []
+        for r in range(args.rounds):
+            print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
+            base.append(_run_worker(Path(tmp) / "src", args.repeat))
+            new.append(_run_worker(REPO / "src", args.repeat))
+    bound.append(machine.one_core(machine.bandwidth(1.5)))
+    text = report(_merge(base), _merge(new), bound, args.baseline, commit, args.rounds, args.repeat)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

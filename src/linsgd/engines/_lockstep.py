@@ -1,0 +1,71 @@
+"""Numba kernel of threads in lockstep: each process batch split over N threads, one barrier per step.
+
+Thread t runs :func:`sgd_epoch_lockstep` on its slice of every process batch (``part``: its rows of the
+segment, as :func:`~linsgd.data.batching.rank_slice` cuts them), with its own copy of w. Per step it sums
+its rows' gradient, publishes it in ``shared[step % 2, t]`` and waits at a barrier for the other threads;
+then every thread adds the N partial gradients in the same order (thread 0 first), so the copies of w stay
+bit-identical, and takes the step of :mod:`linsgd.engines._fused_kernels` with the process batch size:
+the trajectory of one thread with batch N·B, to float rounding (the sum is split in N parts). Two buffers
+alternate, so a thread may write step s + 1's gradient while a slower one still reads step s's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from linsgd.engines._atomics import arrive, wait_for
+from linsgd.engines._fused_kernels import _MATH, _accumulate, _after_step, _finite, _step, _step_size
+
+
+@njit(nogil=True, cache=True, fastmath=_MATH)
+def sgd_epoch_lockstep(X, y, w, b, part, steps, batch, rows, process_batch, rule, fixed, penalty, average_from,
+                       t0, wa, ba, v, s_buf, half, ahead, tid, shared, counter):
+    """``steps`` steps of process batches, this thread's share ``part`` of each; updates ``w``/``wa`` in place.
+
+    Args:
+        part: this thread's rows: ``batch`` per step, the last step's share possibly shorter (or empty).
+        rows: the segment's rows over all threads; process_batch: N·B (the last step has the remainder).
+        tid: this thread's index t; shared: (2, N, d + 2) scratch of X's dtype shared by the N threads;
+            counter: int64 array shared by them, counter[0] = 0 at the start.
+        The rest as :func:`linsgd.engines._fused_kernels.sgd_epoch` (``fixed`` for the process batch).
+
+    Returns:
+        ``(b, diverged_at, w_before, b_before, ba)`` as ``sgd_epoch`` (the same in every thread).
+    """
+    d, threads = len(w), shared.shape[1]
+    g = np.zeros(d, dtype=w.dtype)
+    w_before = w.copy()
+    zero = b - b
+    for step in range(steps):
+        lo = min(step * batch, len(part))
+        hi = min(lo + batch, len(part))
+        gb, loss = _accumulate(X, y, w, b, part, lo, hi, ahead, g, half, v)
+        p = step % 2
+        for j in range(d):
+            shared[p, tid, j] = g[j]
+        shared[p, tid, d] = gb
+        shared[p, tid, d + 1] = loss
+        arrive(counter)
+        wait_for(counter, (step + 1) * threads)
+        for j in range(d + 2):  # the partial sums, added in thread order: the same bits in every thread
+            total = zero
+            for t in range(threads):
+                total += shared[p, t, j]
+            if j < d:
+                g[j] = total
+            elif j == d:
+                gb = total
+            else:
+                loss = total
+        size = min(process_batch, rows - step * process_batch)
+        s = _step_size(rule, t0 + step, size, process_batch, fixed, s_buf)
+        b_before = b
+        check = loss
+        for j in range(d):
+            check += _step(w, w_before, j, s * g[j])
+        b -= s * gb
+        if not _finite(check, b):
+            return b, step + 1, w_before, b_before, ba
+        ba = _after_step(w, b, rule, penalty, average_from, t0 + step + 1, wa, ba, s_buf)
+    return b, 0, w_before, b, ba
