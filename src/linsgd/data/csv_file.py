@@ -148,10 +148,14 @@ class CsvSource(Source):
         import pyarrow.compute as pc
 
         for name, col in zip(batch.schema.names, batch.columns, strict=True):
-            if pa.types.is_floating(col.type):
-                top = pc.max(pc.abs(pc.filter(col, pc.is_finite(col)))).as_py()  # inf: reported as such
-                if top is not None and top >= _EXACT:
-                    self._big_integer(first, batch.num_rows, name)
+            if not pa.types.is_floating(col.type):
+                continue
+            lo, hi = pc.min_max(col).values()  # one pass; the common case ends here
+            if lo.as_py() is None or -_EXACT < lo.as_py() <= hi.as_py() < _EXACT:
+                continue
+            top = pc.max(pc.abs(pc.filter(col, pc.is_finite(col)))).as_py()  # inf: reported as such
+            if top is not None and top >= _EXACT:
+                self._big_integer(first, batch.num_rows, name)
 
     def _big_integer(self, first: int, rows: int, column: str) -> None:
         import pyarrow as pa
