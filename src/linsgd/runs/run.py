@@ -37,6 +37,7 @@ from linsgd.runs.distributed import gather_json
 from linsgd.runs.plan import Plan
 from linsgd.sgd.fit import fit_data
 from linsgd.sgd.loop import FitResult
+from linsgd.sgd.solver import RESUMABLE, choose
 from linsgd.sgd.threads import process_batch
 from linsgd.sgd.threads import resolve as resolve_threads
 from linsgd.storage import atomic_path, ensure_writable_dir
@@ -115,7 +116,8 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         (['0', '1'], True)
     """
     data, config, plan = data.validate(), config.resolved(), plan or Plan()
-    dtype = "float64" if config.solver == "exact" else config.dtype  # the exact solver reads float64 rows
+    # the exact solver reads float64 rows; solver="auto" is resolved once the encoded columns are known
+    dtype = "float64" if config.solver in ("exact", "auto") else config.dtype
     raw, roles = open_table(path, target=data.target, features=data.features, exclude=data.exclude,
                             dtype=dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes,
                             weight=data.weight)
@@ -136,11 +138,16 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         announce(lines, notes)
     for note in notes if announce is None else ():
         warnings.warn(note, LinsgdWarning, stacklevel=2)
+    online = RESUMABLE if plan.checkpoint_every or plan.resume else None
+    config = choose(config, len(pre.names), budget, online=online)
+    if config.dtype != dtype and config.solver == "sgd":  # auto chose SGD: its rows in the training dtype
+        dtype = raw.dtype = config.dtype
     source = Encoded(raw, pre, weight=data.weight)
     # lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from them)
     loaded = load_tables(source, seed=config.seed, val_fraction=data.val_fraction,
-                         standardize=data.standardize or config.lr == "auto", max_memory=budget,
-                         tmp_dir=data.tmp_dir, progress=progress, combine=plan.combine(sharded))
+                         standardize=data.standardize or (config.lr == "auto" and config.solver == "sgd"),
+                         max_memory=budget, tmp_dir=data.tmp_dir, progress=progress,
+                         combine=plan.combine(sharded))
     try:
         # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
         config = resolve_threads(config, loaded.train.n, len(source.features), plan.sync_every)
@@ -150,7 +157,7 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
                                 sharded)
         ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
         result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
-                          checkpoints=ready.checkpoints, resume=ready.resumed)
+                          checkpoints=ready.checkpoints, resume=ready.resumed, budget=budget)
         result = dataclasses.replace(result, feature_names=list(source.features))
         metrics = {"train": _metrics(loaded.train, result, exact_names=source.features)}
         if loaded.val is not None:

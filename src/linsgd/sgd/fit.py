@@ -7,6 +7,7 @@ and is what file runs call. Both pick the path here, before any epoch runs: the 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import numpy as np
@@ -14,13 +15,15 @@ import numpy as np
 from linsgd.config import TrainConfig
 from linsgd.data.checks import as_training_arrays
 from linsgd.data.frame_source import numeric_frame
+from linsgd.data.table import default_max_memory
 from linsgd.data.views import InMemory, normalized_weights
 from linsgd.engines import get_engine
-from linsgd.errors import ConfigError, DataError
-from linsgd.sgd.convergence import relative_gap, warn_if_not_converged
+from linsgd.errors import ConfigError, DataError, DivergenceError
+from linsgd.sgd.convergence import Distance, distance, warn_if_not_converged
 from linsgd.sgd.exact_fit import EXACT_NO_CHECKPOINTS, exact_data, exact_fit
 from linsgd.sgd.loop import FitResult, TrainState, init_params, train_data
 from linsgd.sgd.lr import auto_lr, stable_lr
+from linsgd.sgd.solver import RESUMABLE, choose
 from linsgd.standardize import Moments, Standardizer
 
 
@@ -78,10 +81,12 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
                          sync_every=sync_every).resolved()
     # SGD itself finds a non-finite value (its residual is non-finite: DataError, see _diverged), so it
     # skips the separate pass over the data; the exact solver and lr="auto" need checked values first.
-    sgd = config.solver == "sgd" and config.lr != "auto"
     # the exact solver works in float64 whatever the training dtype: no rounding of the data to float32 first
     frame = numeric_frame(X)
     names = frame[1] if frame else None
+    shape = np.shape(frame[0] if frame else X)
+    config = choose(config, shape[1] if len(shape) == 2 else 1, default_max_memory())
+    sgd = config.solver == "sgd" and config.lr != "auto"
     dtype = "float64" if config.solver == "exact" else config.dtype
     X, y = as_training_arrays(frame[0] if frame else X, y, dtype, check_values=not sgd)
     weight = check_sample_weight(sample_weight, len(y))
@@ -93,11 +98,12 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
     return result
 
 
-def gap_of(X, y, result: FitResult, weight) -> float | None:
-    """The relative optimality gap when the exact side knows the objective (no penalty, no weights)."""
+def gap_of(X, y, result: FitResult, weight) -> Distance | None:
+    """How far the answer is from the exact least-squares one, when the exact side knows the objective (no
+    penalty, no weights; :func:`~linsgd.sgd.convergence.distance`)."""
     if result.config.penalty is not None or weight is not None:
         return None
-    return relative_gap(X, y, result.w, result.b)
+    return distance(X, y, result.w, result.b, result.feature_names)
 
 
 def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
@@ -129,7 +135,8 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
     ``solver="exact"`` and ``lr="auto"`` are handled before the loop (:func:`exact_fit`,
     :func:`train_standardized`).
     """
-    config = config.resolved()
+    config = choose(config.resolved(), X.shape[1], default_max_memory(),
+                    online="continuing a run (init, first_epoch)" if init is not None or first_epoch else None)
     if config.solver == "exact":  # no epochs: the optimum of the same objective in one pass
         return exact_fit(X, y, config, sample_weight=weight)
     if config.lr == "auto":  # the same loop on standardised features, with an lr from their curvature
@@ -148,10 +155,12 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
 
 
 def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None, checkpoints=None,
-             resume=None) -> FitResult:
+             resume=None, budget: int | None = None) -> FitResult:
     """Train on a data view (in memory or streamed, one process or a rank's share; see
     :func:`linsgd.sgd.loop.train_data` for the arguments).
 
+    * ``solver="auto"``: resolved first (:func:`linsgd.sgd.solver.choose`, with ``budget``: bytes the run may
+      hold, None: a quarter of RAM; checkpoints or a resume take SGD);
     * plain SGD: the loop;
     * ``lr="auto"``: the loop with the step of :func:`auto_step` of ``data.sample()``, a fresh run starting
       its intercept at the mean target (:func:`mean_target`). The view's features must already be
@@ -163,7 +172,8 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
     Raises:
         ConfigError: ``solver="exact"`` with checkpoints or resume (one pass has nothing to checkpoint).
     """
-    config = config.resolved()
+    config = choose(config.resolved(), data.sample().shape[1], budget or default_max_memory(),
+                    online=RESUMABLE if checkpoints or resume is not None else None)
     if config.solver == "exact":
         if checkpoints or resume is not None:
             raise ConfigError("solver", "exact", EXACT_NO_CHECKPOINTS)
@@ -178,9 +188,22 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
     if resume is None:  # on centred features the optimal intercept is the mean target: start there
         w0, _ = init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype)
         resume = TrainState(w=w0, b=mean_target(data, sync))
-    result = train_data(data, dataclasses.replace(config, lr=lr), val=val, progress=progress, sync=sync,
-                        checkpoints=checkpoints, resume=resume)
+    with _auto_divergence():
+        result = train_data(data, dataclasses.replace(config, lr=lr), val=val, progress=progress, sync=sync,
+                            checkpoints=checkpoints, resume=resume)
     return dataclasses.replace(result, config=config, lr=lr)
+
+
+@contextlib.contextmanager
+def _auto_divergence():
+    """A divergence under lr="auto" advises the exact solver, not lr="auto" (already in force) nor a step on
+    another scale."""
+    try:
+        yield
+    except DivergenceError as e:
+        if e.auto:
+            raise
+        raise DivergenceError(e.epoch, e.step, e.lr, e.suggested_lr, e.reason, auto=True) from None
 
 
 def auto_step(Z: np.ndarray, batch_size: int, *, averaged: bool) -> float:
@@ -218,8 +241,9 @@ def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first
     else:
         w0, _ = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
         z_init = (w0, float(np.average(y, weights=weight)))
-    result = train(Z, y, dataclasses.replace(config, lr=lr), init=z_init, first_epoch=first_epoch, weight=weight,
-                   val=RawScale(val, scaler) if val is not None else None)
+    with _auto_divergence():
+        result = train(Z, y, dataclasses.replace(config, lr=lr), init=z_init, first_epoch=first_epoch,
+                       weight=weight, val=RawScale(val, scaler) if val is not None else None)
     w, b = scaler.to_raw(result.w, result.b)
     best = result.best_epoch
     return dataclasses.replace(result, w=w.astype(config.dtype), b=b, config=config, best_epoch=best)
