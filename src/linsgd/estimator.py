@@ -146,7 +146,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             return self._partial_exact(X, y, first)
 
         config = choose(self._config(1, self._draw_seed() if first else self.seed_), X.shape[1], 0,
-                        online="partial_fit")
+                        sgd_because="partial_fit takes SGD steps on each call's rows")
         self.solver_ = config.solver_reason or config.solver
         init = None if first else (self.coef_, self.intercept_)
         start = 0 if first else self.n_epochs_

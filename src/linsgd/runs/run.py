@@ -138,16 +138,20 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         announce(lines, notes)
     for note in notes if announce is None else ():
         warnings.warn(note, LinsgdWarning, stacklevel=2)
-    online = RESUMABLE if plan.checkpoint_every or plan.resume else None
-    config = choose(config, len(pre.names), budget, online=online)
+    because = RESUMABLE if plan.checkpoint_every or plan.resume else None
+    if data.weight is not None:  # the streamed exact solve of a view reads no sample weights
+        because = because or "the streamed exact solve does not read a --weight column"
+    config = choose(config, len(pre.names), budget, sgd_because=because)
     if config.dtype != dtype and config.solver == "sgd":  # auto chose SGD: its rows in the training dtype
         dtype = raw.dtype = config.dtype
     source = Encoded(raw, pre, weight=data.weight)
-    # lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from them)
+    # SGD with lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from
+    # them); the exact solver reads the raw rows (and, should it find no unique solution under solver="auto",
+    # SGD then takes its automatic step on them)
     loaded = load_tables(source, seed=config.seed, val_fraction=data.val_fraction,
                          standardize=data.standardize or (config.lr == "auto" and config.solver == "sgd"),
-                         max_memory=budget, tmp_dir=data.tmp_dir, progress=progress,
-                         combine=plan.combine(sharded))
+                         max_memory=budget,
+                         tmp_dir=data.tmp_dir, progress=progress, combine=plan.combine(sharded))
     try:
         # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
         config = resolve_threads(config, loaded.train.n, len(source.features), plan.sync_every)

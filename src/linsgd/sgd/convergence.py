@@ -184,8 +184,10 @@ def advice(result, cli: bool) -> str:
         tips.append(f"{flag('average')} auto")
     if c is not None and c.epochs != "auto":
         tips.append(f"more {flag('epochs')} (or {flag('epochs')} auto)")
-    elif c is not None:
+    elif c is not None and capped(result):
         tips.append(f"a larger {flag('max_epochs')} (now {c.max_epochs})")
+    elif c is not None:
+        tips.append(f"a smaller {flag('tol')} (now {c.tol:g})")
     if c is None or c.penalty is None:
         tips.append(f"{flag('solver')} exact (the least-squares answer in one pass)")
     return "try " + ", ".join(tips)

@@ -18,7 +18,7 @@ from linsgd.data.frame_source import numeric_frame
 from linsgd.data.table import default_max_memory
 from linsgd.data.views import InMemory, normalized_weights
 from linsgd.engines import get_engine
-from linsgd.errors import ConfigError, DataError, DivergenceError
+from linsgd.errors import ConfigError, DataError, DivergenceError, first_line
 from linsgd.sgd.convergence import Distance, distance, warn_if_not_converged
 from linsgd.sgd.exact_fit import EXACT_NO_CHECKPOINTS, exact_data, exact_fit
 from linsgd.sgd.loop import FitResult, TrainState, init_params, train_data
@@ -135,10 +135,14 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
     ``solver="exact"`` and ``lr="auto"`` are handled before the loop (:func:`exact_fit`,
     :func:`train_standardized`).
     """
+    going_on = init is not None or first_epoch
     config = choose(config.resolved(), X.shape[1], default_max_memory(),
-                    online="continuing a run (init, first_epoch)" if init is not None or first_epoch else None)
+                    sgd_because="continuing a run (init, first_epoch) takes SGD steps" if going_on else None)
     if config.solver == "exact":  # no epochs: the optimum of the same objective in one pass
-        return exact_fit(X, y, config, sample_weight=weight)
+        try:
+            return exact_fit(X, y, config, sample_weight=weight)
+        except DataError as e:  # solver="auto" takes SGD where least squares has no unique solution
+            config = no_unique_solution(config, e)
     if config.lr == "auto":  # the same loop on standardised features, with an lr from their curvature
         return train_standardized(X, y, config, init=init, first_epoch=first_epoch, weight=weight, val=val)
     resume = None
@@ -173,14 +177,19 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
         ConfigError: ``solver="exact"`` with checkpoints or resume (one pass has nothing to checkpoint).
     """
     config = choose(config.resolved(), data.sample().shape[1], budget or default_max_memory(),
-                    online=RESUMABLE if checkpoints or resume is not None else None)
+                    sgd_because=RESUMABLE if checkpoints or resume is not None else None)
     if config.solver == "exact":
         if checkpoints or resume is not None:
             raise ConfigError("solver", "exact", EXACT_NO_CHECKPOINTS)
-        result = exact_data(data, config, sync=sync)
-        if val is not None:
-            result.val_history = [val.loss(get_engine(config.engine, device=config.device), result.w, result.b)]
-        return result
+        try:
+            result = exact_data(data, config, sync=sync)
+        except DataError as e:  # solver="auto" takes SGD where least squares has no unique solution
+            config = no_unique_solution(config, e)
+        else:
+            if val is not None:
+                result.val_history = [val.loss(get_engine(config.engine, device=config.device), result.w,
+                                               result.b)]
+            return result
     if config.lr != "auto":
         return train_data(data, config, val=val, progress=progress, sync=sync, checkpoints=checkpoints,
                           resume=resume)
@@ -204,6 +213,15 @@ def _auto_divergence():
         if e.auto:
             raise
         raise DivergenceError(e.epoch, e.step, e.lr, e.suggested_lr, e.reason, auto=True) from None
+
+
+def no_unique_solution(config: TrainConfig, error: DataError) -> TrainConfig:
+    """The config that runs SGD when ``solver="auto"`` chose the exact solve and it found no unique solution
+    (a constant or duplicated column: SGD still returns one of the minimisers); re-raises otherwise."""
+    if config.solver_reason is None:  # the user asked for the exact solver: the DataError is the answer
+        raise error
+    why = f"sgd: the exact solve has no unique solution ({first_line(error)})"
+    return dataclasses.replace(config, solver="sgd", solver_reason=why)
 
 
 def auto_step(Z: np.ndarray, batch_size: int, *, averaged: bool) -> float:
