@@ -123,7 +123,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         if self.solver == "exact":  # streamed QR state, so that partial_fit can add rows
             return self._partial_exact(X, y, first=True, weight=weight)
         Xd, yd = np.ascontiguousarray(X, dtype=self.dtype), y.astype(self.dtype)
-        result = train(Xd, yd, config, weight=weight)
+        result = train(Xd, yd, config, weight=weight, names=_names(self))
         self.n_epochs_ = 0 if result.config.solver == "exact" else len(result.history)
         self.n_iter_, self.best_epoch_ = self.n_epochs_, result.best_epoch
         self.solver_ = result.config.solver_reason or result.config.solver

@@ -161,7 +161,8 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
                                 sharded)
         ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
         result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
-                          checkpoints=ready.checkpoints, resume=ready.resumed, budget=budget)
+                          checkpoints=ready.checkpoints, resume=ready.resumed, budget=budget,
+                          names=list(source.features))
         result = dataclasses.replace(result, feature_names=list(source.features))
         metrics = {"train": _metrics(loaded.train, result, exact_names=source.features)}
         if loaded.val is not None:

@@ -90,7 +90,7 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
     dtype = "float64" if config.solver == "exact" else config.dtype
     X, y = as_training_arrays(frame[0] if frame else X, y, dtype, check_values=not sgd)
     weight = check_sample_weight(sample_weight, len(y))
-    result = train(X, y, config, weight=weight)
+    result = train(X, y, config, weight=weight, names=names)
     if names:
         result = dataclasses.replace(result, feature_names=names)
     if config.solver == "sgd":
@@ -124,14 +124,15 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
 
 
 def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.ndarray, float] | None = None,
-          first_epoch: int = 0, weight: np.ndarray | None = None, val=None) -> FitResult:
+          first_epoch: int = 0, weight: np.ndarray | None = None, val=None, names=None) -> FitResult:
     """Run ``config.epochs`` epochs on validated arrays (see :func:`as_training_arrays`).
 
     ``init``: (w, b) to start from instead of the chapter's initialisation, and ``first_epoch``: the
     0-based index of the first epoch (it picks the order), to continue a run (``LinearRegressor.
     partial_fit``: k calls of one epoch equal one fit of k epochs, for a constant step without averaging:
     the step count, hence schedule and average, starts again). ``weight``: raw sample weights (n,) or None.
-    ``val``: a validation view (:mod:`linsgd.data.views`) on the scale of X, or None.
+    ``val``: a validation view (:mod:`linsgd.data.views`) on the scale of X, or None. ``names``: the
+    columns' names for the exact solver's messages (None: x0, x1, …).
     ``solver="exact"`` and ``lr="auto"`` are handled before the loop (:func:`exact_fit`,
     :func:`train_standardized`).
     """
@@ -140,7 +141,7 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
                     sgd_because="continuing a run (init, first_epoch) takes SGD steps" if going_on else None)
     if config.solver == "exact":  # no epochs: the optimum of the same objective in one pass
         try:
-            return exact_fit(X, y, config, sample_weight=weight)
+            return exact_fit(X, y, config, sample_weight=weight, names=names)
         except DataError as e:  # solver="auto" takes SGD where least squares has no unique solution
             config = no_unique_solution(config, e)
     if config.lr == "auto":  # the same loop on standardised features, with an lr from their curvature
@@ -159,12 +160,13 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
 
 
 def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None, checkpoints=None,
-             resume=None, budget: int | None = None) -> FitResult:
+             resume=None, budget: int | None = None, names=None) -> FitResult:
     """Train on a data view (in memory or streamed, one process or a rank's share; see
     :func:`linsgd.sgd.loop.train_data` for the arguments).
 
     * ``solver="auto"``: resolved first (:func:`linsgd.sgd.solver.choose`, with ``budget``: bytes the run may
-      hold, None: a quarter of RAM; checkpoints or a resume take SGD);
+      hold, None: a quarter of RAM; checkpoints or a resume take SGD; ``names``: the columns' names for the
+      exact solver's messages);
     * plain SGD: the loop;
     * ``lr="auto"``: the loop with the step of :func:`auto_step` of ``data.sample()``, a fresh run starting
       its intercept at the mean target (:func:`mean_target`). The view's features must already be
@@ -182,7 +184,7 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
         if checkpoints or resume is not None:
             raise ConfigError("solver", "exact", EXACT_NO_CHECKPOINTS)
         try:
-            result = exact_data(data, config, sync=sync)
+            result = exact_data(data, config, sync=sync, names=names)
         except DataError as e:  # solver="auto" takes SGD where least squares has no unique solution
             config = no_unique_solution(config, e)
         else:
