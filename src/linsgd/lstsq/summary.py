@@ -45,8 +45,9 @@ class Summary:
 
     def __str__(self) -> str:
         pct = f"{100 * self.confidence:g}%"
-        head = f"{'':<14}{'coef':>14}{'std err':>12}{'t':>10}{'P>|t|':>10}{pct + ' CI low':>14}{'high':>14}"
-        rows = [f"{name[:14]:<14}{c:>14.6g}{s:>12.4g}{t:>10.3f}{p:>10.3g}{lo:>14.6g}{hi:>14.6g}"
+        width = max([14, *(len(n) + 2 for n in self.names)])  # every name in full: the table widens
+        head = f"{'':<{width}}{'coef':>14}{'std err':>12}{'t':>10}{'P>|t|':>10}{pct + ' CI low':>14}{'high':>14}"
+        rows = [f"{name:<{width}}{c:>14.6g}{s:>12.4g}{t:>10.3f}{p:>10.3g}{lo:>14.6g}{hi:>14.6g}"
                 for name, c, s, t, p, lo, hi in zip(self.names, self.coef, self.se, self.t, self.p,
                                                     self.ci_low, self.ci_high, strict=True)]
         stats = (f"n = {self.n}, residual df = {self.df_resid}, R² = {self.r2:.6g}, adjusted R² = "
