@@ -98,6 +98,8 @@ def startup(repeats: int) -> list[tuple[str, str, Timing]]:
     two peers measured in the same run: the imports every CSV reader pays (``import numpy, pyarrow.csv``) and
     the statistician's alternative, statsmodels' OLS summary of the same CSV read by pandas."""
     rows = []
+    # bytecode is written (the warm-up run writes it, as a user's first run does), whatever this shell says
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory(prefix="linsgd-startup-") as tmp:
         folder = Path(tmp)
         for name, (path, target, exclude) in _tables(folder).items():
@@ -112,11 +114,11 @@ def startup(repeats: int) -> list[tuple[str, str, Timing]]:
                 "peer: statsmodels OLS summary": [sys.executable, "-c", _OLS_SCRIPT, str(path), target, exclude],
             }
             runs: dict[str, list[float]] = {k: [] for k in cmds}
-            errors = {k: _time_once(cmd, None, tmp)[1] for k, cmd in cmds.items()}  # warm-up (and the model)
+            errors = {k: _time_once(cmd, env, tmp)[1] for k, cmd in cmds.items()}  # warm-up (and the model)
             for _ in range(repeats):
                 for k, cmd in cmds.items():
                     if errors[k] is None:
-                        seconds, errors[k] = _time_once(cmd, None, tmp)
+                        seconds, errors[k] = _time_once(cmd, env, tmp)
                         runs[k].append(seconds)
             rows += [(name, k, Timing(statistics.median(runs[k]) if errors[k] is None else None, runs[k], errors[k]))
                      for k in cmds]

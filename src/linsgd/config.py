@@ -34,9 +34,10 @@ class TrainConfig:
     the chapter's instead (:data:`CHAPTER`: lr 0.03, 3 epochs, batch 10, plain SGD).
 
     Args:
-        lr: learning rate η > 0 of the update ``θ ← θ − η/|B| · Σ_{i∈B} ∇ℓ_i(θ)``, or ``"auto"``: train
-            in standardised coordinates with η from their curvature (:func:`linsgd.sgd.lr.auto_lr`).
-        epochs: passes over the data (0 trains nothing and returns the initial parameters).
+        lr: learning rate η > 0 of the update ``θ ← θ − η/|B| · Σ_{i∈B} ∇ℓ_i(θ)``, or ``"auto"`` (default):
+            train in standardised coordinates with η from their curvature (:func:`linsgd.sgd.lr.auto_lr`).
+        epochs: passes over the data (0 trains nothing and returns the initial parameters), or ``"auto"``
+            (default, below).
         batch_size: minibatch size B ≥ 1; the last batch of an epoch may be shorter and is normalised
             by its real size.
         engine: ``"fused"`` (compiled kernels) or ``"reference"`` (the chapter's torch autograd code).

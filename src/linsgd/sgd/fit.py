@@ -40,9 +40,10 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
     averaging, the rule of :mod:`linsgd.engines.rule` (the objective is scikit-learn's ElasticNet's,
     (1/2Σs) Σ s_i r_i² + α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²)).
 
-    The defaults are the chapter's (lr 0.03, 3 epochs, batch 10, constant step, no averaging); what lands
-    on the optimum without tuning is ``lr="auto", epochs="auto", average=True`` (``LinearRegressor``'s
-    and ``linsgd train``'s defaults).
+    The defaults are the chapter's (lr 0.03, 3 epochs, batch 10, constant step, no averaging:
+    :data:`linsgd.config.CHAPTER`); what lands on the optimum without tuning is ``solver="auto"`` (the exact
+    solve where it fits, :mod:`linsgd.sgd.solver`) or, for SGD, ``lr="auto", epochs="auto", average="auto"``
+    (``LinearRegressor``'s, ``TrainConfig()``'s and ``linsgd train``'s defaults).
 
     Args:
         X: features, array-like (n, d), or a pandas/polars DataFrame or pyarrow Table of numeric columns
