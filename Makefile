@@ -11,6 +11,9 @@ MSTAMP := $(VENV)/.installed-mutate
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[torch,sklearn,onnx,dev]'
+	# the public tables of tests/test_public_tables.py: only the CSV files these packages ship are read, so
+	# they are installed without their (heavy) dependencies
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt ISLP plotnine
 	touch $@
 
 $(BSTAMP): $(STAMP)

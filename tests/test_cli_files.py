@@ -30,7 +30,8 @@ def test_round_trip_generate_train_predict_evaluate(cli, tmp_path, fmt, engine):
         assert json.loads(pq.read_schema(data).metadata[b"linsgd.generate"]) == truth
     assert truth["true_w"] == [2.0, -3.4] and truth["true_b"] == 4.2
     run = tmp_path / "run"
-    code, out, err = cli("train", data, "--target", "y", "--out", run, "--seed", 3, "--engine", engine)
+    code, out, err = cli("train", data, "--target", "y", "--out", run, "--seed", 3, "--engine", engine,
+                         "--solver", "sgd")
     assert code == 0, err
     assert sorted(p.name for p in run.iterdir()) == ["coef.png", "config.json", "fit.png", "loss.png", "metrics.jsonl",
                                                      "model.safetensors", "residuals.png"]

@@ -37,11 +37,11 @@ def test_linear_regressor_defaults_on_longley_and_the_sklearn_warning(longley):
 
     X, y = longley
     with pytest.warns(ConvergenceWarning) as caught:  # scikit-learn's class: GridSearchCV filters it
-        m = linsgd.LinearRegressor(random_state=0, epochs=1).fit(X, y)
+        m = linsgd.LinearRegressor(solver="sgd", random_state=0, epochs=1).fit(X, y)
     assert isinstance(caught[0].message, linsgd.ConvergenceWarning)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = linsgd.LinearRegressor(random_state=0).fit(X, y)
+        m = linsgd.LinearRegressor(solver="sgd", random_state=0).fit(X, y)
     assert m.score(X, y) > 0.95  # the intercept starts at ȳ = 65,317: no more R² of −206
     # against the exact R² 0.99548: the collinear design leaves SGD at 3.7× the optimal MSE (it warns); 4× at most
     exact = linsgd.LinearRegressor(solver="exact").fit(X, y).score(X, y)
@@ -58,7 +58,7 @@ def test_penalised_run_uses_the_loss_still_falling_rule():
 def test_cli_defaults_early_stopping_metadata_and_warning(cli, tmp_path):
     data = tmp_path / "d.csv"
     cli("generate", data, "--num-examples", 1000, "--seed", 1)
-    code, out, err = cli("train", data, "--target", "y", "--out", tmp_path / "r", "--seed", 0)
+    code, out, err = cli("train", data, "--target", "y", "--out", tmp_path / "r", "--seed", 0, "--solver", "sgd")
     assert code == 0 and "warning" not in err
     assert "stopped after epoch" in out and "kept epoch" in out
     m = load_model(tmp_path / "r" / "model.safetensors")

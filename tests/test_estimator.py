@@ -46,7 +46,7 @@ def data(seed: int = 0, n: int = 300):
 def test_partial_fit_k_times_equals_fit_with_k_epochs():
     """For the constant step without averaging (each partial_fit call starts the step count again)."""
     X, y = data(1)
-    full = LinearRegressor(epochs=4, average=False, random_state=3).fit(X, y)
+    full = LinearRegressor(solver="sgd", epochs=4, average=False, random_state=3).fit(X, y)
     part = LinearRegressor(average=False, random_state=3)
     for _ in range(4):
         part.partial_fit(X, y)

@@ -35,7 +35,7 @@ def _recorder(every, unit):
 def test_resuming_from_any_checkpoint_equals_the_uninterrupted_run(engine, streamed, tmp_path):
     X, y = make_regression(503, [2, -3.4, 1.0], 4.2, seed=5)  # 51 steps of 10: a short last batch
     data = Streamed(_table(X, y, tmp_path), window_rows=64, piece_rows=16) if streamed else InMemory(X, y)
-    config = TrainConfig(lr=0.03, epochs=3, batch_size=10, engine=engine, seed=5, dtype="float32")
+    config = TrainConfig(lr=0.03, epochs=3, batch_size=10, engine=engine, seed=5, dtype="float32", average=False)
     rec = _recorder(7, "steps")
     full = train_data(data, config, checkpoints=rec)
     assert len(rec.states) == 3 * (51 // 7 + 1)  # every 7th step and every epoch's end
@@ -48,7 +48,8 @@ def test_resuming_from_any_checkpoint_equals_the_uninterrupted_run(engine, strea
 
 def test_epoch_checkpoints_and_early_stopping_state_survive_a_resume(engine):
     X, y = make_regression(300, [1.0, -1.0], 0.5, noise=0.5, seed=2)
-    config = TrainConfig(lr=0.05, epochs=12, batch_size=10, engine=engine, seed=2, patience=2, tol=1e-3)
+    config = TrainConfig(lr=0.05, epochs=12, batch_size=10, engine=engine, seed=2, patience=2, tol=1e-3,
+                         average=False)
     rec = _recorder(2, "epochs")
     full = train_data(InMemory(X, y), config, checkpoints=rec)
     assert len(full.history) < 12, "the data must make early stopping stop"

@@ -154,7 +154,7 @@ def test_default_k_keeps_averaging_under_five_percent_of_the_epoch():
     # d = 2, batch 10: a thread's step costs ~0.16 µs, a sync ~75 µs ⇒ K ≥ 75/(0.05·0.164) ≈ 9,147
     assert default_sync_every(2, 10) >= 5_000
     assert default_sync_every(100, 256) < default_sync_every(2, 10)
-    small = TrainConfig(threads=2, seed=0)
+    small = TrainConfig(lr=0.03, epochs=3, threads=2, seed=0)
     assert train_data(InMemory(*make_regression(1000, [1.0], 0.0, seed=0)), small).config.threads == 1
 
 

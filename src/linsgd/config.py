@@ -16,7 +16,10 @@ from linsgd.errors import ConfigError
 
 ENGINES = ("fused", "reference")
 DTYPES = ("float32", "float64")
-SOLVERS = ("sgd", "exact")
+SOLVERS = ("auto", "sgd", "exact")
+# The chapter's settings: linsgd.fit, linsgd demo and linsgd.scratch keep them (TrainConfig's own defaults are
+# the practitioner's: solver, lr, epochs and averaging "auto").
+CHAPTER = {"lr": 0.03, "epochs": 3, "batch_size": 10, "solver": "sgd", "average": False}
 PENALTIES = (None, "l2", "l1", "elasticnet")
 SCHEDULES = ("constant", "invscaling", "cosine")  # the order of linsgd.engines.rule.SCHEDULES
 AUTO_PATIENCE = 3  # epochs="auto": epochs without a relative improvement > tol before it stops
@@ -24,12 +27,17 @@ AUTO_PATIENCE = 3  # epochs="auto": epochs without a relative improvement > tol 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Settings of one SGD run.
+    """Settings of one training run.
+
+    The defaults are the practitioner's (``linsgd train``, ``fit_file``, ``LinearRegressor``): ``solver="auto"``
+    and, where SGD runs, ``lr``, ``epochs`` and ``average`` "auto". ``linsgd.fit`` and ``linsgd demo`` pass
+    the chapter's instead (:data:`CHAPTER`: lr 0.03, 3 epochs, batch 10, plain SGD).
 
     Args:
-        lr: learning rate η > 0 of the update ``θ ← θ − η/|B| · Σ_{i∈B} ∇ℓ_i(θ)``, or ``"auto"``: train
-            in standardised coordinates with η from their curvature (:func:`linsgd.sgd.lr.auto_lr`).
-        epochs: passes over the data (0 trains nothing and returns the initial parameters).
+        lr: learning rate η > 0 of the update ``θ ← θ − η/|B| · Σ_{i∈B} ∇ℓ_i(θ)``, or ``"auto"`` (default):
+            train in standardised coordinates with η from their curvature (:func:`linsgd.sgd.lr.auto_lr`).
+        epochs: passes over the data (0 trains nothing and returns the initial parameters), or ``"auto"``
+            (default, below).
         batch_size: minibatch size B ≥ 1; the last batch of an epoch may be shorter and is normalised
             by its real size.
         engine: ``"fused"`` (compiled kernels) or ``"reference"`` (the chapter's torch autograd code).
@@ -37,7 +45,11 @@ class TrainConfig:
         dtype: ``"float32"`` (the chapter's) or ``"float64"``.
         init_std: standard deviation of the initial weights, ``w ~ N(0, init_std²)``, ``b = 0``.
         device: torch device of the reference engine (``"cpu"``, ``"cuda"``).
-        solver: ``"sgd"`` (the chapter's) or ``"exact"`` (least squares in one pass, :mod:`linsgd.lstsq.qr`).
+        solver: ``"auto"`` (default: the exact solver where it is exact and cheaper, else SGD; the rule is
+            :func:`linsgd.sgd.solver.choose`), ``"sgd"`` (the chapter's) or ``"exact"`` (least squares in one
+            pass, :mod:`linsgd.lstsq.qr`).
+        solver_reason: filled when ``solver="auto"`` is resolved: which solver ran and why (saved in
+            ``config.json`` and the model file); None otherwise.
         patience: early stopping: stop after this many epochs without an improvement of the monitored
             loss by more than ``tol`` (None: train all epochs). tol: that improvement, >= 0.
         max_loss_growth: divergence guard: stop with DivergenceError when an epoch's full-data loss exceeds
@@ -69,19 +81,19 @@ class TrainConfig:
     ``max_epochs``; the best epoch's parameters are returned.
     """
 
-    lr: float | str = 0.03
-    epochs: int = 3
+    lr: float | str = "auto"
+    epochs: int | str = "auto"
     batch_size: int = 10
     engine: str = "fused"
     seed: int | None = None
     dtype: str = "float32"
     init_std: float = 0.01
     device: str = "cpu"
-    solver: str = "sgd"
+    solver: str = "auto"
     patience: int | None = None
     tol: float = 1e-5
     max_loss_growth: float | None = 1e3
-    average: bool | int | str = False
+    average: bool | int | str = "auto"
     penalty: str | None = None
     alpha: float = 1e-4
     l1_ratio: float = 0.15
@@ -90,6 +102,7 @@ class TrainConfig:
     max_epochs: int = 100
     threads: int = 1
     sync_every: int | str = "auto"
+    solver_reason: str | None = None
 
     def validate(self) -> TrainConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -107,6 +120,8 @@ class TrainConfig:
         _check(isinstance(self.init_std, numbers.Real) and math.isfinite(self.init_std)
                and self.init_std >= 0, "init_std", self.init_std, "a finite number >= 0")
         _check(self.solver in SOLVERS, "solver", self.solver, f"one of {', '.join(SOLVERS)}")
+        _check(self.solver_reason is None or isinstance(self.solver_reason, str), "solver_reason",
+               self.solver_reason, "None or a sentence (filled when solver='auto' is resolved)")
         _check(self.max_loss_growth is None or (isinstance(self.max_loss_growth, numbers.Real)
                                                  and self.max_loss_growth > 1),
                "max_loss_growth", self.max_loss_growth, "a number > 1 or None")

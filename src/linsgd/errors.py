@@ -37,19 +37,28 @@ class DivergenceError(LinsgdError, ArithmeticError):
         epoch: 1-based epoch in which it happened.
         step: 1-based minibatch step within that epoch (0 when found by the end-of-epoch loss).
         lr: the learning rate that diverged.
-        suggested_lr: a learning rate that is stable for this data (see ``linsgd.sgd.lr.stable_lr``).
+        suggested_lr: a learning rate that is stable for this data (see ``linsgd.sgd.lr.stable_lr``), below
+            ``lr`` (a quarter of it when the estimate was not).
+        auto: the step was lr="auto"'s (on standardised features): the advice is then the exact solver.
     """
 
     exit_code = 3
 
     def __init__(self, epoch: int, step: int, lr: float, suggested_lr: float,
-                 reason: str = "loss or parameters became inf/nan") -> None:
+                 reason: str = "loss or parameters became inf/nan", auto: bool = False) -> None:
+        if not suggested_lr < lr:  # never advise the step that just diverged (nor a larger one)
+            suggested_lr = lr / 4
         self.epoch, self.step, self.lr, self.suggested_lr, self.reason = epoch, step, lr, suggested_lr, reason
+        self.auto = auto
         super().__init__(self.describe("lr"))
 
     def describe(self, flag: str) -> str:
         """The message, naming the learning rate as ``flag`` (``lr`` in Python, ``--lr`` on the CLI)."""
         where = f"epoch {self.epoch}, step {self.step}" if self.step else f"the end of epoch {self.epoch}"
+        if self.auto:
+            solver = "--solver exact" if flag.startswith("--") else "solver='exact'"
+            return (f"training diverged at {where} with {flag}=auto (step {self.lr:.3g} on the standardised "
+                    f"features; {self.reason}); try {solver} (the least-squares answer in one pass)")
         return (f"training diverged at {where} with {flag}={self.lr:g} ({self.reason}); "
                 f"try {flag}=auto first (standardises the features and picks the step from their curvature), "
                 f"or {flag}={self.suggested_lr:.3g} (about the largest stable step on the raw scale)")

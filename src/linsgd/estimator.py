@@ -5,6 +5,7 @@ Imported only through ``linsgd.LinearRegressor`` (or this module), since it impo
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 
 import numpy as np
@@ -17,6 +18,7 @@ from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
 from linsgd.sgd.convergence import warn_if_not_converged
 from linsgd.sgd.fit import check_sample_weight, gap_of, train
+from linsgd.sgd.solver import choose
 
 require("sklearn", "linsgd.LinearRegressor")  # one line naming the extra, not an ImportError traceback
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
@@ -45,9 +47,14 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
       for 3 epochs, at most ``max_epochs`` = 100. The averaged loss falls smoothly, so a small tol is safe;
       1e-4 stops diabetes at a gap of 1.4e-3, 1e-5 reaches 5e-4.
 
+    * ``solver="auto"``: ``fit`` solves least squares exactly in one pass where its statistics fit the memory
+      budget and ``lr`` is "auto" (:mod:`linsgd.sgd.solver`), else runs SGD; ``partial_fit`` always takes SGD
+      steps. ``solver_`` says which ran and why.
+
     Args:
-        solver: ``"sgd"`` or ``"exact"`` (QR least squares in one pass; ``partial_fit`` folds each call's
-            rows into the streamed factor, so it equals ``fit`` on all rows seen).
+        solver: ``"auto"`` (default, above), ``"sgd"`` or ``"exact"`` (QR least squares in one pass;
+            ``partial_fit`` folds each call's rows into the streamed factor, so it equals ``fit`` on all rows
+            seen).
         lr: SGD learning rate > 0, or ``"auto"`` (default, above).
         epochs: SGD passes over the data in ``fit``, or ``"auto"`` (default, above). batch_size: minibatch size.
         average, penalty, alpha, l1_ratio, schedule, power_t, tol, max_epochs: see :class:`linsgd.TrainConfig`
@@ -59,14 +66,16 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             default 1 thread: the chapter's trajectory).
 
     Warns:
-        ConvergenceWarning (linsgd's and scikit-learn's): ``fit`` ended far from the optimum or with its
-        loss still falling (:mod:`linsgd.sgd.convergence`).
+        ConvergenceWarning (linsgd's and scikit-learn's): SGD's ``fit`` ended far from the optimum — a relative
+        gap above 5 % of its floor, or a coefficient more than 1 standard error from the exact one — or with
+        its loss still falling (:mod:`linsgd.sgd.convergence`).
 
     Attributes:
         coef_ (n_features,), intercept_, n_features_in_, feature_names_in_ (for DataFrames),
         history_ (per-epoch full-data mean ½ squared loss), lr_ (lr used), seed_ (seed used),
         n_epochs_ (epochs run so far), n_iter_ (epochs of the last ``fit``), best_epoch_ (the epoch kept by
-        ``epochs="auto"``), solution_ (a :class:`linsgd.Solution` with ``solver="exact"``).
+        ``epochs="auto"``), solution_ (a :class:`linsgd.Solution` when the exact solver ran), solver_ (the
+        solver that ran and why, e.g. ``"exact: least squares in one pass (…)"``).
 
     Example:
         >>> from linsgd.data.synthetic import make_regression
@@ -76,7 +85,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         (True, [2.0, -3.4])
     """
 
-    def __init__(self, *, solver: str = "sgd", lr: float | str = "auto", epochs: int | str = "auto",
+    def __init__(self, *, solver: str = "auto", lr: float | str = "auto", epochs: int | str = "auto",
                  batch_size: int = 10, average: bool | int | str = "auto", penalty: str | None = None,
                  alpha: float = 1e-4, l1_ratio: float = 0.15, schedule: str = "constant", power_t: float = 0.25,
                  tol: float = 1e-5, max_epochs: int = 100, engine: str = "fused", dtype: str = "float64",
@@ -114,11 +123,13 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         if self.solver == "exact":  # streamed QR state, so that partial_fit can add rows
             return self._partial_exact(X, y, first=True, weight=weight)
         Xd, yd = np.ascontiguousarray(X, dtype=self.dtype), y.astype(self.dtype)
-        result = train(Xd, yd, config, weight=weight)
-        self.n_epochs_ = len(result.history)
-        self.n_iter_, self.best_epoch_ = len(result.history), result.best_epoch
-        if config.solver == "sgd":
-            warn_if_not_converged(result, gap_of(Xd, yd, result, weight), ConvergenceWarning)
+        result = train(Xd, yd, config, weight=weight, names=_names(self))
+        self.n_epochs_ = 0 if result.config.solver == "exact" else len(result.history)
+        self.n_iter_, self.best_epoch_ = self.n_epochs_, result.best_epoch
+        self.solver_ = result.config.solver_reason or result.config.solver
+        if result.config.solver == "sgd":
+            found = gap_of(Xd, yd, dataclasses.replace(result, feature_names=_names(self)), weight)
+            warn_if_not_converged(result, found, ConvergenceWarning, se_rule=True)
         return self._store(result.w, result.b, result.history, result.lr, result.seed, result.solution)
 
     def partial_fit(self, X, y):
@@ -134,7 +145,9 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         if self.solver == "exact":
             return self._partial_exact(X, y, first)
 
-        config = self._config(1, self._draw_seed() if first else self.seed_)
+        config = choose(self._config(1, self._draw_seed() if first else self.seed_), X.shape[1], 0,
+                        sgd_because="partial_fit takes SGD steps on each call's rows")
+        self.solver_ = config.solver_reason or config.solver
         init = None if first else (self.coef_, self.intercept_)
         start = 0 if first else self.n_epochs_
         result = train(np.ascontiguousarray(X, dtype=self.dtype), y.astype(self.dtype), config, init=init,

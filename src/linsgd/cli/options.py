@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from linsgd.config import ENGINES, SOLVERS, TrainConfig
+from linsgd.config import CHAPTER, ENGINES, SOLVERS, TrainConfig
 
 
 def float_list(text: str) -> list[float]:
@@ -82,7 +82,8 @@ def add_training_flags(p: argparse.ArgumentParser, *, practitioner: bool = False
     """--lr, --epochs, --batch-size, --seed, --engine, --dtype, --solver: with the chapter's defaults, or
     (``practitioner``, ``linsgd train``) lr and epochs "auto" plus the flags of :func:`add_sgd_flags`."""
     d = TrainConfig()
-    lr, epochs = ("auto", "auto") if practitioner else (d.lr, d.epochs)
+    lr, epochs = ("auto", "auto") if practitioner else (CHAPTER["lr"], CHAPTER["epochs"])
+    solver, solvers = ("auto", SOLVERS) if practitioner else (CHAPTER["solver"], ("sgd", "exact"))
     g = p.add_argument_group("training")
     g.add_argument("--lr", type=lr_value, default=lr,
                    help=f"learning rate > 0, or auto: standardise and pick it from the data (default {lr})")
@@ -94,8 +95,10 @@ def add_training_flags(p: argparse.ArgumentParser, *, practitioner: bool = False
     g.add_argument("--seed", type=int, default=None, help="seed of data, init and order (default: drawn, printed)")
     g.add_argument("--engine", choices=ENGINES, default=d.engine, help=f"default {d.engine}")
     g.add_argument("--dtype", choices=("float32", "float64"), default=d.dtype, help=f"default {d.dtype}")
-    g.add_argument("--solver", choices=SOLVERS, default=d.solver,
-                   help=f"sgd, or exact: least squares in one pass (default {d.solver})")
+    g.add_argument("--solver", choices=solvers, default=solver,
+                   help=("auto (default): exact least squares in one pass where its statistics fit --max-memory "
+                         "and the run is not resumable and --lr is auto, else SGD; sgd; exact") if practitioner
+                   else f"sgd, or exact: least squares in one pass (default {solver})")
     if practitioner:
         add_sgd_flags(g)
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
@@ -104,7 +107,7 @@ def add_training_flags(p: argparse.ArgumentParser, *, practitioner: bool = False
 def add_sgd_flags(g) -> None:
     """--average, --penalty, --alpha, --l1-ratio, --schedule, --power-t, --max-epochs (TrainConfig's names)."""
     d = TrainConfig()
-    g.add_argument("--average", type=average_value, nargs="?", const=True, default="auto", metavar="K",
+    g.add_argument("--average", type=average_value, nargs="?", const=True, default=d.average, metavar="K",
                    help="Polyak-Ruppert averaging of the iterates: auto (default: from the second epoch), "
                         "true or no value (from the first step), K (from step K), false")
     g.add_argument("--penalty", default=None, help="none (default), l2, l1 or elasticnet: "
@@ -135,7 +138,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
     """The resolved TrainConfig of the parsed training flags (ConfigError names the flag)."""
     d = TrainConfig()
     penalty = getattr(args, "penalty", d.penalty)
-    extra = dict(average=getattr(args, "average", d.average),
+    extra = dict(average=getattr(args, "average", CHAPTER["average"]),
                  penalty=None if isinstance(penalty, str) and penalty.lower() == "none" else penalty,
                  alpha=getattr(args, "alpha", d.alpha), l1_ratio=getattr(args, "l1_ratio", d.l1_ratio),
                  schedule=getattr(args, "schedule", d.schedule), power_t=getattr(args, "power_t", d.power_t),

@@ -36,13 +36,27 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     table = table_of(args, model, args.target or model.target, dtype="float64")
     solution = exact(((X, y) for X, y, _ in table.blocks()), feature_names=model.feature_names)
-    table, gap = summarize(solution, confidence=args.confidence), _gap(model, table, solution)
+    rows = rows_used(table, solution.n, model.target)
+    summary, gap = summarize(solution, confidence=args.confidence), _gap(model, table, solution)
     if args.json:
-        print(json.dumps(table.to_dict() | {"optimality_gap": gap.to_dict()}))
+        print(json.dumps(summary.to_dict() | {"rows": rows, "optimality_gap": gap.to_dict()}))
     else:
-        print(table)
+        print(summary)
+        print(rows["line"])
         print(f"model {args.model}: {gap}")
     return 0
+
+
+def rows_used(table, n: int, target: str) -> dict:
+    """How many of the data rows the summary used, and why the others were left out (an empty cell, per
+    column — the target's included —, or a bad row skipped by ``--on-bad-rows skip``)."""
+    dropped = dict(table.dropped)
+    empty = table.cells.dropped_rows
+    total = n + empty + table.skipped
+    why = [f"{k} with an empty cell in '{c}'{' (the target)' if c == target else ''}" for c, k in dropped.items()]
+    why += [f"{table.skipped} bad rows skipped (--on-bad-rows skip)"] if table.skipped else []
+    line = f"rows: {n} of {total} used" + (f"; left out: {'; '.join(why)}" if why else "")
+    return {"used": n, "total": total, "dropped": dropped, "skipped": table.skipped, "line": line}
 
 
 def _gap(model, source, least_squares):

@@ -212,6 +212,7 @@ def _summary(args, config, plan, run, out: Path, painter) -> None:
         if run.resumed_at is not None:
             mode += f"; resumed at epoch {run.resumed_at[0] + 1}, example {run.resumed_at[1]}"
         print(f"{run.train_rows} train rows{f', {run.val_rows} val rows' if run.val_rows else ''}; {mode}")
+        print(f"solver: {used.solver_reason or used.solver}")
         r = run.result
         for k, loss in enumerate(r.history, start=1):
             print(f"epoch {k}, loss {loss:f}" + (f", val loss {r.val_history[k - 1]:f}" if r.val_history else ""))
@@ -229,9 +230,10 @@ def _summary(args, config, plan, run, out: Path, painter) -> None:
 
 
 def _convergence_lines(run, gap: dict) -> None:
-    """Early stopping's epochs, and one ``warning: not converged: …`` line when the run is far or still falling
-    (linsgd.sgd.convergence: the optimality gap when known and no penalty or weights, else the falling loss)."""
-    from linsgd.sgd.convergence import diagnose
+    """Early stopping's epochs, the epoch cap when ``--epochs auto`` reached it, and one ``warning: not
+    converged: …`` line when the run is far (linsgd.sgd.convergence: the optimality gap against its floor and
+    the distance in standard errors when the objective is least squares, else the falling loss)."""
+    from linsgd.sgd.convergence import Distance, capped, diagnose
 
     r = run.result
     if r.stopped_epoch:
@@ -239,7 +241,11 @@ def _convergence_lines(run, gap: dict) -> None:
               f"{r.config.stop_patience} epochs); kept epoch {r.best_epoch}")
     if r.config.solver != "sgd":
         return
+    if capped(r):
+        print(f"note: --epochs auto ran into the cap of --max-epochs {r.config.max_epochs} while the loss still "
+              f"improved; raise --max-epochs to let it finish")
     known = r.config.penalty is None and run.data.weight is None and "relative" in gap
-    why = diagnose(r, gap["relative"] if known else None, cli=True)
+    found = Distance.from_gap(gap, gap.get("null") or 0.0) if known else None
+    why = diagnose(r, found, cli=True, se_rule=True)
     if why is not None:
         print(f"warning: not converged: {why}", file=sys.stderr)

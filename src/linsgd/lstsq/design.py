@@ -14,6 +14,29 @@ import numpy as np
 from linsgd.errors import DataError, LinsgdWarning
 
 _EPS = np.finfo(np.float64).eps
+SHOWN_TERMS = 5  # terms of a linear combination named in a message; the rest are counted, not listed
+
+
+def check_numeric_columns(X) -> None:
+    """Raise DataError naming the first column of a table (pandas, polars, pyarrow: anything with ``columns``)
+    that is not numbers — text, dates — with the fix; arrays and numeric tables pass untouched."""
+    if not hasattr(X, "columns"):
+        return
+    for name in X.columns:
+        column = X[name]
+        kind = getattr(getattr(column, "dtype", None), "kind", None)
+        if kind in ("b", "i", "u", "f"):
+            continue
+        try:
+            values = np.asarray(column, dtype=np.float64)
+        except (TypeError, ValueError):
+            first = next((v for v in np.asarray(column, dtype=object) if isinstance(v, str)), None)
+            found = f"text (e.g. {first!r})" if first is not None else "not numbers"
+            raise DataError(f"column {str(name)!r} is {found}: linsgd.exact takes numeric columns; encode it (one "
+                            f"indicator per level) or use linsgd.fit_file, which does, or drop the column") from None
+        if kind == "M" or values.dtype.kind == "M":
+            raise DataError(f"column {str(name)!r} holds dates or other non-numbers: linsgd.exact takes numeric "
+                            f"columns; convert it (linsgd.fit_file turns dates into days since 1970-01-01)")
 
 
 def check_design(state, names: list[str]) -> None:
@@ -57,7 +80,8 @@ def constant_column(names: list[str], j: int, value: float, fit_intercept: bool)
 def _combination(R: np.ndarray, independent: list[int], j: int, names: list[str]) -> str:
     """``c1·a + c2·b`` for the least-squares fit of column j on the independent columns (R's columns).
 
-    Terms whose contribution ‖c_i R_:,i‖ is below √ε·‖R_:,j‖ are rounding noise and are left out.
+    Terms whose contribution ‖c_i R_:,i‖ is below √ε·‖R_:,j‖ are rounding noise and are left out; beyond the
+    first :data:`SHOWN_TERMS` the others are counted (a 301-level column would otherwise fill a screen).
     """
     if not independent:
         return "0"
@@ -65,7 +89,9 @@ def _combination(R: np.ndarray, independent: list[int], j: int, names: list[str]
     size = np.abs(coef) * np.linalg.norm(R[:, independent], axis=0)
     floor = np.sqrt(_EPS) * np.linalg.norm(R[:, j])
     keep = [(c, names[i]) for c, i, s in zip(coef, independent, size, strict=True) if s > floor]
-    return " ".join(f"{'-' if c < 0 else '+'} {abs(c):.6g}·{name}" for c, name in keep).lstrip("+ ") or "0"
+    shown = " ".join(f"{'-' if c < 0 else '+'} {abs(c):.6g}·{name}" for c, name in keep[:SHOWN_TERMS])
+    more = f" … and {len(keep) - SHOWN_TERMS} more columns" if len(keep) > SHOWN_TERMS else ""
+    return shown.lstrip("+ ") + more or "0"
 
 
 def condition_number(solution) -> float:

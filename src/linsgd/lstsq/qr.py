@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from linsgd.errors import DataError
-from linsgd.lstsq.design import check_design, warn_about
+from linsgd.lstsq.design import check_design, check_numeric_columns, warn_about
 from linsgd.lstsq.linalg import solve_triangular
 from linsgd.lstsq.penalized import check_penalty, solve_penalized
 from linsgd.lstsq.rows import array_chunks, augmented, weights
@@ -213,6 +213,7 @@ def exact(X, y=None, *, fit_intercept: bool = True, feature_names: Sequence[str]
         >>> np.round(s.w, 12).tolist(), round(s.b, 12)
         ([2.0], 1.0)
     """
+    check_numeric_columns(X)  # a text column: a DataError naming it, not numpy's "could not convert"
     if feature_names is None and hasattr(X, "columns"):
         feature_names = [str(c) for c in X.columns]
     parts: Iterable = array_chunks(X, y, sample_weight, chunk_rows) if y is not None else X

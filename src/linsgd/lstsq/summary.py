@@ -45,8 +45,9 @@ class Summary:
 
     def __str__(self) -> str:
         pct = f"{100 * self.confidence:g}%"
-        head = f"{'':<14}{'coef':>14}{'std err':>12}{'t':>10}{'P>|t|':>10}{pct + ' CI low':>14}{'high':>14}"
-        rows = [f"{name[:14]:<14}{c:>14.6g}{s:>12.4g}{t:>10.3f}{p:>10.3g}{lo:>14.6g}{hi:>14.6g}"
+        width = max([14, *(len(n) + 2 for n in self.names)])  # every name in full: the table widens
+        head = f"{'':<{width}}{'coef':>14}{'std err':>12}{'t':>10}{'P>|t|':>10}{pct + ' CI low':>14}{'high':>14}"
+        rows = [f"{name:<{width}}{c:>14.6g}{s:>12.4g}{t:>10.3f}{p:>10.3g}{lo:>14.6g}{hi:>14.6g}"
                 for name, c, s, t, p, lo, hi in zip(self.names, self.coef, self.se, self.t, self.p,
                                                     self.ci_low, self.ci_high, strict=True)]
         stats = (f"n = {self.n}, residual df = {self.df_resid}, R² = {self.r2:.6g}, adjusted R² = "
@@ -85,7 +86,7 @@ def summarize(solution, *, confidence: float = 0.95) -> Summary:
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence={confidence!r} is not allowed: a number in (0, 1), e.g. 0.95")
-    from scipy import stats
+    from scipy import special  # the t distribution only: scipy.stats costs ~1 s of import, special a third
 
     if solution.penalized:
         return _penalized_summary(solution, confidence)
@@ -97,8 +98,8 @@ def summarize(solution, *, confidence: float = 0.95) -> Summary:
     df = solution.df_resid
     with np.errstate(divide="ignore", invalid="ignore"):
         t = coef / se
-    p = 2 * stats.t.sf(np.abs(t), df) if df > 0 else np.full_like(t, np.nan)
-    half = stats.t.ppf(0.5 + confidence / 2, df) * se if df > 0 else np.full_like(t, np.nan)
+    p = 2 * special.stdtr(df, -np.abs(t)) if df > 0 else np.full_like(t, np.nan)  # 2·P(T > |t|)
+    half = special.stdtrit(df, 0.5 + confidence / 2) * se if df > 0 else np.full_like(t, np.nan)
     k = int(solution.fit_intercept)
     adj = 1 - (1 - solution.r2) * (solution.n - k) / df if df > 0 else float("nan")
     return Summary(names, coef, se, t, p, coef - half, coef + half, confidence, solution.n, df,
@@ -134,6 +135,8 @@ class OptimalityGap:
         mahalanobis: √((θ − θ*)ᵀ X̃ᵀWX̃ (θ − θ*)) / s, the distance in the estimate's own covariance;
             values well below 1 mean the answer is statistically indistinguishable from the optimum.
         objective: F in words. unavailable: why se_units and mahalanobis are nan (a penalised objective), or None.
+        null: ½·TSS/W, the loss of predicting the (weighted) mean: the floor the convergence verdict measures a
+            perfect fit's gap against (:mod:`linsgd.sgd.convergence`).
     """
 
     loss: float
@@ -143,16 +146,17 @@ class OptimalityGap:
     mahalanobis: float
     objective: str = "mean ½(ŷ−y)²"
     unavailable: str | None = None
+    null: float = float("nan")
 
     def to_dict(self) -> dict:
-        """JSON values (non-finite numbers as None): the scalars, ``max_se_units``, ``se_units``, ``objective``
-        and, for a penalised objective, ``unavailable``."""
+        """JSON values (non-finite numbers as None): the scalars, ``max_se_units``, ``se_units``, ``objective``,
+        ``null`` and, for a penalised objective, ``unavailable``."""
         units = [_num(v) for v in self.se_units]
         finite = np.abs(self.se_units[np.isfinite(self.se_units)])
         biggest = float(finite.max()) if len(finite) else float("nan")
         out = {"loss": _num(self.loss), "optimum": _num(self.optimum), "relative": _num(self.relative),
                "mahalanobis": _num(self.mahalanobis), "max_se_units": _num(biggest), "se_units": units,
-               "objective": self.objective}
+               "objective": self.objective, "null": _num(self.null)}
         return out | ({"unavailable": self.unavailable} if self.unavailable else {})
 
     def __str__(self) -> str:
@@ -172,6 +176,7 @@ def optimality_gap(solution, w, b: float = 0.0) -> OptimalityGap:
     mahalanobis = √excess / s and se_units use the standard errors; with one they are nan (``unavailable``).
     """
     optimum, gap = solution.optimum, solution.excess(w, b)
+    null = 0.5 * solution.tss / solution.weights if solution.weights > 0 else float("nan")
     loss = optimum + gap
     relative = gap / optimum if optimum > 0 else (0.0 if gap <= 0 else float("inf"))
     dw = np.asarray(w, dtype=np.float64).reshape(-1) - solution.w
@@ -179,11 +184,11 @@ def optimality_gap(solution, w, b: float = 0.0) -> OptimalityGap:
         units = np.full(len(dw) + int(solution.fit_intercept), np.nan)
         return OptimalityGap(loss, optimum, relative, units, float("nan"), solution.objective_text,
                              "standard errors and the Mahalanobis distance: " + _NO_STATISTICS.split(": ", 1)[1]
-                             .format(alpha=solution.alpha))
+                             .format(alpha=solution.alpha), null)
     se_w, se_b = solution.standard_errors()
     with np.errstate(divide="ignore", invalid="ignore"):
         units = dw / se_w
         if solution.fit_intercept:
             units = np.append(units, (b - solution.b) / se_b)
         mahal = float(np.sqrt(max(solution.excess_rss(w, b), 0.0)) / solution.residual_sd)
-    return OptimalityGap(loss, optimum, relative, units, mahal, solution.objective_text)
+    return OptimalityGap(loss, optimum, relative, units, mahal, solution.objective_text, null=null)

@@ -38,6 +38,7 @@ from linsgd.runs.distributed import gather_json
 from linsgd.runs.plan import Plan
 from linsgd.sgd.fit import fit_data
 from linsgd.sgd.loop import FitResult
+from linsgd.sgd.solver import RESUMABLE, choose
 from linsgd.sgd.threads import process_batch
 from linsgd.sgd.threads import resolve as resolve_threads
 from linsgd.storage import atomic_path, ensure_writable_dir, replacing_files
@@ -116,7 +117,8 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         (['0', '1'], True)
     """
     data, config, plan = data.validate(), config.resolved(), plan or Plan()
-    dtype = "float64" if config.solver == "exact" else config.dtype  # the exact solver reads float64 rows
+    # the exact solver reads float64 rows; solver="auto" is resolved once the encoded columns are known
+    dtype = "float64" if config.solver in ("exact", "auto") else config.dtype
     raw, roles = open_table(path, target=data.target, features=data.features, exclude=data.exclude,
                             dtype=dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes,
                             weight=data.weight)
@@ -137,10 +139,19 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         announce(lines, notes)
     for note in notes if announce is None else ():
         warnings.warn(note, LinsgdWarning, stacklevel=2)
+    because = RESUMABLE if plan.checkpoint_every or plan.resume else None
+    if data.weight is not None:  # the streamed exact solve of a view reads no sample weights
+        because = because or "the streamed exact solve does not read a --weight column"
+    config = choose(config, len(pre.names), budget, sgd_because=because)
+    if config.dtype != dtype and config.solver == "sgd":  # auto chose SGD: its rows in the training dtype
+        dtype = raw.dtype = config.dtype
     source = Encoded(raw, pre, weight=data.weight)
-    # lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from them)
+    # SGD with lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from
+    # them); the exact solver reads the raw rows (and, should it find no unique solution under solver="auto",
+    # SGD then takes its automatic step on them)
     loaded = load_tables(source, seed=config.seed, val_fraction=data.val_fraction,
-                         standardize=data.standardize or config.lr == "auto", max_memory=budget,
+                         standardize=data.standardize or (config.lr == "auto" and config.solver == "sgd"),
+                         max_memory=budget,
                          tmp_dir=data.tmp_dir, progress=progress, combine=plan.combine(sharded))
     try:
         # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
@@ -152,7 +163,8 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
         try:
             result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
-                              checkpoints=ready.checkpoints, resume=ready.resumed)
+                              checkpoints=ready.checkpoints, resume=ready.resumed, budget=budget,
+                              names=list(source.features))
         except DataError as e:  # a constant column is named by the user's value, not the standardised 0
             raise in_raw_units(e, loaded.standardizer) from None
         result = dataclasses.replace(result, feature_names=list(source.features))

@@ -22,7 +22,7 @@ EXACT_NO_CHECKPOINTS = ("no --checkpoint-every or --resume: the exact solver mak
 
 
 def exact_fit(X: np.ndarray, y: np.ndarray, config, *, alpha: float | None = None, l1_ratio: float | None = None,
-              sample_weight=None):
+              sample_weight=None, names=None):
     """``linsgd.fit(..., solver="exact")``: a FitResult holding the exact solution (history: its objective).
 
     Args:
@@ -30,20 +30,23 @@ def exact_fit(X: np.ndarray, y: np.ndarray, config, *, alpha: float | None = Non
             their dtype. config: the resolved TrainConfig; its ``penalty``/``alpha``/``l1_ratio`` (when it
             has them) choose the objective (:func:`~linsgd.lstsq.penalized.penalty_of`).
         alpha, l1_ratio: override the config's penalty (α ≥ 0, ρ ∈ [0, 1]). sample_weight: (n,) ≥ 0 or None.
+        names: the columns' names, for the messages about the design (None: x0, x1, …).
 
     Returns:
         FitResult with float64 ``w``, ``history = [F*]`` (the optimum of the objective) and ``solution``.
     """
     start = time.perf_counter()
     alpha, l1_ratio = penalty_of(config, alpha, l1_ratio)
-    solution = exact(X, y, alpha=alpha, l1_ratio=l1_ratio, sample_weight=sample_weight)
+    solution = exact(X, y, alpha=alpha, l1_ratio=l1_ratio, sample_weight=sample_weight, feature_names=names)
     return _exact_result(solution, config, time.perf_counter() - start)
 
 
-def exact_data(data, config, *, sync=None) -> FitResult:
+def exact_data(data, config, *, sync=None, names=None) -> FitResult:
     """The exact solution of a data view in one streamed pass: this process's rows with their sample weights
     (:func:`weighted_rows`), then, under torchrun, every rank's state gathered (``sync.gather``) and merged in
     rank order (tree), so every rank holds the same solution, equal to one process's up to rounding.
+
+    ``names``: the encoded columns' names, for the messages about the design (None: x0, x1, …).
 
     Raises:
         DataError: no unique solution, or no rows. CollectiveError: another rank failed.
@@ -56,7 +59,7 @@ def exact_data(data, config, *, sync=None) -> FitResult:
     if sync is not None and sync.every is not None:  # a distributed Sync: merge the ranks' states
         state = merge_all([LeastSquares.from_floats(v, d) for v in sync.gather(state.to_floats())])
     alpha, l1_ratio = penalty_of(config)
-    return _exact_result(state.solution(alpha=alpha, l1_ratio=l1_ratio), config, time.perf_counter() - start)
+    return _exact_result(state.solution(names, alpha=alpha, l1_ratio=l1_ratio), config, time.perf_counter() - start)
 
 
 def _exact_result(solution, config, seconds: float) -> FitResult:

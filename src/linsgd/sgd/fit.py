@@ -7,6 +7,7 @@ and is what file runs call. Both pick the path here, before any epoch runs: the 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import numpy as np
@@ -14,13 +15,15 @@ import numpy as np
 from linsgd.config import TrainConfig
 from linsgd.data.checks import as_training_arrays
 from linsgd.data.frame_source import numeric_frame
+from linsgd.data.table import default_max_memory
 from linsgd.data.views import InMemory, normalized_weights
 from linsgd.engines import get_engine
-from linsgd.errors import ConfigError, DataError
-from linsgd.sgd.convergence import relative_gap, warn_if_not_converged
+from linsgd.errors import ConfigError, DataError, DivergenceError, first_line
+from linsgd.sgd.convergence import Distance, distance, warn_if_not_converged
 from linsgd.sgd.exact_fit import EXACT_NO_CHECKPOINTS, exact_data, exact_fit
 from linsgd.sgd.loop import FitResult, TrainState, init_params, train_data
 from linsgd.sgd.lr import auto_lr, stable_lr
+from linsgd.sgd.solver import RESUMABLE, choose
 from linsgd.standardize import Moments, Standardizer
 
 
@@ -37,9 +40,10 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
     averaging, the rule of :mod:`linsgd.engines.rule` (the objective is scikit-learn's ElasticNet's,
     (1/2Σs) Σ s_i r_i² + α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²)).
 
-    The defaults are the chapter's (lr 0.03, 3 epochs, batch 10, constant step, no averaging); what lands
-    on the optimum without tuning is ``lr="auto", epochs="auto", average=True`` (``LinearRegressor``'s
-    and ``linsgd train``'s defaults).
+    The defaults are the chapter's (lr 0.03, 3 epochs, batch 10, constant step, no averaging:
+    :data:`linsgd.config.CHAPTER`); what lands on the optimum without tuning is ``solver="auto"`` (the exact
+    solve where it fits, :mod:`linsgd.sgd.solver`) or, for SGD, ``lr="auto", epochs="auto", average="auto"``
+    (``LinearRegressor``'s, ``TrainConfig()``'s and ``linsgd train``'s defaults).
 
     Args:
         X: features, array-like (n, d), or a pandas/polars DataFrame or pyarrow Table of numeric columns
@@ -78,14 +82,16 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
                          sync_every=sync_every).resolved()
     # SGD itself finds a non-finite value (its residual is non-finite: DataError, see _diverged), so it
     # skips the separate pass over the data; the exact solver and lr="auto" need checked values first.
-    sgd = config.solver == "sgd" and config.lr != "auto"
     # the exact solver works in float64 whatever the training dtype: no rounding of the data to float32 first
     frame = numeric_frame(X)
     names = frame[1] if frame else None
+    shape = np.shape(frame[0] if frame else X)
+    config = choose(config, shape[1] if len(shape) == 2 else 1, default_max_memory())
+    sgd = config.solver == "sgd" and config.lr != "auto"
     dtype = "float64" if config.solver == "exact" else config.dtype
     X, y = as_training_arrays(frame[0] if frame else X, y, dtype, check_values=not sgd)
     weight = check_sample_weight(sample_weight, len(y))
-    result = train(X, y, config, weight=weight)
+    result = train(X, y, config, weight=weight, names=names)
     if names:
         result = dataclasses.replace(result, feature_names=names)
     if config.solver == "sgd":
@@ -93,11 +99,12 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
     return result
 
 
-def gap_of(X, y, result: FitResult, weight) -> float | None:
-    """The relative optimality gap when the exact side knows the objective (no penalty, no weights)."""
+def gap_of(X, y, result: FitResult, weight) -> Distance | None:
+    """How far the answer is from the exact least-squares one, when the exact side knows the objective (no
+    penalty, no weights; :func:`~linsgd.sgd.convergence.distance`)."""
     if result.config.penalty is not None or weight is not None:
         return None
-    return relative_gap(X, y, result.w, result.b)
+    return distance(X, y, result.w, result.b, result.feature_names)
 
 
 def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
@@ -118,20 +125,26 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
 
 
 def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.ndarray, float] | None = None,
-          first_epoch: int = 0, weight: np.ndarray | None = None, val=None) -> FitResult:
+          first_epoch: int = 0, weight: np.ndarray | None = None, val=None, names=None) -> FitResult:
     """Run ``config.epochs`` epochs on validated arrays (see :func:`as_training_arrays`).
 
     ``init``: (w, b) to start from instead of the chapter's initialisation, and ``first_epoch``: the
     0-based index of the first epoch (it picks the order), to continue a run (``LinearRegressor.
     partial_fit``: k calls of one epoch equal one fit of k epochs, for a constant step without averaging:
     the step count, hence schedule and average, starts again). ``weight``: raw sample weights (n,) or None.
-    ``val``: a validation view (:mod:`linsgd.data.views`) on the scale of X, or None.
+    ``val``: a validation view (:mod:`linsgd.data.views`) on the scale of X, or None. ``names``: the
+    columns' names for the exact solver's messages (None: x0, x1, …).
     ``solver="exact"`` and ``lr="auto"`` are handled before the loop (:func:`exact_fit`,
     :func:`train_standardized`).
     """
-    config = config.resolved()
+    going_on = init is not None or first_epoch
+    config = choose(config.resolved(), X.shape[1], default_max_memory(),
+                    sgd_because="continuing a run (init, first_epoch) takes SGD steps" if going_on else None)
     if config.solver == "exact":  # no epochs: the optimum of the same objective in one pass
-        return exact_fit(X, y, config, sample_weight=weight)
+        try:
+            return exact_fit(X, y, config, sample_weight=weight, names=names)
+        except DataError as e:  # solver="auto" takes SGD where least squares has no unique solution
+            config = no_unique_solution(config, e)
     if config.lr == "auto":  # the same loop on standardised features, with an lr from their curvature
         return train_standardized(X, y, config, init=init, first_epoch=first_epoch, weight=weight, val=val)
     resume = None
@@ -148,10 +161,13 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
 
 
 def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None, checkpoints=None,
-             resume=None) -> FitResult:
+             resume=None, budget: int | None = None, names=None) -> FitResult:
     """Train on a data view (in memory or streamed, one process or a rank's share; see
     :func:`linsgd.sgd.loop.train_data` for the arguments).
 
+    * ``solver="auto"``: resolved first (:func:`linsgd.sgd.solver.choose`, with ``budget``: bytes the run may
+      hold, None: a quarter of RAM; checkpoints or a resume take SGD; ``names``: the columns' names for the
+      exact solver's messages);
     * plain SGD: the loop;
     * ``lr="auto"``: the loop with the step of :func:`auto_step` of ``data.sample()``, a fresh run starting
       its intercept at the mean target (:func:`mean_target`). The view's features must already be
@@ -163,14 +179,20 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
     Raises:
         ConfigError: ``solver="exact"`` with checkpoints or resume (one pass has nothing to checkpoint).
     """
-    config = config.resolved()
+    config = choose(config.resolved(), data.sample().shape[1], budget or default_max_memory(),
+                    sgd_because=RESUMABLE if checkpoints or resume is not None else None)
     if config.solver == "exact":
         if checkpoints or resume is not None:
             raise ConfigError("solver", "exact", EXACT_NO_CHECKPOINTS)
-        result = exact_data(data, config, sync=sync)
-        if val is not None:
-            result.val_history = [val.loss(get_engine(config.engine, device=config.device), result.w, result.b)]
-        return result
+        try:
+            result = exact_data(data, config, sync=sync, names=names)
+        except DataError as e:  # solver="auto" takes SGD where least squares has no unique solution
+            config = no_unique_solution(config, e)
+        else:
+            if val is not None:
+                result.val_history = [val.loss(get_engine(config.engine, device=config.device), result.w,
+                                               result.b)]
+            return result
     if config.lr != "auto":
         return train_data(data, config, val=val, progress=progress, sync=sync, checkpoints=checkpoints,
                           resume=resume)
@@ -178,9 +200,31 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
     if resume is None:  # on centred features the optimal intercept is the mean target: start there
         w0, _ = init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype)
         resume = TrainState(w=w0, b=mean_target(data, sync))
-    result = train_data(data, dataclasses.replace(config, lr=lr), val=val, progress=progress, sync=sync,
-                        checkpoints=checkpoints, resume=resume)
+    with _auto_divergence():
+        result = train_data(data, dataclasses.replace(config, lr=lr), val=val, progress=progress, sync=sync,
+                            checkpoints=checkpoints, resume=resume)
     return dataclasses.replace(result, config=config, lr=lr)
+
+
+@contextlib.contextmanager
+def _auto_divergence():
+    """A divergence under lr="auto" advises the exact solver, not lr="auto" (already in force) nor a step on
+    another scale."""
+    try:
+        yield
+    except DivergenceError as e:
+        if e.auto:
+            raise
+        raise DivergenceError(e.epoch, e.step, e.lr, e.suggested_lr, e.reason, auto=True) from None
+
+
+def no_unique_solution(config: TrainConfig, error: DataError) -> TrainConfig:
+    """The config that runs SGD when ``solver="auto"`` chose the exact solve and it found no unique solution
+    (a constant or duplicated column: SGD still returns one of the minimisers); re-raises otherwise."""
+    if config.solver_reason is None:  # the user asked for the exact solver: the DataError is the answer
+        raise error
+    why = f"sgd: the exact solve has no unique solution ({first_line(error)})"
+    return dataclasses.replace(config, solver="sgd", solver_reason=why)
 
 
 def auto_step(Z: np.ndarray, batch_size: int, *, averaged: bool) -> float:
@@ -218,8 +262,9 @@ def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first
     else:
         w0, _ = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
         z_init = (w0, float(np.average(y, weights=weight)))
-    result = train(Z, y, dataclasses.replace(config, lr=lr), init=z_init, first_epoch=first_epoch, weight=weight,
-                   val=RawScale(val, scaler) if val is not None else None)
+    with _auto_divergence():
+        result = train(Z, y, dataclasses.replace(config, lr=lr), init=z_init, first_epoch=first_epoch,
+                       weight=weight, val=RawScale(val, scaler) if val is not None else None)
     w, b = scaler.to_raw(result.w, result.b)
     best = result.best_epoch
     return dataclasses.replace(result, w=w.astype(config.dtype), b=b, config=config, best_epoch=best)

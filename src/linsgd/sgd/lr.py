@@ -35,9 +35,20 @@ def curvature(X: np.ndarray, *, iters: int = 50, seed: int = 0) -> tuple[float, 
     return lam, float(np.trace(H))
 
 
-def _stable(lam: float, trace: float, batch_size: int) -> float:
+def largest_row(X: np.ndarray, *, chunk: int = 65_536) -> float:
+    """max_i ‖x̃_i‖², x̃ = (x, 1): the curvature ½(x̃·θ − y)² has along its own row, over every row of X."""
+    top = 0.0
+    for a in range(0, len(X), chunk):
+        block = np.asarray(X[a:a + chunk], dtype=np.float64)
+        top = max(top, float(np.max(np.einsum("ij,ij->i", block, block))) + 1.0 if len(block) else 0.0)
+    return top
+
+
+def _stable(lam: float, trace: float, batch_size: int, row: float = 0.0) -> float:
     denom = 2.0 * (lam + trace / batch_size)
-    return 1.0 / denom if denom > 0 and np.isfinite(denom) else float("nan")
+    if not (denom > 0 and np.isfinite(denom) and np.isfinite(row)):
+        return float("nan")
+    return min(1.0 / denom, batch_size / row) if row > 0 else 1.0 / denom
 
 
 def stable_lr(X: np.ndarray, batch_size: int) -> float:
@@ -49,12 +60,19 @@ def stable_lr(X: np.ndarray, batch_size: int) -> float:
     is as large as the estimation error. For the chapter's data (unit-variance features, d = 2, B = 10)
     that is ≈ 0.38, where lr = 2 diverges.
 
+    It is also at most ``B / max_i ‖x̃_i‖²`` (:func:`largest_row`): a batch holding one row of norm R has a
+    curvature of at least R²/B along it, and a step above 2B/R² throws that row's coefficient further out at
+    every visit (at B/R² a visit sets it right, whatever the rest of the batch). On Gaussian features the
+    mean bound is the smaller one (the chapter's data: max ‖x̃‖² ≈ 19 over 10,000 rows, B/19 ≈ 0.52). The
+    mean curvature does not see a rare row: a standardised one-hot column of a level with 1 row in 8,645
+    (ISLP Bikeshare's "heavy rain/snow") is 93 on that row, R² ≈ 8,600, while tr(H) ≈ d + 1.
+
     >>> from linsgd.data.synthetic import make_regression
     >>> X, _ = make_regression(10_000, [2, -3.4], 4.2, seed=0)
     >>> round(stable_lr(X, 10), 2)
     0.38
     """
-    return _stable(*curvature(X), batch_size)
+    return _stable(*curvature(X), batch_size, largest_row(X))
 
 
 def auto_lr(X: np.ndarray, batch_size: int, *, noise_fraction: float = 0.005) -> float:
@@ -73,4 +91,4 @@ def auto_lr(X: np.ndarray, batch_size: int, *, noise_fraction: float = 0.005) ->
         η > 0 (nan when the curvature is not finite).
     """
     lam, trace = curvature(X)  # one power iteration serves both bounds
-    return min(_stable(lam, trace, batch_size), 2.0 * batch_size * noise_fraction / trace)
+    return min(_stable(lam, trace, batch_size, largest_row(X)), 2.0 * batch_size * noise_fraction / trace)
