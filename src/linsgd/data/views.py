@@ -4,12 +4,23 @@ Every view keeps the :class:`DataView` protocol. Epochs over data in memory or s
 :class:`~linsgd.data.table.Table`, for any engine:
 
 In memory, an epoch visits ``epoch_order(seed, epoch, n)`` (the chapter's shuffle of all n examples).
-Streamed, the order is a documented block shuffle that needs one window of rows in memory:
+Streamed, the order is a documented stratified block shuffle that needs one window of rows in memory:
 
-1. the table is cut into pieces of ``piece_rows`` consecutive rows; the pieces are permuted by
-   ``default_rng([seed, 3, epoch])``;
-2. consecutive pieces of that order are grouped into windows of at least ``window_rows`` rows;
-3. the rows of window k are permuted by ``default_rng([seed, 4, epoch, k])``.
+1. the table is cut into P pieces of ``piece_rows`` consecutive rows; an epoch has K windows,
+   K = ⌈P / m⌉ with m = max(1, ⌊window_rows / piece_rows⌋) pieces per window;
+2. the pieces are cut into strata of K consecutive pieces (stratum s: pieces sK … sK + K − 1, the last
+   one possibly shorter); each stratum's pieces are dealt to the K windows by its own uniform permutation
+   (row s of ``default_rng([seed, 3, epoch]).permuted(np.tile(range(K), (S, 1)), axis=1)``, S = ⌈P / K⌉
+   <= m strata), so window k holds one piece from every stratum, i.e. from every region of the file;
+3. the rows of window k (its pieces in stratum order) are permuted by ``default_rng([seed, 4, epoch, k])``.
+
+Why strata: files are often sorted (by time, by key, by the target). A window of a few pieces drawn
+anywhere is then a biased sample of the rows, each window's optimum is off in the same direction, and SGD
+lands tens of standard errors away from the least-squares answer. A window with one piece from each of
+m strata is a systematic sample of the whole file: on sorted data its rows span every region evenly, and
+the streamed answer lands within about a standard error of the in-memory one
+(``benchmarks/STREAM_ORDER_RESULTS.md``). The default ``piece_rows`` keeps m >= 256 strata while a piece is
+at least 64 rows (a read of a few KiB).
 
 Every row is visited exactly once per epoch. Batches run across window boundaries — the rows of a
 window that do not fill a whole batch are carried into the next window — so a streamed epoch is the
@@ -59,6 +70,18 @@ class DataView(Protocol):
 
 
 _ROWS = 1 << 16  # rows per chunk of ``rows()``
+_STRATA, _MIN_PIECE = 256, 64  # the default piece: >= 256 pieces (strata) per window, >= 64 rows a read
+
+
+def default_piece_rows(window_rows: int) -> int:
+    """Rows per piece of :class:`Streamed` when none is given: ``window_rows // 256``, at least 64
+    (at most the window), so a window holds one piece from each of >= 256 regions of the file unless
+    windows are under 16,384 rows.
+
+    >>> default_piece_rows(95_325), default_piece_rows(1_000), default_piece_rows(10)
+    (372, 64, 10)
+    """
+    return max(1, min(window_rows, max(_MIN_PIECE, window_rows // _STRATA)))
 
 
 class InMemory:
@@ -108,29 +131,31 @@ class Streamed:
     Args:
         table: a :class:`~linsgd.data.table.Table` (in memory or spilled).
         window_rows: rows per window (the memory of an epoch is about 2–3 windows).
-        piece_rows: rows per piece, the unit of the chunk-order shuffle (default: window_rows // 8).
+        piece_rows: rows per piece, the unit read at once (default: :func:`default_piece_rows`).
     """
 
     def __init__(self, table, window_rows: int, piece_rows: int | None = None) -> None:
         self.table, self.window_rows = table, max(1, int(window_rows))
-        self.piece_rows = max(1, int(piece_rows or self.window_rows // 8))
+        self.piece_rows = max(1, int(piece_rows or default_piece_rows(self.window_rows)))
         self.pieces = [(s, min(s + self.piece_rows, table.n)) for s in range(0, table.n, self.piece_rows)]
+        self.per_window = max(1, self.window_rows // self.piece_rows)  # m: pieces (strata) per window
+        self.nwindows = max(1, -(-len(self.pieces) // self.per_window))  # K
 
     @property
     def n(self) -> int:
         return self.table.n
 
     def windows(self, seed: int, epoch: int):
-        """Yield, per window, the row ranges it holds and the permutation of its rows."""
-        order = np.random.default_rng([seed, _PIECE_STREAM, epoch]).permutation(len(self.pieces))
-        group: list[tuple[int, int]] = []
-        k = rows = 0
-        for i, p in enumerate(order):
-            group.append(self.pieces[p])
-            rows += self.pieces[p][1] - self.pieces[p][0]
-            if rows >= self.window_rows or i == len(order) - 1:
-                yield group, np.random.default_rng([seed, _WINDOW_STREAM, epoch, k]).permutation(rows)
-                k, rows, group = k + 1, 0, []
+        """Yield, per window, the row ranges it holds and the permutation of its rows (module docstring)."""
+        K, P = self.nwindows, len(self.pieces)
+        strata = -(-P // K)  # <= per_window, since K >= P / m: a window holds at most window_rows rows
+        deal = np.random.default_rng([seed, _PIECE_STREAM, epoch]).permuted(
+            np.tile(np.arange(K), (strata, 1)), axis=1)
+        pieces = np.arange(strata)[:, None] * K + deal  # pieces[s, k]: stratum s's piece in window k
+        for k in range(K):
+            group = [self.pieces[p] for p in pieces[:, k] if p < P]
+            rows = sum(b - a for a, b in group)
+            yield group, np.random.default_rng([seed, _WINDOW_STREAM, epoch, k]).permutation(rows)
 
     def epoch_orders(self, seed: int, epochs: int, start: int = 0):
         """Each epoch's key ``(seed, epoch)`` of the block shuffle (windows are permuted as they are read)."""
@@ -163,9 +188,10 @@ class Streamed:
             X = y = v = None  # free this window before the next one is read
 
     def loss(self, engine, w, b) -> float:
-        """Mean ½ v(Xw + b − y)² over all rows, accumulated piece by piece in float64."""
+        """Mean ½ v(Xw + b − y)² over all rows, accumulated window by window (in file order) in float64."""
         total = 0.0
-        for a, b_ in self.pieces:
+        for a in range(0, self.n, self.window_rows):
+            b_ = min(a + self.window_rows, self.n)
             X, y = self.table.read(a, b_)
             total += engine.loss(X, y, w, b, self.table.read_weight(a, b_)) * (b_ - a)
         return total / self.n
