@@ -127,7 +127,7 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
     v = weight if weight is not None else np.empty(0, dtype=X.dtype)
     args = (batch_size, (float(rule.lr), float(rule.schedule_code), float(rule.power_t),
                          float(rule.total_steps)), (scalar(rule.lr / batch_size), scalar(rule.lr / last)),
-            (float(rule.l1), float(rule.l2)), rule.average_from, t0, wa, ba, v,
+            rule.penalty_vectors(len(w)), rule.average_from, t0, wa, ba, v,
             np.zeros(3, dtype=X.dtype), scalar(0.5), _ahead(X))
     kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
     b, step, w_before, b_before, ba = kernel(Xk, yk, w, scalar(b), order, *args)

@@ -128,7 +128,7 @@ class NoSync:
 
 
 def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None,
-               checkpoints=None, resume=None) -> FitResult:
+               checkpoints=None, resume=None, penalty_scale=None) -> FitResult:
     """Run ``config.epochs`` epochs over ``data``, in memory or streamed, with optional validation.
 
     Args:
@@ -143,6 +143,8 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
             their running average) are averaged every ``sync.every`` steps. checkpoints: a
             ``linsgd.runs.checkpoint.Checkpointer``, or None. resume: a :class:`TrainState` to continue
             from (None: start afresh).
+        penalty_scale: the scales s (d,) of features standardised as z = (x − μ)/s (None: raw features):
+            the penalty is then that of the raw-scale coefficients w/s (:func:`penalty_weights`).
 
     Returns:
         FitResult (``val_history`` is empty without val); history covers the resumed epochs too.
@@ -156,7 +158,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     engine = get_engine(config.engine, device=config.device, threads=config.threads)
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once
         engine.prepare(data.X, data.y)
-    rule = step_rule(config, data.steps_per_epoch(process_batch(config)))
+    rule = step_rule(config, data.steps_per_epoch(process_batch(config)), penalty_scale)
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, d, config.init_std, config.dtype))
     # threads and ranks average every K steps (checkpoints then fall on those points); else checkpoints cut
@@ -181,7 +183,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
         s.history.append(loss)
         if val is not None:
             s.val_history.append(val.loss(engine, w, b))
-        s.objective.append(s.val_history[-1] if val is not None else loss + penalty_value(w, config))
+        s.objective.append(s.val_history[-1] if val is not None else loss + penalty_value(w, config, penalty_scale))
         s.seconds.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         s.epoch, s.position = epoch + 1, 0
@@ -199,9 +201,10 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
                      stopped_epoch=s.epoch if stop else 0, objective=s.objective)
 
 
-def step_rule(config: TrainConfig, steps_per_epoch: int) -> StepRule:
-    """The update rule of ``config`` (:mod:`linsgd.engines.rule`); T = the steps of the whole epoch budget."""
-    l1, l2 = config.penalty_weights
+def step_rule(config: TrainConfig, steps_per_epoch: int, penalty_scale=None) -> StepRule:
+    """The update rule of ``config`` (:mod:`linsgd.engines.rule`); T = the steps of the whole epoch budget;
+    the penalty of :func:`penalty_weights`."""
+    l1, l2 = penalty_weights(config, penalty_scale)
     return StepRule(lr=float(config.lr), schedule=config.schedule, power_t=float(config.power_t),
                     total_steps=max(1, config.epoch_budget * steps_per_epoch), l1=l1, l2=l2,
                     average_from=config.average_from(steps_per_epoch))
@@ -214,12 +217,31 @@ def model_params(s: TrainState, rule: StepRule, dtype: str) -> tuple[np.ndarray,
     return s.w, float(s.b)
 
 
-def penalty_value(w: np.ndarray, config: TrainConfig) -> float:
-    """α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²), the penalty term of the objective (0 without a penalty)."""
+def penalty_weights(config: TrainConfig, penalty_scale=None):
+    """(l1, l2) of the proximal step: (αρ, α(1 − ρ)) on raw features; on features standardised with scales
+    s (``penalty_scale``), per coefficient (αρ/s_j, α(1 − ρ)/s_j²), so that the penalty of the standardised
+    w_j is the documented one of the raw coefficient w_j/s_j: one objective whatever the scale trained on.
+
+    >>> from linsgd.config import TrainConfig
+    >>> penalty_weights(TrainConfig(penalty="elasticnet", alpha=0.5, l1_ratio=0.5), np.array([1.0, 2.0]))
+    ((0.25, 0.125), (0.25, 0.0625))
+    """
+    l1, l2 = config.penalty_weights
+    if penalty_scale is None or not (l1 or l2):
+        return l1, l2
+    s = np.asarray(penalty_scale, dtype=np.float64)
+    return tuple((l1 / s).tolist()), tuple((l2 / s**2).tolist())
+
+
+def penalty_value(w: np.ndarray, config: TrainConfig, penalty_scale=None) -> float:
+    """α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²) of the raw-scale coefficients (w/s with ``penalty_scale`` s), the penalty
+    term of the objective (0 without a penalty)."""
     l1, l2 = config.penalty_weights
     if not (l1 or l2):
         return 0.0
     w = np.asarray(w, dtype=np.float64)
+    if penalty_scale is not None:
+        w = w / np.asarray(penalty_scale, dtype=np.float64)
     return float(l1 * np.abs(w).sum() + 0.5 * l2 * (w @ w))
 
 
