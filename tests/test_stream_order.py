@@ -34,7 +34,7 @@ def test_every_stretch_of_an_epoch_draws_from_the_whole_file():
     drawn uniformly at random: the z-scores of the stretches' mean row index, under that law, sum in
     squares to a chi-square with one degree of freedom per stretch (upper tail)."""
     n, m = 20_000, 500
-    data = Streamed(_table(n), window_rows=2_000)
+    data = Streamed(_table(n), window_rows=2_000, piece_rows=64)
     var = (n * n - 1) / 12 / m * (n - m) / (n - 1)  # of the mean of m of range(n) drawn without replacement
     for epoch in range(3):
         order = _order(data, 11, epoch)
@@ -64,9 +64,11 @@ def test_a_window_holds_one_piece_of_every_stratum_and_stays_within_its_rows():
         assert len(perm) == sum(b - a for a, b in group) <= 1_000
 
 
-def test_default_pieces_give_many_strata():
-    assert default_piece_rows(95_325) == 372  # 256 strata in a 32 MB budget's window of 10 features
-    assert default_piece_rows(1_000) == 64 and default_piece_rows(10) == 10
+def test_default_pieces_give_up_to_256_strata_of_at_least_8_kib():
+    assert default_piece_rows(190_650, 44) == 744  # 256 strata: a 32 MB budget's window of 10 float32 features
+    assert default_piece_rows(23_831, 44) == 8_192 // 44 + 1  # 127 strata of 8 KiB in a 4 MB budget's
+    assert default_piece_rows(100, 44) == 100  # a window smaller than 8 KiB is one piece
+    assert Streamed(_table(100_000), window_rows=2_048).piece_rows == 512  # 8 KiB of 16-byte rows
 
 
 @pytest.fixture(scope="module")
