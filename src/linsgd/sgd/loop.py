@@ -167,7 +167,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     start = t0 = time.perf_counter()
     stop = False
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
-    #    streamed: the block shuffle of linsgd.data.views, drawn window by window), from the resumed one
+    #    streamed: the stratified block shuffle of linsgd.data.views, drawn window by window), from the resumed one
     orders = enumerate(data.epoch_orders(config.seed, config.epoch_budget, s.epoch), start=s.epoch)
     for epoch, order in _progress(orders, config, progress, s.epoch):
         # 2. the epoch's minibatch updates, segment by segment: sync and checkpoint at segment ends
