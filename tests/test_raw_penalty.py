@@ -18,7 +18,8 @@ from linsgd.engines import get_engine
 from linsgd.engines.rule import StepRule
 from linsgd.model import load_model
 from linsgd.runs.run import fit_file
-from linsgd.sgd.loop import init_params, penalty_weights, step_rule, train_data
+from linsgd.sgd.loop import init_params, step_rule, train_data
+from linsgd.sgd.raw_penalty import penalty_weights
 
 from test_views import _table, streamed_order
 

@@ -9,8 +9,9 @@ import pytest
 from scipy import stats
 
 from linsgd.config import DataConfig, TrainConfig
+from linsgd.data.batching import default_piece_rows
 from linsgd.data.table import Table
-from linsgd.data.views import Streamed, default_piece_rows
+from linsgd.data.views import Streamed
 from linsgd.runs.run import fit_file
 
 P_MIN = 1e-4  # a correct order fails a test with this probability (the seeds are fixed: it passes)

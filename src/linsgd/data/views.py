@@ -10,8 +10,9 @@ Streamed, the order is a documented stratified block shuffle that needs one wind
    K = ⌈P / m⌉ with m = max(1, ⌊window_rows / piece_rows⌋) pieces per window;
 2. the pieces are cut into strata of K consecutive pieces (stratum s: pieces sK … sK + K − 1, the last
    one possibly shorter); each stratum's pieces are dealt to the K windows by its own uniform permutation
-   (row s of ``default_rng([seed, 3, epoch]).permuted(np.tile(range(K), (S, 1)), axis=1)``, S = ⌈P / K⌉
-   <= m strata), so window k holds one piece from every stratum, i.e. from every region of the file;
+   (:func:`~linsgd.data.batching.stratified_windows`: row s of ``default_rng([seed, 3, epoch]).permuted(
+   np.tile(range(K), (S, 1)), axis=1)``, S = ⌈P / K⌉ <= m strata), so window k holds one piece from every
+   stratum, i.e. from every region of the file;
 3. the rows of window k (its pieces in stratum order) are permuted by ``default_rng([seed, 4, epoch, k])``.
 
 Why strata: files are often sorted (by time, by key, by the target). A window of a few pieces drawn
@@ -19,8 +20,8 @@ anywhere is then a biased sample of the rows, each window's optimum is off in th
 lands tens of standard errors away from the least-squares answer. A window with one piece from each of
 m strata is a systematic sample of the whole file: on sorted data its rows span every region evenly, and
 the streamed answer lands within about a standard error of the in-memory one
-(``benchmarks/STREAM_ORDER_RESULTS.md``). The default ``piece_rows`` (:func:`default_piece_rows`) gives up
-to 256 strata, with pieces of at least 8 KiB.
+(``benchmarks/STREAM_ORDER_RESULTS.md``). The default ``piece_rows``
+(:func:`~linsgd.data.batching.default_piece_rows`) gives up to 256 strata, with pieces of at least 8 KiB.
 
 Every row is visited exactly once per epoch. Batches run across window boundaries — the rows of a
 window that do not fill a whole batch are carried into the next window — so a streamed epoch is the
@@ -40,9 +41,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from linsgd.data.batching import iter_epoch_orders, rank_slice
+from linsgd.data.batching import default_piece_rows, iter_epoch_orders, rank_slice, stratified_windows
 
-_PIECE_STREAM, _WINDOW_STREAM = 3, 4
+_WINDOW_STREAM = 4  # the seed-sequence branch of the rows' permutation within a window
 
 
 class DataView(Protocol):
@@ -72,23 +73,6 @@ class DataView(Protocol):
 
 
 _ROWS = 1 << 16  # rows per chunk of ``rows()``
-_STRATA, _MIN_PIECE_BYTES = 256, 8 << 10  # the default piece: <= 256 strata a window, >= 8 KiB a read
-
-
-def default_piece_rows(window_rows: int, row_bytes: int) -> int:
-    """Rows per piece of :class:`Streamed` when none is given: ``window_rows // 256``, but at least 8 KiB
-    of rows (and at most the window). A window then holds one piece from each of up to 256 regions of the
-    file, and a read's fixed cost (~11 µs measured, whatever its size) stays small against the SGD work on
-    its rows (a 32 MB budget's window of 10 float32 features: pieces of 744 rows, 32 KiB). Fewer, larger
-    pieces mix a sorted file less: 16 KiB pieces in windows of 10,000 rows left 0.96 standard errors
-    against 0.11 with 8 KiB (``tests/test_stream_order.py``'s file).
-
-    >>> default_piece_rows(190_650, 44), default_piece_rows(23_831, 44), default_piece_rows(100, 44)
-    (744, 187, 100)
-    """
-    return max(1, min(window_rows, max(-(-_MIN_PIECE_BYTES // max(1, row_bytes)), window_rows // _STRATA)))
-
-
 class InMemory:
     """Arrays X (n, d) and y (n,) of the training dtype, visited in ``epoch_order``; optional sample
     weights ``weight`` (n,) of the training dtype, normalised to mean 1 (see :func:`normalized_weights`)."""
@@ -136,7 +120,8 @@ class Streamed:
     Args:
         table: a :class:`~linsgd.data.table.Table` (in memory or spilled).
         window_rows: rows per window (the memory of an epoch is about 3–4 windows).
-        piece_rows: rows per piece, the unit read at once (default: :func:`default_piece_rows`).
+        piece_rows: rows per piece, the unit read at once (default:
+            :func:`~linsgd.data.batching.default_piece_rows`).
     """
 
     def __init__(self, table, window_rows: int, piece_rows: int | None = None) -> None:
@@ -153,13 +138,8 @@ class Streamed:
 
     def windows(self, seed: int, epoch: int):
         """Yield, per window, the row ranges it holds and the permutation of its rows (module docstring)."""
-        K, P = self.nwindows, len(self.pieces)
-        strata = -(-P // K)  # <= per_window, since K >= P / m: a window holds at most window_rows rows
-        deal = np.random.default_rng([seed, _PIECE_STREAM, epoch]).permuted(
-            np.tile(np.arange(K), (strata, 1)), axis=1)
-        pieces = np.arange(strata)[:, None] * K + deal  # pieces[s, k]: stratum s's piece in window k
-        for k in range(K):
-            group = [self.pieces[p] for p in pieces[:, k] if p < P]
+        for k, pieces in enumerate(stratified_windows(seed, epoch, len(self.pieces), self.nwindows)):
+            group = [self.pieces[p] for p in pieces]
             rows = sum(b - a for a, b in group)
             yield group, np.random.default_rng([seed, _WINDOW_STREAM, epoch, k]).permutation(rows)
 

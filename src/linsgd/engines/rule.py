@@ -16,7 +16,7 @@ and sample weights v_i (normalised to mean 1 over the data, all 1 without weight
    ``½‖w − w'‖² + η_t(l1‖w‖₁ + l2/2 ‖w‖²)``. l1 and l2 may also be per coefficient (l1_j, l2_j), the
    proximal step then coordinate by coordinate: training on standardised features z_j = (x_j − μ_j)/s_j,
    l1_j = αρ/s_j and l2_j = α(1 − ρ)/s_j² make it the raw-scale penalty of w_j/s_j
-   (:func:`linsgd.sgd.loop.penalty_weights`). Why proximal and not a subgradient or scikit-learn's
+   (:func:`linsgd.sgd.raw_penalty.penalty_weights`). Why proximal and not a subgradient or scikit-learn's
    cumulative L1 truncation (Tsuruoka et al.): the soft threshold sets coefficients exactly to zero
    (a subgradient step only makes them oscillate around it), it is the textbook proximal SGD whose
    fixed points are exactly the ElasticNet optimum, and the implicit L2 factor 1/(1 + η l2) never

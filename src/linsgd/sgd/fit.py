@@ -126,7 +126,7 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
     partial_fit``: k calls of one epoch equal one fit of k epochs, for a constant step without averaging:
     the step count, hence schedule and average, starts again). ``weight``: raw sample weights (n,) or None.
     ``val``: a validation view (:mod:`linsgd.data.views`) on the scale of X, or None. ``penalty_scale``:
-    the scales of X's standardisation, for the raw-scale penalty (:func:`linsgd.sgd.loop.penalty_weights`).
+    the scales of X's standardisation, for the raw-scale penalty (:func:`linsgd.sgd.raw_penalty.penalty_weights`).
     ``solver="exact"`` and ``lr="auto"`` are handled before the loop (:func:`exact_fit`,
     :func:`train_standardized`).
     """
@@ -163,7 +163,7 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
 
     ``standardizer``: the standardisation the view's features went through (None: raw features). A penalty
     is then still the documented one of the raw-scale coefficients, whatever the path
-    (:func:`linsgd.sgd.loop.penalty_weights`; the exact solver solves the raw rows).
+    (:func:`linsgd.sgd.raw_penalty.penalty_weights`; the exact solver solves the raw rows).
 
     Raises:
         ConfigError: ``solver="exact"`` with checkpoints or resume (one pass has nothing to checkpoint).
@@ -212,7 +212,7 @@ def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first
     """``lr="auto"``: train on z = (x − μ)/s with :func:`auto_lr` of z, and return raw-scale coefficients.
 
     A penalty stays the documented one on the raw coefficients w_z/s (per-coefficient weights,
-    :func:`linsgd.sgd.loop.penalty_weights`): standardising only conditions the problem.
+    :func:`linsgd.sgd.raw_penalty.penalty_weights`): standardising only conditions the problem.
 
     The model z·w_z + b_z equals x·(w_z/s) + (b_z − Σ w_z μ/s) (``Standardizer.to_raw``), so the loss
     history is the raw model's. A fresh run starts its intercept at the (weighted) mean of y: on
