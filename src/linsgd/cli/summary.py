@@ -62,23 +62,19 @@ def rows_used(table, n: int, target: str) -> dict:
 def _gap(model, source, least_squares):
     """The model's optimality gap against the objective its training optimised (its config's penalty).
 
-    A penalised model trained on standardised features (``--standardize``, ``--lr auto``) optimised the
-    penalty of the standardised coefficients: the gap is then measured there, on z = (x − mean)/scale, with
-    the model mapped to that scale. Without a penalty the scale does not matter (least squares is
-    invariant) and the raw least-squares solution above is used. One more streamed pass when penalised.
+    The penalty is always that of the raw-scale coefficients, also for a model trained on standardised
+    features (``--standardize``, ``--lr auto``), so the gap is measured on the raw rows. Without a penalty
+    the raw least-squares solution above is used; with one, one more streamed pass solves the penalised one.
     """
     from types import SimpleNamespace
 
     from linsgd.lstsq.penalized import penalty_of
     from linsgd.lstsq.qr import exact
     from linsgd.lstsq.summary import optimality_gap
-    from linsgd.standardize import Standardizer
 
     alpha, l1_ratio = penalty_of(SimpleNamespace(**model.config))
     if alpha == 0:
         return optimality_gap(least_squares, model.w, model.b)
-    std = Standardizer(model.mean, model.scale) if model.mean is not None else None
-    chunks = ((c.X if std is None else std.transform(c.X), c.y) for c in source.chunks())
-    solution = exact(chunks, feature_names=model.feature_names, alpha=alpha, l1_ratio=l1_ratio)
-    w, b = std.to_standardized(model.w, model.b) if std is not None else (model.w, model.b)
-    return optimality_gap(solution, w, b)
+    solution = exact(((c.X, c.y) for c in source.chunks()), feature_names=model.feature_names, alpha=alpha,
+                     l1_ratio=l1_ratio)
+    return optimality_gap(solution, model.w, model.b)

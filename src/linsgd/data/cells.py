@@ -85,6 +85,12 @@ class Cells:
             if not k <= j < k + c:
                 try:
                     values[:, j] = _floats(col)
+                except _NotDate as e:  # a text date column (Parquet, DataFrame) with a cell that is not one
+                    if not self.skip:
+                        raise data_error(where, int(lines[e.rows[0]]), _NOT_DATE, column=name,
+                                         value=e.values[0]) from None
+                    values[:, j] = e.days
+                    bad_rows = e.bad if bad_rows is None else bad_rows | e.bad
                 except _TooBig as e:
                     raise data_error(where, int(lines[e.row]), "integer too large to be exact as a float (above "
                                      "2**53: an id or a hash?): leave the column out with --exclude, or store it "
@@ -141,6 +147,18 @@ class Cells:
         return first_problem(where, values[i:i + 1], None, self.dtype, self.checked, lines[i:i + 1])
 
 
+_NOT_DATE = "not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)"
+
+
+class _NotDate(ValueError):
+    """Cells of a text date column that are not ISO dates: their rows (0-based), values, the bad-row mask
+    and the days of the others."""
+
+    def __init__(self, bad: np.ndarray, values: list, days: np.ndarray) -> None:
+        super().__init__(values[:1])
+        self.bad, self.rows, self.values, self.days = bad, np.flatnonzero(bad), values, days
+
+
 class _TooBig(ValueError):
     """An integer cell that float64 cannot hold exactly (row: 0-based in the batch)."""
 
@@ -171,6 +189,8 @@ def _floats(col) -> np.ndarray:
         return whole.astype(np.float64) + rest.astype(np.float64) / per_day
     if pa.types.is_null(t):
         return np.zeros(len(col))
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return _text_days(col)
     try:
         return floats(col)  # null cells 0.0, without pandas
     except pa.ArrowInvalid:  # a safe cast refuses integers above 2**53 (they would be rounded)
@@ -178,6 +198,28 @@ def _floats(col) -> np.ndarray:
         big = (ints > 2**53) | (ints < -(2**53)) if ints.dtype.kind == "i" else ints > 2**53
         i = int(np.argmax(big))
         raise _TooBig(i, int(ints[i])) from None
+
+
+def _text_days(col) -> np.ndarray:
+    """A text column of ISO dates (``YYYY-MM-DD[THH:MM[:SS]]``, as a CSV reader parses them) as days since
+    1970-01-01, nulls as 0; :class:`_NotDate` names the cells that are not dates."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(col.cast(pa.string()))
+    try:
+        return _floats(text.cast(pa.timestamp("s")))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    stamps, bad = [], np.zeros(len(text), dtype=bool)
+    for i, cell in enumerate(text.to_pylist()):  # only a column with a bad cell gets here: find them all
+        try:
+            stamps.append(None if cell is None else pa.scalar(cell).cast(pa.timestamp("s")).value)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            stamps.append(None)
+            bad[i] = True
+    days = _floats(pa.array(stamps, pa.int64()).cast(pa.timestamp("s")))
+    raise _NotDate(bad, [c for c, b in zip(text.to_pylist(), bad, strict=True) if b], days)
 
 
 def _strings(col):

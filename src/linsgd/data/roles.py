@@ -5,8 +5,10 @@ Every column gets exactly one role, and ``linsgd train`` prints them all before 
 * ``numeric`` — integers, floats and decimals: one feature each.
 * ``categorical`` — text (CSV), string, dictionary and bool columns (Parquet, DataFrames): one-hot encoded
   with the first level in sorted order as the reference (see :mod:`linsgd.data.encoding`).
-* ``date`` — dates and timestamps (Parquet, DataFrames; ``YYYY-MM-DD[THH:MM:SS]`` in CSV): one feature,
-  days since 1970-01-01 (a timestamp keeps its time of day as a fraction).
+* ``date`` — dates and timestamps (Parquet, DataFrames), and text columns of ``YYYY-MM-DD[THH:MM:SS]``
+  (CSV, and the string columns pandas writes to Parquet or holds in a DataFrame: the same column gets the
+  same role on every path, :func:`text_dates`): one feature, days since 1970-01-01 (a timestamp keeps its
+  time of day as a fraction).
 * ``target``, ``weight`` (sample weights; reserved for ``--weight``), ``excluded`` (with why: ``--exclude``,
   not in ``--features``, or a pandas index).
 
@@ -87,6 +89,37 @@ def csv_types(schema, first_batch) -> list:
             out.append(t)  # integers are read as float64 (linsgd.data.tabular.read_types), but shown as such
         else:
             out.append(pa.float64())
+    return out
+
+
+def mostly_dates(col) -> bool:
+    """Whether a text column's non-empty cells are at least half ISO dates (``YYYY-MM-DD[THH:MM[:SS]]``)
+    and fewer of them numbers: the rule CSV columns follow (:func:`csv_types`)."""
+    import pyarrow.compute as pc
+
+    filled = int(pc.sum(pc.greater(pc.binary_length(col), 0)).as_py() or 0)
+    numbers, dates = (int(pc.sum(pc.match_substring_regex(col, r)).as_py() or 0) for r in (_NUMBER, _DATE))
+    return not (numbers > 0 and 2 * numbers >= filled) and dates > 0 and 2 * dates >= filled
+
+
+def text_dates(names: list[str], types: list, first_batch) -> list:
+    """``types`` with ``timestamp[s]`` for each string column whose cells in ``first_batch`` (a pyarrow
+    RecordBatch with those column names, or None) are mostly ISO dates (:func:`mostly_dates`): Parquet and
+    DataFrames store such a column as text, a CSV reader parses it as dates; both get the date role.
+    Its cells are parsed when read (:mod:`linsgd.data.cells`), a bad one reported with its row."""
+    import pyarrow as pa
+
+    out = list(types)
+    if first_batch is None:
+        return out
+    present = set(first_batch.schema.names)
+    for j, (name, t) in enumerate(zip(names, types, strict=True)):
+        if (pa.types.is_string(t) or pa.types.is_large_string(t)) and name in present:
+            col = first_batch.column(name)
+            if pa.types.is_large_string(t):
+                col = col.cast(pa.string())
+            if mostly_dates(col):
+                out[j] = pa.timestamp("s")
     return out
 
 

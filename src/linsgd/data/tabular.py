@@ -15,7 +15,7 @@ from linsgd.data.cells import Cells
 from linsgd.data.checks import data_error
 from linsgd.data.encoding import Census, Preprocessor
 from linsgd.data.frame_source import FrameSource, is_frame
-from linsgd.data.roles import CATEGORICAL, Column, decide_roles, looks_like_identifier
+from linsgd.data.roles import CATEGORICAL, Column, decide_roles, looks_like_identifier, text_dates
 from linsgd.data.source import Chunk, Source
 from linsgd.data.sources import open_source
 from linsgd.data.table import split_mask
@@ -33,10 +33,21 @@ def open_table(data, *, target: str | None, features=None, exclude=(), dtype: st
         DataError: the data cannot be opened, a named column is missing, a feature's type is not usable.
     """
     source = open_typed(data, target=target, dtype=dtype, on_bad_rows=on_bad_rows, chunk_bytes=chunk_bytes)
-    roles = decide_roles(source.path, source.columns, source.types, target=target, features=features,
+    roles = decide_roles(source.path, source.columns, _types(source), target=target, features=features,
                          exclude=tuple(exclude or ()), index_columns=source.index_columns, weight=weight)
     source.select([c.name for c in roles if c.is_feature], target)
     return source, roles
+
+
+def _types(source: Source) -> list:
+    """The column types roles are decided from: text columns of ISO dates as dates (:func:`text_dates`; a CSV
+    reader already parses them), from the first batch."""
+    import pyarrow as pa
+
+    if not any(pa.types.is_string(t) or pa.types.is_large_string(t) for t in source.types):
+        return source.types
+    first = next(iter(source.batches({})), None)
+    return text_dates(source.columns, source.types, first[0] if first is not None else None)
 
 
 def open_typed(data, *, target: str | None, dtype: str = "float64", on_bad_rows: str = "error",

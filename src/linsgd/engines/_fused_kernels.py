@@ -136,13 +136,13 @@ def _step_size(rule, t, size, batch, fixed, s_buf):
 def _after_step(w, b, rule, penalty, average_from, t, wa, ba, s_buf):
     """The proximal step of the penalty on w (in place) and the running average; returns the new b̄.
 
-    ``t``: steps done (1-based count of the step just run). penalty = (l1, l2).
+    ``t``: steps done (1-based count of the step just run). penalty: (2, d) rows l1_j, l2_j; (2, 0): none.
     """
-    if penalty[0] > 0 or penalty[1] > 0:
+    if penalty.shape[1] > 0:
         eta = _lr_at(rule, t - 1)
-        s_buf[1] = eta * penalty[0]
-        s_buf[2] = 1.0 / (1.0 + eta * penalty[1])
         for j in range(len(w)):
+            s_buf[1] = eta * penalty[0, j]
+            s_buf[2] = 1.0 / (1.0 + eta * penalty[1, j])
             w[j] = _prox(w[j], s_buf[1], s_buf[2])
     if average_from > 0 and t >= average_from:
         m = t - average_from + 1
@@ -163,7 +163,7 @@ def sgd_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, 
     Args:
         X: (n, d) features. y: (n,) targets. w: (d,) weights, updated in place. b: bias.
         order: (n,) int32 or int64 visiting order. batch: batch size B >= 1.
-        rule: (η₀, schedule code, power_t, total steps) float64. penalty: (l1, l2) float64.
+        rule: (η₀, schedule code, power_t, total steps) float64. penalty: (2, d) float64 l1_j, l2_j, or (2, 0).
         average_from: 1-based step from which to average (0: off). t0: steps run before this call.
         wa: (d,) float64 running average, updated in place. ba: its bias. v: (n,) weights, or empty.
         ahead: rows read in random order miss the cache; row ``order[k + ahead]`` is requested into L2

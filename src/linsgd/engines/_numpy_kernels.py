@@ -42,6 +42,7 @@ def run_epoch(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, order: np.n
     Xo, yo = X[order], y[order]  # the epoch's rows gathered once; a batch is then a slice
     vo = weight[order] if weight is not None else None
     zeros = np.zeros_like(w)
+    l1, l2 = rule.penalty_vectors(len(w)) if rule.penalized else (None, None)
     with np.errstate(all="ignore"):  # overflow is divergence, reported by the step number alone
         for step, start in enumerate(range(0, n, batch_size), start=1):
             Xb = Xo[start:start + batch_size]
@@ -53,7 +54,7 @@ def run_epoch(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, order: np.n
             rg = r if vo is None else r * vo[start:start + batch_size]
             w_new, b_new = w - s * (rg @ Xb), b - s * rg.sum()
             if rule.penalized:
-                w_new = _prox(w_new, scalar(eta * rule.l1), scalar(1.0 / (1.0 + eta * rule.l2)))
+                w_new = _prox(w_new, (eta * l1).astype(X.dtype), (1.0 / (1.0 + eta * l2)).astype(X.dtype))
             # w·0 is 0 for a finite w, nan for inf or nan (a sum of w could overflow while finite)
             if not math.isfinite((r * r * half).sum() + w_new @ zeros + (b_new - b_new)):
                 return EpochOutcome(w, float(b), diverged_at=step)

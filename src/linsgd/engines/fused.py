@@ -137,7 +137,7 @@ def kernel_args(X, w, b, order, rule, batch_size, n, t0, avg, weight):
     v = weight if weight is not None else np.empty(0, dtype=X.dtype)
     args = ((float(rule.lr), float(rule.schedule_code), float(rule.power_t), float(rule.total_steps)),
             (scalar(rule.lr / batch_size), scalar(rule.lr / last)),
-            (float(rule.l1), float(rule.l2)), rule.average_from, t0, wa, ba, v,
+            rule.penalty_vectors(len(w)), rule.average_from, t0, wa, ba, v,
             np.zeros(3, dtype=X.dtype), scalar(0.5), _ahead(X, X.shape[1] <= NARROW_MAX_FEATURES))
     return w, wa, order, args
 

@@ -40,6 +40,7 @@ class ReferenceEngine:
         b_t = torch.tensor([b], dtype=w_t.dtype, device=self.device, requires_grad=True)
         wa, ba = self._average(w_t, b_t, avg)
         n = len(order)
+        l1, l2 = rule.penalty_vectors(len(w)).reshape(2, -1, 1) if rule.penalized else (None, None)
         for step, i in enumerate(range(0, n, batch_size), start=1):
             batch = indices[i:min(i + batch_size, n)]
             last_w, last_b = w_t.detach().clone(), b_t.detach().clone()
@@ -50,7 +51,7 @@ class ReferenceEngine:
             eta = rule.lr_at(t0 + step - 1)
             sgd([w_t, b_t], eta, len(batch))  # the real batch size, also for a short last batch
             if rule.penalized:
-                _prox_(w_t, eta * rule.l1, 1.0 / (1.0 + eta * rule.l2))
+                _prox_(w_t, eta * l1, 1.0 / (1.0 + eta * l2))
             if not (torch.isfinite(total) and torch.isfinite(w_t).all() and torch.isfinite(b_t).all()):
                 return EpochOutcome(_numpy(last_w), float(last_b), diverged_at=step)
             m = rule.averaging(t0 + step)
@@ -84,11 +85,12 @@ class ReferenceEngine:
         return torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
 
 
-def _prox_(w: torch.Tensor, threshold: float, shrink: float) -> None:
-    """w ← S(w, threshold)·shrink in place: the proximal step of the ElasticNet penalty (linsgd.engines.rule)."""
+def _prox_(w: torch.Tensor, threshold: np.ndarray, shrink: np.ndarray) -> None:
+    """w ← S(w, threshold)·shrink in place, per coefficient (thresholds and shrinks shaped like w): the
+    proximal step of the ElasticNet penalty (linsgd.engines.rule)."""
     with torch.no_grad():
-        t = torch.tensor(threshold, dtype=w.dtype, device=w.device)
-        s = torch.tensor(shrink, dtype=w.dtype, device=w.device)
+        t = torch.from_numpy(np.asarray(threshold)).to(dtype=w.dtype, device=w.device)
+        s = torch.from_numpy(np.asarray(shrink)).to(dtype=w.dtype, device=w.device)
         w.copy_(torch.where(w > t, w - t, torch.where(w < -t, w + t, 0 * w)) * s)
 
 

@@ -13,7 +13,10 @@ and sample weights v_i (normalised to mean 1 over the data, all 1 without weight
 3. **proximal step** on the penalty α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²) (scikit-learn's ElasticNet; the intercept
    is not penalised), with l1 = αρ and l2 = α(1 − ρ):
    ``w ← S(w', η_t·l1) / (1 + η_t·l2)``, S(u, τ) = sign(u)·max(|u| − τ, 0), the exact minimiser of
-   ``½‖w − w'‖² + η_t(l1‖w‖₁ + l2/2 ‖w‖²)``. Why proximal and not a subgradient or scikit-learn's
+   ``½‖w − w'‖² + η_t(l1‖w‖₁ + l2/2 ‖w‖²)``. l1 and l2 may also be per coefficient (l1_j, l2_j), the
+   proximal step then coordinate by coordinate: training on standardised features z_j = (x_j − μ_j)/s_j,
+   l1_j = αρ/s_j and l2_j = α(1 − ρ)/s_j² make it the raw-scale penalty of w_j/s_j
+   (:func:`linsgd.sgd.raw_penalty.penalty_weights`). Why proximal and not a subgradient or scikit-learn's
    cumulative L1 truncation (Tsuruoka et al.): the soft threshold sets coefficients exactly to zero
    (a subgradient step only makes them oscillate around it), it is the textbook proximal SGD whose
    fixed points are exactly the ElasticNet optimum, and the implicit L2 factor 1/(1 + η l2) never
@@ -31,6 +34,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from linsgd.config import SCHEDULES
 
 
@@ -40,7 +45,8 @@ class StepRule:
 
     Attributes:
         lr: η₀ > 0. schedule: one of :data:`SCHEDULES`. power_t: p of ``invscaling``.
-        total_steps: T of ``cosine`` (steps of the whole run, >= 1). l1, l2: αρ and α(1 − ρ), >= 0.
+        total_steps: T of ``cosine`` (steps of the whole run, >= 1). l1, l2: αρ and α(1 − ρ), >= 0, or
+            tuples of one weight >= 0 per coefficient.
         average_from: 1-based step from which iterates are averaged (0: no averaging).
     """
 
@@ -48,8 +54,8 @@ class StepRule:
     schedule: str = "constant"
     power_t: float = 0.25
     total_steps: int = 1
-    l1: float = 0.0
-    l2: float = 0.0
+    l1: float | tuple[float, ...] = 0.0
+    l2: float | tuple[float, ...] = 0.0
     average_from: int = 0
 
     @property
@@ -59,7 +65,14 @@ class StepRule:
 
     @property
     def penalized(self) -> bool:
-        return self.l1 > 0 or self.l2 > 0
+        return bool(np.any(np.asarray(self.l1) > 0) or np.any(np.asarray(self.l2) > 0))
+
+    def penalty_vectors(self, d: int) -> np.ndarray:
+        """(2, d) float64: rows l1_j and l2_j of each of d coefficients; (2, 0) without a penalty."""
+        if not self.penalized:
+            return np.zeros((2, 0))
+        return np.array([np.broadcast_to(np.asarray(self.l1, dtype=np.float64), (d,)),
+                         np.broadcast_to(np.asarray(self.l2, dtype=np.float64), (d,))])
 
     def lr_at(self, t: int) -> float:
         """η_t of 0-based step t (float64; the kernels compute the same expression)."""

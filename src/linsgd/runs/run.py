@@ -164,11 +164,11 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         try:
             result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
                               checkpoints=ready.checkpoints, resume=ready.resumed, budget=budget,
-                              names=list(source.features))
+                              names=list(source.features), standardizer=loaded.standardizer)
         except DataError as e:  # a constant column is named by the user's value, not the standardised 0
             raise in_raw_units(e, loaded.standardizer) from None
         result = dataclasses.replace(result, feature_names=list(source.features))
-        metrics = {"train": _metrics(loaded.train, result, exact_names=source.features)}
+        metrics = {"train": _metrics(loaded.train, result, exact_names=source.features, std=loaded.standardizer)}
         if loaded.val is not None:
             metrics["val"] = _metrics(loaded.val, result)
         if result.stopped_epoch:  # early stopping (or epochs="auto"): where it stopped, which epoch it kept
@@ -239,22 +239,25 @@ def _view(table, window_rows: int):
     return InMemory(table.X, table.y, table.v) if table.in_memory else Streamed(table, window_rows=window_rows)
 
 
-def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None) -> dict:
+def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None, std=None) -> dict:
     """Metrics of ``result`` on ``table`` in one streamed pass (weighted by the table's sample weights when it has
     them); given the feature names, also the model's
     ``optimality_gap`` against the objective the run optimised (its penalty: ``penalty_of(config)``): an
-    exact run's own solution (all ranks' rows), else one solved exactly on the same rows in the same pass."""
+    exact run's own solution (all ranks' rows), else one solved exactly on the same rows in the same pass.
+    A penalised objective is the raw-scale one: with a standardisation ``std`` the rows and the model are
+    mapped back to the raw scale for it (as :func:`~linsgd.sgd.exact_fit.exact_data` solves it)."""
     need = exact_names is not None and result.solution is None
+    raw = std if std is not None and penalty_of(result.config)[0] > 0 else None
     acc, exact = Metrics(), LeastSquares.empty(len(result.w)) if need else None
     for a in range(0, table.n, _METRIC_ROWS):
         X, y = table.read(a, min(a + _METRIC_ROWS, table.n))
         v = table.read_weight(a, min(a + _METRIC_ROWS, table.n))  # weighted runs: the weighted objective's
         acc.update(y, X.astype(np.float64) @ result.w + result.b, v)
         if exact is not None:
-            exact = exact.update(X, y, v)
+            exact = exact.update(X if raw is None else X.astype(np.float64) * raw.scale + raw.mean, y, v)
     out = acc.result()
     if exact_names is not None:
-        out["optimality_gap"] = _gap(exact, result, exact_names, table.standardizer)
+        out["optimality_gap"] = _gap(exact, result, exact_names, table.standardizer, raw)
     return out
 
 
@@ -267,14 +270,17 @@ def in_raw_units(e: DataError, std) -> DataError:
     return constant_column(e.names, j, float(std.mean[j] + e.value * std.scale[j]), e.fit_intercept)
 
 
-def _gap(exact, result: FitResult, names: list[str], std=None) -> dict:
-    """The optimality gap as JSON values; ``{"unavailable": why}`` when the objective has no unique optimum."""
+def _gap(exact, result: FitResult, names: list[str], std=None, raw=None) -> dict:
+    """The optimality gap as JSON values; ``{"unavailable": why}`` when the objective has no unique optimum.
+    ``std``: the features' standardisation (for messages in the user's units); ``raw``: the standardisation to
+    undo on the model when its objective is on the raw scale (a penalised run)."""
     alpha, l1_ratio = penalty_of(result.config)
+    w, b = raw.to_raw(result.w, result.b) if raw is not None else (result.w, result.b)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             solution = result.solution or exact.solution(names, alpha=alpha, l1_ratio=l1_ratio)
-            gap = optimality_gap(solution, result.w, result.b)
+            gap = optimality_gap(solution, w, b)
         except DataError as e:
             return {"unavailable": str(in_raw_units(e, std))}
     out = {k: v for k, v in gap.to_dict().items() if k != "se_units"}

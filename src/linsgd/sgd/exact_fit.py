@@ -41,25 +41,35 @@ def exact_fit(X: np.ndarray, y: np.ndarray, config, *, alpha: float | None = Non
     return _exact_result(solution, config, time.perf_counter() - start)
 
 
-def exact_data(data, config, *, sync=None, names=None) -> FitResult:
+def exact_data(data, config, *, sync=None, names=None, standardizer=None) -> FitResult:
     """The exact solution of a data view in one streamed pass: this process's rows with their sample weights
     (:func:`weighted_rows`), then, under torchrun, every rank's state gathered (``sync.gather``) and merged in
     rank order (tree), so every rank holds the same solution, equal to one process's up to rounding.
 
     ``names``: the encoded columns' names, for the messages about the design (None: x0, x1, …).
 
+    ``standardizer``: the standardisation of the view's features (None: raw). With a penalty, the rows are
+    mapped back to the raw scale and the raw objective solved (``solution`` is raw); ``w``, ``b`` are then
+    on the view's scale, like the loop's.
+
     Raises:
         DataError: no unique solution, or no rows. CollectiveError: another rank failed.
     """
     start = time.perf_counter()
     d = data.sample().shape[1]
+    alpha, l1_ratio = penalty_of(config)
+    raw = standardizer if alpha > 0 else None  # least squares alone does not depend on the scale
     state = LeastSquares.empty(d)
     for X, y, v in weighted_rows(data):
-        state = state.update(X, y, v)
+        state = state.update(X if raw is None else np.asarray(X, np.float64) * raw.scale + raw.mean, y, v)
     if sync is not None and sync.every is not None:  # a distributed Sync: merge the ranks' states
         state = merge_all([LeastSquares.from_floats(v, d) for v in sync.gather(state.to_floats())])
-    alpha, l1_ratio = penalty_of(config)
-    return _exact_result(state.solution(names, alpha=alpha, l1_ratio=l1_ratio), config, time.perf_counter() - start)
+    result = _exact_result(state.solution(names, alpha=alpha, l1_ratio=l1_ratio), config,
+                           time.perf_counter() - start)
+    if raw is not None:
+        w, b = raw.to_standardized(result.w, result.b)
+        result.w, result.b = w, b
+    return result
 
 
 def _exact_result(solution, config, seconds: float) -> FitResult:

@@ -125,7 +125,8 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
 
 
 def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.ndarray, float] | None = None,
-          first_epoch: int = 0, weight: np.ndarray | None = None, val=None, names=None) -> FitResult:
+          first_epoch: int = 0, weight: np.ndarray | None = None, val=None, names=None,
+          penalty_scale=None) -> FitResult:
     """Run ``config.epochs`` epochs on validated arrays (see :func:`as_training_arrays`).
 
     ``init``: (w, b) to start from instead of the chapter's initialisation, and ``first_epoch``: the
@@ -133,7 +134,8 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
     partial_fit``: k calls of one epoch equal one fit of k epochs, for a constant step without averaging:
     the step count, hence schedule and average, starts again). ``weight``: raw sample weights (n,) or None.
     ``val``: a validation view (:mod:`linsgd.data.views`) on the scale of X, or None. ``names``: the
-    columns' names for the exact solver's messages (None: x0, x1, …).
+    columns' names for the exact solver's messages (None: x0, x1, …). ``penalty_scale``: the scales of X's
+    standardisation, for the raw-scale penalty (:func:`linsgd.sgd.raw_penalty.penalty_weights`).
     ``solver="exact"`` and ``lr="auto"`` are handled before the loop (:func:`exact_fit`,
     :func:`train_standardized`).
     """
@@ -157,11 +159,12 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
             "max_epochs": first_epoch + config.max_epochs}
         config = dataclasses.replace(config, **more)
     return train_data(InMemory(X, y, normalized_weights(weight, len(y), config.dtype)), config, resume=resume,
-                      val=val)
+                      val=val, penalty_scale=penalty_scale)
 
 
 def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None, checkpoints=None,
-             resume=None, budget: int | None = None, names=None) -> FitResult:
+             resume=None, budget: int | None = None, names=None,
+             standardizer: Standardizer | None = None) -> FitResult:
     """Train on a data view (in memory or streamed, one process or a rank's share; see
     :func:`linsgd.sgd.loop.train_data` for the arguments).
 
@@ -176,6 +179,10 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
     * ``solver="exact"``: one pass over this process's rows (:func:`~linsgd.sgd.exact_fit.exact_data`),
       merged over ranks.
 
+    ``standardizer``: the standardisation the view's features went through (None: raw features). A penalty
+    is then still the documented one of the raw-scale coefficients, whatever the path
+    (:func:`linsgd.sgd.raw_penalty.penalty_weights`; the exact solver solves the raw rows).
+
     Raises:
         ConfigError: ``solver="exact"`` with checkpoints or resume (one pass has nothing to checkpoint).
     """
@@ -185,7 +192,7 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
         if checkpoints or resume is not None:
             raise ConfigError("solver", "exact", EXACT_NO_CHECKPOINTS)
         try:
-            result = exact_data(data, config, sync=sync, names=names)
+            result = exact_data(data, config, sync=sync, names=names, standardizer=standardizer)
         except DataError as e:  # solver="auto" takes SGD where least squares has no unique solution
             config = no_unique_solution(config, e)
         else:
@@ -193,16 +200,17 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
                 result.val_history = [val.loss(get_engine(config.engine, device=config.device), result.w,
                                                result.b)]
             return result
+    scale = standardizer.scale if standardizer is not None else None
     if config.lr != "auto":
         return train_data(data, config, val=val, progress=progress, sync=sync, checkpoints=checkpoints,
-                          resume=resume)
+                          resume=resume, penalty_scale=scale)
     lr = auto_step(data.sample(), config.batch_size, averaged=config.average is not False)
     if resume is None:  # on centred features the optimal intercept is the mean target: start there
         w0, _ = init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype)
         resume = TrainState(w=w0, b=mean_target(data, sync))
     with _auto_divergence():
         result = train_data(data, dataclasses.replace(config, lr=lr), val=val, progress=progress, sync=sync,
-                            checkpoints=checkpoints, resume=resume)
+                            checkpoints=checkpoints, resume=resume, penalty_scale=scale)
     return dataclasses.replace(result, config=config, lr=lr)
 
 
@@ -249,6 +257,9 @@ def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first
                        val=None):
     """``lr="auto"``: train on z = (x − μ)/s with :func:`auto_lr` of z, and return raw-scale coefficients.
 
+    A penalty stays the documented one on the raw coefficients w_z/s (per-coefficient weights,
+    :func:`linsgd.sgd.raw_penalty.penalty_weights`): standardising only conditions the problem.
+
     The model z·w_z + b_z equals x·(w_z/s) + (b_z − Σ w_z μ/s) (``Standardizer.to_raw``), so the loss
     history is the raw model's. A fresh run starts its intercept at the (weighted) mean of y: on
     centred features that is the optimal intercept, so SGD does not spend its first epochs walking the
@@ -264,7 +275,8 @@ def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first
         z_init = (w0, float(np.average(y, weights=weight)))
     with _auto_divergence():
         result = train(Z, y, dataclasses.replace(config, lr=lr), init=z_init, first_epoch=first_epoch,
-                       weight=weight, val=RawScale(val, scaler) if val is not None else None)
+                       weight=weight, val=RawScale(val, scaler) if val is not None else None,
+                       penalty_scale=scaler.scale)
     w, b = scaler.to_raw(result.w, result.b)
     best = result.best_epoch
     return dataclasses.replace(result, w=w.astype(config.dtype), b=b, config=config, best_epoch=best)

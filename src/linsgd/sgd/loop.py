@@ -25,6 +25,7 @@ from linsgd.engines.rule import StepRule
 from linsgd.errors import DivergenceError
 from linsgd.lstsq.solution import Solution
 from linsgd.sgd.lr import stable_lr
+from linsgd.sgd.raw_penalty import penalty_value, penalty_weights
 from linsgd.sgd.segments import cut
 from linsgd.sgd.threads import process_batch
 from linsgd.sgd.threads import resolve as resolve_threads
@@ -128,7 +129,7 @@ class NoSync:
 
 
 def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None,
-               checkpoints=None, resume=None) -> FitResult:
+               checkpoints=None, resume=None, penalty_scale=None) -> FitResult:
     """Run ``config.epochs`` epochs over ``data``, in memory or streamed, with optional validation.
 
     Args:
@@ -143,6 +144,8 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
             their running average) are averaged every ``sync.every`` steps. checkpoints: a
             ``linsgd.runs.checkpoint.Checkpointer``, or None. resume: a :class:`TrainState` to continue
             from (None: start afresh).
+        penalty_scale: the scales s (d,) of features standardised as z = (x − μ)/s (None: raw features):
+            the penalty is then that of the raw-scale coefficients w/s (:func:`penalty_weights`).
 
     Returns:
         FitResult (``val_history`` is empty without val); history covers the resumed epochs too.
@@ -157,7 +160,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
                         lockstep=config.sync_every == 1 and sync.every in (None, 1))
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once
         engine.prepare(data.X, data.y)
-    rule = step_rule(config, data.steps_per_epoch(process_batch(config)))
+    rule = step_rule(config, data.steps_per_epoch(process_batch(config)), penalty_scale)
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, d, config.init_std, config.dtype))
     # threads and ranks average every K steps (checkpoints then fall on those points); else checkpoints cut
@@ -167,7 +170,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     start = t0 = time.perf_counter()
     stop = False
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
-    #    streamed: the block shuffle of linsgd.data.views, drawn window by window), from the resumed one
+    #    streamed: the stratified block shuffle of linsgd.data.views, drawn window by window), from the resumed one
     orders = enumerate(data.epoch_orders(config.seed, config.epoch_budget, s.epoch), start=s.epoch)
     for epoch, order in _progress(orders, config, progress, s.epoch):
         # 2. the epoch's minibatch updates, segment by segment: sync and checkpoint at segment ends
@@ -183,7 +186,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
         s.history.append(loss)
         if val is not None:
             s.val_history.append(val.loss(engine, w, b))
-        s.objective.append(s.val_history[-1] if val is not None else loss + penalty_value(w, config))
+        s.objective.append(s.val_history[-1] if val is not None else loss + penalty_value(w, config, penalty_scale))
         s.seconds.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         s.epoch, s.position = epoch + 1, 0
@@ -201,9 +204,10 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
                      stopped_epoch=s.epoch if stop else 0, objective=s.objective)
 
 
-def step_rule(config: TrainConfig, steps_per_epoch: int) -> StepRule:
-    """The update rule of ``config`` (:mod:`linsgd.engines.rule`); T = the steps of the whole epoch budget."""
-    l1, l2 = config.penalty_weights
+def step_rule(config: TrainConfig, steps_per_epoch: int, penalty_scale=None) -> StepRule:
+    """The update rule of ``config`` (:mod:`linsgd.engines.rule`); T = the steps of the whole epoch budget;
+    the penalty of :func:`penalty_weights`."""
+    l1, l2 = penalty_weights(config, penalty_scale)
     return StepRule(lr=float(config.lr), schedule=config.schedule, power_t=float(config.power_t),
                     total_steps=max(1, config.epoch_budget * steps_per_epoch), l1=l1, l2=l2,
                     average_from=config.average_from(steps_per_epoch))
@@ -214,15 +218,6 @@ def model_params(s: TrainState, rule: StepRule, dtype: str) -> tuple[np.ndarray,
     if rule.averaging(s.step) and s.wa is not None:
         return s.wa.astype(dtype), float(s.ba)
     return s.w, float(s.b)
-
-
-def penalty_value(w: np.ndarray, config: TrainConfig) -> float:
-    """α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²), the penalty term of the objective (0 without a penalty)."""
-    l1, l2 = config.penalty_weights
-    if not (l1 or l2):
-        return 0.0
-    w = np.asarray(w, dtype=np.float64)
-    return float(l1 * np.abs(w).sum() + 0.5 * l2 * (w @ w))
 
 
 def _run_epoch(engine, data, order, s, config: TrainConfig, rule: StepRule, sync, checkpoints,
