@@ -1,0 +1,126 @@
+"""`linsgd demo` away from its defaults: what it says is true, its pictures repeat byte for byte and no
+legend hides a data point."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from linsgd import plots
+from linsgd.cli import build_parser
+
+
+def points_under_legends(fig) -> int:
+    """How many plotted points (every line's vertices, in display coordinates) fall inside a legend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [leg.get_window_extent(renderer) for leg in fig.legends]
+    boxes += [ax.get_legend().get_window_extent(renderer) for ax in fig.axes if ax.get_legend() is not None]
+    hidden = 0
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            xy = np.column_stack(line.get_data()).astype(float)
+            xy = xy[np.all(np.isfinite(xy), axis=1)]
+            if not len(xy) or line.get_transform() is not ax.transData:
+                continue
+            pts = ax.transData.transform(xy)
+            inside = ax.bbox
+            pts = pts[(pts[:, 0] >= inside.x0) & (pts[:, 0] <= inside.x1) & (pts[:, 1] >= inside.y0)
+                      & (pts[:, 1] <= inside.y1)]
+            for box in boxes:
+                hidden += int(np.sum((pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1) & (pts[:, 1] >= box.y0)
+                                     & (pts[:, 1] <= box.y1)))
+    return hidden
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Draw in this process; returns {file name: points under a legend} of every figure saved."""
+    found: dict[str, int] = {}
+    save = plots.save
+
+    def check_then_save(fig, path):
+        plots.lay_out(fig)
+        found[path.name] = points_under_legends(fig)
+        save(fig, path)
+
+    monkeypatch.setattr(plots.Painter, "_fork", lambda self: None)
+    monkeypatch.setattr(plots, "save", check_then_save)
+    return found
+
+
+def test_the_check_sees_a_legend_over_data():
+    fig, ax = plots.figure()
+    ax.plot(np.linspace(0, 1, 50), np.linspace(0, 1, 50), label="a diagonal line")
+    ax.legend(loc="center")
+    plots.lay_out(fig)
+    assert points_under_legends(fig) > 0
+
+
+@pytest.mark.parametrize("flags", [
+    [], ["--batch-size", "5000"], ["--num-examples", "1"], ["--lr", "3"], ["--lr", "2"],
+    ["--compare", "init-std=0,0.01,1000"], ["--compare", "epochs=1,3,10"], ["--compare", "batch-size=1,10,100,1000"],
+    ["--compare", "lr=0.003,0.03,0.3,3"],
+])
+def test_no_legend_covers_a_data_point(cli, drawn, tmp_path, flags):
+    cli("demo", "--seed", "1", "--out", tmp_path, *flags)
+    assert drawn and all(v == 0 for v in drawn.values()), drawn
+
+
+def test_the_same_seed_writes_the_same_bytes(cli, tmp_path):
+    for k in (1, 2):
+        assert cli("demo", "--seed", "3", "--out", tmp_path / f"a{k}")[0] == 0
+        assert cli("demo", "--seed", "3", "--out", tmp_path / f"a{k}", "--compare", "init-std=0,0.01")[0] == 0
+    names = sorted(p.name for p in (tmp_path / "a1").iterdir())
+    assert names == ["compare-init-std.png", "loss.png", "scatter.png", "trajectory.png"]
+    for name in names:
+        assert (tmp_path / "a1" / name).read_bytes() == (tmp_path / "a2" / name).read_bytes(), name
+    cli("demo", "--seed", "4", "--out", tmp_path / "b")
+    assert (tmp_path / "b" / "loss.png").read_bytes() != (tmp_path / "a1" / "loss.png").read_bytes()
+
+
+def test_epochs_auto_runs_and_help_lists_only_flags_it_accepts(cli, tmp_path):
+    rc, out, err = cli("demo", "--seed", "1", "--epochs", "auto", "--out", tmp_path)
+    assert rc == 0, err
+    epochs = re.findall(r"^epoch (\d+), loss", out, re.M)
+    assert 3 < len(epochs) < 100 and "note: --epochs auto stops when" in out
+    parser = build_parser()
+    demo = parser._subparsers._group_actions[0].choices["demo"]
+    accepted = {s for a in demo._actions for s in a.option_strings}
+    mentioned = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", demo.format_help()))
+    assert mentioned <= accepted, mentioned - accepted
+
+
+def test_edge_cases_are_spoken(cli, tmp_path):
+    rc, out, err = cli("demo", "--seed", "1", "--batch-size", "5000", "--out", tmp_path)
+    assert "note: --batch-size 5000 is more than the 1000 examples" in out
+    rc, out, err = cli("demo", "--seed", "1", "--num-examples", "1", "--out", tmp_path)
+    assert "1 example for 3 parameters: the least-squares optimum is not unique" in out
+    assert err.startswith("warning: not converged: final loss") and "no unique optimum" in err
+    rc, out, err = cli("demo", "--seed", "1", "--solver", "exact", "--out", tmp_path)
+    assert "loss of the exact solution" in out and not re.search(r"^epoch \d", out, re.M)
+    rc, out, err = cli("demo", "--seed", "1", "--true-w=" + ",".join(["1"] * 100), "--out", tmp_path)
+    assert rc == 0 and len(out.splitlines()) < 45 and "..." in out
+
+
+def test_titles_say_what_ran():
+    from linsgd import lesson
+
+    assert lesson.settings(0.03, 5000, 3, 1, n=1000) == "lr 0.03 · batch 1000 (all; asked 5000) · 3 epochs · seed 1"
+    assert lesson.settings(0.03, 10, 3, 1, n=1000) == "lr 0.03 · batch 10 · 3 epochs · seed 1"
+    assert lesson.settings(0.03, 10, 3, 1, "exact") == "exact least squares (no lr, batches or epochs) · seed 1"
+
+
+def test_a_diverging_demo_suggests_half_the_mean_square_limit(cli, tmp_path):
+    from linsgd.data.synthetic import make_regression
+    from linsgd.sgd.stability import mean_square_limit
+
+    rc, out, err = cli("demo", "--seed", "1", "--lr", "2", "--out", tmp_path)
+    X, _ = make_regression(1000, [2, -3.4], 4.2, noise=0.01, seed=1)
+    suggested = float(re.search(r"or --lr=([\d.]+) \(a safe step", err).group(1))
+    assert rc == 3 and suggested == pytest.approx(mean_square_limit(X, 10) / 2, rel=2e-3)
