@@ -19,6 +19,8 @@ from linsgd.cli.compare import parse as parse_compare
 from linsgd.cli.compare import run as run_compare
 from linsgd.cli.options import add_training_flags, float_list, train_config
 
+MAX_POINTS = 2000  # the steps a trace records one by one (linsgd.sgd.trace.MAX_POINTS)
+
 DEFAULT_W, DEFAULT_B = [2.0, -3.4], 4.2
 _SHOWN_ROWS = 10  # a first minibatch up to this long is printed whole; a longer one by its first 5 rows
 
@@ -37,6 +39,12 @@ def add_parser(subparsers) -> None:
     p.add_argument("--compare", metavar="PARAM=V1,V2,…", default=None,
                    help=f"run once per value of PARAM ({', '.join(COMPARE_PARAMS)}) on the same data and seed "
                         "and draw the runs side by side into compare-PARAM.png, e.g. lr=0.003,0.03,0.3")
+    p.add_argument("--animate", action="store_true",
+                   help="also write demo.gif: every step, its minibatch on the data, the line moving, the "
+                        "minibatch's and the full gradient's steps on the contours (SGD with a number --lr)")
+    p.add_argument("--html", action="store_true",
+                   help="also write explorer.html: one file, no server, sliders for lr, batch size, init std "
+                        "and seed that redraw the loss curve and the path")
     p.add_argument("--out", default="linsgd-demo", help="folder for the pictures (default ./linsgd-demo)")
     add_training_flags(p)
     for action in p._actions:  # the demo has no --tol: say what auto does here
@@ -61,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
     if not math.isfinite(args.true_b):
         raise ConfigError("true_b", args.true_b, "a finite number")
     plan = parse_compare(args.compare, config) if args.compare is not None else None
+    if args.animate and (config.solver != "sgd" or config.lr == "auto" or plan is not None):
+        raise ConfigError("animate", True, "SGD with a number --lr, without --compare (it draws the steps)")
+    if args.animate and config.epoch_budget * -(-args.num_examples // config.batch_size) > MAX_POINTS:
+        raise ConfigError("animate", True, f"a run of at most {MAX_POINTS} steps (fewer --epochs or --num-examples, "
+                                           "or a larger --batch-size)")
     out = ensure_writable_dir(args.out, "out")
     if plan is not None:
         return run_compare(args, config, plan, out)
@@ -88,7 +101,7 @@ def _chapter(args: argparse.Namespace, config, out) -> None:
     # figures when asked, and nothing when this one fails (it is stopped on the way out).
     with plots.Painter() as painter:
         o = _train(args, config)
-        names = _draw(painter, o, args, out)
+        names = _draw(painter, o, args, config, out)
     print(f"wrote {', '.join(str(out / n) for n in names)}")
     if o.trace.diverged is not None:
         from linsgd.errors import DivergenceError
@@ -206,7 +219,7 @@ def _ending(o: Outcome, config) -> None:
         print(f"warning: not converged: {gap}; {advice}", file=sys.stderr)
 
 
-def _draw(painter, o: Outcome, args: argparse.Namespace, out) -> list[str]:
+def _draw(painter, o: Outcome, args: argparse.Namespace, config, out) -> list[str]:
     """Ask the painter for the pictures; returns their file names (a diverged run: no scatter)."""
     import numpy as np
 
@@ -234,8 +247,26 @@ def _draw(painter, o: Outcome, args: argparse.Namespace, out) -> list[str]:
         calls.insert(0, (plots_demo.data_scatter, (o.features[:, j], o.labels, out / "scatter.png"),
                          dict(column=j, true_line=(args.true_w[j], args.true_b), fitted_line=(float(w[j]), b),
                               settings=o.settings, weight=lesson.names(d)[j])))
+    if args.animate and t.diverged is None:
+        from linsgd.plots import animation
+
+        calls.append((animation.animate, (_film(o, config, idx), out / "demo.gif"),
+                      dict(bowl=lesson.bowl(o.features, center, idx, star), settings=o.settings)))
     painter.draw(calls)
     return [call[1][-1].name for call in calls]
+
+
+def _film(o: Outcome, config, idx: list[int]):
+    """The animation's arrays: the trace (every step recorded) and each step's minibatch rows."""
+    from linsgd.data.batching import epoch_order
+    from linsgd.plots import animation
+
+    t, n, B = o.trace, len(o.labels), config.batch_size
+    per_epoch = -(-n // B)
+    batches = [epoch_order(config.seed, e, n)[k * B:(k + 1) * B] for e in range(len(t.history))
+               for k in range(per_epoch)]
+    j = min(1, o.features.shape[1] - 1)
+    return animation.film(o.features, o.labels, t.w, t.b, batches, t.lr, idx, j, t.loss, t.epoch_ends)
 
 
 def _truth(features, labels, args: argparse.Namespace):
