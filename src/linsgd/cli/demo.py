@@ -20,6 +20,7 @@ from linsgd.cli.compare import run as run_compare
 from linsgd.cli.options import add_training_flags, float_list, train_config
 
 MAX_POINTS = 2000  # the steps a trace records one by one (linsgd.sgd.trace.MAX_POINTS)
+EXPLORER_VALUES = 2_000_000  # feature values the explorer page embeds (linsgd.plots.explorer.MAX_VALUES)
 
 DEFAULT_W, DEFAULT_B = [2.0, -3.4], 4.2
 _SHOWN_ROWS = 10  # a first minibatch up to this long is printed whole; a longer one by its first 5 rows
@@ -71,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
     plan = parse_compare(args.compare, config) if args.compare is not None else None
     if args.animate and (config.solver != "sgd" or config.lr == "auto" or plan is not None):
         raise ConfigError("animate", True, "SGD with a number --lr, without --compare (it draws the steps)")
+    if args.html and (config.solver != "sgd" or config.epochs == "auto" or plan is not None
+                      or args.num_examples * len(args.true_w) > EXPLORER_VALUES):
+        raise ConfigError("html", True, f"SGD with a number of --epochs, without --compare, and at most "
+                                        f"{EXPLORER_VALUES} feature values (--num-examples × features)")
     if args.animate and config.epoch_budget * -(-args.num_examples // config.batch_size) > MAX_POINTS:
         raise ConfigError("animate", True, f"a run of at most {MAX_POINTS} steps (fewer --epochs or --num-examples, "
                                            "or a larger --batch-size)")
@@ -224,6 +229,7 @@ def _draw(painter, o: Outcome, args: argparse.Namespace, config, out) -> list[st
     import numpy as np
 
     from linsgd import lesson
+    from linsgd.cli.play import explorer_call, film
     from linsgd.plots import demo as plots_demo
 
     t, d = o.trace, len(args.true_w)
@@ -250,23 +256,12 @@ def _draw(painter, o: Outcome, args: argparse.Namespace, config, out) -> list[st
     if args.animate and t.diverged is None:
         from linsgd.plots import animation
 
-        calls.append((animation.animate, (_film(o, config, idx), out / "demo.gif"),
+        calls.append((animation.animate, (film(o, config, idx), out / "demo.gif"),
                       dict(bowl=lesson.bowl(o.features, center, idx, star), settings=o.settings)))
+    if args.html:
+        calls.append(explorer_call(o, args, config, idx, center, star, out / "explorer.html"))
     painter.draw(calls)
     return [call[1][-1].name for call in calls]
-
-
-def _film(o: Outcome, config, idx: list[int]):
-    """The animation's arrays: the trace (every step recorded) and each step's minibatch rows."""
-    from linsgd.data.batching import epoch_order
-    from linsgd.plots import animation
-
-    t, n, B = o.trace, len(o.labels), config.batch_size
-    per_epoch = -(-n // B)
-    batches = [epoch_order(config.seed, e, n)[k * B:(k + 1) * B] for e in range(len(t.history))
-               for k in range(per_epoch)]
-    j = min(1, o.features.shape[1] - 1)
-    return animation.film(o.features, o.labels, t.w, t.b, batches, t.lr, idx, j, t.loss, t.epoch_ends)
 
 
 def _truth(features, labels, args: argparse.Namespace):
