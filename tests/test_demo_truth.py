@@ -124,3 +124,95 @@ def test_a_diverging_demo_suggests_half_the_mean_square_limit(cli, tmp_path):
     X, _ = make_regression(1000, [2, -3.4], 4.2, noise=0.01, seed=1)
     suggested = float(re.search(r"or --lr=([\d.]+) \(a safe step", err).group(1))
     assert rc == 3 and suggested == pytest.approx(mean_square_limit(X, 10) / 2, rel=2e-3)
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """Draw in this process; returns {file name: the figure as saved}."""
+    found: dict = {}
+    save = plots.save
+
+    def keep_then_save(fig, path):
+        save(fig, path)  # lays it out first
+        found[path.name] = fig
+
+    monkeypatch.setattr(plots.Painter, "_fork", lambda self: None)
+    monkeypatch.setattr(plots, "save", keep_then_save)
+    return found
+
+
+def _lines(ax, starts: str):
+    return [line for line in ax.get_lines() if line.get_label().startswith(starts)]
+
+
+def test_the_two_loss_levels_are_named_for_what_they_are_and_drawn_apart(cli, figures, tmp_path):
+    from linsgd.data.synthetic import make_regression
+    from linsgd.lstsq.qr import exact
+
+    cli("demo", "--seed", "0", "--out", tmp_path)
+    fig = figures["loss.png"]
+    whole, close = fig.axes[:2]
+    (floor,) = _lines(whole, "σ²/2 = 5e-05: expected loss of the true (w, b) on fresh data")
+    (best,) = _lines(whole, "4.85e-05: least-squares optimum's loss on these examples")
+    X, y = make_regression(1000, [2, -3.4], 4.2, noise=0.01, seed=0)
+    assert best.get_ydata()[0] == pytest.approx(exact(X, y).loss, rel=1e-6)
+    assert best.get_ydata()[0] < floor.get_ydata()[0] == 5e-5  # this sample's fit is below σ²/2
+    assert floor.get_color() != best.get_color() and floor.get_linestyle() != best.get_linestyle()
+    # in the close-up (linear scale) the two lines lie well apart on screen
+    levels = [line.get_ydata()[0] for line in close.get_lines()
+              if len(line.get_ydata()) == 2 and line.get_ydata()[0] == line.get_ydata()[1]]
+    pixels = close.transData.transform([[0, v] for v in sorted(levels)])[:, 1]
+    assert len(levels) == 2 and pixels[1] - pixels[0] > 20
+
+
+def test_a_diverging_comparison_is_drawn_to_its_blow_up(cli, figures, tmp_path):
+    rc, out, err = cli("demo", "--seed", "1", "--out", tmp_path, "--compare", "lr=0.03,3")
+    step = int(re.search(r"lr=3: .* diverged at step (\d+)", out).group(1))
+    by_step = figures["compare-lr.png"].axes[0]
+    (curve,) = _lines(by_step, "lr=3 (diverged at step")
+    x, loss = curve.get_data()
+    assert x[-1] == step - 1 and loss[-1] > 1e30  # its last finite step, where the loss had grown
+    assert by_step.get_ylim()[1] >= loss[-1]  # the axis is not capped below it
+    crosses = [line for line in by_step.get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 1 and crosses[0].get_xdata()[0] == step - 1
+
+
+def test_curves_end_in_a_marker_and_no_step_axis_is_degenerate(cli, figures, tmp_path):
+    cli("demo", "--seed", "1", "--out", tmp_path, "--compare", "epochs=1,3,10")
+    ends = [line for line in figures["compare-epochs.png"].axes[0].get_lines() if line.get_marker() == "s"]
+    assert sorted(line.get_xdata()[0] for line in ends) == [100, 300, 1000]
+    cli("demo", "--seed", "1", "--out", tmp_path, "--epochs", "0")
+    ax = figures["loss.png"].axes[0]
+    assert ax.get_xlim() == (-0.5, 0.5) and [t.get_text() for t in ax.get_xticklabels()] == ["0"]
+    assert ax.get_title() == "no steps: the initial parameters' loss"
+
+
+def test_lesson_draw_pictures_a_learners_own_history(tmp_path):
+    from linsgd import lesson
+    from linsgd.data.synthetic import make_regression
+
+    X, y = make_regression(100, [2, -3.4], 4.2, noise=0.01, seed=0)
+    w, b, ws, bs = np.zeros(2), 0.0, [np.zeros((2, 1))], [np.zeros(1)]
+    for k in range(0, 100, 10):  # the learner's loop: batches in order, lr 0.1
+        r = X[k:k + 10] @ w + b - y[k:k + 10]
+        w, b = w - 0.1 * X[k:k + 10].T @ r / 10, b - 0.1 * r.mean()
+        ws.append(w.reshape(2, 1)), bs.append(np.array([b]))
+    paths = lesson.draw(X, y.reshape(-1, 1), ws, bs, tmp_path / "pics", noise=0.01, settings="mine")
+    assert [p.name for p in paths] == ["scatter.png", "loss.png", "trajectory.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in paths)
+    with pytest.raises(ValueError, match="w_history"):
+        lesson.draw(X, y, ws, bs[:-1], tmp_path / "pics")
+
+
+def test_lesson_draw_computes_the_full_data_loss_of_each_point(figures, tmp_path):
+    from linsgd import lesson
+    from linsgd.data.synthetic import make_regression
+
+    X, y = make_regression(50, [1.0, 2.0], 0.5, noise=0.1, seed=0)
+    ws = [np.zeros(2), np.array([0.5, 1.0]), np.array([1.0, 2.0])]
+    bs = [0.0, 0.25, 0.5]
+    lesson.draw(X, y, ws, bs, tmp_path)
+    (curve,) = _lines(figures["loss.png"].axes[0], "loss on all examples")
+    X64, y64 = X.astype(np.float64), y.astype(np.float64)
+    expected = [0.5 * np.mean((X64 @ w + b - y64) ** 2) for w, b in zip(ws, bs, strict=True)]
+    np.testing.assert_allclose(curve.get_ydata(), expected, rtol=1e-12)

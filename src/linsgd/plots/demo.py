@@ -140,16 +140,18 @@ def levels(ax, floor: float, optimum: float) -> None:
 
 
 def _close_up(ax, run: Run, floor: float, optimum: float) -> None:
-    """The last third of the steps on a linear scale, with σ²/2 and the optimum's loss."""
+    """The last third of the steps on a linear scale, zoomed to σ²/2 and the optimum's loss (the curve
+    enters from above)."""
     k = len(run.steps) * 2 // 3
     steps, loss = run.steps[k:], run.loss[k:]
     ax.plot(steps, loss, color="tab:blue", lw=1)
     ax.plot(steps[-1], loss[-1], "s", color="tab:blue", mfc="none", ms=7)
     ax.axhline(floor, **FLOOR_STYLE)
     ax.axhline(optimum, **OPTIMUM_STYLE)
-    lo, hi = min(optimum, float(loss.min()), floor), max(floor, float(np.quantile(loss, 0.9)))
-    pad = 0.15 * (hi - lo)
-    ax.set(ylim=(lo - pad, hi + pad), xlabel="step", ylabel="loss (linear scale)")
+    gap = max(abs(floor - optimum), 0.02 * max(floor, optimum))
+    lo = min(optimum, floor, float(loss.min())) - gap
+    hi = max(max(optimum, floor) + 3 * gap, float(loss[-1]) + gap)
+    ax.set(ylim=(lo, hi), xlabel="step", ylabel="loss (linear scale)")
     ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
     ax.set_title("close-up: the last third of the steps", fontsize=9)
     ax.grid(True, alpha=0.3)
