@@ -216,3 +216,14 @@ def test_lesson_draw_computes_the_full_data_loss_of_each_point(figures, tmp_path
     X64, y64 = X.astype(np.float64), y.astype(np.float64)
     expected = [0.5 * np.mean((X64 @ w + b - y64) ** 2) for w, b in zip(ws, bs, strict=True)]
     np.testing.assert_allclose(curve.get_ydata(), expected, rtol=1e-12)
+
+
+def test_paths_far_apart_in_scale_get_a_close_up(cli, figures, tmp_path):
+    cli("demo", "--seed", "1", "--out", tmp_path, "--compare", "init-std=0,0.01,1000")
+    axes = figures["compare-init-std.png"].axes
+    assert len(axes) == 4 and axes[3].get_title() == "close-up around the optimum"
+    assert np.ptp(axes[2].get_xlim()) > 500 and np.ptp(axes[3].get_xlim()) < 10  # the near paths fill it
+    cli("demo", "--seed", "1", "--out", tmp_path, "--compare", "init-std=0,0.01")
+    assert len(figures["compare-init-std.png"].axes) == 3  # no close-up needed
+    cli("demo", "--seed", "1", "--out", tmp_path)
+    assert figures["scatter.png"].axes[0].get_xlabel() == "features[:, 1] (0-based; its weight is w₂)"

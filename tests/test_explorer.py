@@ -71,3 +71,10 @@ def test_a_broken_page_is_caught(page, tmp_path):
     proc = headless(f"file://{broken}#selftest", tmp_path, "--dump-dom")
     assert any(":CONSOLE" in line and "redraw" in line for line in proc.stderr.splitlines())
     assert '<pre id="selftest">' not in proc.stdout
+
+
+@pytest.mark.parametrize("flags", [["--solver", "exact"], ["--epochs", "auto"], ["--compare", "lr=0.1,0.2"],
+                                   ["--num-examples", "1000001", "--true-w", "1,2"]])
+def test_html_refuses_what_it_cannot_show(cli, tmp_path, flags):
+    rc, out, err = cli("demo", "--html", *flags, "--out", tmp_path / "never")
+    assert rc == 2 and err.startswith("linsgd demo: error: --html") and not (tmp_path / "never").exists()

@@ -2,7 +2,8 @@
 
 Its pictures (``--out``): ``scatter.png`` (the data with the true and the fitted line), ``loss.png`` (the
 full-data loss after every step) and ``trajectory.png`` (the path of two parameters over the loss);
-``--compare PARAM=V1,V2,…`` draws several runs side by side instead (:mod:`linsgd.cli.compare`).
+``--compare PARAM=V1,V2,…`` draws several runs side by side instead (:mod:`linsgd.cli.compare`);
+``--animate`` adds ``demo.gif`` (every step) and ``--html`` ``explorer.html`` (sliders, in any browser).
 numpy and linsgd's numeric modules are imported inside the functions: ``linsgd --help`` loads none of them.
 """
 
