@@ -227,3 +227,23 @@ def test_paths_far_apart_in_scale_get_a_close_up(cli, figures, tmp_path):
     assert len(figures["compare-init-std.png"].axes) == 3  # no close-up needed
     cli("demo", "--seed", "1", "--out", tmp_path)
     assert figures["scatter.png"].axes[0].get_xlabel() == "features[:, 1] (0-based; its weight is w₂)"
+
+
+def test_the_notebooks_sliders_redraw_linsgds_own_run():
+    from linsgd import lesson
+    from linsgd.config import TrainConfig
+    from linsgd.data.synthetic import make_regression
+    from linsgd.sgd.trace import trace
+
+    X, y = make_regression(200, [2, -3.4], 4.2, noise=0.01, seed=0)
+    fig = lesson.explore(X, y, lr=0.1, batch_size=20, seed=2)
+    t = trace(X, y, TrainConfig(lr=0.1, batch_size=20, seed=2, init_std=0.01))
+    loss, path = fig.axes[0].get_lines()[0], fig.axes[1].get_lines()[0]
+    np.testing.assert_allclose(loss.get_ydata(), t.loss) and np.testing.assert_allclose(path.get_xdata(), t.w[:, 0])
+    other = lesson.explore(X, y, lr=0.3, batch_size=20, seed=2).axes[1].get_lines()[0]
+    assert not np.allclose(other.get_xdata()[:5], path.get_xdata()[:5])  # another lr, another path
+    assert lesson.explore(X, y, lr=3.0).axes[0].get_title().startswith("diverged at step")
+    w = pytest.importorskip("ipywidgets")
+    box = lesson.sliders(X, y)
+    assert isinstance(box, w.interactive) and [c.description for c in box.children[:4]] == [
+        "lr", "batch_size", "init_std", "seed"]

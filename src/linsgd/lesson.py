@@ -176,3 +176,55 @@ def draw(features, labels, w_history, b_history, out, *, noise: float = 0.0, set
                           optimum=best.loss if best else 0.0, settings=settings)
     plots_demo.trajectory(run, paths[2], bowl=bowl(X, center, idx, star), which=which, settings=settings)
     return paths
+
+
+def explore(features, labels, *, lr: float = 0.03, batch_size: int = 10, init_std: float = 0.01, seed: int = 0,
+            epochs: int = 3):
+    """One run of linsgd's SGD on (features, labels) as a figure: the loss after every step and the path
+    of (w₁, w₂) (of w and b with one feature) — what :func:`sliders` redraws.
+
+    Returns:
+        A headless matplotlib ``Figure`` (a notebook shows it with ``display``).
+    """
+    from linsgd.config import TrainConfig
+    from linsgd.plots import figure, lay_out
+    from linsgd.sgd.trace import trace
+
+    X = np.ascontiguousarray(features, dtype=np.float32)
+    y = np.ascontiguousarray(np.asarray(labels).reshape(-1), dtype=np.float32)
+    t = trace(X, y, TrainConfig(lr=lr, epochs=epochs, batch_size=batch_size, init_std=init_std, seed=seed))
+    best = optimum(X, y)
+    idx, _ = coordinates([1.0] * X.shape[1] if X.shape[1] <= 2 else list(np.abs(t.w[-1])))
+    theta = np.column_stack([t.w, t.b])[:, idx]
+    fig, (by_step, path) = figure((8, 3.5), ncols=2)
+    by_step.semilogy(t.steps, t.loss, color="tab:blue")
+    if best is not None and best.loss > 0:
+        by_step.axhline(best.loss, color="tab:purple", ls="-.",
+                        label=f"{best.loss:.3g}: the least-squares optimum's loss on these examples")
+        fig.legend(fontsize=7, loc="outside lower center")  # under the panels, over no data
+    end = f"diverged at step {t.blowup_step}" if t.diverged else f"final loss {t.loss[-1]:.3g}"
+    by_step.set(xlabel="step", ylabel="loss on all examples", title=end)
+    path.plot(theta[:, 0], theta[:, 1], ".-", ms=2, lw=1, color="tab:blue")
+    path.plot(*theta[0], "o", mfc="white", color="tab:blue")
+    if best is not None:
+        path.plot(*np.append(best.w, best.b)[idx], "*", color="gold", mec="black", ms=12)
+    names_ = names(X.shape[1])
+    path.set(xlabel=names_[idx[0]], ylabel=names_[idx[1]], title=f"path of ({names_[idx[0]]}, {names_[idx[1]]})")
+    lay_out(fig)
+    return fig
+
+
+def sliders(features, labels, *, epochs: int = 3):
+    """Sliders for lr, batch size, init std and seed that redraw :func:`explore` (needs ipywidgets)."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    n = len(labels)
+    return widgets.interactive(
+        lambda lr, batch_size, init_std, seed: display(explore(features, labels, lr=lr, batch_size=batch_size,
+                                                               init_std=init_std, seed=seed, epochs=epochs)),
+        lr=widgets.SelectionSlider(options=[0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 1.5, 2, 3], value=0.03),
+        batch_size=widgets.SelectionSlider(options=[b for b in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if b <= n]
+                                           or [n], value=min(10, n)),
+        init_std=widgets.SelectionSlider(options=[0.0, 0.01, 0.1, 1.0, 10.0], value=0.01),
+        seed=widgets.IntSlider(value=0, min=0, max=20))
