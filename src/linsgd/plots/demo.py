@@ -106,20 +106,25 @@ def loss_steps(run: Run, path: str | os.PathLike, *, epoch_ends: list[int], floo
     ax = axes[0] if close else axes
     ax.plot(run.steps, run.loss, color="tab:blue", lw=1.2, marker="o" if len(run.steps) <= 30 else None,
             ms=3, label="loss on all examples")
-    ax.plot(run.steps[-1], run.loss[-1], "s", color="tab:blue", mfc="none", ms=7, label="last step")
+    if run.diverged_step is None:
+        ax.plot(run.steps[-1], run.loss[-1], "s", color="tab:blue", mfc="none", ms=7, label="last step")
     for k, end in enumerate(epoch_ends if len(epoch_ends) <= 50 else []):
         ax.axvline(end, color="gray", lw=0.7, ls=":", label="end of an epoch" if k == 0 else None)
     levels(ax, floor, optimum)
     if run.diverged_step is not None:
-        ax.plot(run.steps[-1], run.loss[-1], "x", color="red", ms=9, mew=2,
-                label=f"last finite step ({run.steps[-1]}); inf/nan at step {run.diverged_step}")
+        last = int(run.steps[-1])
+        ax.plot(last, run.loss[-1], "x", color="red", ms=9, mew=2,
+                label=f"diverged here (step {last}: the loss grew too far)" if last == run.diverged_step
+                else f"last finite step ({last}); inf/nan at step {run.diverged_step}")
         title = f"diverged at step {run.diverged_step}"
     if len(run.steps) == 1:
         ax.set_xlim(-0.5, 0.5)
         ax.set_xticks([0])
         title = "no steps: the initial parameters' loss" if not title.startswith("the exact") else title
     ax.set(yscale="log", xlabel=f"step{_sampled(run.steps)}", ylabel="loss: mean of ½(ŷ − y)²")
-    decades(ax.yaxis, [*run.loss, floor, optimum])
+    shown = [v for v in (*run.loss, floor, optimum) if v > 0 and np.isfinite(v)]
+    ax.set_ylim(min(shown) / 3, max(shown) * 3)  # the two levels stay in the picture, however far above
+    decades(ax.yaxis, shown)
     if len(run.steps) > 1:
         ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(title, fontsize=9)
