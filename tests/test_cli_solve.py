@@ -18,7 +18,8 @@ def test_lr_auto_and_solver_exact_flags(tmp_path):
     assert len(losses) == 3 and losses[-1] < 5.6e-5
     exact = linsgd("demo", "--seed", "2", "--solver", "exact", "--out", str(tmp_path))
     assert exact.returncode == 0, exact.stderr
-    (optimum,) = [float(v) for v in re.findall(r"^epoch \d+, loss (\S+)$", exact.stdout, re.M)]
+    assert not re.search(r"^epoch ", exact.stdout, re.M)  # the exact solver has no epochs
+    (optimum,) = [float(v) for v in re.findall(r"^loss of the exact solution (\S+)$", exact.stdout, re.M)]
     assert optimum <= losses[-1] and 4e-5 < optimum < 5.6e-5  # σ²/2 = 5e-5
 
 

@@ -22,5 +22,10 @@ def test_the_chapter_notebook_runs(tmp_path, monkeypatch):
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert "epoch 3, loss" in text and "the trace ends where fit ends" in text
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 3  # the scatter, loss and path
+    assert "epoch 3, loss" in text and "the trace ends where fit ends" in text and "your loop: w =" in text
+    # the chapter's scatter, then the scatter, loss and path drawn by lesson.draw from the recorded w, b
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 4
+    # the sliders: a live widget view (its redraws go to the browser, tested in tests/test_demo_truth.py)
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    sources = "".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    assert "lesson.draw(features, labels, ws, bs" in sources and "plots_demo" not in sources

@@ -31,7 +31,10 @@ def test_the_trace_ends_where_fit_ends(engine, batch_size, lr, max_points):
     assert t.epoch_ends == [per_epoch, 2 * per_epoch, 3 * per_epoch] and t.steps[-1] == 3 * per_epoch
     assert t.steps[0] == 0 and np.all(np.diff(t.steps) > 0) and len(t.steps) <= max_points + 4
     assert t.loss[0] > t.loss[-1]  # from the initial parameters' loss down towards the fitted one's
-    assert t.diverged is None and np.all(np.diff(t.seconds) >= 0)
+    assert t.diverged is None
+    # examples seen: whole epochs of 1000, then B per step of the epoch (its short last batch as it is)
+    expected = [(s // per_epoch) * 1000 + min((s % per_epoch) * batch_size, 1000) for s in t.steps.tolist()]
+    assert t.examples.tolist() == expected and t.examples[-1] == 3000
 
 
 def test_every_step_is_recorded_when_there_are_few(engine):
@@ -66,3 +69,14 @@ def test_the_exact_solver_has_no_steps_to_trace():
     X, y = make_regression(50, [1.0], 0.0, seed=0)
     with pytest.raises(linsgd.ConfigError, match="solver"):
         trace(X, y, chapter(solver="exact"))
+
+
+def test_epochs_auto_stops_as_fit_does(engine):
+    X, y = make_regression(1000, [2, -3.4], 4.2, seed=3)
+    r = linsgd.fit(X, y, lr=0.03, epochs="auto", seed=5, engine=engine, average=False)
+    t = trace(X, y, chapter(lr=0.03, epochs="auto", seed=5, engine=engine))
+    assert r.stopped_epoch > 3 and t.stopped_epoch == r.stopped_epoch == len(t.history)
+    np.testing.assert_allclose(t.history, r.history, rtol=1e-5)
+    assert t.epoch_ends[-1] == 100 * t.stopped_epoch and t.steps[-1] == t.epoch_ends[-1]
+    # a fixed number of epochs never stops early
+    assert trace(X, y, chapter(lr=0.03, epochs=2, seed=5, engine=engine)).stopped_epoch == 0

@@ -37,8 +37,8 @@ class DivergenceError(LinsgdError, ArithmeticError):
         epoch: 1-based epoch in which it happened.
         step: 1-based minibatch step within that epoch (0 when found by the end-of-epoch loss).
         lr: the learning rate that diverged.
-        suggested_lr: a learning rate that is stable for this data (see ``linsgd.sgd.lr.stable_lr``), below
-            ``lr`` (a quarter of it when the estimate was not).
+        suggested_lr: a safe learning rate for this data and batch size (``linsgd.sgd.lr.stable_lr``; the demo:
+            half the mean-square stability limit, ``linsgd.sgd.stability.safe_lr``).
         auto: the step was lr="auto"'s (on standardised features): the advice is then the exact solver.
     """
 
@@ -61,7 +61,7 @@ class DivergenceError(LinsgdError, ArithmeticError):
                     f"features; {self.reason}); try {solver} (the least-squares answer in one pass)")
         return (f"training diverged at {where} with {flag}={self.lr:g} ({self.reason}); "
                 f"try {flag}=auto first (standardises the features and picks the step from their curvature), "
-                f"or {flag}={self.suggested_lr:.3g} (about the largest stable step on the raw scale)")
+                f"or {flag}={self.suggested_lr:.3g} (a safe step for this batch size on the raw scale)")
 
 
 class StorageError(LinsgdError, OSError):

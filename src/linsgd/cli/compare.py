@@ -1,7 +1,7 @@
 """``linsgd demo --compare PARAM=V1,V2,…``: the chapter once per value, on the same data and seed, side by side.
 
 Prints one line per value (final loss, errors in w and b, steps, converged or not) and draws
-``compare-PARAM.png``: the loss per step and per second of training, and the paths over one contour plot.
+``compare-PARAM.png``: the loss per step and per example seen, and the paths over one contour plot.
 A value that diverges is drawn up to its blow-up and marked; it does not stop the others.
 """
 
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, config, plan: Plan, out) -> int:
 
     from linsgd import lesson, plots
     from linsgd.data.synthetic import make_regression
-    from linsgd.plots import demo as plots_demo
+    from linsgd.plots import compare as plots_compare
 
     with plots.Painter() as painter:
         print(f"seed {config.seed} (repeat this run with --seed {config.seed})")
@@ -70,13 +70,14 @@ def run(args: argparse.Namespace, config, plan: Plan, out) -> int:
         shared = {f: getattr(config, f) for f in ("lr", "batch_size", "epochs")}
         if plan.field in shared:
             shared[plan.field] = "/".join(f"{v:g}" for v in plan.values)
-        settings = lesson.settings(shared["lr"], shared["batch_size"], shared["epochs"], config.seed)
+        settings = lesson.settings(shared["lr"], shared["batch_size"], shared["epochs"], config.seed, n=len(y))
         if plan.field == "init_std":
             settings += f" · init-std {'/'.join(f'{v:g}' for v in plan.values)}"
         path = out / f"compare-{plan.param}.png"
         center = best or lesson.Optimum(np.asarray(args.true_w, dtype=float), args.true_b, 0.0)
-        painter.draw([(plots_demo.comparison, (runs, path),
-                       dict(param=plan.param, bowl=lesson.bowl(X, center, idx), floor=args.noise**2 / 2,
+        star = "least-squares optimum" if best else "true (w, b) (the optimum is not unique)"
+        painter.draw([(plots_compare.comparison, (runs, path),
+                       dict(param=plan.param, bowl=lesson.bowl(X, center, idx, star), floor=args.noise**2 / 2,
                             settings=settings))])
     print(f"wrote {path}")
     return 0
@@ -104,4 +105,4 @@ def _one(X, y, config, label: str, args: argparse.Namespace, best, idx: list[int
     print(f"{label}: final loss {t.loss[-1]:.4g}, error in w {err_w:.2g}, error in b {abs(args.true_b - b):.2g}, "
           f"{int(t.steps[-1])} steps, {status}", flush=True)
     theta = np.column_stack([t.w, t.b])
-    return plots_demo.Run(label, t.steps, t.loss, t.seconds, theta[:, idx], t.blowup_step)
+    return plots_demo.Run(label, t.steps, t.loss, t.examples, theta[:, idx], t.blowup_step)

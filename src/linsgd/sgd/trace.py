@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,9 +36,11 @@ class Trace:
         steps: (m,) global step numbers of the recorded points; 0 is the initial parameters.
         w: (m, d) weights at those steps (float64). b: (m,) biases.
         loss: (m,) full-data mean of ½(ŷ − y)² at those steps.
-        seconds: (m,) CPU seconds of training up to each point (the engine's, without the recording; CPU
-            time of this process, so that a busy machine that pauses it does not draw steps on a clock).
+        examples: (m,) examples seen up to each point (the sum of the batch sizes, a short last batch
+            counted as it is): the compute a run took, the same on every machine and every time.
         history: the full-data loss after each finished epoch (``fit``'s ``history``).
+        stopped_epoch: with ``epochs="auto"``, the 1-based epoch after which the run stopped (the loss had
+            not improved by a relative ``tol`` for ``stop_patience`` epochs); 0 otherwise.
         epoch_ends: global step at the end of each finished epoch.
         lr: the learning rate used (the one chosen when ``config.lr == "auto"``).
         diverged: None, or ``(epoch, step, reason)`` of the blow-up (1-based epoch, 1-based step within it;
@@ -51,11 +52,12 @@ class Trace:
     w: np.ndarray
     b: np.ndarray
     loss: np.ndarray
-    seconds: np.ndarray
+    examples: np.ndarray
     history: list[float] = field(default_factory=list)
     epoch_ends: list[int] = field(default_factory=list)
     lr: float = 0.0
     diverged: tuple[int, int, str] | None = None
+    stopped_epoch: int = 0
 
     @property
     def blowup_step(self) -> int | None:
@@ -75,6 +77,9 @@ def trace(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, max_points: int 
     """Run ``fit``'s SGD on validated arrays and record the path (at most about ``max_points`` points).
 
     Every k-th step is recorded, k = ⌈total steps / max_points⌉, and the last step of every epoch.
+    With ``config.epochs == "auto"`` it runs at most ``config.max_epochs`` epochs and stops as ``fit`` does
+    (no relative improvement of the loss by ``config.tol`` for ``config.stop_patience`` epochs); the trace
+    then holds every epoch run (``fit`` returns the best epoch's parameters, the trace its last).
     With ``config.lr == "auto"`` the run is on standardised features (as ``fit``) and the path is mapped
     back to the raw columns point by point.
 
@@ -107,26 +112,25 @@ def _run(X, y, config: TrainConfig, max_points: int, on_epoch, b0: float | None 
     """The loop of :func:`trace` on the arrays SGD runs on; ``config.lr`` is a number; ``b0``: the initial
     intercept (None: the chapter's 0)."""
     engine, n, B = get_engine(config.engine, device=config.device), len(y), config.batch_size
-    per_epoch = -(-n // B)
-    every = max(1, -(-per_epoch * config.epochs // max(1, max_points)))
+    per_epoch, epochs = -(-n // B), config.epoch_budget
+    every = max(1, -(-per_epoch * epochs // max(1, max_points)))
     w, b = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
     b = b if b0 is None else b0
     rec = _Recorder(engine, X, y)
-    rec.add(0, w, b, 0.0)
+    rec.add(0, w, b, 0)
     t = Trace(*rec.arrays(), lr=float(config.lr))
-    seconds = 0.0
-    for epoch in range(config.epochs):
+    best, best_epoch = math.inf, 0
+    for epoch in range(epochs):
         order, first = epoch_order(config.seed, epoch, n), epoch * per_epoch
         for k in range(0, per_epoch, every):  # k steps of this epoch done; run the next `every`
-            t0 = time.process_time()
             out = engine.run_epoch(X, y, w, b, order[k * B:(k + every) * B], config.lr, B)
-            seconds += time.process_time() - t0
             if out.diverged_at:
-                rec.add(first + k + out.diverged_at - 1, out.w, out.b, seconds)
+                step = k + out.diverged_at - 1
+                rec.add(first + step, out.w, out.b, epoch * n + min(step * B, n))
                 t.diverged = (epoch + 1, k + out.diverged_at, "loss or parameters became inf/nan")
                 break
             w, b = out.w, out.b
-            rec.add(first + min(k + every, per_epoch), w, b, seconds)
+            rec.add(first + min(k + every, per_epoch), w, b, epoch * n + min((k + every) * B, n))
         if t.diverged is None:
             t.diverged = _epoch_end(t, rec.last_loss(), epoch, config)
         if t.diverged is not None:
@@ -135,7 +139,13 @@ def _run(X, y, config: TrainConfig, max_points: int, on_epoch, b0: float | None 
         t.epoch_ends.append(first + per_epoch)
         if on_epoch is not None:
             on_epoch(epoch + 1, t.history[-1])
-    t.steps, t.w, t.b, t.loss, t.seconds = rec.arrays()
+        if config.epochs == "auto":  # fit's rule (sgd/loop.py), on the training loss
+            if not math.isfinite(best) or t.history[-1] < best - config.tol * abs(best):
+                best, best_epoch = t.history[-1], epoch + 1
+            elif epoch + 1 - best_epoch >= config.stop_patience:
+                t.stopped_epoch = epoch + 1
+                break
+    t.steps, t.w, t.b, t.loss, t.examples = rec.arrays()
     return t
 
 
@@ -153,18 +163,18 @@ class _Recorder:
 
     def __init__(self, engine, X: np.ndarray, y: np.ndarray) -> None:
         self.engine, self.X, self.y = engine, X, y
-        self.points: list[tuple[int, np.ndarray, float, float, float]] = []
+        self.points: list[tuple[int, np.ndarray, float, float, int]] = []
 
-    def add(self, step: int, w: np.ndarray, b: float, seconds: float) -> None:
+    def add(self, step: int, w: np.ndarray, b: float, examples: int) -> None:
         if self.points and self.points[-1][0] == step:
             return
         with np.errstate(all="ignore"):
             loss = self.engine.loss(self.X, self.y, w, b)
-        self.points.append((step, np.array(w, dtype=np.float64), float(b), float(loss), seconds))
+        self.points.append((step, np.array(w, dtype=np.float64), float(b), float(loss), int(examples)))
 
     def last_loss(self) -> float:
         return self.points[-1][3]
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        steps, w, b, loss, seconds = zip(*self.points, strict=True)
-        return (np.array(steps), np.array(w), np.array(b), np.array(loss), np.array(seconds))
+        steps, w, b, loss, examples = zip(*self.points, strict=True)
+        return (np.array(steps), np.array(w), np.array(b), np.array(loss), np.array(examples))
