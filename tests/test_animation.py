@@ -60,3 +60,9 @@ def test_a_seeded_animation_writes_the_same_gif_twice(cli, tmp_path):
 def test_animate_refuses_what_it_cannot_draw(cli, tmp_path, flags):
     rc, out, err = cli("demo", "--animate", *flags, "--out", tmp_path / "never")
     assert rc == 2 and err.startswith("linsgd demo: error: --animate") and not (tmp_path / "never").exists()
+
+
+def test_a_diverging_run_says_why_it_has_no_film(cli, tmp_path):
+    rc, out, err = cli("demo", "--seed", "1", "--lr", "3", "--animate", "--out", tmp_path)
+    assert rc == 3 and "note: --animate draws no demo.gif for a run that diverged" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loss.png", "trajectory.png"]

@@ -74,10 +74,10 @@ def test_no_legend_covers_a_data_point(cli, drawn, tmp_path, flags):
 
 def test_the_same_seed_writes_the_same_bytes(cli, tmp_path):
     for k in (1, 2):
-        assert cli("demo", "--seed", "3", "--out", tmp_path / f"a{k}")[0] == 0
+        assert cli("demo", "--seed", "3", "--html", "--out", tmp_path / f"a{k}")[0] == 0
         assert cli("demo", "--seed", "3", "--out", tmp_path / f"a{k}", "--compare", "init-std=0,0.01")[0] == 0
     names = sorted(p.name for p in (tmp_path / "a1").iterdir())
-    assert names == ["compare-init-std.png", "loss.png", "scatter.png", "trajectory.png"]
+    assert names == ["compare-init-std.png", "explorer.html", "loss.png", "scatter.png", "trajectory.png"]
     for name in names:
         assert (tmp_path / "a1" / name).read_bytes() == (tmp_path / "a2" / name).read_bytes(), name
     cli("demo", "--seed", "4", "--out", tmp_path / "b")

@@ -1,7 +1,9 @@
 """What a learner is told about a run: where the optimum is, which coordinates to draw, whether it converged.
 
 ``linsgd demo`` compares every run with the exact least-squares answer on the same examples (that of
-:func:`linsgd.lstsq.qr.exact`): the loss SGD can at best reach, and the point its path heads to.
+:func:`linsgd.lstsq.qr.exact`): the loss SGD can at best reach, and the point its path heads to. For a
+learner's own loop: :func:`draw` (the demo's pictures from a recorded (w, b) history), :func:`explore` and
+:func:`sliders` (linsgd's run for chosen settings, and notebook sliders that redraw it).
 """
 
 from __future__ import annotations

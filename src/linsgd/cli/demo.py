@@ -254,7 +254,10 @@ def _draw(painter, o: Outcome, args: argparse.Namespace, config, out) -> list[st
         calls.insert(0, (plots_demo.data_scatter, (o.features[:, j], o.labels, out / "scatter.png"),
                          dict(column=j, true_line=(args.true_w[j], args.true_b), fitted_line=(float(w[j]), b),
                               settings=o.settings, weight=lesson.names(d)[j])))
-    if args.animate and t.diverged is None:
+    if args.animate and t.diverged is not None:
+        print("note: --animate draws no demo.gif for a run that diverged (its steps fly out of any frame); "
+              "loss.png and trajectory.png show them")
+    elif args.animate:
         from linsgd.plots import animation
 
         calls.append((animation.animate, (film(o, config, idx), out / "demo.gif"),
