@@ -83,3 +83,13 @@ def test_the_cli_prints_the_solver_and_why(cli, tmp_path):
     code, out, _ = cli("train", path, "--target", "y", "--seed", 0, "--checkpoint-every", "1epoch",
                        "--out", tmp_path / "c")
     assert code == 0 and f"solver: sgd: {RESUMABLE}" in out
+
+
+def test_auto_reads_float64_rows_for_the_exact_solve_and_the_training_dtype_for_sgd(cli, tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"a,y\n1e39,1\n2,3\n5,4\n")
+    code, out, err = cli("train", path, "--target", "y", "--seed", 0, "--out", tmp_path / "a")
+    assert code == 0 and "solver: exact" in out, err
+    assert linsgd.load_model(tmp_path / "a" / "model.safetensors").dtype == "float64"
+    code, _, err = cli("train", path, "--target", "y", "--seed", 0, "--max-memory", "16", "--out", tmp_path / "b")
+    assert code == 2 and "too large for float32" in err  # auto chose SGD (budget): float32 rows, as asked
