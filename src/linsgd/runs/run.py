@@ -140,8 +140,6 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
     for note in notes if announce is None else ():
         warnings.warn(note, LinsgdWarning, stacklevel=2)
     because = RESUMABLE if plan.checkpoint_every or plan.resume else None
-    if data.weight is not None:  # the streamed exact solve of a view reads no sample weights
-        because = because or "the streamed exact solve does not read a --weight column"
     config = choose(config, len(pre.names), budget, sgd_because=because)
     if config.dtype != dtype and config.solver == "sgd":  # auto chose SGD: its rows in the training dtype
         dtype = raw.dtype = config.dtype

@@ -39,7 +39,7 @@ def choose(config: TrainConfig, d: int, budget: int, *, sgd_because: str | None 
     Args:
         config: any config; one whose solver is not "auto" is returned unchanged. d: encoded feature columns.
         budget: bytes the run may hold in memory (``--max-memory``). sgd_because: why this run must take SGD
-            steps (``partial_fit``, :data:`RESUMABLE`, a weight column of a file run), or None.
+            steps (``partial_fit``, :data:`RESUMABLE`), or None.
 
     >>> choose(TrainConfig(), 12, 1 << 30).solver_reason
     'exact: least squares in one pass (the statistics of 12 features take 4.6 KB of the 1.0 GB memory budget)'
