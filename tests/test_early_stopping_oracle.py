@@ -24,7 +24,8 @@ def _views(seed=0, n=200):
 
 
 def _config(**kw):
-    base = dict(lr=0.002, epochs=40, batch_size=10, seed=3, dtype="float64", init_std=0.0, engine="reference")
+    base = dict(lr=0.002, epochs=40, batch_size=10, seed=3, dtype="float64", init_std=0.0, engine="reference",
+                average=False)
     return TrainConfig(**(base | kw))
 
 

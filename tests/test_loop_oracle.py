@@ -22,7 +22,7 @@ def _data(seed=0, n=120):
 @pytest.mark.parametrize("penalty,rho", [("l1", 1.0), ("l2", 0.0), ("elasticnet", 0.3)])
 def test_a_penalised_runs_objective_is_its_loss_plus_the_penalty(penalty, rho):
     data, alpha = _data(), 0.05
-    config = TrainConfig(lr=0.05, epochs=3, seed=1, dtype="float64", engine="reference", penalty=penalty,
+    config = TrainConfig(lr=0.05, epochs=3, seed=1, dtype="float64", engine="reference", penalty=penalty, average=False,
                          alpha=alpha, l1_ratio=rho if penalty == "elasticnet" else 0.15)
     r = train_data(data, config)
     w = r.w
@@ -41,8 +41,8 @@ def test_the_rule_built_from_the_config():
     rule = step_rule(config, 30)
     assert (rule.lr, rule.schedule, rule.power_t, rule.total_steps) == (0.2, "cosine", 0.4, 120)
     assert rule.l1 == pytest.approx(0.025) and rule.l2 == pytest.approx(0.075) and rule.average_from == 7
-    assert step_rule(TrainConfig(epochs=0), 30).total_steps == 1  # never a division by zero in cosine
-    assert step_rule(TrainConfig(average="auto"), 30).average_from == 31  # from the second epoch
+    assert step_rule(TrainConfig(lr=0.03, epochs=0), 30).total_steps == 1  # never a division by zero in cosine
+    assert step_rule(TrainConfig(lr=0.03, epochs=3, average="auto"), 30).average_from == 31  # from the second epoch
 
 
 def test_the_initialisation_is_the_chapters_normal_draw():
@@ -53,7 +53,7 @@ def test_the_initialisation_is_the_chapters_normal_draw():
 
 
 def test_fit_result_predicts_and_names_its_coefficients():
-    r = train_data(_data(1), TrainConfig(lr=0.05, epochs=2, seed=2, dtype="float64", engine="reference"))
+    r = train_data(_data(1), TrainConfig(lr=0.05, epochs=2, seed=2, dtype="float64", engine="reference", average=False))
     X = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     np.testing.assert_allclose(r.predict(X), X @ r.w + r.b, rtol=1e-15)
     table = r.coef_table()
@@ -67,7 +67,7 @@ def test_an_averaged_run_returns_the_running_average_of_its_iterates():
     the per-epoch iterates, recomputed here from runs cut after each epoch (average off)."""
     data = _data(2, n=10)
     base = dict(lr=0.05, batch_size=10, seed=3, dtype="float64", engine="reference")
-    iterates = [train_data(data, TrainConfig(epochs=k, **base)) for k in range(1, 7)]
+    iterates = [train_data(data, TrainConfig(epochs=k, average=False, **base)) for k in range(1, 7)]
     averaged = train_data(data, TrainConfig(epochs=6, average=3, **base))
     np.testing.assert_allclose(averaged.w, np.mean([r.w for r in iterates[2:]], axis=0), rtol=1e-12)
     assert averaged.b == pytest.approx(np.mean([r.b for r in iterates[2:]]), rel=1e-12)
