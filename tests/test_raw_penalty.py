@@ -87,7 +87,7 @@ def test_streamed_penalised_epochs_equal_in_memory_epochs_over_the_same_order(en
     scale = X.std(0)
     data = Streamed(_table(Z, y.astype(np.float32), tmp_path), window_rows=300, piece_rows=64)
     config = TrainConfig(lr=0.05, epochs=2, batch_size=10, engine=engine, seed=3, penalty="elasticnet",
-                         alpha=0.2, l1_ratio=0.5)
+                         alpha=0.2, l1_ratio=0.5, average=False)
     got = train_data(data, config, penalty_scale=scale)
     rule = step_rule(config, data.steps_per_epoch(10), scale)
     assert rule.l1 == penalty_weights(config, scale)[0] and len(set(rule.l1)) == 3

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linsgd.errors import ConvergenceWarning
+from linsgd.sgd.solver import NO_UNIQUE_SOLUTION
 
 GAP_THRESHOLD = 0.05
 SE_THRESHOLD = 1.0
@@ -189,7 +190,8 @@ def advice(result, cli: bool) -> str:
         tips.append(f"a larger {flag('max_epochs')} (now {c.max_epochs})")
     elif c is not None:
         tips.append(f"a smaller {flag('tol')} (now {c.tol:g})")
-    if c is None or c.penalty is None:
+    exact_failed = c is not None and (c.solver_reason or "").startswith(NO_UNIQUE_SOLUTION)
+    if (c is None or c.penalty is None) and not exact_failed:  # never the solver that just found no answer
         tips.append(f"{flag('solver')} exact (the least-squares answer in one pass)")
     return "try " + ", ".join(tips)
 

@@ -23,7 +23,7 @@ from linsgd.sgd.convergence import Distance, distance, warn_if_not_converged
 from linsgd.sgd.exact_fit import EXACT_NO_CHECKPOINTS, exact_data, exact_fit
 from linsgd.sgd.loop import FitResult, TrainState, init_params, train_data
 from linsgd.sgd.lr import auto_lr, stable_lr
-from linsgd.sgd.solver import RESUMABLE, choose
+from linsgd.sgd.solver import NO_UNIQUE_SOLUTION, RESUMABLE, choose
 from linsgd.standardize import Moments, Standardizer
 
 
@@ -231,7 +231,7 @@ def no_unique_solution(config: TrainConfig, error: DataError) -> TrainConfig:
     (a constant or duplicated column: SGD still returns one of the minimisers); re-raises otherwise."""
     if config.solver_reason is None:  # the user asked for the exact solver: the DataError is the answer
         raise error
-    why = f"sgd: the exact solve has no unique solution ({first_line(error)})"
+    why = f"{NO_UNIQUE_SOLUTION} ({first_line(error)})"
     return dataclasses.replace(config, solver="sgd", solver_reason=why)
 
 

@@ -22,6 +22,9 @@ import dataclasses
 
 from linsgd.config import TrainConfig
 
+# solver_reason of an auto run whose exact solve found no unique solution (SGD then returns one minimiser)
+NO_UNIQUE_SOLUTION = "sgd: the exact solve has no unique solution"
+
 # one reason for both: a resumed run's settings must match its checkpoint's
 RESUMABLE = "a resumable run (checkpoints, --resume) continues step by step, and the exact solve has no steps"
 STATISTICS_COPIES = 3  # the R factor, the block being merged into it, and the solve's copy
