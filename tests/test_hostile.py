@@ -229,8 +229,8 @@ def test_a_signal_during_a_compilation_is_held_until_numba_leaves_its_compiler(t
     cache = tmp_path / "numba-cache"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache),
            "LINSGD_TEST_AT": f"compile:1:{'term' if sig == signal.SIGTERM else 'int'}"}
-    with _process(_linsgd("train", data, "--target", "y", "--out", tmp_path / "run", "--quiet", "--seed", 0),
-                  env=env) as proc:
+    train = ("train", data, "--target", "y", "--solver", "sgd", "--out", tmp_path / "run", "--quiet", "--seed", 0)
+    with _process(_linsgd(*train), env=env) as proc:
         _, err = proc.communicate(timeout=300)
     assert (proc.returncode, err) == (expected, f"linsgd train: {said}\n")
     assert not (tmp_path / "run").exists()

@@ -135,7 +135,13 @@ def test_parquet_shards_too_big_for_memory_train_each_rank_on_its_own_files(tmp_
     res = y - A @ theta
     se = np.sqrt(res @ res / (len(y) - 3) * np.diag(np.linalg.inv(A.T @ A)))
     d, o = np.append(dist.w, dist.b), np.append(one.w, one.b)
-    assert np.max(np.abs(d - o) / se) < 4 and np.max(np.abs(d - theta) / se) < 4, ((d - o) / se, (d - theta) / se)
+    # constant-step SGD does not settle on theta: its iterates spread by about s = sqrt(lr·σ²/(2B)) per
+    # coordinate (unit-variance features; here s ≈ 1.8 standard errors), so both runs stay within 4 s of theta
+    # and of each other (a difference of two such spreads: 4·√2·s)
+    s = np.sqrt(0.03 * 0.01**2 / (2 * 10))
+    assert np.max(np.abs(d - theta)) < 4 * s and np.max(np.abs(o - theta)) < 4 * s, ((d - theta) / s, (o - theta) / s)
+    assert np.max(np.abs(d - o)) < 4 * np.sqrt(2) * s, (d - o) / s
+    assert np.max(np.abs(d - theta) / se) > 0.05  # SGD's answer, not a copy of least squares
     # rank 1's shard changes: the resume refuses on every rank (rank 0 never read that file)
     pq.write_table(pa.table({"x1": X[1200:, 0], "x2": X[1200:, 1], "y": y[1200:] + 1}), folder / "p1.parquet")
     proc = torchrun(2, *TRAIN, folder, *flags, "--sync-every", 4, "--out", tmp_path / "dist", "--resume",
