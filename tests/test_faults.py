@@ -114,7 +114,8 @@ def test_disk_full_while_checkpointing_is_exit_4_naming_the_path_and_keeps_the_l
     before = (run / CKPT).read_bytes()
     outputs = {p.name: p.read_bytes() for p in run.iterdir()}
     cmd, env = _linsgd(*common, "--epochs", 3, "--resume")
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=_fsize_limit(len(before) - 1))
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=_fsize_limit(len(before) - 1),
+                          timeout=300)
     assert proc.returncode == 4, proc.stderr
     assert proc.stderr.count("\n") == 1 and f"cannot write {run / CKPT}" in proc.stderr, proc.stderr
     assert {p.name: p.read_bytes() for p in run.iterdir()} == outputs  # earlier files intact, no temporaries

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -379,6 +380,7 @@ def test_a_second_train_into_the_same_folder_is_refused_naming_the_other_pid(cli
                                "os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); "
                                "time.sleep(60)", str(run)], stdout=subprocess.PIPE, text=True)
     try:
+        assert select.select([holder.stdout], [], [], 60)[0], "the lock holder did not start"  # killed below
         assert holder.stdout.readline() == "locked\n"
         code, _, err = cli("train", data, "--target", "y", "--out", run, "--quiet", "--seed", 0)
         assert f"--out={run}" in _one_error_line(err, code) and f"process {holder.pid}" in err

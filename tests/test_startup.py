@@ -60,20 +60,28 @@ def test_the_compile_notice_appears_once_when_numba_cache_is_empty_and_never_aft
 def _on_a_terminal(cmd: list[str], env: dict) -> tuple[int, str]:
     """Run ``cmd`` with stderr on a pseudo-terminal; its exit code and what it wrote there."""
     import pty
+    import select
+    import time
 
     leader, follower = pty.openpty()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=follower, env=env)
     os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # EIO: the process closed its end
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
+    chunks, deadline = [], time.monotonic() + 300
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0 and select.select([leader], [], [], left)[0], "timed out"  # killed below
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the process closed its end
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+        if proc.poll() is None and time.monotonic() >= deadline:
+            proc.kill()
     return proc.wait(timeout=300), b"".join(chunks).decode().replace("\r\n", "\n")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -104,8 +106,15 @@ def test_two_launchers_with_two_nodes_on_loopback_equal_one_launcher(two_ranks, 
     port = free_port()
     cmds = [torchrun_cmd(1, *TRAIN, csv_data, *FLAGS, "--batch-size", 5, "--out", tmp_path, "--checkpoint-every",
                          "40steps", nnodes=2, port=port, extra=("--node-rank", str(k))) for k in range(2)]
-    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in cmds]
-    results = [p.communicate(timeout=180) for p in procs]
+    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+             for c in cmds]
+    try:
+        results = [p.communicate(timeout=180) for p in procs]
+    finally:  # past the timeout: both launchers and their workers are killed, none left running
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
     assert [p.returncode for p in procs] == [0, 0], [r[1][-2000:] for r in results]
     assert np.array_equal(_params(tmp_path), _params(two_ranks[0]))
 

@@ -3,8 +3,6 @@
 Used by the fault tests (tests/test_faults.py, tests/test_hostile.py) to make a real fault happen at a
 known point of the run, never after a sleep that guesses how far the run has got:
 
-* ``LINSGD_TEST_SLOW_CHECKPOINT=SECONDS`` — sleep after a checkpoint's temporary file is written and
-  before it is renamed to its final name (widens the window in which a SIGKILL hits a write).
 * ``LINSGD_TEST_KILL_AT_SYNC=RANK:K`` — rank RANK sends itself SIGKILL before its K-th parameter sync
   (1-based), in the first attempt of a torchrun job only (``TORCHELASTIC_RESTART_COUNT`` 0 or unset).
 * ``LINSGD_TEST_HANG_AT_SYNC=RANK:K`` — rank RANK sleeps for an hour before its K-th sync (a hung rank).
@@ -27,13 +25,6 @@ POINTS = {
 }
 HANDSHAKE_S = 120.0
 _reached: dict[str, int] = {}
-
-
-def pause(var: str) -> None:
-    """Sleep ``float($var)`` seconds when the variable is set."""
-    seconds = os.environ.get(var)
-    if seconds:
-        time.sleep(float(seconds))
 
 
 def reached(point: str) -> None:

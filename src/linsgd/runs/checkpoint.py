@@ -69,8 +69,7 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, identity: Identi
             save_file(tensors, str(tmp), metadata=meta)
         except Exception as e:  # safetensors reports OS errors (disk full, EFBIG) as its own type
             raise StorageError(f"cannot write {path}: {first_line(e)}") from e
-        _faults.pause("LINSGD_TEST_SLOW_CHECKPOINT")  # test-only: widen the window before the rename
-        _faults.reached("checkpoint-written")  # test-only: a fault at a known point
+        _faults.reached("checkpoint-written")  # test-only: a fault at a known point (tests/test_faults.py)
     _faults.reached("checkpoint-saved")
 
 
