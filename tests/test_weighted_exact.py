@@ -138,3 +138,12 @@ def test_two_ranks_solve_the_weighted_problem_of_one_process(tmp_path, cli):
     assert proc.returncode == 0, proc.stderr[-3000:]
     w, b = _wls(X, y, s)
     np.testing.assert_allclose(_params(tmp_path / "two"), np.append(w, b), rtol=1e-9)
+
+
+def test_the_default_solver_of_a_weighted_file_run_is_the_weighted_exact_solve(cli, tmp_path):
+    X, y, s = _rows(seed=5)
+    data = _csv(tmp_path / "d.csv", X, y, s)
+    code, out, err = cli("train", data, "--target", "y", "--weight", "s", "--out", tmp_path / "r")
+    assert code == 0, err
+    assert "solver: exact" in out
+    np.testing.assert_allclose(_params(tmp_path / "r"), np.append(*_wls(X, y, s)), rtol=1e-9)
