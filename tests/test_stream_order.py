@@ -96,3 +96,23 @@ def test_streamed_answer_on_a_file_sorted_by_its_target_is_within_a_standard_err
     assert gaps["memory"]["max_se_units"] < 1.0
     assert gaps["streamed"]["max_se_units"] < 1.2, gaps["streamed"]
     assert gaps["streamed"]["relative"] < 1e-5
+
+
+def test_a_standardised_spilled_window_is_read_ahead_as_the_copying_transform_gives_it(tmp_path):
+    """The window read ahead is standardised in place: the same values as Standardizer.transform's copy."""
+    from linsgd.standardize import Moments, Standardizer
+
+    rng = np.random.default_rng(5)
+    rows = (rng.standard_normal((5_000, 4)) * [1.0, 10.0, 0.1, 3.0] + [0.0, 5.0, -2.0, 1.0]).astype(np.float32)
+    std = Standardizer.from_moments(Moments.of(rows[:, :3]))
+    t = Table(3, "float32", str(tmp_path))
+    t.spill()
+    t.append(rows)
+    data = Streamed(t.finish(std), window_rows=700, piece_rows=64)
+    by_y, seen = np.argsort(rows[:, 3]), 0
+    for X, y, idx, _ in data.epoch_runs((1, 0), 10):
+        raw = rows[by_y[np.searchsorted(rows[by_y, 3], y)]]  # each row found back by its (distinct) target
+        np.testing.assert_array_equal(raw[:, 3], y)
+        np.testing.assert_array_equal(X, std.transform(raw[:, :3]))
+        seen += len(idx)
+    assert seen == 5_000
