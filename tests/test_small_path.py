@@ -209,7 +209,7 @@ def _narrow_kernel(X, y, w, b, order, lr, batch, total_steps=1):
     f = np.float32
     return float(_fused_kernels.sgd_epoch_narrow(
         X, y, w, f(b), order, batch, (lr, 0.0, 0.25, float(total_steps)), (f(lr / batch), f(lr / batch)),
-        (0.0, 0.0), 0, 0, np.zeros(len(w)), 0.0, np.empty(0, f), np.zeros(3, f), f(0.5), 8)[0])
+        np.zeros((2, 0)), 0, 0, np.zeros(len(w)), 0.0, np.empty(0, f), np.zeros(3, f), f(0.5), 8)[0])
 
 
 def test_the_dispatch_counts_the_steps_of_the_run():
