@@ -65,9 +65,10 @@ def test_a_window_holds_one_piece_of_every_stratum_and_stays_within_its_rows():
         assert len(perm) == sum(b - a for a, b in group) <= 1_000
 
 
-def test_default_pieces_give_up_to_256_strata_of_at_least_8_kib():
-    assert default_piece_rows(190_650, 44) == 744  # 256 strata: a 32 MB budget's window of 10 float32 features
-    assert default_piece_rows(23_831, 44) == 8_192 // 44 + 1  # 127 strata of 8 KiB in a 4 MB budget's
+def test_default_pieces_give_up_to_64_strata_of_at_least_8_kib():
+    assert default_piece_rows(190_650, 44) == 2_978  # 64 strata: a 32 MB budget's window of 10 float32 features
+    assert default_piece_rows(23_831, 44) == 372  # 64 strata in a 4 MB budget's
+    assert default_piece_rows(5_000, 44) == 8_192 // 44 + 1  # 26 strata of 8 KiB
     assert default_piece_rows(100, 44) == 100  # a window smaller than 8 KiB is one piece
     assert Streamed(_table(100_000), window_rows=2_048).piece_rows == 512  # 8 KiB of 16-byte rows
 

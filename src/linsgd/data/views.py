@@ -21,7 +21,7 @@ lands tens of standard errors away from the least-squares answer. A window with 
 m strata is a systematic sample of the whole file: on sorted data its rows span every region evenly, and
 the streamed answer lands within about a standard error of the in-memory one
 (``benchmarks/STREAM_ORDER_RESULTS.md``). The default ``piece_rows``
-(:func:`~linsgd.data.batching.default_piece_rows`) gives up to 256 strata, with pieces of at least 8 KiB.
+(:func:`~linsgd.data.batching.default_piece_rows`) gives up to 64 strata, with pieces of at least 8 KiB.
 
 Every row is visited exactly once per epoch. Batches run across window boundaries — the rows of a
 window that do not fill a whole batch are carried into the next window — so a streamed epoch is the
