@@ -182,7 +182,8 @@ def main() -> None:
 def write_table(a, results, rates, load0, load1, wall) -> None:
     lines = ["# Streamed order on a file sorted by its target", "",
              f"`python benchmarks/bench_stream_order.py --rows {a.rows} --features {a.features} --max-memory "
-             f"{a.max_memory} --seeds {a.seeds}` on {platform.machine()}, {os.cpu_count()} cores, Python "
+             f"{a.max_memory} --seeds {a.seeds} --repeats {a.repeats}` on {platform.machine()}, "
+             f"{os.cpu_count()} cores, Python "
              f"{platform.python_version()}; {wall:.0f} s in all. Load average (1, 5, 15 min) before "
              f"{', '.join(f'{v:.2f}' for v in load0)}, after {', '.join(f'{v:.2f}' for v in load1)} (the "
              f"machine was shared: compare the rows with each other, not with other runs).", "",
