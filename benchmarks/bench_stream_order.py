@@ -8,9 +8,9 @@ with ``linsgd train``'s defaults (lr, epochs and average "auto", ``--solver sgd`
 * in memory (no budget);
 * streamed sorted / streamed shuffled: ``max_memory`` (default 32M) makes the rows spill and stream in
   windows in the stratified block shuffle of :mod:`linsgd.data.views`;
-* streamed sorted, previous order: the block shuffle before the strata (pieces of window/8 rows permuted
-  over the whole file, consecutive pieces grouped into windows), reproduced here by overriding
-  ``Streamed.windows``, for a same-run comparison.
+* streamed sorted, previous order: the streamed path before the strata (pieces of window/8 rows permuted
+  over the whole file, consecutive pieces grouped into windows, no read-ahead), reproduced here by
+  overriding ``Streamed.windows`` and ``Streamed.epoch_runs``, for a same-run comparison.
 
 Then the epoch throughput of the two orders alone, alternating on one spilled table (:func:`epoch_rates`).
 
@@ -40,7 +40,8 @@ from linsgd.data.views import InMemory, Streamed
 
 
 class PreviousOrder(Streamed):
-    """The block shuffle before strata: pieces of window_rows // 8 rows in one global permutation."""
+    """Today's path before the strata: pieces of window_rows // 8 rows in one global permutation, grouped
+    into windows, each window read when the engine asks for it (no read-ahead)."""
 
     def __init__(self, table, window_rows: int) -> None:
         super().__init__(table, window_rows, piece_rows=max(1, window_rows // 8))
@@ -54,6 +55,24 @@ class PreviousOrder(Streamed):
             if rows >= self.window_rows or i == len(order) - 1:
                 yield group, np.random.default_rng([seed, 4, epoch, k]).permutation(rows)
                 group, rows, k = [], 0, k + 1
+
+    def epoch_runs(self, order, batch_size: int):
+        d, dtype = self.table.d, self.table.dtype
+        carry_X, carry_y, carry_v = np.empty((0, d), dtype=dtype), np.empty(0, dtype=dtype), np.empty(0, dtype=dtype)
+        last, seen = len(self.pieces), 0
+        for group, perm in self.windows(*order):
+            c = len(carry_y)
+            X, y, v = self.table.read_raw(group, head=c)
+            X[:c], y[:c] = carry_X, carry_y
+            if v is not None:
+                v[:c] = carry_v
+            visit = np.concatenate([np.arange(c), c + perm])
+            seen += len(group)
+            use = len(y) if seen == last else len(y) // batch_size * batch_size
+            if use:
+                yield self.table.transform(X), y, visit[:use], v
+            carry_X, carry_y = X[visit[use:]], y[visit[use:]]
+            carry_v = v[visit[use:]] if v is not None else carry_v
 
 
 def write_data(folder: str, n: int, d: int) -> dict[str, str]:
@@ -104,12 +123,12 @@ def epoch_rates(path: str, budget: int, folder: str, repeats: int) -> dict[str, 
         table.append(rows[a:a + (1 << 18)])
     table.finish(None)
     window = budget // (4 * (d + 1) * 4)
-    rates: dict[str, list[float]] = {"stratified (now)": [], "previous": []}
+    rates: dict[str, list[float]] = {"stratified, read ahead (now)": [], "previous": []}
     try:
         for view in (Streamed, PreviousOrder):  # untimed: the kernels of this table's signatures compiled
             train_data(view(table, window), TrainConfig(lr=0.01, epochs=1, batch_size=10, seed=0))
         for rep in range(repeats):
-            for name, view in (("stratified (now)", Streamed), ("previous", PreviousOrder)):
+            for name, view in (("stratified, read ahead (now)", Streamed), ("previous", PreviousOrder)):
                 r = train_data(view(table, window), TrainConfig(lr=0.01, epochs=2, batch_size=10, seed=rep))
                 rates[name].append(table.n * 2 / sum(r.epoch_seconds))
     finally:
@@ -163,7 +182,8 @@ def main() -> None:
 def write_table(a, results, rates, load0, load1, wall) -> None:
     lines = ["# Streamed order on a file sorted by its target", "",
              f"`python benchmarks/bench_stream_order.py --rows {a.rows} --features {a.features} --max-memory "
-             f"{a.max_memory} --seeds {a.seeds}` on {platform.machine()}, {os.cpu_count()} cores, Python "
+             f"{a.max_memory} --seeds {a.seeds} --repeats {a.repeats}` on {platform.machine()}, "
+             f"{os.cpu_count()} cores, Python "
              f"{platform.python_version()}; {wall:.0f} s in all. Load average (1, 5, 15 min) before "
              f"{', '.join(f'{v:.2f}' for v in load0)}, after {', '.join(f'{v:.2f}' for v in load1)} (the "
              f"machine was shared: compare the rows with each other, not with other runs).", "",

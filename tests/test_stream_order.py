@@ -65,9 +65,10 @@ def test_a_window_holds_one_piece_of_every_stratum_and_stays_within_its_rows():
         assert len(perm) == sum(b - a for a, b in group) <= 1_000
 
 
-def test_default_pieces_give_up_to_256_strata_of_at_least_8_kib():
-    assert default_piece_rows(190_650, 44) == 744  # 256 strata: a 32 MB budget's window of 10 float32 features
-    assert default_piece_rows(23_831, 44) == 8_192 // 44 + 1  # 127 strata of 8 KiB in a 4 MB budget's
+def test_default_pieces_give_up_to_64_strata_of_at_least_8_kib():
+    assert default_piece_rows(190_650, 44) == 2_978  # 64 strata: a 32 MB budget's window of 10 float32 features
+    assert default_piece_rows(23_831, 44) == 372  # 64 strata in a 4 MB budget's
+    assert default_piece_rows(5_000, 44) == 8_192 // 44 + 1  # 26 strata of 8 KiB
     assert default_piece_rows(100, 44) == 100  # a window smaller than 8 KiB is one piece
     assert Streamed(_table(100_000), window_rows=2_048).piece_rows == 512  # 8 KiB of 16-byte rows
 
@@ -96,3 +97,23 @@ def test_streamed_answer_on_a_file_sorted_by_its_target_is_within_a_standard_err
     assert gaps["memory"]["max_se_units"] < 1.0
     assert gaps["streamed"]["max_se_units"] < 1.2, gaps["streamed"]
     assert gaps["streamed"]["relative"] < 1e-5
+
+
+def test_a_standardised_spilled_window_is_read_ahead_as_the_copying_transform_gives_it(tmp_path):
+    """The window read ahead is standardised in place: the same values as Standardizer.transform's copy."""
+    from linsgd.standardize import Moments, Standardizer
+
+    rng = np.random.default_rng(5)
+    rows = (rng.standard_normal((5_000, 4)) * [1.0, 10.0, 0.1, 3.0] + [0.0, 5.0, -2.0, 1.0]).astype(np.float32)
+    std = Standardizer.from_moments(Moments.of(rows[:, :3]))
+    t = Table(3, "float32", str(tmp_path))
+    t.spill()
+    t.append(rows)
+    data = Streamed(t.finish(std), window_rows=700, piece_rows=64)
+    by_y, seen = np.argsort(rows[:, 3]), 0
+    for X, y, idx, _ in data.epoch_runs((1, 0), 10):
+        raw = rows[by_y[np.searchsorted(rows[by_y, 3], y)]]  # each row found back by its (distinct) target
+        np.testing.assert_array_equal(raw[:, 3], y)
+        np.testing.assert_array_equal(X, std.transform(raw[:, :3]))
+        seen += len(idx)
+    assert seen == 5_000

@@ -143,5 +143,7 @@ def test_memory_of_a_streamed_epoch_does_not_grow_with_the_data(engine, tmp_path
         tracemalloc.stop()
         data.table.close()
     window_bytes = 5_000 * 9 * 4
-    assert peaks[1] < 1.2 * peaks[0] + 64_000, peaks  # 4x the rows, the same memory
+    # 4x the rows, the same memory; the window read ahead is allocated at the peak or not, as the threads
+    # happen to run (one window of slack; an n-long array would be 4 · 160,000 bytes or more)
+    assert peaks[1] < 1.2 * peaks[0] + 64_000 + window_bytes, peaks
     assert peaks[1] < 5 * window_bytes, (peaks, window_bytes)

@@ -142,12 +142,15 @@ class Table:
             v *= self.dtype.type(self.weight_scale)
         return X, y, v
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Raw rows X as the model sees them: standardised when the table is spilled and standardised.
+    def transform(self, X: np.ndarray, inplace: bool = False) -> np.ndarray:
+        """Raw rows X as the model sees them: standardised when the table is spilled and standardised
+        (``inplace``: X itself, overwritten block by block, without a float64 copy of it).
 
         (A table in memory was standardised once in :meth:`finish`, so its rows pass unchanged.)
         """
-        return X if self.standardizer is None or self.files is None else self.standardizer.transform(X)
+        if self.standardizer is None or self.files is None:
+            return X
+        return self.standardizer.transform_inplace(X) if inplace else self.standardizer.transform(X)
 
     def close(self) -> None:
         """Delete the spill files, if any."""

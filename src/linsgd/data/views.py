@@ -21,7 +21,7 @@ lands tens of standard errors away from the least-squares answer. A window with 
 m strata is a systematic sample of the whole file: on sorted data its rows span every region evenly, and
 the streamed answer lands within about a standard error of the in-memory one
 (``benchmarks/STREAM_ORDER_RESULTS.md``). The default ``piece_rows``
-(:func:`~linsgd.data.batching.default_piece_rows`) gives up to 256 strata, with pieces of at least 8 KiB.
+(:func:`~linsgd.data.batching.default_piece_rows`) gives up to 64 strata, with pieces of at least 8 KiB.
 
 Every row is visited exactly once per epoch. Batches run across window boundaries — the rows of a
 window that do not fill a whole batch are carried into the next window — so a streamed epoch is the
@@ -29,8 +29,8 @@ same sequence of minibatch updates as an in-memory epoch over the rows in the or
 :meth:`Streamed.windows` (each window's rows, permuted, one window after the other).
 
 The engine gets each window as read from the table (carried rows first) with the window's order, and
-visits a prefix of it: nothing is gathered. The next window is read meanwhile, so an epoch holds about 3–4
-windows of memory.
+visits a prefix of it: nothing is gathered. The next window is read (and standardised in place) meanwhile,
+so an epoch holds about 2–3 windows of memory.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class Streamed:
 
     Args:
         table: a :class:`~linsgd.data.table.Table` (in memory or spilled).
-        window_rows: rows per window (the memory of an epoch is about 3–4 windows).
+        window_rows: rows per window (the memory of an epoch is about 2–3 windows).
         piece_rows: rows per piece, the unit read at once (default:
             :func:`~linsgd.data.batching.default_piece_rows`).
     """
@@ -164,7 +164,7 @@ class Streamed:
 
         def load(group):
             X, y, v = self.table.read_raw(group, head=head)
-            return self.table.transform(X), y, v
+            return self.table.transform(X, inplace=True), y, v  # in place: no float64 copy of the window
 
         windows = self.windows(*order)
         pool, finished = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-window"), False
