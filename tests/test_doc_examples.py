@@ -22,7 +22,6 @@ FIT_FILE = re.compile(r"`((?:run = )?linsgd\.fit_file\([^`]*\))`", re.S)  # an i
 # TrainConfig() still holding the chapter's lr = 0.03 and 3 epochs: it diverges on the housing-like frame and
 # ends 0.2 % above the optimum on data.parquet. The practitioner's default is the exact least-squares
 # solution where it applies; until it is, these examples are expected to fail (strict: then they must pass)
-CHAPTER_DEFAULT = linsgd.TrainConfig().solver == "sgd" and linsgd.TrainConfig().lr != "auto"
 
 
 def blocks(page: Path) -> list[str]:
@@ -62,9 +61,7 @@ def named_data(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("page,call", inline_fit_files(), ids=lambda v: v if v.endswith(".md") else v[:60])
-def test_inline_fit_file_examples_run_as_written_and_land_on_the_optimum(page, call, named_data, request):
-    if CHAPTER_DEFAULT and "lr=" not in call and "solver=" not in call:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="TrainConfig() keeps the chapter's lr 0.03"))
+def test_inline_fit_file_examples_run_as_written_and_land_on_the_optimum(page, call, named_data):
     namespace = dict(named_data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
