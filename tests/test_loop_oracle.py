@@ -73,3 +73,19 @@ def test_an_averaged_run_returns_the_running_average_of_its_iterates():
     assert averaged.b == pytest.approx(np.mean([r.b for r in iterates[2:]]), rel=1e-12)
     plain = iterates[-1]
     assert not np.allclose(averaged.w, plain.w)
+
+
+def test_the_growth_guard_reports_the_end_of_the_epoch_and_one_process_never_syncs():
+    import linsgd
+    from linsgd.data.synthetic import make_regression
+    from linsgd.sgd.loop import NoSync
+
+    X, y = make_regression(1000, [2.0, -3.4], 4.2, seed=0)
+    with pytest.raises(linsgd.DivergenceError) as info:
+        train_data(InMemory(X, y), TrainConfig(lr=2.0, epochs=3, seed=0, engine="reference"))
+    e = info.value
+    assert e.step == 0 and "the loss grew from" in e.reason and f"the end of epoch {e.epoch}" in str(e)
+    sync = NoSync()
+    assert (sync.calls, sync.seconds, sync.every) == (0, 0.0, None)  # what a one-process run reports
+    w = np.ones(2)
+    assert sync.average(w, 0.5, 10) == (w, 0.5) and sync.drain(w, 0.5, 10) == (w, 0.5)
