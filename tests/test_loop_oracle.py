@@ -89,3 +89,41 @@ def test_the_growth_guard_reports_the_end_of_the_epoch_and_one_process_never_syn
     assert (sync.calls, sync.seconds, sync.every) == (0, 0.0, None)  # what a one-process run reports
     w = np.ones(2)
     assert sync.average(w, 0.5, 10) == (w, 0.5) and sync.drain(w, 0.5, 10) == (w, 0.5)
+
+
+def test_a_loss_that_overflows_only_over_all_rows_is_divergence_at_the_end_of_epoch_1():
+    """Every batch's loss ½r² = 5e307 is finite; their sum over 50 rows is not: the end-of-epoch check."""
+    import linsgd
+
+    X, y = np.zeros((50, 1)), np.full(50, 1e154)
+    with pytest.raises(linsgd.DivergenceError) as info:
+        train_data(InMemory(X, y), TrainConfig(lr=1e-300, epochs=2, batch_size=1, seed=0, dtype="float64",
+                                               engine="reference"))
+    assert (info.value.epoch, info.value.step) == (1, 0) and "the end of epoch 1" in str(info.value)
+
+
+class RecordingSync:
+    """A sync every ``every`` steps that changes nothing and records the examples run since the last one."""
+
+    def __init__(self, every):
+        self.every, self.calls, self.seconds, self.counts = every, 0, 0.0, []
+
+    def average(self, w, b, examples):
+        self.counts.append(("average", examples))
+        return w, b
+
+    def drain(self, w, b, examples):
+        self.counts.append(("drain", examples))
+        return w, b
+
+
+def test_each_sync_gets_the_examples_run_since_the_last_one():
+    data = _data(3, n=107)  # 11 steps of 10 per epoch, the last one of 7
+    sync = RecordingSync(4)
+    r = train_data(data, TrainConfig(lr=0.05, epochs=2, batch_size=10, seed=1, dtype="float64",
+                                     engine="reference", sync_every=4), sync=sync)
+    one_epoch = [("average", 40), ("average", 40), ("drain", 27)]
+    assert sync.counts == one_epoch * 2
+    plain = train_data(data, TrainConfig(lr=0.05, epochs=2, batch_size=10, seed=1, dtype="float64",
+                                         engine="reference"))
+    np.testing.assert_array_equal(r.w, plain.w)  # a sync that changes nothing changes nothing

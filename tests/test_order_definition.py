@@ -1,0 +1,29 @@
+"""The epoch order is part of the definition of a run: a seed recorded in a run folder or checkpoint must
+repeat the run with a later linsgd. These digests were recorded when the order was defined as documented in
+``linsgd.data.batching`` (bucket shuffle, BUCKET_ROWS = 32,768, splitmix64 streams keyed by (seed, 2,
+epoch)); a change of any constant or stream shows here, and must come with a note that old seeds no longer
+repeat their runs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from linsgd.data.batching import epoch_order
+
+RECORDED = {  # n: (the first five indices of epoch 2 for seed 7, sha256 of the whole order as int64)
+    1000: ([204, 644, 376, 988, 484], "8a852f54ad2e20c1799e0bc965e9f885df0fbb54c59011525000f01a17ee82b1"),
+    100_000: ([62503, 26305, 74094, 53995, 44776],
+              "9f82dc6a5e4d28ee308eef67df68569911dbd12d5f3a209c56774ac8410c834c"),
+}
+
+
+@pytest.mark.parametrize("n", sorted(RECORDED))
+def test_a_seeds_order_is_the_one_recorded(n):
+    order = epoch_order(7, 2, n)
+    head, digest = RECORDED[n]
+    assert sorted(order.tolist()) == list(range(n))
+    assert order[:5].tolist() == head
+    assert hashlib.sha256(np.ascontiguousarray(order, dtype=np.int64).tobytes()).hexdigest() == digest
