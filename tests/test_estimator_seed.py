@@ -17,3 +17,23 @@ def test_random_state_becomes_the_recorded_seed():
     drawn = linsgd.LinearRegressor(**kw).fit(X, y)
     again = linsgd.LinearRegressor(random_state=drawn.seed_, **kw).fit(X, y)
     assert isinstance(drawn.seed_, int) and np.array_equal(again.coef_, drawn.coef_)
+
+
+def test_the_estimators_defaults_are_the_configs_and_only_sgd_warns():
+    import warnings
+
+    from linsgd.config import TrainConfig
+
+    params, config = linsgd.LinearRegressor().get_params(), TrainConfig()
+    for name in ("alpha", "l1_ratio", "power_t", "tol", "max_epochs", "threads", "batch_size", "schedule", "penalty"):
+        assert params[name] == getattr(config, name), name
+    X = np.random.default_rng(1).standard_normal((200, 2)) * [1.0, 100.0]
+    y = X @ [1.0, 0.02] + 3.0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        linsgd.LinearRegressor(lr=1e-6, epochs=1, random_state=0).fit(X, y)  # far from the optimum
+    assert any(issubclass(w.category, linsgd.ConvergenceWarning) for w in caught)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exact = linsgd.LinearRegressor(solver="exact").fit(X, y)
+    assert exact.n_epochs_ == 0 and exact.seed_ is None

@@ -127,3 +127,14 @@ def test_each_sync_gets_the_examples_run_since_the_last_one():
     plain = train_data(data, TrainConfig(lr=0.05, epochs=2, batch_size=10, seed=1, dtype="float64",
                                          engine="reference"))
     np.testing.assert_array_equal(r.w, plain.w)  # a sync that changes nothing changes nothing
+
+
+def test_the_growth_guard_is_relative_to_the_best_loss_and_epoch_times_add_up():
+    """A converging run on a large-scale target (loss ~1e6) is no divergence: the guard compares with
+    max_loss_growth × the best loss so far, whatever the scale of the loss."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((200, 2))
+    y = 1000.0 * (X @ [1.0, -1.0]) + 1500.0 * rng.standard_normal(200)
+    r = train_data(InMemory(X, y), TrainConfig(lr=0.01, epochs=4, seed=0, dtype="float64", engine="reference"))
+    assert min(r.history) > 1e6 and r.history[-1] <= r.history[0]
+    assert all(t >= 0 for t in r.epoch_seconds) and sum(r.epoch_seconds) <= r.seconds

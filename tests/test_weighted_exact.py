@@ -138,3 +138,9 @@ def test_two_ranks_solve_the_weighted_problem_of_one_process(tmp_path, cli):
     assert proc.returncode == 0, proc.stderr[-3000:]
     w, b = _wls(X, y, s)
     np.testing.assert_allclose(_params(tmp_path / "two"), np.append(w, b), rtol=1e-9)
+
+
+def test_metrics_of_a_constant_target_have_no_r2_and_weight_zero_rows_count_as_rows():
+    y = np.full(5, 2.0)
+    got = regression_metrics(y, y + [0.0, 1.0, 0.0, -1.0, 0.0], np.array([1, 1, 0, 2, 1]))
+    assert np.isnan(got["r2"]) and got["n"] == 5 and got["mse"] == pytest.approx(3 / 5)
