@@ -27,3 +27,10 @@ def test_a_seeds_order_is_the_one_recorded(n):
     assert sorted(order.tolist()) == list(range(n))
     assert order[:5].tolist() == head
     assert hashlib.sha256(np.ascontiguousarray(order, dtype=np.int64).tobytes()).hexdigest() == digest
+
+
+def test_a_seeds_initial_weights_are_the_ones_recorded():
+    from linsgd.sgd.loop import init_params
+
+    w, b = init_params(7, 3, 0.01, "float64")  # w ~ N(0, 0.01²) from the seed's own stream (INIT_STREAM)
+    assert w.tolist() == [0.0034736176866043108, -0.023378561559560834, -0.0033885783296512045] and b == 0.0
