@@ -37,3 +37,14 @@ def test_the_estimators_defaults_are_the_configs_and_only_sgd_warns():
         warnings.simplefilter("error")
         exact = linsgd.LinearRegressor(solver="exact").fit(X, y)
     assert exact.n_epochs_ == 0 and exact.seed_ is None
+
+
+def test_predict_refuses_another_number_of_features():
+    import pytest
+
+    X = np.random.default_rng(2).standard_normal((40, 3))
+    m = linsgd.LinearRegressor(solver="exact").fit(X, X @ [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(m.predict(X[:2]), X[:2] @ m.coef_ + m.intercept_)
+    with pytest.raises(ValueError, match="features"):
+        m.predict(X[:, :2])
+    assert m.n_features_in_ == 3
