@@ -85,6 +85,11 @@ def test_the_growth_guard_reports_the_end_of_the_epoch_and_one_process_never_syn
         train_data(InMemory(X, y), TrainConfig(lr=2.0, epochs=3, seed=0, engine="reference"))
     e = info.value
     assert e.step == 0 and "the loss grew from" in e.reason and f"the end of epoch {e.epoch}" in str(e)
+    # the epoch is the first whose loss exceeds 1000 × the best before it (the same run without the guard)
+    free = train_data(InMemory(X, y), TrainConfig(lr=2.0, epochs=3, seed=0, engine="reference",
+                                                  max_loss_growth=None)).history
+    first = next(k for k in range(2, 4) if free[k - 1] > 1e3 * min(free[:k - 1]))
+    assert e.epoch == first
     sync = NoSync()
     assert (sync.calls, sync.seconds, sync.every) == (0, 0.0, None)  # what a one-process run reports
     w = np.ones(2)
