@@ -15,10 +15,14 @@ from linsgd.data.batching import epoch_order
 
 RECORDED = {  # n: (the first five indices of epoch 2 for seed 7, sha256 of the whole order as int64)
     1000: ([204, 644, 376, 988, 484], "8a852f54ad2e20c1799e0bc965e9f885df0fbb54c59011525000f01a17ee82b1"),
+    10_000: ([4507, 5097, 6794, 8410, 2207],  # one bucket, past the NumPy path's SMALL_ROWS
+             "c5c1c49b6f83cc66bd879d27b51ae44352531f80c2bf1f8b6b959179a3efdd3f"),
     65_536: ([59187, 39878, 55195, 33187, 47154],  # exactly 2 buckets of BUCKET_ROWS
              "c0e329993d9a1a94adbf8b177082c3b5b15c581c9f6db36c3b2150b43dc0e87d"),
     100_000: ([62503, 26305, 74094, 53995, 44776],
               "9f82dc6a5e4d28ee308eef67df68569911dbd12d5f3a209c56774ac8410c834c"),
+    (1 << 20) + 1: ([372557, 24388, 90006, 180820, 505257],  # two label segments of SEGMENT_ROWS
+                    "31dde27a28a74be876c62ffee5edaf8dcc4f052ac67c3e9f5ccc506313643157"),
 }
 
 
