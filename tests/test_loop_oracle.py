@@ -143,3 +143,12 @@ def test_the_growth_guard_is_relative_to_the_best_loss_and_epoch_times_add_up():
     r = train_data(InMemory(X, y), TrainConfig(lr=0.01, epochs=4, seed=0, dtype="float64", engine="reference"))
     assert min(r.history) > 1e6 and r.history[-1] <= r.history[0]
     assert all(t >= 0 for t in r.epoch_seconds) and sum(r.epoch_seconds) <= r.seconds
+
+
+def test_before_averaging_starts_the_loop_reports_the_iterate():
+    """average="auto" starts after the first epoch: epoch 1's loss is the plain iterate's."""
+    data = _data(5)
+    base = dict(lr=0.05, epochs=1, seed=6, dtype="float64", engine="reference")
+    plain = train_data(data, TrainConfig(**base))
+    auto = train_data(data, TrainConfig(average="auto", **(base | {"epochs": 3})))
+    assert auto.history[0] == plain.history[0]
