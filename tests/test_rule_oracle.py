@@ -17,9 +17,9 @@ from linsgd.engines.rule import StepRule
 
 @pytest.mark.parametrize("path", PATHS)
 def test_a_penalised_step_takes_every_branch_of_the_soft_threshold(path):
-    X = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
+    X = np.array([[1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0, 0.0]])
     y = np.array([0.0, 0.0])
-    w0 = np.array([2.0, -2.0, 0.05, -0.05])  # u: well above τ, well below −τ, inside [−τ, τ] twice
+    w0 = np.array([2.0, -2.0, 0.05, -0.05, 0.0])  # u: above τ, below −τ, inside [−τ, τ] three times (once 0)
     b0, lr, l1, l2 = 0.0, 0.5, 0.4, 0.3
     r = X @ w0 + b0 - y
     u = w0 - lr / 2 * X.T @ r
