@@ -12,6 +12,7 @@ benchmarks/MUTATION.md.
 
 Usage:
     python benchmarks/mutate.py [--only NAME ...] [--out FILE] [--timeout SECONDS] [--minutes M]
+    python benchmarks/mutate.py --recheck benchmarks/MUTATION-last.md   # survivors against today's tests
 """
 
 from __future__ import annotations
@@ -90,6 +91,34 @@ def run_module(name: str, module: dict, operators: dict, timeout: float, minutes
     return {"name": name, "path": module["path"], **counts, "survivors": survivors}
 
 
+def recheck(report_path: Path, modules: dict) -> list[dict]:
+    """Run each survivor of an earlier report again (its diff applied to a copy of the tree) against the
+    module's test selection as it is now: which new tests kill it. Returns one row per survivor."""
+    text, rows = report_path.read_text(), []
+    by_path = {m["path"]: m for m in modules.values()}
+    for section in text.split("\n## ")[1:]:
+        path = section.split(": survivors", 1)[0].strip()
+        for block in section.split("\nline ")[1:]:
+            where, _, rest = block.partition(":\n```diff\n")
+            diff = rest.split("\n```", 1)[0].replace("--- mutation diff ---\n", "") + "\n"
+            with tempfile.TemporaryDirectory(prefix="recheck-") as tmp:
+                work = Path(tmp)
+                for part in ("src", "tests"):
+                    shutil.copytree(ROOT / part, work / part, ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+                applied = subprocess.run(["patch", "-p1", "--quiet"], cwd=work, input=diff, text=True,
+                                         capture_output=True).returncode == 0
+                env = {**os.environ, "PYTHONPATH": str(work / "src")}
+                command = (f"{sys.executable} -m pytest -x -q -p no:randomly -p no:cacheprovider -n 0 "
+                           + " ".join(by_path[path]["tests"]))
+                killed = applied and subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True,
+                                                    timeout=600).returncode != 0
+            rows.append({"path": path, "where": "line " + where, "applied": applied, "killed": killed})
+            print(f"{path} line {where}: {'killed' if killed else 'survives' if applied else 'diff did not apply'}",
+                  flush=True)
+    return rows
+
+
 def report(results: list[dict]) -> str:
     out = ["# Mutation testing: last run", "",
            "| module | mutants | killed | timed out | survived | not run | score (of those run) |",
@@ -112,8 +141,14 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant's tests")
     parser.add_argument("--minutes", type=float, default=None,
                         help="stop a module's run after this long and report the mutants not run (default: no limit)")
+    parser.add_argument("--recheck", metavar="REPORT",
+                        help="instead: run the survivors of an earlier report against the tests as they are now")
     args = parser.parse_args(argv)
     modules = toml.loads((ROOT / "mutation" / "modules.toml").read_text())
+    if args.recheck:
+        rows = recheck(Path(args.recheck), modules)
+        print(f"{sum(r['killed'] for r in rows)} of {len(rows)} earlier survivors killed now")
+        return 0
     operators = toml.loads((ROOT / "mutation" / "operators.toml").read_text())
     names = args.only or list(modules)
     unknown = sorted(set(names) - set(modules))

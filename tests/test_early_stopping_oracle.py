@@ -86,3 +86,13 @@ def test_tol_counts_only_improvements_larger_than_a_relative_tol():
     assert any(v < vh[kept - 1] for v in vh[kept:])  # an improvement that tol did not count
     strict = train_data(train, _config(patience=patience, tol=0.0, lr=0.01), val=val)
     assert strict.stopped_epoch == 0 or strict.stopped_epoch > with_tol.stopped_epoch
+
+
+def test_without_patience_the_last_epoch_is_returned_even_when_an_earlier_one_was_better():
+    train, val = _views()
+    full = train_data(train, _config(epochs=30), val=val)
+    assert int(np.argmin(full.val_history)) + 1 < 30 and full.stopped_epoch == 0
+    again = train_data(train, _config(epochs=30), val=val)
+    np.testing.assert_array_equal(full.w, again.w)
+    res = val.X @ full.w + full.b - val.y
+    assert full.val_history[-1] == pytest.approx(0.5 * np.mean(res ** 2), rel=1e-12)  # the last epoch's w

@@ -73,3 +73,82 @@ def test_an_averaged_run_returns_the_running_average_of_its_iterates():
     assert averaged.b == pytest.approx(np.mean([r.b for r in iterates[2:]]), rel=1e-12)
     plain = iterates[-1]
     assert not np.allclose(averaged.w, plain.w)
+
+
+def test_the_growth_guard_reports_the_end_of_the_epoch_and_one_process_never_syncs():
+    import linsgd
+    from linsgd.data.synthetic import make_regression
+    from linsgd.sgd.loop import NoSync
+
+    X, y = make_regression(1000, [2.0, -3.4], 4.2, seed=0)
+    with pytest.raises(linsgd.DivergenceError) as info:
+        train_data(InMemory(X, y), TrainConfig(lr=2.0, epochs=3, seed=0, engine="reference"))
+    e = info.value
+    assert e.step == 0 and "the loss grew from" in e.reason and f"the end of epoch {e.epoch}" in str(e)
+    # the epoch is the first whose loss exceeds 1000 × the best before it (the same run without the guard)
+    free = train_data(InMemory(X, y), TrainConfig(lr=2.0, epochs=3, seed=0, engine="reference",
+                                                  max_loss_growth=None)).history
+    first = next(k for k in range(2, 4) if free[k - 1] > 1e3 * min(free[:k - 1]))
+    assert e.epoch == first
+    sync = NoSync()
+    assert (sync.calls, sync.seconds, sync.every) == (0, 0.0, None)  # what a one-process run reports
+    w = np.ones(2)
+    assert sync.average(w, 0.5, 10) == (w, 0.5) and sync.drain(w, 0.5, 10) == (w, 0.5)
+
+
+def test_a_loss_that_overflows_only_over_all_rows_is_divergence_at_the_end_of_epoch_1():
+    """Every batch's loss ½r² = 5e307 is finite; their sum over 50 rows is not: the end-of-epoch check."""
+    import linsgd
+
+    X, y = np.zeros((50, 1)), np.full(50, 1e154)
+    with pytest.raises(linsgd.DivergenceError) as info:
+        train_data(InMemory(X, y), TrainConfig(lr=1e-300, epochs=2, batch_size=1, seed=0, dtype="float64",
+                                               engine="reference"))
+    assert (info.value.epoch, info.value.step) == (1, 0) and "the end of epoch 1" in str(info.value)
+
+
+class RecordingSync:
+    """A sync every ``every`` steps that changes nothing and records the examples run since the last one."""
+
+    def __init__(self, every):
+        self.every, self.calls, self.seconds, self.counts = every, 0, 0.0, []
+
+    def average(self, w, b, examples):
+        self.counts.append(("average", examples))
+        return w, b
+
+    def drain(self, w, b, examples):
+        self.counts.append(("drain", examples))
+        return w, b
+
+
+def test_each_sync_gets_the_examples_run_since_the_last_one():
+    data = _data(3, n=107)  # 11 steps of 10 per epoch, the last one of 7
+    sync = RecordingSync(4)
+    r = train_data(data, TrainConfig(lr=0.05, epochs=2, batch_size=10, seed=1, dtype="float64",
+                                     engine="reference", sync_every=4), sync=sync)
+    one_epoch = [("average", 40), ("average", 40), ("drain", 27)]
+    assert sync.counts == one_epoch * 2
+    plain = train_data(data, TrainConfig(lr=0.05, epochs=2, batch_size=10, seed=1, dtype="float64",
+                                         engine="reference"))
+    np.testing.assert_array_equal(r.w, plain.w)  # a sync that changes nothing changes nothing
+
+
+def test_the_growth_guard_is_relative_to_the_best_loss_and_epoch_times_add_up():
+    """A converging run on a large-scale target (loss ~1e6) is no divergence: the guard compares with
+    max_loss_growth × the best loss so far, whatever the scale of the loss."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((200, 2))
+    y = 1000.0 * (X @ [1.0, -1.0]) + 1500.0 * rng.standard_normal(200)
+    r = train_data(InMemory(X, y), TrainConfig(lr=0.01, epochs=4, seed=0, dtype="float64", engine="reference"))
+    assert min(r.history) > 1e6 and r.history[-1] <= r.history[0]
+    assert all(t >= 0 for t in r.epoch_seconds) and sum(r.epoch_seconds) <= r.seconds
+
+
+def test_before_averaging_starts_the_loop_reports_the_iterate():
+    """average="auto" starts after the first epoch: epoch 1's loss is the plain iterate's."""
+    data = _data(5)
+    base = dict(lr=0.05, epochs=1, seed=6, dtype="float64", engine="reference")
+    plain = train_data(data, TrainConfig(**base))
+    auto = train_data(data, TrainConfig(average="auto", **(base | {"epochs": 3})))
+    assert auto.history[0] == plain.history[0]

@@ -56,7 +56,7 @@ def test_each_rank_of_a_sharded_run_draws_its_own_orders():
     np.testing.assert_array_equal(resumed[0], orders[1][2])
 
 
-@pytest.mark.parametrize("n,B,N", [(10, 2, 2), (23, 3, 2), (20, 2, 3), (7, 4, 3), (12, 1, 4)])
+@pytest.mark.parametrize("n,B,N", [(10, 2, 2), (23, 3, 2), (20, 2, 3), (7, 4, 3), (12, 1, 4), (13, 2, 3)])
 def test_rank_slices_take_their_batch_of_every_global_batch_and_cover_the_order_once(n, B, N):
     order = np.random.default_rng(n).permutation(n)
     parts = [rank_slice(order, B, r, N) for r in range(N)]

@@ -17,9 +17,9 @@ from linsgd.engines.rule import StepRule
 
 @pytest.mark.parametrize("path", PATHS)
 def test_a_penalised_step_takes_every_branch_of_the_soft_threshold(path):
-    X = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
+    X = np.array([[1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0, 0.0]])
     y = np.array([0.0, 0.0])
-    w0 = np.array([2.0, -2.0, 0.05, -0.05])  # u: well above τ, well below −τ, inside [−τ, τ] twice
+    w0 = np.array([2.0, -2.0, 0.05, -0.05, 0.0])  # u: above τ, below −τ, inside [−τ, τ] three times (once 0)
     b0, lr, l1, l2 = 0.0, 0.5, 0.4, 0.3
     r = X @ w0 + b0 - y
     u = w0 - lr / 2 * X.T @ r
@@ -74,3 +74,39 @@ def test_the_rules_defaults_are_the_configs():
     assert (rule.l1, rule.l2, rule.average_from, rule.schedule) == (0.0, 0.0, 0, "constant")
     with pytest.raises(AttributeError):
         rule.lr = 1.0  # frozen: the kernels get the same numbers all epoch
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_steps_continue_the_schedule_and_the_average_from_t0(path):
+    """Two steps of one row each from step t0 = 3 on, invscaling and averaging from step 2, continuing a
+    running average (w̄, b̄) of 2 iterates: every number in closed form."""
+    X, y = np.array([[1.0, 2.0], [-1.0, 0.5]]), np.array([0.5, -1.0])
+    w0, b0, eta0, p = np.array([0.2, -0.1]), 0.3, 0.1, 0.5
+    rule = StepRule(eta0, "invscaling", power_t=p, average_from=2)
+    wa0, ba0 = np.array([1.0, 1.0]), -1.0
+    w, b, wa, ba = w0.copy(), b0, wa0.copy(), ba0
+    for t, i in enumerate([0, 1], start=3):
+        eta = eta0 / (1 + t) ** p
+        r = X[i] @ w + b - y[i]
+        w, b = w - eta * r * X[i], b - eta * r
+        m = t + 1 - 2 + 1  # iterates averaged after step t + 1 (1-based), averaging from step 2
+        wa, ba = wa + (w - wa) / m, ba + (b - ba) / m
+    out = run(path, X, y, w0, b0, np.array([0, 1]), rule, 1, t0=3, avg=(wa0, ba0))
+    np.testing.assert_allclose(out.w, w, rtol=1e-12)
+    assert out.b == pytest.approx(b, rel=1e-12)
+    np.testing.assert_allclose(out.avg[0], wa, rtol=1e-12)
+    assert out.avg[1] == pytest.approx(ba, rel=1e-12)
+    assert run(path, X, y, w0, b0, np.array([0, 1]), StepRule(eta0), 1).avg is None  # no averaging: none
+
+
+def test_a_float32_batch_loss_near_the_largest_float_is_not_divergence():
+    """½r² = 1.45e38 is finite in float32 (max 3.4e38): the step is taken (the NumPy kernel's check)."""
+    from linsgd.engines._numpy_kernels import run_epoch
+
+    X, y = np.ones((1, 1), dtype=np.float32), np.array([-1.7e19], dtype=np.float32)
+    out = run_epoch(X, y, np.zeros(1, dtype=np.float32), 0.0, np.array([0]), 1e-30, 1)
+    assert not out.diverged_at and np.isfinite(out.w).all()
+    boom = run_epoch(X, np.array([-3e19], dtype=np.float32), np.zeros(1, dtype=np.float32), 0.0, np.array([0]),
+                     1e-30, 1)
+    assert boom.diverged_at == 1  # r² = 9e38 overflows: the first step, parameters from before it
+    assert boom.w.tolist() == [0.0]

@@ -147,3 +147,19 @@ def test_the_default_solver_of_a_weighted_file_run_is_the_weighted_exact_solve(c
     assert code == 0, err
     assert "solver: exact" in out
     np.testing.assert_allclose(_params(tmp_path / "r"), np.append(*_wls(X, y, s)), rtol=1e-9)
+
+
+def test_metrics_of_a_constant_target_have_no_r2_and_weight_zero_rows_count_as_rows():
+    y = np.full(5, 2.0)
+    got = regression_metrics(y, y + [0.0, 1.0, 0.0, -1.0, 0.0], np.array([1, 1, 0, 2, 1]))
+    assert np.isnan(got["r2"]) and got["n"] == 5 and got["mse"] == pytest.approx(3 / 5)
+
+
+def test_metrics_of_one_row_and_of_weights_summing_below_one():
+    one = regression_metrics(np.array([2.0]), np.array([3.0]))
+    assert one["n"] == 1 and one["mse"] == 1.0 and one["mae"] == 1.0 and np.isnan(one["r2"])
+    y, y_hat = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0])
+    small = regression_metrics(y, y_hat, np.array([0.1, 0.2, 0.1]))  # only their ratios matter
+    scaled = regression_metrics(y, y_hat, np.array([1.0, 2.0, 1.0]))
+    for key in ("mse", "mae", "r2"):
+        assert small[key] == pytest.approx(scaled[key], rel=1e-12), key
