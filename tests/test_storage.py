@@ -44,3 +44,32 @@ def test_ensure_writable_dir_names_the_flag(tmp_path):
     with pytest.raises(ConfigError) as info:
         ensure_writable_dir(tmp_path / "file" / "sub", "out")
     assert info.value.param == "out"
+
+
+def test_a_signal_right_after_the_temporary_file_is_made_leaves_no_file(tmp_path, monkeypatch):
+    """The signal lands at a known point: the instant mkstemp has created the file, before anything could
+    register it. It is held until the file is registered, so the unwinding removes it."""
+    import signal
+    import tempfile
+
+    from linsgd.errors import Terminated
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    made = tempfile.mkstemp
+
+    def mkstemp_then_signal(*args, **kwargs):
+        out = made(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return out
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        monkeypatch.setattr(tempfile, "mkstemp", mkstemp_then_signal)
+        with pytest.raises(Terminated):
+            with atomic_path(tmp_path / "out.csv") as tmp:
+                tmp.write_text("never finished")
+        assert os.listdir(tmp_path) == []
+    finally:
+        signal.signal(signal.SIGTERM, previous)

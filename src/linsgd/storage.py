@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,32 +33,28 @@ def remove_pending() -> None:
 def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in ``final``'s folder; on success fsync it and rename it to ``final``.
 
-    On any error the temporary file is removed and ``final`` is untouched. OS errors become
-    :class:`StorageError` naming the path.
+    On any error (a signal included) the temporary file is removed and ``final`` is untouched. OS errors
+    become :class:`StorageError` naming the path.
     """
     final = Path(final)
-    try:
+
+    def make() -> Path:
         fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
         os.close(fd)
-    except OSError as e:
-        raise StorageError(f"cannot write in {final.parent}: {e.strerror}") from e
-    tmp = Path(tmp)
-    _PENDING.add(tmp)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
-        os.replace(tmp, final)
-        _fsync_dir(final.parent)
-    except StorageError:
-        raise
-    except OSError as e:
-        raise StorageError(f"cannot write {final}: {e.strerror}") from e
-    finally:
-        with contextlib.suppress(OSError):  # e.g. the folder became read-only: the first error is the one to tell
-            tmp.unlink(missing_ok=True)
-        _PENDING.discard(tmp)
+        return Path(tmp)
+
+    with _temporary(make, final.parent, lambda tmp: tmp.unlink(missing_ok=True)) as tmp:
+        try:
+            yield tmp
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
+            os.replace(tmp, final)
+            _fsync_dir(final.parent)
+        except StorageError:
+            raise
+        except OSError as e:
+            raise StorageError(f"cannot write {final}: {e.strerror}") from e
 
 
 @contextlib.contextmanager
@@ -73,12 +71,8 @@ def replacing_files(folder: str | os.PathLike) -> Iterator[Path]:
         StorageError: the staging folder could not be made, a file could not be written or renamed.
     """
     folder = Path(folder)
-    try:
-        stage = Path(tempfile.mkdtemp(prefix=".linsgd-new-", dir=folder))
-    except OSError as e:
-        raise StorageError(f"cannot write in {folder}: {e.strerror}") from e
-    _PENDING.add(stage)
-    try:
+    make = lambda: Path(tempfile.mkdtemp(prefix=".linsgd-new-", dir=folder))  # noqa: E731
+    with _temporary(make, folder, lambda stage: shutil.rmtree(stage, ignore_errors=True)) as stage:
         try:
             yield stage
         except StorageError as e:  # name the file the user knows, not the staging folder
@@ -89,9 +83,46 @@ def replacing_files(folder: str | os.PathLike) -> Iterator[Path]:
             _fsync_dir(folder)
         except OSError as e:
             raise StorageError(f"cannot write {folder / name}: {e.strerror}") from e
+
+
+@contextlib.contextmanager
+def _temporary(make, where: Path, remove) -> Iterator[Path]:
+    """A temporary file or folder made by ``make()`` in ``where``, registered in ``_PENDING`` and removed by
+    ``remove`` however the block ends.
+
+    SIGTERM and SIGINT are held from before it is made until the ``try`` that removes it has begun: a signal
+    landing between the two would leave a file that no cleanup knows of. A held signal is delivered, and its
+    handler raises, the moment it is released, inside that ``try``.
+    """
+    held = _hold_signals()
+    path = None
+    try:
+        try:
+            path = make()
+        except OSError as e:
+            raise StorageError(f"cannot write in {where}: {e.strerror}") from e
+        _PENDING.add(path)
+        held = _release_signals(held)
+        yield path
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
-        _PENDING.discard(stage)
+        _release_signals(held)
+        if path is not None:
+            with contextlib.suppress(OSError):  # e.g. the folder became read-only: the first error is the one
+                remove(path)
+            _PENDING.discard(path)
+
+
+def _hold_signals():
+    """Block SIGTERM and SIGINT (main thread only, where their handlers run); the mask to restore, or None."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+
+
+def _release_signals(held) -> None:
+    """Restore the mask :func:`_hold_signals` returned (a no-op for None); returns None, the mask now in force."""
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def ensure_writable_dir(path: str | os.PathLike, flag: str) -> Path:

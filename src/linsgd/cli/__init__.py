@@ -103,7 +103,9 @@ def _one_line(e: BaseException) -> str:
 
 
 def _interrupted(args: argparse.Namespace, e: KeyboardInterrupt) -> int:
-
+    """Say which signal ended the command and return its exit code, after removing any temporary file whose
+    ``finally`` the signal cut short (it may land inside the cleanup itself)."""
+    remove_pending()
     signal_name = "terminated" if isinstance(e, Terminated) else "interrupted"
     print(f"linsgd {args.command}: {signal_name}", file=sys.stderr)
     return 143 if isinstance(e, Terminated) else 130
