@@ -13,7 +13,7 @@ import linsgd
 SRC = Path(linsgd.__file__).parent
 # docs/architecture.md, "The rooms and what each may import": a room may import rooms of lower layers
 LAYERS = {
-    0: {"errors", "_version", "_parallel", "_prefetch", "_small", "_faults"},
+    0: {"errors", "_version", "_parallel", "_prefetch", "_small", "_faults", "_held"},
     1: {"config", "storage", "extras", "standardize", "_jit_cache"},
     2: {"data", "lstsq", "scratch"},
     3: {"engines"},

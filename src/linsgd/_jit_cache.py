@@ -10,8 +10,8 @@ process, before the compiler runs. INFO is not shown without a handler: the ``li
 
 The same events say when the main thread is inside numba's compiler, where an exception raised by a signal
 handler can be lost: Python may run the handler inside one of llvmlite's ctypes callbacks, which swallows
-it and leaves the compilation half done. The command's handlers ask :func:`hold_while_compiling` first: a
-signal that arrives during a compilation is raised as soon as the main thread leaves the compiler.
+it and leaves the compilation half done. The compiler is one of :mod:`linsgd._held`'s sections: a signal
+that arrives during a compilation is raised as soon as the main thread leaves the compiler.
 """
 
 from __future__ import annotations
@@ -20,24 +20,11 @@ import logging
 import sys
 import threading
 
-from linsgd import _faults
+from linsgd import _faults, _held
 
 MESSAGE = "compiling the fused kernels once (~4 s); later runs load them from the cache"
 _log = logging.getLogger("linsgd.compile")
 _state = {"listening": False, "told": False}
-_compiler: dict = {"depth": 0, "held": None}  # the main thread's depth in numba's compiler lock; a held signal
-
-
-def hold_while_compiling(exc: BaseException) -> bool:
-    """For a signal handler (it runs in the main thread): when the main thread is inside numba's compiler,
-    keep ``exc`` to be raised the moment it leaves and return True; else return False (raise it now)."""
-    if _compiler["depth"] == 0:
-        return False
-    if _compiler["held"] is None:
-        _compiler["held"] = exc
-    return True
-
-
 def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
@@ -66,16 +53,10 @@ def listen() -> None:
 
     class _CompilerLock(event.Listener):  # numba starts this event before taking the lock, ends it after
         def on_start(self, e) -> None:
-            if _in_main_thread():
-                _compiler["depth"] += 1
+            _held.enter()
 
         def on_end(self, e) -> None:
-            if _in_main_thread():
-                _compiler["depth"] -= 1
-                held = _compiler["held"]
-                if _compiler["depth"] == 0 and held is not None:
-                    _compiler["held"] = None
-                    raise held
+            _held.leave()
 
     event.register("numba:compile", _FirstCompile())
     event.register("numba:compiler_lock", _CompilerLock())

@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from linsgd import _held
 from linsgd.errors import ConfigError, StorageError
 
 # Temporary files of atomic_path and staging folders of replacing_files being written right now: removed by
@@ -90,39 +89,28 @@ def _temporary(make, where: Path, remove) -> Iterator[Path]:
     """A temporary file or folder made by ``make()`` in ``where``, registered in ``_PENDING`` and removed by
     ``remove`` however the block ends.
 
-    SIGTERM and SIGINT are held from before it is made until the ``try`` that removes it has begun: a signal
-    landing between the two would leave a file that no cleanup knows of. A held signal is delivered, and its
-    handler raises, the moment it is released, inside that ``try``.
+    Making and registering it is a section of :mod:`linsgd._held`: a signal landing between the two would
+    leave a file that no cleanup knows of, so it is held, and raised when the section is left, inside the
+    ``try`` that removes the file.
     """
-    held = _hold_signals()
-    path = None
+    path, inside = None, True
+    _held.enter()
     try:
         try:
             path = make()
         except OSError as e:
             raise StorageError(f"cannot write in {where}: {e.strerror}") from e
         _PENDING.add(path)
-        held = _release_signals(held)
+        inside = False
+        _held.leave()
         yield path
     finally:
-        _release_signals(held)
         if path is not None:
             with contextlib.suppress(OSError):  # e.g. the folder became read-only: the first error is the one
                 remove(path)
             _PENDING.discard(path)
-
-
-def _hold_signals():
-    """Block SIGTERM and SIGINT (main thread only, where their handlers run); the mask to restore, or None."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-
-
-def _release_signals(held) -> None:
-    """Restore the mask :func:`_hold_signals` returned (a no-op for None); returns None, the mask now in force."""
-    if held is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        if inside:  # making it failed: leave the section (raising a signal held meanwhile)
+            _held.leave()
 
 
 def ensure_writable_dir(path: str | os.PathLike, flag: str) -> Path:

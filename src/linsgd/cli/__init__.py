@@ -16,7 +16,7 @@ import threading
 import traceback
 import warnings
 
-from linsgd._jit_cache import hold_while_compiling
+from linsgd._held import hold as hold_signal
 from linsgd.cli import demo, export, generate, predict, summary, train
 from linsgd.errors import ConfigError, DataNote, DivergenceError, LinsgdError, LinsgdWarning, Terminated
 from linsgd.storage import remove_pending
@@ -134,7 +134,7 @@ def _sigterm_as_exception(command: str):
     code is 143 or 130.
 
     A signal that arrives while numba compiles is held until the compiler is left
-    (:func:`linsgd._jit_cache.hold_while_compiling`: raised inside llvmlite's callbacks it would be swallowed
+    (:mod:`linsgd._held`: raised inside llvmlite's callbacks it would be swallowed
     and break the compilation). An exception raised by a signal handler can still be lost when Python runs
     the handler inside compiled code (numba's dispatcher checks for signals): should the run still be going
     ``_GRACE_S`` after the first signal, it exits with 143 (130) anyway, removing the temporary files of the
@@ -162,7 +162,7 @@ def _sigterm_as_exception(command: str):
             first.append(signum)
         wake.set()
         exc = _SIGNALS[signum][0]()
-        if not hold_while_compiling(exc):
+        if not hold_signal(exc):
             raise exc
 
     threading.Thread(target=last_resort, daemon=True, name="linsgd-signal-grace").start()

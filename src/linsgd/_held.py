@@ -1,0 +1,50 @@
+"""Signals held through the main thread's critical sections, raised the moment the last one is left.
+
+The command's SIGTERM and SIGINT handlers raise an exception so that every ``finally`` runs. In two places
+that exception must wait: inside numba's compiler (raised in one of llvmlite's ctypes callbacks it is
+swallowed and leaves the compilation half done; :mod:`linsgd._jit_cache` enters a section for it), and
+between making a temporary file and registering it for removal (a signal there would leave a file that no
+cleanup knows of; :mod:`linsgd.storage`). A handler asks :func:`hold` first: inside a section the exception is
+kept and :func:`leave` raises it when the outermost section ends, at a point the section's owner chose.
+
+Blocking the signals instead (``pthread_sigmask``) is not enough: the mask is per thread, and a process with
+other threads (pyarrow's pool, numba's, the read-ahead) gets the signal through one of them, after which the
+handler still runs in the main thread at once.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_state: dict = {"depth": 0, "held": None}
+
+
+def _main() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def hold(exc: BaseException) -> bool:
+    """For a signal handler (it runs in the main thread): inside a section keep ``exc`` (the first one) to be
+    raised when the section ends and return True; else return False (the handler raises it now)."""
+    if _state["depth"] == 0:
+        return False
+    if _state["held"] is None:
+        _state["held"] = exc
+    return True
+
+
+def enter() -> None:
+    """Begin a section (main thread only; sections nest)."""
+    if _main():
+        _state["depth"] += 1
+
+
+def leave() -> None:
+    """End a section; at the end of the outermost one, raise the signal's exception held meanwhile."""
+    if not _main():
+        return
+    _state["depth"] -= 1
+    held = _state["held"]
+    if _state["depth"] == 0 and held is not None:
+        _state["held"] = None
+        raise held
