@@ -100,6 +100,17 @@ def _step(w, w_before, j, delta):
 
 
 @njit(inline="always", fastmath=_MATH)
+def _descend(w, w_before, b, g, gb, s, loss):
+    """The step w ← w − s·g, b ← b − s·gb of a batch whose loss is ``loss`` (w in place, old values in
+    ``w_before``); returns the new b and whether the step stayed finite."""
+    check = loss
+    for j in range(len(w)):
+        check += _step(w, w_before, j, s * g[j])
+    b -= s * gb
+    return b, _finite(check, b)
+
+
+@njit(inline="always", fastmath=_MATH)
 def _finite(check, b):
     """Whether a step stayed finite: its batch loss plus the ``_step`` terms (``check``) and the new bias."""
     return np.isfinite(check + (b - b))
@@ -188,11 +199,8 @@ def sgd_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, 
         gb, loss = _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v)
         s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
         b_before = b
-        check = loss
-        for j in range(d):
-            check += _step(w, w_before, j, s * g[j])
-        b -= s * gb
-        if not _finite(check, b):
+        b, finite = _descend(w, w_before, b, g, gb, s, loss)
+        if not finite:
             return b, step, w_before, b_before, ba
         ba = _after_step(w, b, rule, penalty, average_from, t0 + step, wa, ba, s_buf)
     return b, 0, w_before, b, ba

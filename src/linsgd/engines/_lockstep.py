@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from linsgd.engines._atomics import arrive, wait_for
-from linsgd.engines._fused_kernels import _MATH, _accumulate, _after_step, _finite, _step, _step_size
+from linsgd.engines._fused_kernels import _MATH, _accumulate, _after_step, _descend, _step_size
 
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
@@ -61,11 +61,8 @@ def sgd_epoch_lockstep(X, y, w, b, part, steps, batch, rows, process_batch, rule
         size = min(process_batch, rows - step * process_batch)
         s = _step_size(rule, t0 + step, size, process_batch, fixed, s_buf)
         b_before = b
-        check = loss
-        for j in range(d):
-            check += _step(w, w_before, j, s * g[j])
-        b -= s * gb
-        if not _finite(check, b):
+        b, finite = _descend(w, w_before, b, g, gb, s, loss)
+        if not finite:
             return b, step + 1, w_before, b_before, ba
         ba = _after_step(w, b, rule, penalty, average_from, t0 + step + 1, wa, ba, s_buf)
     return b, 0, w_before, b, ba
