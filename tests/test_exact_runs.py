@@ -117,3 +117,22 @@ def test_python_fit_file_exact_with_a_penalty_reports_the_penalised_gap(tmp_path
     assert abs(doc["optimality_gap"]["relative"]) < 1e-12
     code, out, _ = cli("summary", tmp_path / "run" / "model.safetensors", path)
     assert f"objective {s.objective_text}:" in out and "alpha=" not in out
+
+
+@pytest.mark.parametrize("solver", ["auto", "sgd"])
+def test_loss_png_names_an_exact_run_as_one_pass_not_an_epoch(tmp_path, monkeypatch, solver):
+    import pandas as pd
+
+    import linsgd
+    from linsgd import plots
+
+    drawn = {}
+    monkeypatch.setattr(plots, "loss_curve", lambda series, path, **kw: drawn.update(kw))
+    X, y = make_regression(500, [1.0, -2.0], 0.5, seed=2, dtype="float64")
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
+    run = linsgd.fit_file(frame, linsgd.DataConfig(target="y"), linsgd.TrainConfig(solver=solver, seed=0))
+    linsgd.write_run(run, tmp_path / "run")
+    if solver == "auto":  # the default solves least squares in one pass
+        assert "exact" in drawn["title"] and "epoch" not in drawn["xlabel"]
+    else:
+        assert "title" not in drawn and "marker" in drawn

@@ -33,7 +33,8 @@ def scatter(x: np.ndarray, y: np.ndarray, path: str | os.PathLike, *, xlabel: st
 
 
 def loss_curve(series: dict[str, Sequence[float]], path: str | os.PathLike, *, floor: float | None = None,
-               title: str = "training loss", ylabel: str = "mean ½(ŷ − y)²", marker: int | None = None) -> None:
+               title: str = "training loss", ylabel: str = "mean ½(ŷ − y)²", marker: int | None = None,
+               xlabel: str = "epoch") -> None:
     """Per-epoch loss curves on a log scale, epochs numbered from 1, with an optional floor line and an
     optional vertical line at epoch ``marker`` (the epoch early stopping kept)."""
     fig, ax = figure()
@@ -47,8 +48,10 @@ def loss_curve(series: dict[str, Sequence[float]], path: str | os.PathLike, *, f
     if values and min(values) > 0:  # a loss of exactly 0 (one row, a perfect fit) has no place on a log axis
         ax.set(yscale="log")
         plain_powers_of_ten(ax.yaxis)
-    ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.xaxis.get_major_locator().set_params(integer=True)
+    if all(len(v) <= 1 for v in series.values()):  # one value (an exact run): no axis of fractional epochs
+        ax.set_xticks([])
     ax.legend()
     ax.grid(True, which="both", alpha=0.3)
     save(fig, path)

@@ -224,11 +224,18 @@ def _write_files(run: FileRun, out: Path, painter: plots.Painter | None) -> None
     r = run.result
     (painter or plots.Painter(background=False)).draw([
         (plots.loss_curve, ({"train": r.history, **({"val": r.val_history} if r.val_history else {})},
-                            out / "loss.png"), dict(marker=r.best_epoch if r.stopped_epoch else None)),
+                            out / "loss.png"), _loss_labels(r)),
         (plots_run.fit, (*run.sample, out / "fit.png"), dict(target=run.model.target)),
         (plots_run.residuals, (*run.sample, out / "residuals.png"), dict(target=run.model.target)),
         (plots_run.coefficients, (run.model.w, run.model.feature_names, out / "coef.png"), dict(b=run.model.b)),
     ])
+
+
+def _loss_labels(r: FitResult) -> dict:
+    """loss.png's words: an exact run's one loss is that of one pass over the rows, not of an epoch."""
+    if r.config is not None and r.config.solver == "exact":
+        return dict(title="loss of the exact least-squares solution (no epochs)", xlabel="one pass over the rows")
+    return dict(marker=r.best_epoch if r.stopped_epoch else None)
 
 
 def _view(table, window_rows: int):
