@@ -1,7 +1,7 @@
 """What the CSV reader's 2**53 check costs: the same file read with the check and with it switched off.
 
 Usage: python benchmarks/bench_csv_exact.py [ROWS] [REPEATS]. Writes a numeric CSV of ROWS rows x 11 columns
-(default 300,000) to a temporary folder, reads it through ``open_source(...).chunks()`` alternately with and
+(default 300,000) to a temporary folder, reads it through ``encode(...).chunks()`` alternately with and
 without ``CsvSource._check_exact`` (REPEATS times each, default 5) and prints the medians, their ratio and
 the load average (the machine is shared: compare the ratio, measured in the same run).
 """
@@ -18,13 +18,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from linsgd.cli import main  # noqa: E402
+from linsgd.config import DataConfig  # noqa: E402
 from linsgd.data import csv_file  # noqa: E402
-from linsgd.data.sources import open_source  # noqa: E402
+from linsgd.data.tabular import encode  # noqa: E402
 
 
 def _read(path: Path) -> float:
     start = time.perf_counter()
-    for _ in open_source(path, target="y").chunks():
+    for _ in encode(path, DataConfig(target="y"), dtype="float32").chunks():
         pass
     return time.perf_counter() - start
 

@@ -48,13 +48,15 @@ def test_foreign_and_truncated_files_are_storage_errors(tmp_path):
 
 def test_the_data_fingerprint_a_resume_checks_changes_with_any_value(tmp_path):
     """The fingerprint of the training rows (computed by the first pass) sees a one-ulp change."""
-    from linsgd.data.sources import open_source
-    from linsgd.data.table import load_tables
+    from linsgd.config import DataConfig
+    from linsgd.data.table import load_rows
+    from linsgd.data.tabular import encode
 
     def fingerprint(values):
         path = tmp_path / "d.npy"
         np.save(path, values)
-        return load_tables(open_source(path, target="2"), seed=0).fingerprint
+        cfg = DataConfig(target="2")
+        return load_rows(encode(path, cfg, dtype="float32"), cfg, seed=0).fingerprint
 
     A = np.ones((4, 3), np.float32)
     B = A.copy()

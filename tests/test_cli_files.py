@@ -10,13 +10,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from linsgd.data.sources import open_source
+from linsgd.config import DataConfig
+from linsgd.data.tabular import encode
 from linsgd.model import load_model
 
 
 def _xy(path):
-    src = open_source(path, target="y", dtype="float64")
-    chunks = list(src.chunks())
+    chunks = list(encode(path, DataConfig(target="y")).chunks())
     return np.concatenate([c.X for c in chunks]), np.concatenate([c.y for c in chunks])
 
 

@@ -18,7 +18,7 @@ import pytest
 
 import linsgd
 from linsgd.config import DataConfig, TrainConfig
-from linsgd.data.sources import open_source
+from linsgd.data.tabular import encode
 from linsgd.errors import DataError
 from linsgd.model import load_model
 
@@ -93,7 +93,7 @@ def test_an_integer_above_2_53_is_refused_on_every_path(cli, tmp_path, value, su
 def test_csv_numbers_that_are_exact_or_written_as_floats_are_read(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("x1,y\n9007199254740992,1\n-9007199254740992,2\n1e300,3\n90071992547409930.0,4\n")
-    X = np.concatenate([c.X for c in open_source(path, target="y", dtype="float64").chunks()])
+    X = np.concatenate([c.X for c in encode(path, DataConfig(target="y")).chunks()])
     assert X[:, 0].tolist() == [2.0**53, -(2.0**53), 1e300, 90071992547409930.0]
 
 

@@ -16,6 +16,7 @@ import pytest
 from housing import housing, write_csv
 
 import linsgd
+from linsgd.config import DataConfig
 from linsgd.data.encoding import Census
 from linsgd.data.tabular import Encoded, open_table, scan
 from linsgd.model import load_model
@@ -83,7 +84,7 @@ def test_exact_solver_equals_the_sklearn_pipeline(cli, tmp_path):
                           linsgd.TrainConfig(solver="exact", dtype="float64", seed=0), announce=lambda *a: None)
     np.testing.assert_allclose(run.model.w, model.w, rtol=1e-9, atol=1e-12)
     # and linsgd.fit on the encoded matrix
-    source, roles = open_table(df, target="price", dtype="float64")
+    source, roles = open_table(df, DataConfig(target="price"), dtype="float64")
     X = np.concatenate([X for X, _, _ in Encoded(source, model.preprocessor).blocks()])
     fitted = linsgd.fit(X, df["price"].to_numpy(), solver="exact", dtype="float64")
     np.testing.assert_allclose(fitted.w, model.w, rtol=1e-9, atol=1e-12)
@@ -112,8 +113,9 @@ def test_streamed_equals_in_memory_with_categories_and_gaps(tmp_path):
     write_csv(df, tmp_path / "h.csv")
     outs = {}
     for chunk in (1 << 16, 1 << 24):  # ~4 chunks, or one
-        source, roles = open_table(tmp_path / "h.csv", target="price", dtype="float64", chunk_bytes=chunk)
-        census, _ = scan(source, roles, seed=0, val_fraction=0.2, missing="impute")
+        cfg = DataConfig(target="price", chunk_bytes=chunk, val_fraction=0.2, missing="impute")
+        source, roles = open_table(tmp_path / "h.csv", cfg, dtype="float64")
+        census, _ = scan(source, roles, cfg, seed=0)
         pre = census.fit({c.name: c.role for c in roles}, "impute", [c.name for c in roles if c.is_feature])
         X = np.concatenate([X for X, _, _ in Encoded(source, pre).blocks()])
         outs[chunk] = (pre, X)
@@ -150,8 +152,9 @@ def test_levels_seen_in_only_some_chunks_are_merged(tmp_path):
     df = housing(6000, seed=5)
     df.loc[5990:, "city"] = "Brest"  # only in the last chunk
     write_csv(df, tmp_path / "h.csv")
-    source, roles = open_table(tmp_path / "h.csv", target="price", dtype="float64", chunk_bytes=1 << 16)
-    census, _ = scan(source, roles, seed=0, missing="impute")
+    cfg = DataConfig(target="price", chunk_bytes=1 << 16, missing="impute")
+    source, roles = open_table(tmp_path / "h.csv", cfg, dtype="float64")
+    census, _ = scan(source, roles, cfg, seed=0)
     pre = census.fit({c.name: c.role for c in roles}, "impute", [c.name for c in roles if c.is_feature])
     city = next(i for i in pre.inputs if i.name == "city")
     assert city.levels == ("Brest", "Lyon", "Marseille", "Nice", "Paris", "Toulouse")

@@ -7,7 +7,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from linsgd.config import DataConfig
 from linsgd.data.sources import open_source
+from linsgd.data.tabular import encode
 from linsgd.errors import DataError
 
 GOOD = b"a,b,y\n1,2,3\n4,5,6\n7,8,9\n"
@@ -53,11 +55,10 @@ def test_missing_target_and_string_feature_are_named(cli, tmp_path):
     code, out, err = cli("train", path, "--target", "y", "--features", "id,a", "--out", tmp_path / "r",
                          "--solver", "exact", "--dtype", "float64")
     assert code == 0 and "id  categorical: 3 levels, reference 'x1'" in out, out + err
-    # the numeric reader (open_source without typed=True) never leaves a text column out silently: by default
-    # it is an error naming it, --features leaves it out
-    with pytest.raises(DataError, match=f"^{path}:2: column 'id': is text .* --features"):
-        open_source(path, target="y")
+    # a source reads every column by default (none is left out for its type), --features narrows it
+    assert open_source(path, target="y").features == ["id", "a"]
     assert open_source(path, target="y", features=["a"]).features == ["a"]
+    assert encode(path, DataConfig(target="y")).features == ["id=x2", "id=x3", "a"]
 
 
 def _big_csv(tmp_path, bad_line: int, bad: bytes, n: int = 200_000):
@@ -80,17 +81,17 @@ def test_bad_row_past_the_first_chunk_names_the_right_line(tmp_path, bad, expect
     # data row 150,000 of 200,000 is line 150,002; 64 KiB blocks put it ~200 chunks in
     path = _big_csv(tmp_path, 150_002, bad)
     with pytest.raises(DataError) as e:
-        for _ in open_source(path, target="y", chunk_bytes=1 << 16).chunks():
+        for _ in encode(path, DataConfig(target="y", chunk_bytes=1 << 16)).chunks():
             pass
     assert str(e.value).startswith(f"{path}:150002: {expected}")
-    skipping = open_source(path, target="y", chunk_bytes=1 << 16, on_bad_rows="skip")
+    skipping = encode(path, DataConfig(target="y", chunk_bytes=1 << 16, on_bad_rows="skip"))
     assert sum(len(c.y) for c in skipping.chunks()) == 199_999 and skipping.skipped == 1
 
 
 def test_skip_counts_every_kind_of_bad_row(cli, tmp_path):
     path = tmp_path / "d.csv"
     path.write_bytes(b"a,b,y\n1,2,3\n4,abc,6\n1,2\n1,nan,2\n,1,2\n1,1e39,1\n2,4,6\n")
-    source = open_source(path, target="y", features=["a", "b"], on_bad_rows="skip")
+    source = encode(path, DataConfig(target="y", features=("a", "b"), on_bad_rows="skip"), dtype="float32")
     X = np.concatenate([c.X for c in source.chunks()])
     assert source.skipped == 5
     np.testing.assert_array_equal(X, [[1, 2], [2, 4]])
@@ -102,7 +103,7 @@ def test_skip_counts_every_kind_of_bad_row(cli, tmp_path):
 def test_float64_accepts_what_float32_cannot_hold(tmp_path):
     path = tmp_path / "d.csv"
     path.write_bytes(b"a,y\n1e39,1\n2,3\n")
-    chunk = next(open_source(path, target="y", dtype="float64").chunks())
+    chunk = next(encode(path, DataConfig(target="y"), dtype="float64").chunks())
     assert chunk.X[0, 0] == 1e39 and chunk.X.dtype == np.float64
 
 
@@ -117,13 +118,12 @@ def test_parquet_bad_inputs(tmp_path):
                  ":2: column 'a': empty cell"),
         "nan": (_parquet(tmp_path / "nan.parquet", a=[1.0, 2.0, float("nan")], y=[1.0, 2.0, 3.0]),
                 ":3: column 'a': NaN"),
-        "string": (_parquet(tmp_path / "s.parquet", a=[1.0, 2.0], s=["u", "v"], y=[1.0, 2.0]),
-                   ": column 's': not numeric (type string)"),
+        "list": (_parquet(tmp_path / "s.parquet", a=[1.0, 2.0], s=[[1.0], [2.0]], y=[1.0, 2.0]),
+                 ": column 's': type list<element: double> cannot be a feature"),
     }
     for name, (path, expected) in cases.items():
         with pytest.raises(DataError, match=None) as e:
-            src = open_source(path, target="y", features=["a", "s"] if name == "string" else None)
-            list(src.chunks())
+            list(encode(path, DataConfig(target="y")).chunks())
         assert str(e.value).startswith(f"{path}{expected}"), (name, str(e.value))
 
 
@@ -141,8 +141,8 @@ def test_parquet_folder_and_glob_read_every_part_in_order(tmp_path):
     for k in range(3):
         _parquet(tmp_path / f"part-{k}.parquet", a=np.arange(k * 10, k * 10 + 10.0), y=np.zeros(10))
     for spec in (tmp_path, tmp_path / "part-*.parquet"):
-        src = open_source(spec, target="y")
-        assert src.num_rows == 30
+        assert open_source(spec, target="y").num_rows == 30
+        src = encode(spec, DataConfig(target="y"))
         np.testing.assert_array_equal(np.concatenate([c.X[:, 0] for c in src.chunks()]), np.arange(30.0))
 
 
@@ -153,13 +153,14 @@ def test_npy_columns_are_indices(tmp_path):
     np.save(path, a)
     assert open_source(path, target="2").features == ["0", "1"]
     with pytest.raises(DataError, match=r"d\.npy:3: column '1': infinite value"):
-        list(open_source(path, target="2").chunks())
+        list(encode(path, DataConfig(target="2")).chunks())
 
 
 def test_good_csv_reads_exactly(tmp_path):
     path = tmp_path / "d.csv"
     path.write_bytes(GOOD)
-    src = open_source(path, target="y", features=["b", "a"])
+    src = encode(path, DataConfig(target="y", features=("b", "a")))
     chunk = next(src.chunks())
-    np.testing.assert_array_equal(chunk.X, [[2, 1], [5, 4], [8, 7]])
+    assert src.features == ["a", "b"]  # the file's order, however --features lists them
+    np.testing.assert_array_equal(chunk.X, [[1, 2], [4, 5], [7, 8]])
     np.testing.assert_array_equal(chunk.y, [3, 6, 9])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from linsgd.config import TrainConfig
-from linsgd.data.sources import open_source
+from linsgd.cli.options import parse_size
+from linsgd.config import DataConfig, TrainConfig
 from linsgd.data.synthetic import make_regression
-from linsgd.data.table import Table, load_tables, parse_size, split_mask
+from linsgd.data.table import Table, load_rows, split_mask
+from linsgd.data.tabular import encode
 from linsgd.data.views import InMemory, Streamed
 from linsgd.engines import get_engine
 from linsgd.sgd.loop import init_params, train_data
@@ -87,10 +90,10 @@ def test_load_spills_beyond_the_budget_and_reads_back_the_same_rows(tmp_path):
     X, y = make_regression(5000, [1.0, 2.0], 0.5, seed=2)
     path = tmp_path / "d.csv"
     np.savetxt(path, np.column_stack([X, y]), delimiter=",", header="a,b,y", comments="", fmt="%.9g")
-    kw = dict(seed=0, val_fraction=0.25, standardize=True)
-    mem = load_tables(open_source(path, target="y", chunk_bytes=1 << 16), **kw)
-    disk = load_tables(open_source(path, target="y", chunk_bytes=1 << 16), max_memory=10_000,
-                       tmp_dir=str(tmp_path), **kw)
+    cfg = DataConfig(target="y", chunk_bytes=1 << 16, val_fraction=0.25, standardize=True)
+    spill = dataclasses.replace(cfg, max_memory=10_000, tmp_dir=str(tmp_path))
+    mem = load_rows(encode(path, cfg, dtype="float32"), cfg, seed=0)
+    disk = load_rows(encode(path, spill, dtype="float32"), spill, seed=0)
     assert mem.train.in_memory and not disk.train.in_memory and not disk.val.in_memory
     assert mem.fingerprint == disk.fingerprint
     for a, b in ((mem.train, disk.train), (mem.val, disk.val)):
@@ -118,7 +121,8 @@ def test_parquet_that_cannot_fit_never_holds_rows_in_memory(tmp_path, monkeypatc
     real_append = Table.append
     monkeypatch.setattr(Table, "append", lambda self, rows: (held.append(self.in_memory),
                                                              real_append(self, rows)))
-    loaded = load_tables(open_source(path, target="y"), seed=0, max_memory=3000 * 12 - 1)
+    cfg = DataConfig(target="y", max_memory=3000 * 12 - 1)
+    loaded = load_rows(encode(path, cfg, dtype="float32"), cfg, seed=0)
     assert held and not any(held) and loaded.train.n == 3000
     np.testing.assert_array_equal(loaded.train.read(0, 3000)[0], X)
     loaded.train.close()

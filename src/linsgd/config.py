@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import os
 import secrets
 from dataclasses import dataclass
 
@@ -208,12 +209,21 @@ MAX_MEMORY = 1 << 60  # bytes: beyond any machine; larger numbers overflow the s
 MAX_CHUNK_BYTES = 1 << 30  # pyarrow's CSV block size is a 32-bit integer
 
 
+def default_max_memory() -> int:
+    """A quarter of the machine's physical memory (1 GiB when unknown): ``DataConfig.max_memory=None``."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    except (ValueError, OSError, AttributeError):
+        return 1 << 30
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """How a data file is read, validated, split and held in memory (``linsgd train``, ``fit_file``).
 
     Args:
-        target: the target column. features: the feature columns (None: every other numeric one).
+        target: the target column (None only where a model is applied: predict). features: the feature
+            columns (None: every other column, each in its role: :mod:`linsgd.data.roles`).
         val_fraction: share of rows held out for validation, in [0, 1), split by the training seed.
         standardize: train on standardised features (coefficients are reported on the raw scale).
         max_memory: bytes the rows may take in memory (None: a quarter of RAM); beyond it, training
@@ -231,7 +241,7 @@ class DataConfig:
         exclude: columns never used (e.g. an identifier).
     """
 
-    target: str
+    target: str | None
     features: tuple[str, ...] | None = None
     val_fraction: float = 0.0
     standardize: bool = False

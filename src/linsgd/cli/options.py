@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from linsgd.config import CHAPTER, ENGINES, SOLVERS, TrainConfig
 
@@ -35,7 +36,6 @@ def size_value(limit: int, shown: str):
 
 def size_flag(text: str, param: str, limit: int) -> int:
     """A size flag parsed after argparse (so the error is a ConfigError naming ``param``, exit 2)."""
-    from linsgd.data.table import parse_size
     from linsgd.errors import ConfigError
 
     try:
@@ -45,6 +45,33 @@ def size_flag(text: str, param: str, limit: int) -> int:
     if size is None or size > limit:
         raise ConfigError(param, text, f"a size such as 512M or 2G (at most {limit} bytes)")
     return size
+
+
+def parse_size(text: str) -> int:
+    """``512M``, ``2G``, ``1.5GB`` or a plain number of bytes → bytes.
+
+    Raises:
+        ValueError: not a size, or not a finite number of bytes >= 1.
+    """
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    t = str(text).strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1] if t and t[-1] in units else ""
+    number = float(t[:len(t) - len(unit)])
+    if not (math.isfinite(number) and number * units[unit] >= 1):
+        raise ValueError(f"{text!r} is not a number of bytes >= 1")
+    return int(number * units[unit])
+
+
+def parse_features(text: str | None, flag: str = "features") -> list[str] | None:
+    """``a,b,c`` → ``["a", "b", "c"]`` (None stays None: every other column); ``flag`` names it in errors."""
+    from linsgd.errors import ConfigError
+
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ConfigError(flag, text, "a comma-separated list of column names")
+    return names
 
 
 def number_or_auto(kind: type, example: str):

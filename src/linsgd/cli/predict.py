@@ -33,10 +33,11 @@ def add_parser(subparsers) -> None:
 
 def table_of(args, model, target, *, missing=None, extra=(), dtype=None):
     """The model's preprocessing applied to DATA by column name (:class:`linsgd.data.tabular.Encoded`)."""
+    from linsgd.config import DataConfig
     from linsgd.data.tabular import Encoded, open_typed
 
-    source = open_typed(args.data, target=target, dtype=dtype or model.dtype, on_bad_rows=args.on_bad_rows,
-                        chunk_bytes=args.chunk_bytes)
+    read = DataConfig(target=target, on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes)
+    source = open_typed(args.data, read, dtype=dtype or model.dtype)
     extra = extra(source) if callable(extra) else extra
     return Encoded(source, model.preprocessor, missing=missing, extra=extra)
 

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from linsgd.cli.options import add_training_flags, size_flag, size_value, train_config
+from linsgd.cli.options import add_training_flags, parse_features, size_flag, size_value, train_config
 from linsgd.cli.run_flags import add_scale_flags, plan_of
 from linsgd.config import MAX_CHUNK_BYTES, MAX_MEMORY, TrainConfig
 
@@ -78,7 +78,6 @@ def _run(args: argparse.Namespace, painter) -> int:
     import dataclasses
 
     from linsgd.config import DataConfig
-    from linsgd.data.sources import parse_features
     from linsgd.runs.distributed import broadcast_int, process_group
     from linsgd.storage import locked_folder
 

@@ -1,4 +1,10 @@
-"""Numeric Arrow arrays as NumPy arrays without pandas.
+"""The one conversion of an Arrow column to float64: every value rule in one place.
+
+Every reader hands typed pyarrow columns to :func:`floats`, which turns numbers, decimals, dates, timestamps
+and text columns of ISO dates into float64 (dates: days since 1970-01-01; a timestamp keeps its time of day
+as a fraction, UTC for zoned timestamps), empty cells 0.0 (:func:`valid_mask` says which). Two things cannot
+become a float and raise instead: an integer above 2**53 in size (:class:`TooBig`: float64 would round it,
+``2**53 + 1`` reads as ``2**53``), and a text cell of a date column that is not a date (:class:`NotDate`).
 
 pyarrow's ``to_numpy`` converts through its pandas bridge, which imports pandas (~0.2–0.5 s) on first use even
 for a plain float64 array; a command that reads a small CSV would spend more time on that import than on
@@ -10,27 +16,111 @@ from __future__ import annotations
 
 import numpy as np
 
+EXACT = 2**53  # above it not every integer is a float64
+_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+class TooBig(ValueError):
+    """An integer cell that float64 cannot hold exactly (``row``: 0-based in the column)."""
+
+    def __init__(self, row: int, value: int) -> None:
+        super().__init__(row, value)
+        self.row, self.value = row, value
+
+
+class NotDate(ValueError):
+    """Cells of a text date column that are not ISO dates: their rows (0-based), values, the bad-row mask
+    and the days of the others (bad cells 0)."""
+
+    def __init__(self, bad: np.ndarray, values: list, days: np.ndarray) -> None:
+        super().__init__(values[:1])
+        self.bad, self.rows, self.values, self.days = bad, np.flatnonzero(bad), values, days
+
 
 def valid_mask(col) -> np.ndarray:
     """Which cells of a pyarrow Array are not null, as a bool array (all True without nulls)."""
-    if not col.null_count:
-        return np.ones(len(col), dtype=bool)
     import pyarrow as pa
 
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if not col.null_count:
+        return np.ones(len(col), dtype=bool)
     flags = col.is_valid().cast(pa.int8())
     return _data(flags, np.int8).astype(bool)
 
 
 def floats(col) -> np.ndarray:
-    """A numeric pyarrow Array as float64 (a new array), null cells 0.0."""
+    """A numeric, decimal, date, timestamp, null or ISO-date text column as float64 (a new array), nulls 0.0.
+
+    Raises:
+        TooBig: an integer above 2**53 in size. NotDate: a text cell that is not an ISO date.
+    """
     import pyarrow as pa
 
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
-    values = _data(col.cast(pa.float64()), np.float64).copy()
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col, t = col.dictionary_decode(), t.value_type
+    if pa.types.is_date32(t):
+        return _filled(col.cast(pa.int32()), np.int32).astype(np.float64)
+    if pa.types.is_date64(t):
+        col, t = col.cast(pa.timestamp("ms")), pa.timestamp("ms")
+    if pa.types.is_timestamp(t):
+        ticks = _filled(col.cast(pa.int64()), np.int64)
+        per_day = _PER_DAY[t.unit]
+        whole, rest = np.divmod(ticks, per_day)  # exact whole days, then the fraction
+        return whole.astype(np.float64) + rest.astype(np.float64) / per_day
+    if pa.types.is_null(t):
+        return np.zeros(len(col))
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return _text_days(col)
+    if pa.types.is_integer(t):
+        _check_exact(col)
+    return _filled(col.cast(pa.float64()), np.float64)
+
+
+def _check_exact(col) -> None:
+    """Raise :class:`TooBig` at the first integer above 2**53 in size (float64 would round it)."""
+    import pyarrow.compute as pc
+
+    lo, hi = pc.min_max(col).values()
+    if lo.as_py() is None or -EXACT <= lo.as_py() and hi.as_py() <= EXACT:
+        return
+    ints = _filled(col, col.type.to_pandas_dtype())
+    big = (ints > EXACT) | (ints < -EXACT) if ints.dtype.kind == "i" else ints > EXACT
+    i = int(np.argmax(big))
+    raise TooBig(i, int(ints[i]))
+
+
+def _filled(col, dtype) -> np.ndarray:
+    """The values of a fixed-width Array of NumPy type ``dtype`` as a new array, null cells 0."""
+    values = _data(col, dtype).copy()
     if col.null_count:
-        values[~valid_mask(col)] = 0.0
+        values[~valid_mask(col)] = 0
     return values
+
+
+def _text_days(col) -> np.ndarray:
+    """A text column of ISO dates (``YYYY-MM-DD[THH:MM[:SS]]``, as a CSV reader parses them) as days since
+    1970-01-01, nulls as 0; :class:`NotDate` names the cells that are not dates."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(col.cast(pa.string()))
+    try:
+        return floats(text.cast(pa.timestamp("s")))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    stamps, bad = [], np.zeros(len(text), dtype=bool)
+    for i, cell in enumerate(text.to_pylist()):  # only a column with a bad cell gets here: find them all
+        try:
+            stamps.append(None if cell is None else pa.scalar(cell).cast(pa.timestamp("s")).value)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            stamps.append(None)
+            bad[i] = True
+    days = floats(pa.array(stamps, pa.int64()).cast(pa.timestamp("s")))
+    raise NotDate(bad, [c for c, b in zip(text.to_pylist(), bad, strict=True) if b], days)
 
 
 def _data(col, dtype) -> np.ndarray:

@@ -3,7 +3,7 @@
 
 Rows are numbered from 1 (a JSON lines file without blank lines: its line numbers). JSON column types are
 inferred from the first block (``--chunk-bytes``); a later line that does not fit them is an error naming
-the file. Checks and typed reading are those of Parquet (:mod:`linsgd.data.parquet_file`).
+the file. The stored types are read as they are, like Parquet's (:mod:`linsgd.data.parquet_file`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from linsgd.data.checks import check_names, data_error, io_error
-from linsgd.data.parquet_file import is_numeric, numeric_values
 from linsgd.data.roles import pandas_index_columns
-from linsgd.data.source import Source
+from linsgd.data.source import DEFAULT_CHUNK_BYTES, Source
 from linsgd.errors import first_line
 
 IPC, JSON = "Arrow IPC/Feather", "JSON lines"
@@ -24,7 +23,8 @@ class ArrowFileSource(Source):
     :class:`~linsgd.data.source.Source` for the keyword arguments."""
 
     def __init__(self, path, kind: str, **kw) -> None:
-        self.path, self.kind, self.chunk_bytes = path, kind, kw["chunk_bytes"]  # read before Source sets them
+        # read before Source sets them
+        self.path, self.kind, self.chunk_bytes = path, kind, kw.get("chunk_bytes", DEFAULT_CHUNK_BYTES)
         if kind == JSON:
             first = next(self._batches(), None)
             if first is None:
@@ -36,12 +36,7 @@ class ArrowFileSource(Source):
         self.types, self.index_columns = list(schema.types), pandas_index_columns(schema.metadata)
         names = list(schema.names)
         check_names(path, [n for n in names if n not in self.index_columns])
-        numeric = [is_numeric(t) and c not in self.index_columns for c, t in zip(names, schema.types, strict=True)]
-        super().__init__(path, names, numeric, **kw)
-        for c in self.selected:
-            t = schema.field(c).type
-            if not self.typed and not is_numeric(t):
-                raise data_error(path, None, f"not numeric (type {t})", column=c)
+        super().__init__(path, names, **kw)
 
     def _ipc(self):
         import pyarrow as pa
@@ -72,13 +67,6 @@ class ArrowFileSource(Source):
             raise data_error(self.path, None, f"cannot read as {self.kind} ({first_line(e)}): one JSON object "
                              f"per line, every line with the same columns and types"
                              if self.kind == JSON else f"cannot read ({first_line(e)})") from e
-
-    def _raw(self):
-        first = 0
-        for batch in self._batches():
-            values, valid = numeric_values(batch.select(self.selected), self.path, first, self.selected)
-            yield values, valid, np.arange(first + 1, first + 1 + len(values)), self.path
-            first += len(values)
 
     def batches(self, types=None):
         """Typed reading (see :meth:`Source.batches`): the stored types, converted by the caller."""

@@ -11,8 +11,8 @@ missing-value policy:
   a row whose *target* is empty is dropped and counted (a target is never invented).
 * ``"drop"``: rows with an empty cell are dropped; the count is kept per column.
 
-Dates become days since 1970-01-01 in float64: a date is a whole number of days, a timestamp keeps its time of
-day as a fraction (UTC for zoned timestamps).
+Numbers and dates become float64 through the one converter, :func:`linsgd.data.arrow.floats` (dates as days
+since 1970-01-01).
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linsgd.config import MISSING
-from linsgd.data.arrow import floats, valid_mask
-from linsgd.data.checks import bad_cells, data_error, first_problem
+from linsgd.data.arrow import NotDate, TooBig, floats, valid_mask
+from linsgd.data.checks import bad_cells, data_error, first_problem, too_large
 from linsgd.errors import ConfigError
 
 MISSING_HINT = "use --missing impute (the training mean) or --missing drop (skip the row)"
-_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
 
 @dataclass
@@ -84,17 +83,15 @@ class Cells:
             valid[:, j] = valid_mask(col)  # not to_numpy: it imports pandas (linsgd.data.arrow)
             if not k <= j < k + c:
                 try:
-                    values[:, j] = _floats(col)
-                except _NotDate as e:  # a text date column (Parquet, DataFrame) with a cell that is not one
+                    values[:, j] = floats(col)
+                except NotDate as e:  # a text date column (Parquet, DataFrame) with a cell that is not one
                     if not self.skip:
                         raise data_error(where, int(lines[e.rows[0]]), _NOT_DATE, column=name,
                                          value=e.values[0]) from None
                     values[:, j] = e.days
                     bad_rows = e.bad if bad_rows is None else bad_rows | e.bad
-                except _TooBig as e:
-                    raise data_error(where, int(lines[e.row]), "integer too large to be exact as a float (above "
-                                     "2**53: an id or a hash?): leave the column out with --exclude, or store it "
-                                     "as float", column=name, value=e.value) from None
+                except TooBig as e:
+                    raise too_large(where, int(lines[e.row]), name, e.value) from None
         bad = bad_cells(values, None, self.dtype).any(axis=1)
         if bad_rows is not None:
             bad |= bad_rows
@@ -148,78 +145,6 @@ class Cells:
 
 
 _NOT_DATE = "not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)"
-
-
-class _NotDate(ValueError):
-    """Cells of a text date column that are not ISO dates: their rows (0-based), values, the bad-row mask
-    and the days of the others."""
-
-    def __init__(self, bad: np.ndarray, values: list, days: np.ndarray) -> None:
-        super().__init__(values[:1])
-        self.bad, self.rows, self.values, self.days = bad, np.flatnonzero(bad), values, days
-
-
-class _TooBig(ValueError):
-    """An integer cell that float64 cannot hold exactly (row: 0-based in the batch)."""
-
-    def __init__(self, row: int, value: int) -> None:
-        super().__init__(row, value)
-        self.row, self.value = row, value
-
-
-def _floats(col) -> np.ndarray:
-    """A numeric, date or timestamp column as float64 (dates: days since 1970-01-01), nulls as 0."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    t = col.type
-    if pa.types.is_dictionary(t):
-        col, t = col.dictionary_decode(), t.value_type
-    if pa.types.is_date32(t):
-        days = col.cast(pa.int32())
-        return pc.fill_null(days, 0).to_numpy(zero_copy_only=False).astype(np.float64)
-    if pa.types.is_date64(t):
-        col, t = col.cast(pa.timestamp("ms")), pa.timestamp("ms")
-    if pa.types.is_timestamp(t):
-        ticks = pc.fill_null(col.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
-        per_day = _PER_DAY[t.unit]
-        whole, rest = np.divmod(ticks, per_day)  # exact whole days, then the fraction
-        return whole.astype(np.float64) + rest.astype(np.float64) / per_day
-    if pa.types.is_null(t):
-        return np.zeros(len(col))
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return _text_days(col)
-    try:
-        return floats(col)  # null cells 0.0, without pandas
-    except pa.ArrowInvalid:  # a safe cast refuses integers above 2**53 (they would be rounded)
-        ints = pc.fill_null(col, 0).to_numpy(zero_copy_only=False)
-        big = (ints > 2**53) | (ints < -(2**53)) if ints.dtype.kind == "i" else ints > 2**53
-        i = int(np.argmax(big))
-        raise _TooBig(i, int(ints[i])) from None
-
-
-def _text_days(col) -> np.ndarray:
-    """A text column of ISO dates (``YYYY-MM-DD[THH:MM[:SS]]``, as a CSV reader parses them) as days since
-    1970-01-01, nulls as 0; :class:`_NotDate` names the cells that are not dates."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pc.utf8_trim_whitespace(col.cast(pa.string()))
-    try:
-        return _floats(text.cast(pa.timestamp("s")))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    stamps, bad = [], np.zeros(len(text), dtype=bool)
-    for i, cell in enumerate(text.to_pylist()):  # only a column with a bad cell gets here: find them all
-        try:
-            stamps.append(None if cell is None else pa.scalar(cell).cast(pa.timestamp("s")).value)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            stamps.append(None)
-            bad[i] = True
-    days = _floats(pa.array(stamps, pa.int64()).cast(pa.timestamp("s")))
-    raise _NotDate(bad, [c for c, b in zip(text.to_pylist(), bad, strict=True) if b], days)
 
 
 def _strings(col):

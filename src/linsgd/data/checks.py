@@ -2,7 +2,7 @@
 
 Every problem found in a file is reported as ``FILE:LINE: column 'c': problem (value='…')``: LINE is the
 file's own line number for CSV (the header is line 1) and the 1-based row number for Parquet and NumPy
-files. Checks run once, where rows are read (``linsgd.data.source``), and are vectorised per chunk. The arrays
+files. Checks run once, where rows are read (``linsgd.data.cells``), and are vectorised per chunk. The arrays
 handed to ``linsgd.fit`` are checked by :func:`as_training_arrays`.
 """
 
@@ -33,6 +33,12 @@ def data_error(path, line: int | None, problem: str, *, column: str | None = Non
     col = f" column '{column}':" if column is not None else ""
     val = f" (value='{value}')" if value is not None else ""
     return DataError(f"{where}:{col} {problem}{val}")
+
+
+def too_large(path, line: int | None, column: str, value) -> DataError:
+    """The one error for an integer above 2**53 in size (float64 would round it), on every reading path."""
+    return data_error(path, line, "integer too large to be exact as a float (above 2**53: an id or a hash?): "
+                      "leave the column out with --exclude, or store it as float", column=column, value=value)
 
 
 def check_names(path, names: list[str], line: int | None = None) -> None:
@@ -70,17 +76,12 @@ def bad_cells(values: np.ndarray, valid: np.ndarray | None, dtype: str) -> np.nd
     return bad
 
 
-def bad_rows(values: np.ndarray, valid: np.ndarray | None, dtype: str) -> np.ndarray:
-    """Boolean mask (m,) of rows with a bad cell (see :func:`bad_cells`)."""
-    return bad_cells(values, valid, dtype).any(axis=1)
-
-
 def first_problem(path, values: np.ndarray, valid: np.ndarray | None, dtype: str, names: list[str],
                   lines: np.ndarray) -> DataError:
-    """The DataError of the first bad cell (row-major) of a chunk that :func:`bad_rows` flagged.
+    """The DataError of the first bad cell (row-major) of a chunk that :func:`bad_cells` flagged.
 
     Args:
-        path: the file. values, valid, dtype: as for :func:`bad_rows`. names: the k column names.
+        path: the file. values, valid, dtype: as for :func:`bad_cells`. names: the k column names.
         lines: the line (or row) number of each of the m rows.
 
     Returns:

@@ -12,15 +12,13 @@ import re
 
 import numpy as np
 
-from linsgd.data.arrow import floats, valid_mask
-from linsgd.data.checks import data_error, first_unparsable, io_error, is_utf8, show_value
-from linsgd.data.source import Source
+from linsgd.data.arrow import EXACT
+from linsgd.data.checks import data_error, first_unparsable, io_error, is_utf8, show_value, too_large
+from linsgd.data.source import DEFAULT_CHUNK_BYTES, Source
 
 _RAGGED = re.compile(r"(?:Row #(\d+): )?Expected (\d+) columns, got (\d+): ?(.*)", re.S)
 _CONVERSION = re.compile(r"In CSV column #(\d+):(?: Row #(\d+):)? CSV conversion error to [\w\[\], /]+: "
                          r"invalid value '(.*)'$", re.S)
-# what a number looks like to pyarrow's float parser (the share of such cells decides text or numbers)
-_NUMBER = r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|inf|infinity|nan)\s*$"
 
 
 class CsvSource(Source):
@@ -29,16 +27,11 @@ class CsvSource(Source):
     header_line = 1
 
     def __init__(self, path, **kw) -> None:
-        names, numeric, first = self._header(path, kw["chunk_bytes"])
-        if not kw.get("typed") and kw["features"] is None and kw["target"] in (None, *names):
-            # (a missing target is named first; typed reading leaves text to linsgd.data.roles: categories)
-            # every other column is a feature: none may vanish for a text cell
-            numeric = self._numeric_columns(path, names, numeric, first, kw["target"])
-        super().__init__(path, names, numeric, **kw)
+        super().__init__(path, self._header(path, kw.get("chunk_bytes", DEFAULT_CHUNK_BYTES)), **kw)
 
-    def _header(self, path, block: int) -> tuple[list[str], list[bool], object]:
-        """Column names, which ones pyarrow infers as numeric from the first block, and that block (and
-        ``self.types``, the types typed reading uses: :func:`linsgd.data.roles.csv_types`)."""
+    def _header(self, path, block: int) -> list[str]:
+        """Column names (and ``self.types``, the types typed reading uses: :func:`linsgd.data.roles.csv_types`,
+        decided from the first block)."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
@@ -61,44 +54,10 @@ class CsvSource(Source):
         reader.close()
         self.types = csv_types(schema, first)
         self.index_columns = tuple(names[:1]) if names[:1] == [""] else ()  # pandas' to_csv of an index
-        numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t)
-                   for t in schema.types]
         for i, name in enumerate(names, start=1):
             if not name.strip() and not (i == 1 and self.index_columns):
                 raise data_error(path, 1, f"column {i} has an empty name in the header: name every column")
-        return names, numeric, first
-
-    @staticmethod
-    def _numeric_columns(path, names: list[str], numeric: list[bool], first, target) -> list[bool]:
-        """Which columns are features by default, never deciding from pyarrow's guess for the first block.
-
-        A column that pyarrow reads as text in the first block is still a numeric column when most of its
-        non-empty cells there are numbers: its bad cells are then reported at their lines by the reading
-        pass. A column of mostly text is an error naming it (never silently left out).
-        """
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        out = list(numeric)
-        for j, name in enumerate(names):
-            if numeric[j] or name == target or first is None:
-                continue
-            col = first.column(j)
-            if not (pa.types.is_string(col.type) or pa.types.is_binary(col.type)
-                    or pa.types.is_large_string(col.type)):
-                col = col.cast(pa.string())  # dates, times, booleans: their text
-            is_number = pc.match_substring_regex(col, _NUMBER, ignore_case=True)
-            numbers, cells = pc.sum(is_number).as_py() or 0, len(col) - col.null_count
-            if 2 * numbers >= cells:
-                out[j] = True
-                continue
-            i = next(k for k, hit in enumerate(is_number.to_pylist()) if hit is False)
-            raw = col[i].as_py()
-            raise data_error(path, i + 2, f"is text ({cells - numbers} of the {cells} values in the first "
-                                          f"{len(col)} rows are not numbers): leave it out with --features "
-                                          f"(the feature columns a,b,c) or make it numeric",
-                             column=name, value=show_value(raw))
-        return out
+        return names
 
     @staticmethod
     def _read_options(block: int, skip: int = 0):
@@ -151,10 +110,10 @@ class CsvSource(Source):
             if not pa.types.is_floating(col.type):
                 continue
             lo, hi = pc.min_max(col).values()  # one pass; the common case ends here
-            if lo.as_py() is None or -_EXACT < lo.as_py() <= hi.as_py() < _EXACT:
+            if lo.as_py() is None or -EXACT < lo.as_py() <= hi.as_py() < EXACT:
                 continue
             top = pc.max(pc.abs(pc.filter(col, pc.is_finite(col)))).as_py()  # inf: reported as such
-            if top is not None and top >= _EXACT:
+            if top is not None and top >= EXACT:
                 self._big_integer(first, batch.num_rows, name)
 
     def _big_integer(self, first: int, rows: int, column: str) -> None:
@@ -164,19 +123,10 @@ class CsvSource(Source):
         for batch in self._reader(pa.binary(), skip=first, columns=[column]):
             i = _first_big_integer(batch.column(0))
             if i is not None:
-                raise data_error(self.path, offset + i + 2, "integer too large to be exact as a float (above "
-                                 "2**53: an id or a hash?): leave the column out with --exclude, or store it as "
-                                 "float", column=column, value=batch.column(0)[i].as_py().decode().strip())
+                raise too_large(self.path, offset + i + 2, column, batch.column(0)[i].as_py().decode().strip())
             offset += batch.num_rows
             if offset >= first + rows:
                 return
-
-    def _raw(self):
-        import pyarrow as pa
-
-        for lines, batch in self._blocks(pa.binary() if self.skip else pa.float64()):
-            values, valid = _values(batch, lenient=self.skip)
-            yield values, valid, lines, self.path
 
     def batches(self, types: dict):
         """Typed reading (see :meth:`Source.batches`): numbers as float64, text as strings, dates as dates."""
@@ -232,7 +182,6 @@ class CsvSource(Source):
         return "not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)" if column in dates else "not a number"
 
 
-_EXACT = 2**53  # above it not every integer is a float64
 _INTEGER = r"^\s*[-+]?\d{16,}\s*$"  # an integer literal of 16 digits or more (2**53 has 16)
 
 
@@ -243,7 +192,7 @@ def _first_big_integer(col) -> int | None:
     for i in np.flatnonzero(pc.fill_null(pc.match_substring_regex(col, _INTEGER), False).to_numpy(
             zero_copy_only=False)):
         digits = col[int(i)].as_py().strip().lstrip(b"+-").lstrip(b"0")
-        if len(digits) <= 309 and int(digits or b"0") > _EXACT:  # longer: beyond float64, an infinite value
+        if len(digits) <= 309 and int(digits or b"0") > EXACT:  # longer: beyond float64, an infinite value
             return int(i)
     return None
 
@@ -253,21 +202,6 @@ def _size(n: int) -> str:
         if n >= 1 << shift and n % (1 << shift) == 0:
             return f"{n >> shift}{unit}"
     return str(n)
-
-
-def _values(batch, *, lenient: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """float64 (m, k) of a record batch and its valid mask (None without nulls).
-
-    ``lenient`` (the columns are strings): cells that do not parse as numbers become invalid.
-    """
-    values = np.empty((batch.num_rows, batch.num_columns))
-    valid = np.ones(values.shape, dtype=bool)
-    for j, col in enumerate(batch.columns):
-        if lenient:
-            col = _parse_lenient(col)
-        valid[:, j] = valid_mask(col)  # not pyarrow's to_numpy: it imports pandas (linsgd.data.arrow)
-        values[:, j] = floats(col)
-    return values, (None if valid.all() else valid)
 
 
 def _parse_lenient(col):

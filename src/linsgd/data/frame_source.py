@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from linsgd.data.checks import check_names, data_error
+from linsgd.data.arrow import TooBig, floats
+from linsgd.data.checks import check_names, data_error, too_large
 from linsgd.data.roles import pandas_index_columns
 from linsgd.data.source import Source
 from linsgd.errors import first_line
@@ -47,22 +48,15 @@ class FrameSource(Source):
     """A table in memory; see :class:`~linsgd.data.source.Source` for the keyword arguments."""
 
     def __init__(self, data, **kw) -> None:
-        import pyarrow as pa
-
         label = {"pandas": "DataFrame", "polars": "DataFrame"}.get(type(data).__module__.split(".")[0], "Table")
         self.table = to_arrow(data, label)
         schema = self.table.schema
         self.types, self.index_columns = list(schema.types), pandas_index_columns(schema.metadata)
         self.num_rows = self.table.num_rows
-        numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) for t in schema.types]
         names = [str(n) for n in schema.names]
         if names != list(schema.names):
             self.table = self.table.rename_columns(names)
-        super().__init__(label, names, numeric, **kw)
-
-    def _raw(self):
-        for batch, _, lines, where in self.batches():
-            yield np.column_stack([_floats(c) for c in batch.columns]), None, lines, where
+        super().__init__(label, names, **kw)
 
     def batches(self, types=None):
         """Typed reading (see :meth:`Source.batches`): slices of the table."""
@@ -71,13 +65,6 @@ class FrameSource(Source):
         for batch in table.to_batches(max_chunksize=rows):
             yield batch, None, np.arange(first, first + batch.num_rows), self.path
             first += batch.num_rows
-
-
-def _floats(col):
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    return pc.fill_null(col.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
 
 
 def numeric_frame(X, what: str = "X") -> tuple[np.ndarray, list[str]] | None:
@@ -116,7 +103,10 @@ def numeric_frame(X, what: str = "X") -> tuple[np.ndarray, list[str]] | None:
                             f"{first}): impute or drop them, or use linsgd.fit_file with "
                             f"DataConfig(missing='impute')")
         names.append(str(name))
-        columns.append(_floats(col))
+        try:
+            columns.append(floats(col))
+        except TooBig as e:
+            raise too_large(what, e.row, str(name), e.value) from None
     if not columns:
         raise DataError(f"{what}: no columns")
     return np.column_stack(columns), names

@@ -27,24 +27,21 @@ class NpySource(Source):
             raise data_error(path, None, f"needs a 2-D numeric array, found shape {a.shape} of {a.dtype}")
         self.num_rows = a.shape[0]
         self.types = [_float64()] * a.shape[1]
-        super().__init__(path, [str(j) for j in range(a.shape[1])], [True] * a.shape[1], **kw)
+        super().__init__(path, [str(j) for j in range(a.shape[1])], **kw)
 
     @property
     def index(self) -> list[int]:
         return [int(c) for c in self.selected]
 
-    def _raw(self):
+    def batches(self, types=None):
+        """Typed reading (see :meth:`Source.batches`): float64 columns, rows numbered from 1."""
+        import pyarrow as pa
+
         rows = max(1024, self.chunk_bytes // (8 * len(self.selected)))
         for start in range(0, self.num_rows, rows):
             values = np.asarray(self.array[start:start + rows][:, self.index], dtype=np.float64)
-            yield values, None, np.arange(start + 1, start + 1 + len(values)), self.path
-
-    def batches(self, types=None):
-        """Typed reading (see :meth:`Source.batches`): float64 columns."""
-        import pyarrow as pa
-
-        for values, _, lines, where in self._raw():
-            yield pa.RecordBatch.from_arrays(list(values.T), names=self.selected), None, lines, where
+            lines = np.arange(start + 1, start + 1 + len(values))
+            yield pa.RecordBatch.from_arrays(list(values.T), names=self.selected), None, lines, self.path
 
 
 def _float64():

@@ -23,16 +23,7 @@ class ParquetSource(Source):
         meta = [self._open(f) for f in files]
         schema = meta[0].schema_arrow
         self.types, self.index_columns = list(schema.types), pandas_index_columns(schema.metadata)
-        numeric = [is_numeric(t) for t in schema.types]
-        index = set(self.index_columns)
-        if kw["features"] is None and not kw.get("typed"):  # every other numeric column, except a pandas index
-            numeric = [ok and c not in index for c, ok in zip(schema.names, numeric, strict=True)]
-            left_out = [f"{c} (pandas index)" if c in index else f"{c} ({schema.field(c).type})"
-                        for c, ok in zip(schema.names, numeric, strict=True) if not ok and c != kw["target"]]
-            if left_out:
-                _note(f"{path}: not features (not numeric, or an index): {', '.join(left_out)}; "
-                      f"name columns with --features to choose them")
-        super().__init__(path, list(schema.names), numeric, **kw)
+        super().__init__(path, list(schema.names), **kw)
         decimal = [c for c in self.selected if pa.types.is_decimal(schema.field(c).type)]
         if decimal:
             _note(f"{path}: decimal column{'s' if len(decimal) > 1 else ''} {', '.join(decimal)} read as "
@@ -66,24 +57,6 @@ class ParquetSource(Source):
             if c not in names:
                 raise data_error(file, None, f"not found in this part (columns: {', '.join(names)})",
                                  column=c)
-            t = schema.field(c).type
-            if not self.typed and not is_numeric(t):
-                raise data_error(file, None, f"not numeric (type {t})", column=c)
-
-    def _raw(self):
-        import pyarrow as pa
-
-        rows = max(1024, self.chunk_bytes // (8 * len(self.selected)))
-        for file in self.files:
-            first = 0
-            try:
-                for batch in self._open(file).iter_batches(batch_size=rows, columns=self.selected):
-                    values, valid = numeric_values(batch, file, first, self.selected)
-                    yield values, valid, np.arange(first + 1, first + 1 + len(values)), file
-                    first += len(values)
-            except (pa.ArrowInvalid, OSError) as e:
-                raise data_error(file, None, f"cannot read (truncated or corrupt: {first_line(e)})") from e
-
 
     def batches(self, types=None):
         """Typed reading (see :meth:`Source.batches`): the stored types, converted by the caller."""
@@ -98,43 +71,6 @@ class ParquetSource(Source):
                     first += batch.num_rows
             except (pa.ArrowInvalid, OSError) as e:
                 raise data_error(file, None, f"cannot read (truncated or corrupt: {first_line(e)})") from e
-
-
-def numeric_values(batch, file, first: int, names: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-    """float64 (m, k) of a numeric record batch and its valid mask (None without nulls).
-
-    Raises:
-        DataError: an integer too large to be a float64 exactly (above 2**53), named by row and column.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    values = np.empty((batch.num_rows, batch.num_columns))
-    valid = None
-    for j, col in enumerate(batch.columns):
-        if col.null_count:
-            if valid is None:
-                valid = np.ones(values.shape, dtype=bool)
-            valid[:, j] = col.is_valid().to_numpy(zero_copy_only=False)
-            col = pc.fill_null(col, 0)
-        try:
-            values[:, j] = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        except pa.ArrowInvalid:  # a safe cast refuses integers above 2**53 (they would be rounded)
-            ints = col.to_numpy(zero_copy_only=False)
-            big = ints > 2**53
-            if ints.dtype.kind == "i":
-                big |= ints < -2**53
-            i = int(np.argmax(big))
-            raise data_error(file, first + i + 1, "integer too large to be exact as a float (above 2**53: an "
-                             "id or a hash?): leave the column out with --features, or store it as float",
-                             column=names[j], value=int(ints[i])) from None
-    return values, valid
-
-
-def is_numeric(t) -> bool:
-    import pyarrow as pa
-
-    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
 
 
 def _note(message: str) -> None:

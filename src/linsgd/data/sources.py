@@ -4,7 +4,6 @@ IPC/Feather or JSON lines."""
 from __future__ import annotations
 
 import glob as globlib
-import re
 from pathlib import Path
 
 from linsgd.data.arrow_files import IPC, JSON, ArrowFileSource
@@ -13,12 +12,11 @@ from linsgd.data.csv_file import CsvSource
 from linsgd.data.numpy_file import NpySource
 from linsgd.data.parquet_file import ParquetSource
 from linsgd.data.source import DEFAULT_CHUNK_BYTES, Source
-from linsgd.errors import ConfigError
 
 
 def open_source(path, *, target: str | None = None, features: list[str] | None = None,
                 dtype: str = "float32", on_bad_rows: str = "error",
-                chunk_bytes: int = DEFAULT_CHUNK_BYTES, weight: str | None = None, typed: bool = False) -> Source:
+                chunk_bytes: int = DEFAULT_CHUNK_BYTES, weight: str | None = None) -> Source:
     """The source of ``path``: CSV, Parquet (file, folder of ``*.parquet``, or glob), ``.npy``, Arrow
     IPC/Feather or JSON lines.
 
@@ -27,8 +25,8 @@ def open_source(path, *, target: str | None = None, features: list[str] | None =
     Parquet, and any other file is recognised by its first bytes: text is CSV, a binary file of another
     format is refused naming the formats that are read.
 
-    ``typed``: read every column in its own type (:meth:`Source.batches`), for :mod:`linsgd.data.tabular`;
-    without it, features are numeric columns read as float64 (:meth:`Source.chunks`).
+    Every column is read in its own type (:meth:`Source.batches`); :func:`linsgd.data.tabular.open_table`
+    decides what each one is for.
 
     Returns:
         A :class:`Source` (see its Args).
@@ -37,7 +35,7 @@ def open_source(path, *, target: str | None = None, features: list[str] | None =
         DataError: the file does not exist, cannot be opened, or its columns do not fit.
     """
     kw = dict(target=target, features=features, dtype=dtype, on_bad_rows=on_bad_rows,
-              chunk_bytes=chunk_bytes, weight=weight, typed=typed)
+              chunk_bytes=chunk_bytes, weight=weight)
     text = str(path)
     if any(ch in text for ch in "*?["):
         files = sorted(globlib.glob(text, recursive=True))
@@ -93,13 +91,3 @@ def _kind(p: Path) -> str:
 
 READ_FORMATS = ("CSV (.csv, .txt, .tsv), Parquet (.parquet, .pq, a folder or glob), NumPy (.npy), "
                 "Arrow IPC/Feather v2 (.feather, .arrow, .ipc), JSON lines (.jsonl, .ndjson, .json)")
-
-
-def parse_features(text: str | None, flag: str = "features") -> list[str] | None:
-    """``a,b,c`` → ``["a", "b", "c"]`` (None stays None: every other column); ``flag`` names it in errors."""
-    if text is None:
-        return None
-    names = [n.strip() for n in re.split(r",", text) if n.strip()]
-    if not names:
-        raise ConfigError(flag, text, "a comma-separated list of column names")
-    return names

@@ -1,6 +1,6 @@
 """Validated rows held in memory, or spilled to a temporary binary file when they exceed a budget.
 
-:func:`load_tables` makes the one pass over a source: it validates every row (in the source), splits
+:func:`load_rows` makes the one pass over a source: it validates every row (in the source), splits
 train/validation rows by seed, accumulates the train features' float64 moments (for ``--standardize``)
 and a fingerprint of the data, and stores the rows. Rows that fit ``max_memory`` stay in numpy arrays;
 otherwise they go to a raw ``(n, d+1)`` file in ``tmp_dir`` that epochs read back range by range, so
@@ -10,13 +10,13 @@ memory stays one window however large the data (see :mod:`linsgd.data.views`).
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
+from linsgd.config import DataConfig, default_max_memory
 from linsgd.errors import DataError, StorageError
 from linsgd.standardize import Moments, Standardizer
 
@@ -175,7 +175,7 @@ def _read_all(fd: int, out: memoryview, offset: int) -> None:
 
 @dataclass
 class Loaded:
-    """The result of the pass over a source (see :func:`load_tables`)."""
+    """The result of the pass over a source (see :func:`load_rows`)."""
 
     train: Table
     val: Table | None
@@ -184,17 +184,19 @@ class Loaded:
     skipped: int
 
 
-def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bool = False,
-                max_memory: int = 1 << 30, tmp_dir: str | None = None, progress: bool = False,
-                combine=None) -> Loaded:
+def load_rows(source, cfg: DataConfig, *, seed: int, standardize: bool | None = None, progress: bool = False,
+              combine=None) -> Loaded:
     """Read every chunk of ``source`` once into a train and (optionally) a validation table.
 
     Args:
-        source: a :class:`~linsgd.data.source.Source` with a target.
+        source: an :class:`~linsgd.data.tabular.Encoded` table with a target (anything with ``chunks()``,
+            ``features``, ``dtype``, ``num_rows``, ``skipped``, ``path`` and ``weight``).
+        cfg: the split (``val_fraction`` in [0, 1)), the memory budget (``max_memory``: bytes the rows may
+            take in memory, None: :func:`~linsgd.config.default_max_memory`; beyond it both tables spill to
+            ``tmp_dir``) and ``standardize``.
         seed: decides the split: row i (0-based among the rows kept) is a validation row when a hash of
             (seed, i) falls below ``val_fraction`` — the same rows however the file is chunked.
-        val_fraction: in [0, 1). standardize: fit a Standardizer on the train rows' features.
-        max_memory: bytes the rows may take in memory; beyond it both tables spill to ``tmp_dir``.
+        standardize: fit a Standardizer on the train rows' features (None: ``cfg.standardize``).
         progress: show a tqdm bar of the rows read.
         combine: None, or a function from this source's train-feature :class:`Moments` to the moments the
             standardisation uses (under torchrun with shards: every rank's, merged; see ``Plan.combine``).
@@ -205,6 +207,9 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
     Raises:
         DataError: from the source (bad rows, no rows); also when no train or no validation row is left.
     """
+    val_fraction, tmp_dir = cfg.val_fraction, cfg.tmp_dir
+    max_memory = cfg.max_memory or default_max_memory()
+    standardize = cfg.standardize if standardize is None else standardize
     d, dtype, weighted = len(source.features), source.dtype, getattr(source, "weight", None) is not None
     train = Table(d, dtype, tmp_dir, weighted)
     val = Table(d, dtype, tmp_dir, weighted) if val_fraction > 0 else None
@@ -234,7 +239,7 @@ def load_tables(source, *, seed: int, val_fraction: float = 0.0, standardize: bo
 
 def _read_rows(source, train: Table, val: Table | None, seed: int, val_fraction: float, standardize: bool,
                max_memory: int, progress: bool, digest) -> Moments:
-    """The loop of :func:`load_tables`: append each chunk's rows to its table; the train features' moments."""
+    """The loop of :func:`load_rows`: append each chunk's rows to its table; the train features' moments."""
     moments, first = Moments.empty(train.d), 0
     bar = _bar(progress, source.num_rows)
     for chunk in source.chunks():
@@ -272,26 +277,3 @@ def split_mask(seed: int, first: int, m: int, fraction: float) -> np.ndarray:
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z ^= z >> np.uint64(31)
     return (z >> np.uint64(11)).astype(np.float64) / 2.0**53 < fraction
-
-
-def parse_size(text: str) -> int:
-    """``512M``, ``2G``, ``1.5GB`` or a plain number of bytes → bytes.
-
-    Raises:
-        ValueError: not a size, or not a finite number of bytes >= 1.
-    """
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    t = str(text).strip().upper().removesuffix("B").removesuffix("I")
-    unit = t[-1] if t and t[-1] in units else ""
-    number = float(t[:len(t) - len(unit)])
-    if not (math.isfinite(number) and number * units[unit] >= 1):
-        raise ValueError(f"{text!r} is not a number of bytes >= 1")
-    return int(number * units[unit])
-
-
-def default_max_memory() -> int:
-    """A quarter of the machine's physical memory (1 GiB when unknown)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
-    except (ValueError, OSError, AttributeError):
-        return 1 << 30

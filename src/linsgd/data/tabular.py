@@ -3,40 +3,59 @@
 Training reads the data twice: the first pass (:func:`scan`) decides what each column needs — the levels
 of every categorical column, the training rows' means for imputation, which columns had gaps, whether a
 column named like an identifier is all distinct — and :class:`Encoded` then yields the encoded chunks to
-:func:`linsgd.data.table.load_tables` (the second pass, which splits, standardises and spills as before).
+:func:`linsgd.data.table.load_rows` (the second pass, which splits, standardises and spills as before).
 Prediction builds an :class:`Encoded` from the Preprocessor stored in the model file.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from linsgd.config import DataConfig
 from linsgd.data.cells import Cells
 from linsgd.data.checks import data_error
 from linsgd.data.encoding import Census, Preprocessor
 from linsgd.data.frame_source import FrameSource, is_frame
 from linsgd.data.roles import CATEGORICAL, Column, decide_roles, looks_like_identifier, text_dates
-from linsgd.data.source import Chunk, Source
+from linsgd.data.source import Source
 from linsgd.data.sources import open_source
 from linsgd.data.table import split_mask
 
 
-def open_table(data, *, target: str | None, features=None, exclude=(), dtype: str = "float32",
-               on_bad_rows: str = "error", chunk_bytes: int = 4 << 20,
-               weight: str | None = None) -> tuple[Source, list[Column]]:
+def open_table(data, cfg: DataConfig, *, dtype: str = "float64") -> tuple[Source, list[Column]]:
     """The typed source of ``data`` (a path, a pandas or polars DataFrame, a pyarrow Table) and its roles.
 
-    The source is left reading the feature columns and the target, in file order; the ``weight`` column (of
-    sample weights) gets the weight role and is read by :class:`Encoded` (``weight=``).
+    ``cfg`` says which columns are the target, the features (``features``, ``exclude``) and the sample weights,
+    and how to read (``on_bad_rows``, ``chunk_bytes``); ``dtype`` is the training dtype. The source is left
+    reading the feature columns and the target, in file order; the ``weight`` column gets the weight role
+    and is read by :class:`Encoded` (``weight=``).
 
     Raises:
         DataError: the data cannot be opened, a named column is missing, a feature's type is not usable.
     """
-    source = open_typed(data, target=target, dtype=dtype, on_bad_rows=on_bad_rows, chunk_bytes=chunk_bytes)
-    roles = decide_roles(source.path, source.columns, _types(source), target=target, features=features,
-                         exclude=tuple(exclude or ()), index_columns=source.index_columns, weight=weight)
-    source.select([c.name for c in roles if c.is_feature], target)
+    source = open_typed(data, cfg, dtype=dtype)
+    roles = decide_roles(source.path, source.columns, _types(source), target=cfg.target, features=cfg.features,
+                         exclude=tuple(cfg.exclude or ()), index_columns=source.index_columns, weight=cfg.weight)
+    source.select([c.name for c in roles if c.is_feature], cfg.target)
     return source, roles
+
+
+def encode(data, cfg: DataConfig, *, dtype: str = "float64", seed: int = 0) -> Encoded:
+    """The whole first pass on one process: :func:`open_table`, :func:`scan` and the fitted Preprocessor, as
+    the :class:`Encoded` table the second pass reads (its chunks: :meth:`Encoded.chunks`).
+
+    ``seed`` splits the rows as :func:`linsgd.data.table.load_rows` does (the preprocessing is fitted on the
+    training rows of ``cfg.val_fraction``).
+
+    Raises:
+        DataError: as :func:`open_table` and :func:`scan`.
+    """
+    source, roles = open_table(data, cfg, dtype=dtype)
+    census, _ = scan(source, roles, cfg, seed=seed)
+    pre = census.fit({c.name: c.role for c in roles}, cfg.missing, [c.name for c in roles if c.is_feature])
+    return Encoded(source, pre, weight=cfg.weight)
 
 
 def _types(source: Source) -> list:
@@ -50,11 +69,10 @@ def _types(source: Source) -> list:
     return text_dates(source.columns, source.types, first[0] if first is not None else None)
 
 
-def open_typed(data, *, target: str | None, dtype: str = "float64", on_bad_rows: str = "error",
-               chunk_bytes: int = 4 << 20) -> Source:
-    """The typed source of ``data`` (see :func:`open_table`) with no roles decided: for a model's columns."""
-    kw = dict(target=target, features=None, dtype=dtype, on_bad_rows=on_bad_rows, chunk_bytes=chunk_bytes,
-              typed=True)
+def open_typed(data, cfg: DataConfig, *, dtype: str = "float64") -> Source:
+    """The typed source of ``data`` (see :func:`open_table`) with no roles decided: for a model's columns
+    (``cfg.target`` may be None: predicting)."""
+    kw = dict(target=cfg.target, dtype=dtype, on_bad_rows=cfg.on_bad_rows, chunk_bytes=cfg.chunk_bytes)
     return FrameSource(data, **kw) if is_frame(data) else open_source(data, **kw)
 
 
@@ -75,11 +93,11 @@ def read_types(source: Source, kinds: dict[str, str]) -> dict:
     return {c: of(c) for c in source.selected}
 
 
-def scan(source: Source, roles: list[Column], *, seed: int, val_fraction: float = 0.0, missing: str = "error",
-         max_levels: int = 100) -> tuple[Census, dict]:
+def scan(source: Source, roles: list[Column], cfg: DataConfig, *, seed: int) -> tuple[Census, dict]:
     """The first pass: the :class:`Census` of the training rows, and what was seen on the way.
 
-    Rows are numbered as :func:`linsgd.data.table.load_tables` numbers them (among the rows kept), so the
+    ``cfg`` gives the split (``val_fraction``, with ``seed``), the ``missing`` policy and ``max_levels``.
+    Rows are numbered as :func:`linsgd.data.table.load_rows` numbers them (among the rows kept), so the
     training rows here are exactly the ones trained on.
 
     Returns:
@@ -87,13 +105,13 @@ def scan(source: Source, roles: list[Column], *, seed: int, val_fraction: float 
         ``identifiers``: the integer features named like an identifier whose values are all distinct.
     """
     kinds = {c.name: c.role for c in roles if c.is_feature}
-    cells = _cells(source, kinds, missing)
-    census = Census.empty(cells.numeric, cells.categorical, max_levels)
+    cells = _cells(source, kinds, cfg.missing)
+    census = Census.empty(cells.numeric, cells.categorical, cfg.max_levels)
     ids = {c.name: [] for c in roles if looks_like_identifier(c)}
     first = source.skipped = 0
     for batch, bad, lines, where in source.batches(read_types(source, kinds)):
         rows = cells.rows(batch, bad, lines, where)
-        train = ~split_mask(seed, first, len(rows), val_fraction)
+        train = ~split_mask(seed, first, len(rows), cfg.val_fraction)
         first += len(rows)
         census = census.update(rows, train)
         for name in ids:
@@ -122,8 +140,18 @@ def _cells(source: Source, kinds: dict[str, str], missing: str, extra=()) -> Cel
                  skip=source.skip)
 
 
+@dataclass
+class Chunk:
+    """Encoded rows: X (m, p) and y (m,) (None when no target was asked for), in the training dtype;
+    ``s`` (m,) the sample weights when a weight column was asked for (else None)."""
+
+    X: np.ndarray
+    y: np.ndarray | None
+    s: np.ndarray | None = None
+
+
 class Encoded:
-    """Encoded chunks of a typed source: what :func:`~linsgd.data.table.load_tables` and predict read.
+    """Encoded chunks of a typed source: what :func:`~linsgd.data.table.load_rows` and predict read.
 
     Args:
         source: a typed :class:`Source` reading the preprocessor's inputs (and target). pre: the Preprocessor.
@@ -183,7 +211,7 @@ class Encoded:
             raise data_error(self.path, None, why)
 
     def chunks(self):
-        """Yield :class:`~linsgd.data.source.Chunk` (the interface of :func:`load_tables`), with the sample
+        """Yield :class:`Chunk` (the interface of :func:`load_rows`), with the sample
         weights when a weight column was given (DataError naming line and column for a negative, empty or
         non-finite weight)."""
         for X, y, rows in self._encoded():

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from linsgd import plots
-from linsgd.config import DataConfig, TrainConfig
+from linsgd.config import DataConfig, TrainConfig, default_max_memory
 from linsgd.data.encoding import Census
-from linsgd.data.table import default_max_memory, load_tables
+from linsgd.data.table import load_rows
 from linsgd.data.tabular import Encoded, describe_roles, open_table, scan
 from linsgd.data.views import InMemory, Streamed
 from linsgd.errors import DataError, LinsgdWarning
@@ -119,16 +119,13 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
     data, config, plan = data.validate(), config.resolved(), plan or Plan()
     # the exact solver reads float64 rows; solver="auto" is resolved once the encoded columns are known
     dtype = "float64" if config.solver in ("exact", "auto") else config.dtype
-    raw, roles = open_table(path, target=data.target, features=data.features, exclude=data.exclude,
-                            dtype=dtype, on_bad_rows=data.on_bad_rows, chunk_bytes=data.chunk_bytes,
-                            weight=data.weight)
+    raw, roles = open_table(path, data, dtype=dtype)
     budget = data.max_memory or default_max_memory()
     # under torchrun, Parquet that cannot fit is split by file between ranks
     raw, sharded = plan.shard(raw, (len(raw.features) + 1) * np.dtype(dtype).itemsize, budget)
     if sharded:
         raw.select([c.name for c in roles if c.is_feature], data.target)
-    census, seen = scan(raw, roles, seed=config.seed, val_fraction=data.val_fraction, missing=data.missing,
-                        max_levels=data.max_levels)
+    census, seen = scan(raw, roles, data, seed=config.seed)
     if sharded:  # the vocabularies and means of every rank's rows, merged exactly
         census = reduce(Census.merge, [Census.from_dict(d) for d in gather_json(census.to_dict(), plan.topology)])
     pre = census.fit({c.name: c.role for c in roles}, data.missing, [c.name for c in roles if c.is_feature])
@@ -147,10 +144,9 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
     # SGD with lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from
     # them); the exact solver reads the raw rows (and, should it find no unique solution under solver="auto",
     # SGD then takes its automatic step on them)
-    loaded = load_tables(source, seed=config.seed, val_fraction=data.val_fraction,
-                         standardize=data.standardize or (config.lr == "auto" and config.solver == "sgd"),
-                         max_memory=budget,
-                         tmp_dir=data.tmp_dir, progress=progress, combine=plan.combine(sharded))
+    loaded = load_rows(source, data, seed=config.seed,
+                       standardize=data.standardize or (config.lr == "auto" and config.solver == "sgd"),
+                       progress=progress, combine=plan.combine(sharded))
     try:
         # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
         config = resolve_threads(config, loaded.train.n, len(source.features), plan.sync_every)

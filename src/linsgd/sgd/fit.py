@@ -12,10 +12,9 @@ import dataclasses
 
 import numpy as np
 
-from linsgd.config import TrainConfig
+from linsgd.config import TrainConfig, default_max_memory
 from linsgd.data.checks import as_training_arrays
 from linsgd.data.frame_source import numeric_frame
-from linsgd.data.table import default_max_memory
 from linsgd.data.views import InMemory, normalized_weights
 from linsgd.engines import get_engine
 from linsgd.errors import ConfigError, DataError, DivergenceError, first_line
