@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from linsgd.cli import main  # noqa: E402
 from linsgd.config import DataConfig  # noqa: E402
-from linsgd.data import csv_file  # noqa: E402
-from linsgd.data.tabular import encode  # noqa: E402
+from linsgd.data.first_pass import encode  # noqa: E402
+from linsgd.data.formats import csv as csv_format  # noqa: E402
 
 
 def _read(path: Path) -> float:
@@ -34,14 +34,14 @@ def run(rows: int, repeats: int) -> str:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "d.csv"
         assert main(["generate", str(path), "--num-examples", str(rows), "--num-features", "10", "--seed", "1"]) == 0
-        checked = csv_file.CsvSource._check_exact
+        checked = csv_format.CsvSource._check_exact
         on, off = [], []
         for _ in range(repeats):
-            csv_file.CsvSource._check_exact = checked
+            csv_format.CsvSource._check_exact = checked
             on.append(_read(path))
-            csv_file.CsvSource._check_exact = lambda self, batch, first: None
+            csv_format.CsvSource._check_exact = lambda self, batch, first: None
             off.append(_read(path))
-        csv_file.CsvSource._check_exact = checked
+        csv_format.CsvSource._check_exact = checked
     a, b = statistics.median(on), statistics.median(off)
     return (f"{rows} rows x 11 columns: with the check {a:.3f} s, without {b:.3f} s (medians of {repeats}), "
             f"ratio {a / b:.3f}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

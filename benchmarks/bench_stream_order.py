@@ -35,7 +35,7 @@ import numpy as np
 
 import linsgd.runs.run as file_runs
 from linsgd.config import DataConfig, TrainConfig
-from linsgd.data.table import parse_size
+from linsgd.data.rows import parse_size
 from linsgd.data.views import InMemory, Streamed
 
 
@@ -112,12 +112,12 @@ def epoch_rates(path: str, budget: int, folder: str, repeats: int) -> dict[str, 
     order itself, with the load of the moment shared."""
     import pyarrow.parquet as pq
 
-    from linsgd.data.table import Table
+    from linsgd.data.rows import RowStore
     from linsgd.sgd.loop import train_data
 
     rows = pq.read_table(path).to_pandas().to_numpy(np.float32)
     d = rows.shape[1] - 1
-    table = Table(d, "float32", folder)
+    table = RowStore(d, "float32", folder)
     table.spill()
     for a in range(0, len(rows), 1 << 18):
         table.append(rows[a:a + (1 << 18)])

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from rule_cases import PATHS, run
+from support.rule_cases import PATHS, run
 from test_resume import _recorder
 
 import linsgd

@@ -7,7 +7,7 @@ import pytest
 
 from linsgd.errors import ConfigError, StorageError
 from linsgd.runs.checkpoint import Identity, check_resumable, load_checkpoint, save_checkpoint
-from linsgd.sgd.loop import TrainState
+from linsgd.sgd.result import TrainState
 
 
 def test_round_trip_is_exact(tmp_path):
@@ -49,8 +49,8 @@ def test_foreign_and_truncated_files_are_storage_errors(tmp_path):
 def test_the_data_fingerprint_a_resume_checks_changes_with_any_value(tmp_path):
     """The fingerprint of the training rows (computed by the first pass) sees a one-ulp change."""
     from linsgd.config import DataConfig
-    from linsgd.data.table import load_rows
-    from linsgd.data.tabular import encode
+    from linsgd.data.first_pass import encode
+    from linsgd.data.rows import load_rows
 
     def fingerprint(values):
         path = tmp_path / "d.npy"

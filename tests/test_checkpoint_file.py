@@ -12,7 +12,8 @@ import pytest
 from linsgd.config import TrainConfig
 from linsgd.data.views import InMemory
 from linsgd.runs.checkpoint import Checkpointer, Identity, load_checkpoint, save_checkpoint
-from linsgd.sgd.loop import TrainState, train_data
+from linsgd.sgd.loop import train_data
+from linsgd.sgd.result import TrainState
 
 
 def test_every_field_round_trips_through_the_file(tmp_path):

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from linsgd.config import DataConfig
-from linsgd.data.tabular import encode
+from linsgd.data.first_pass import encode
 from linsgd.model import load_model
 
 

@@ -19,7 +19,7 @@ import linsgd
 from linsgd.config import CHAPTER, TrainConfig
 from linsgd.errors import DivergenceError
 from linsgd.sgd.convergence import Distance, diagnose, distance
-from linsgd.sgd.loop import FitResult
+from linsgd.sgd.result import FitResult
 
 
 def _result(n_epochs: int = 5, **settings) -> FitResult:

@@ -7,12 +7,11 @@ import warnings
 
 import numpy as np
 import pytest
+from support.nist import load
 
 import linsgd
 from linsgd.model import load_model
 from linsgd.sgd.convergence import relative_gap
-
-from nist import load
 
 
 @pytest.fixture(scope="module")

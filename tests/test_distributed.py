@@ -35,12 +35,12 @@ def test_shard_deals_files_round_robin():
 
 
 def test_plan_refuses_streaming_all_rows_on_every_rank_and_wraps_in_memory_data(tmp_path):
-    from linsgd.data.table import Table
+    from linsgd.data.rows import RowStore
     from linsgd.data.views import InMemory, RankSlice, Streamed
     from linsgd.errors import ConfigError
     from linsgd.runs.plan import Plan
 
-    t = Table(2, "float32", str(tmp_path))
+    t = RowStore(2, "float32", str(tmp_path))
     t.spill()
     t.append(np.ones((10, 3), np.float32))
     plan = Plan(Topology(1, 2))

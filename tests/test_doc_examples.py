@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from housing import housing
+from support.housing import housing
 
 import linsgd
 

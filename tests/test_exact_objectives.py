@@ -176,7 +176,7 @@ def test_ridge_solves_designs_least_squares_cannot():
 
 
 def test_fit_solver_exact_on_longley_float64_keeps_eleven_certified_digits():
-    from nist import load
+    from support.nist import load
 
     ds = load("Longley")
     r = linsgd.fit(ds.X, ds.y, solver="exact", seed=0)  # the default training dtype is float32

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from support.torchrun_util import torchrun
 
 from linsgd.data.synthetic import make_regression
 from linsgd.model import load_model
-
-from torchrun_util import torchrun
 
 TRAIN = ("-m", "linsgd", "train")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from housing import housing, write_csv
+from support.housing import housing, write_csv
 
 
 def test_onnx_predictions_equal_linsgd_predict(cli, tmp_path):

@@ -13,12 +13,11 @@ import sys
 
 import numpy as np
 import pytest
+from support.mounts import in_private_mounts
 
 from linsgd.model import load_model
 from linsgd.runs.checkpoint import Identity, load_checkpoint, save_checkpoint
-from linsgd.sgd.loop import TrainState
-
-from mounts import in_private_mounts
+from linsgd.sgd.result import TrainState
 
 CKPT = "checkpoint.safetensors"
 

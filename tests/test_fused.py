@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from support.problems import wide_problem
 
 import linsgd
 from linsgd._parallel import MIN_SPLIT_ROWS
@@ -17,8 +18,6 @@ from linsgd.data.batching import epoch_order
 from linsgd.data.synthetic import make_regression
 from linsgd.engines import get_engine
 from linsgd.sgd.loop import init_params
-
-from problems import wide_problem
 
 TRUE_W, TRUE_B = [2.0, -3.4], 4.2
 

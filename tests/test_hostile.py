@@ -23,11 +23,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from safetensors.numpy import save_file
+from support.mounts import in_private_mounts
 
 from linsgd.errors import DataError
 from linsgd.model import LinearModel, load_model, save_model
-
-from mounts import in_private_mounts
 
 
 def _csv(path, header: str, rows: list[str]):

@@ -34,11 +34,10 @@ import warnings
 
 import numpy as np
 import pytest
+from support.nist import available, load
 
 from linsgd.lstsq.qr import exact
 from linsgd.lstsq.summary import summarize
-
-from nist import available, load
 
 EXTENDED = np.finfo(np.longdouble).eps < 1e-18  # x86 long double; elsewhere refinement is plain float64
 

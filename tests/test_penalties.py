@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rule_cases import PATHS, run
+from support.rule_cases import PATHS, run
 
 import linsgd
 from linsgd.engines.rule import StepRule

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from rule_cases import PATHS, run
+from support.rule_cases import PATHS, run
 
 import linsgd
 from linsgd.config import DataConfig, TrainConfig

@@ -4,11 +4,10 @@ scikit-learn's Ridge too, like one process."""
 from __future__ import annotations
 
 import pytest
+from support.torchrun_util import torchrun
 from test_raw_penalty import objective, scaled_problem
 
 from linsgd.model import load_model
-
-from torchrun_util import torchrun
 
 sklearn = pytest.importorskip("sklearn.linear_model")
 pytest.importorskip("torch")

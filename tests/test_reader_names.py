@@ -18,7 +18,7 @@ import pytest
 
 import linsgd
 from linsgd.config import DataConfig, TrainConfig
-from linsgd.data.tabular import encode
+from linsgd.data.first_pass import encode
 from linsgd.errors import DataError
 from linsgd.model import load_model
 

@@ -13,12 +13,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from housing import housing, write_csv
+from support.housing import housing, write_csv
 
 import linsgd
 from linsgd.config import DataConfig
 from linsgd.data.encoding import Census
-from linsgd.data.tabular import Encoded, open_table, scan
+from linsgd.data.first_pass import Encoded, open_table, scan
 from linsgd.model import load_model
 
 pytest.importorskip("sklearn")
@@ -124,7 +124,7 @@ def test_streamed_equals_in_memory_with_categories_and_gaps(tmp_path):
     np.testing.assert_allclose([i.mean for i in a.inputs], [i.mean for i in b.inputs], rtol=1e-13)
     np.testing.assert_allclose(Xa, Xb, rtol=1e-14)  # means merged in another order: rounding only
     # the means are of the training rows only (validation rows never count)
-    from linsgd.data.table import split_mask
+    from linsgd.data.rows import split_mask
     train = ~split_mask(0, 0, len(df), 0.2)
     assert a.inputs[1].mean == pytest.approx(df["sqm"][train].mean(), rel=1e-12)
     assert a.inputs[1].mean != pytest.approx(df["sqm"].mean(), rel=1e-9)

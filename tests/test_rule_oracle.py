@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from rule_cases import PATHS, run
+from support.rule_cases import PATHS, run
 
 from linsgd._small import SMALL_ROWS
 from linsgd.engines import get_engine

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from rule_cases import PATHS, run
+from support.rule_cases import PATHS, run
 
 import linsgd
 from linsgd._small import SMALL_STEPS

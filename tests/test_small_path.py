@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from support.problems import wide_problem
 
 from linsgd._small import SMALL_ROWS, SMALL_STEPS
 from linsgd.data import _shuffle_kernels
@@ -17,8 +18,6 @@ from linsgd.data.synthetic import make_regression
 from linsgd.engines import _fused_kernels, _numpy_kernels, fused, get_engine
 from linsgd.engines.rule import StepRule
 from linsgd.sgd.loop import init_params
-
-from problems import wide_problem
 
 TRUE_W, TRUE_B = [2.0, -3.4], 4.2
 _GOLDEN, _M1, _M2, _MASK = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, (1 << 64) - 1

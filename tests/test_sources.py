@@ -8,8 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from linsgd.config import DataConfig
-from linsgd.data.sources import open_source
-from linsgd.data.tabular import encode
+from linsgd.data.first_pass import encode
+from linsgd.data.formats.registry import open_source
 from linsgd.errors import DataError
 
 GOOD = b"a,b,y\n1,2,3\n4,5,6\n7,8,9\n"

@@ -10,15 +10,15 @@ from scipy import stats
 
 from linsgd.config import DataConfig, TrainConfig
 from linsgd.data.batching import default_piece_rows
-from linsgd.data.table import Table
+from linsgd.data.rows import RowStore
 from linsgd.data.views import Streamed
 from linsgd.runs.run import fit_file
 
 P_MIN = 1e-4  # a correct order fails a test with this probability (the seeds are fixed: it passes)
 
 
-def _table(n: int, d: int = 1) -> Table:
-    t = Table(d, "float64", None)
+def _table(n: int, d: int = 1) -> RowStore:
+    t = RowStore(d, "float64", None)
     t.append(np.column_stack([np.zeros((n, d)), np.arange(n, dtype=np.float64)]))
     return t.finish(None)
 
@@ -106,7 +106,7 @@ def test_a_standardised_spilled_window_is_read_ahead_as_the_copying_transform_gi
     rng = np.random.default_rng(5)
     rows = (rng.standard_normal((5_000, 4)) * [1.0, 10.0, 0.1, 3.0] + [0.0, 5.0, -2.0, 1.0]).astype(np.float32)
     std = Standardizer.from_moments(Moments.of(rows[:, :3]))
-    t = Table(3, "float32", str(tmp_path))
+    t = RowStore(3, "float32", str(tmp_path))
     t.spill()
     t.append(rows)
     data = Streamed(t.finish(std), window_rows=700, piece_rows=64)

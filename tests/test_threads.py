@@ -8,6 +8,7 @@ import threading
 
 import numpy as np
 import pytest
+from support.torchrun_util import torchrun
 from test_resume import _recorder
 
 import linsgd
@@ -20,7 +21,6 @@ from linsgd.model import load_model
 from linsgd.sgd.loop import train_data
 
 from test_views import _table
-from torchrun_util import torchrun
 
 N_ROWS = 70_003  # above the threads' minimum, and a short last process batch (70,003 = 3,500·20 + 3)
 W = [2.0, -3.4, 1.5]

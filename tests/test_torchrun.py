@@ -10,15 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.torchrun_util import free_port, torchrun, torchrun_cmd
 
 import linsgd
 from linsgd.data.synthetic import make_regression
 from linsgd.model import load_model
 from linsgd.runs.checkpoint import load_checkpoint
 
-from torchrun_util import free_port, torchrun, torchrun_cmd
-
-WORKER = str(Path(__file__).with_name("dist_worker.py"))
+WORKER = str(Path(__file__).parent / "support" / "dist_worker.py")
 
 
 def test_two_ranks_sync_every_step_equal_one_process_with_double_batch(engine, tmp_path):

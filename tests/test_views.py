@@ -9,9 +9,9 @@ import pytest
 
 from linsgd.cli.options import parse_size
 from linsgd.config import DataConfig, TrainConfig
+from linsgd.data.first_pass import encode
+from linsgd.data.rows import RowStore, load_rows, split_mask
 from linsgd.data.synthetic import make_regression
-from linsgd.data.table import Table, load_rows, split_mask
-from linsgd.data.tabular import encode
 from linsgd.data.views import InMemory, Streamed
 from linsgd.engines import get_engine
 from linsgd.sgd.loop import init_params, train_data
@@ -32,8 +32,8 @@ def streamed_epoch(eng, data: Streamed, w, b, key, lr, batch_size: int):
 
 
 def _table(X, y, spill_dir=None, s=None):
-    """A Table of X, y (and sample weights s), in memory or spilled, filled in chunks of 97 rows."""
-    t = Table(X.shape[1], X.dtype.name, str(spill_dir) if spill_dir else None, weighted=s is not None)
+    """A RowStore of X, y (and sample weights s), in memory or spilled, filled in chunks of 97 rows."""
+    t = RowStore(X.shape[1], X.dtype.name, str(spill_dir) if spill_dir else None, weighted=s is not None)
     if spill_dir:
         t.spill()
     for a in range(0, len(y), 97):
@@ -118,8 +118,8 @@ def test_parquet_that_cannot_fit_never_holds_rows_in_memory(tmp_path, monkeypatc
     path = tmp_path / "d.parquet"
     pq.write_table(pa.table({"a": X[:, 0], "b": X[:, 1], "y": y}), path, row_group_size=500)
     held = []
-    real_append = Table.append
-    monkeypatch.setattr(Table, "append", lambda self, rows: (held.append(self.in_memory),
+    real_append = RowStore.append
+    monkeypatch.setattr(RowStore, "append", lambda self, rows: (held.append(self.in_memory),
                                                              real_append(self, rows)))
     cfg = DataConfig(target="y", max_memory=3000 * 12 - 1)
     loaded = load_rows(encode(path, cfg, dtype="float32"), cfg, seed=0)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support.torchrun_util import torchrun
 
 from linsgd.metrics import Metrics, regression_metrics
 from linsgd.model import load_model
-
-from torchrun_util import torchrun
 
 N = 400
 
@@ -94,7 +93,7 @@ def test_weighted_sgd_run_reports_weighted_metrics_and_gap(cli, tmp_path):
                          "--seed", 0, "--dtype", "float64", "--val-fraction", 0.25, "--out", tmp_path / "r")
     assert code == 0, err
     m = load_model(tmp_path / "r" / "model.safetensors")
-    from linsgd.data.table import split_mask
+    from linsgd.data.rows import split_mask
 
     val = split_mask(0, 0, N, 0.25)
     for part, rows in (("train", ~val), ("val", val)):

@@ -13,7 +13,7 @@ from linsgd._version import __version__
 
 _EXPORTS = {
     "fit": "linsgd.sgd.fit",
-    "FitResult": "linsgd.sgd.loop",
+    "FitResult": "linsgd.sgd.result",
     "TrainConfig": "linsgd.config",
     "make_regression": "linsgd.data.synthetic",
     "epoch_order": "linsgd.data.batching",
@@ -37,11 +37,11 @@ _EXPORTS = {
     "LinearModel": "linsgd.model",
     "load_model": "linsgd.model",
     "save_model": "linsgd.model",
-    "open_source": "linsgd.data.sources",
+    "open_source": "linsgd.data.formats.registry",
     "regression_metrics": "linsgd.metrics",
     "DataConfig": "linsgd.config",
     "fit_file": "linsgd.runs.run",
-    "write_run": "linsgd.runs.run",
+    "write_run": "linsgd.runs.folder",
 }
 __all__ = [  # noqa: RUF022 (grouped by topic)
     "fit", "FitResult", "TrainConfig", "make_regression", "epoch_order", "stable_lr",
@@ -55,7 +55,7 @@ __all__ = [  # noqa: RUF022 (grouped by topic)
 if TYPE_CHECKING:
     from linsgd.config import DataConfig, TrainConfig
     from linsgd.data.batching import epoch_order
-    from linsgd.data.sources import open_source
+    from linsgd.data.formats.registry import open_source
     from linsgd.data.synthetic import make_regression
     from linsgd.errors import (
         ConfigError,
@@ -72,10 +72,11 @@ if TYPE_CHECKING:
     from linsgd.lstsq.summary import OptimalityGap, Summary, optimality_gap, summarize
     from linsgd.metrics import regression_metrics
     from linsgd.model import LinearModel, load_model, save_model
-    from linsgd.runs.run import fit_file, write_run
+    from linsgd.runs.folder import write_run
+    from linsgd.runs.run import fit_file
     from linsgd.sgd.fit import fit
-    from linsgd.sgd.loop import FitResult
     from linsgd.sgd.lr import auto_lr, stable_lr
+    from linsgd.sgd.result import FitResult
 
 
 def __getattr__(name: str):

@@ -239,6 +239,9 @@ class DataConfig:
         max_levels: most distinct values a categorical column may have (default 100: more is usually an
             identifier or free text, and every level costs a column).
         exclude: columns never used (e.g. an identifier).
+        format: the input format by name (``linsgd.data.formats.registry.FORMATS``: csv, parquet, npy,
+            arrow, jsonl, …), whatever the file is called; None: from the suffix, else the first bytes. An
+            unknown name is refused when the data is opened, with the names that are read.
     """
 
     target: str | None
@@ -253,6 +256,7 @@ class DataConfig:
     missing: str = "error"
     max_levels: int = 100
     exclude: tuple[str, ...] = ()
+    format: str | None = None  # noqa: A003 (the flag's name)
 
     def validate(self) -> DataConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -278,6 +282,8 @@ class DataConfig:
         _check(_is_int(self.max_levels) and self.max_levels >= 1, "max_levels", self.max_levels, "an integer >= 1")
         _check(isinstance(self.exclude, (tuple, list)) and all(isinstance(c, str) for c in self.exclude),
                "exclude", self.exclude, "a list of column names")
+        _check(self.format is None or (isinstance(self.format, str) and self.format != ""), "format", self.format,
+               "None or a format name such as csv or parquet")
         return self
 
     def to_dict(self) -> dict:

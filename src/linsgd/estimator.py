@@ -12,12 +12,13 @@ import numpy as np
 
 from linsgd import errors
 from linsgd.config import TrainConfig
-from linsgd.data.frame_source import numeric_frame
+from linsgd.data.checks import check_sample_weight
+from linsgd.data.formats.frame import numeric_frame
 from linsgd.extras import require
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
 from linsgd.sgd.convergence import warn_if_not_converged
-from linsgd.sgd.fit import check_sample_weight, gap_of, train
+from linsgd.sgd.fit import gap_of, train
 from linsgd.sgd.solver import choose
 
 require("sklearn", "linsgd.LinearRegressor")  # one line naming the extra, not an ImportError traceback

@@ -135,7 +135,7 @@ def _train(args: argparse.Namespace, config) -> Outcome:
         t = _exact(features, labels, config)
     else:
         if config.lr == "auto":
-            from linsgd.sgd.fit import standardized
+            from linsgd.sgd.auto import standardized
 
             print(f"lr auto: chose lr={standardized(features, config.batch_size)[2]:.4g} for the "
                   "standardised features")

@@ -31,8 +31,8 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from linsgd.data.formats.write import file_format, write_columns
     from linsgd.data.synthetic import iter_blocks
-    from linsgd.data.writer import file_format, write_columns
     from linsgd.errors import ConfigError
     from linsgd.storage import atomic_path, check_output_file
 

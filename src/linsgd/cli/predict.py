@@ -32,11 +32,11 @@ def add_parser(subparsers) -> None:
 
 
 def table_of(args, model, target, *, missing=None, extra=(), dtype=None):
-    """The model's preprocessing applied to DATA by column name (:class:`linsgd.data.tabular.Encoded`)."""
+    """The model's preprocessing applied to DATA by column name (:class:`linsgd.data.first_pass.Encoded`)."""
     from linsgd.config import DataConfig
-    from linsgd.data.tabular import Encoded, open_typed
+    from linsgd.data.first_pass import Encoded, open_typed
 
-    read = DataConfig(target=target, on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes)
+    read = DataConfig(target=target, on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, format=args.format)
     source = open_typed(args.data, read, dtype=dtype or model.dtype)
     extra = extra(source) if callable(extra) else extra
     return Encoded(source, model.preprocessor, missing=missing, extra=extra)
@@ -63,7 +63,7 @@ def _id_column(args, model):
 
 
 def predict(args: argparse.Namespace) -> int:
-    from linsgd.data.writer import file_format, write_columns
+    from linsgd.data.formats.write import file_format, write_columns
     from linsgd.errors import ConfigError
     from linsgd.model import load_model
     from linsgd.storage import check_output_file

@@ -42,7 +42,7 @@ def add_parser(subparsers) -> None:
 
 
 def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None:
-    """DATA, --target, --features, --exclude, --missing, --max-levels, --on-bad-rows, --chunk-bytes."""
+    """DATA, --target, --features, --exclude, --missing, --max-levels, --on-bad-rows, --chunk-bytes, --format."""
     p.add_argument("data", metavar="DATA", help="a .csv, .parquet, .npy, .feather/.arrow or .jsonl file, a folder "
                                                 "or glob of Parquet")
     if target_required:
@@ -61,6 +61,9 @@ def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None
                    help="stop at the first bad row (default) or skip bad rows and count them")
     p.add_argument("--chunk-bytes", type=size_value(MAX_CHUNK_BYTES, "1G"), default=4 << 20,
                    help="bytes read per chunk, e.g. 64M (default 4M); raise it for rows longer than that")
+    p.add_argument("--format", default=None, metavar="NAME",
+                   help="read DATA as this format whatever its name, e.g. csv or parquet (default: from its "
+                        "suffix, else its first bytes); an unknown name lists the formats")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +94,7 @@ def _run(args: argparse.Namespace, painter) -> int:
                       val_fraction=args.val_fraction, standardize=args.standardize, max_memory=budget,
                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, tmp_dir=args.tmp_dir,
                       weight=args.weight, missing=args.missing, max_levels=args.max_levels,
-                      exclude=tuple(exclude)).validate()
+                      exclude=tuple(exclude), format=args.format).validate()
     out = check_out_dir(args.out, "out")
     _check_exact_options(config, args)
     plan = plan_of(args, out)
@@ -184,7 +187,7 @@ def _report(args, config, data, out: Path, plan, painter) -> None:
 def _summary(args, config, plan, run, out: Path, painter) -> None:
     """What the run did (printed), then on rank 0 the run folder and the metrics."""
     from linsgd.runs.checkpoint import CHECKPOINT
-    from linsgd.runs.run import write_run
+    from linsgd.runs.folder import write_run
 
     main = plan.topology.is_main
     if run.skipped:

@@ -1,6 +1,6 @@
 """The cells of a typed batch as values: numbers, dates as days, text; checked and filtered per ``--missing``.
 
-:class:`Cells` turns one pyarrow RecordBatch (the columns a :class:`~linsgd.data.source.Source` reads in
+:class:`Cells` turns one pyarrow RecordBatch (the columns a :class:`~linsgd.data.formats.base.Source` reads in
 typed mode) into :class:`Rows`. It is where a bad value stops reading with ``FILE:LINE: column 'c': problem``
 (or, with ``on_bad_rows="skip"``, where the row is dropped and counted) and where empty cells meet the
 missing-value policy:
@@ -11,7 +11,7 @@ missing-value policy:
   a row whose *target* is empty is dropped and counted (a target is never invented).
 * ``"drop"``: rows with an empty cell are dropped; the count is kept per column.
 
-Numbers and dates become float64 through the one converter, :func:`linsgd.data.arrow.floats` (dates as days
+Numbers and dates become float64 through the one converter, :func:`linsgd.data.formats.arrow.floats` (dates as days
 since 1970-01-01).
 """
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linsgd.config import MISSING
-from linsgd.data.arrow import NotDate, TooBig, floats, valid_mask
 from linsgd.data.checks import bad_cells, data_error, first_problem, too_large
+from linsgd.data.formats.arrow import NotDate, TooBig, floats, valid_mask
 from linsgd.errors import ConfigError
 
 MISSING_HINT = "use --missing impute (the training mean) or --missing drop (skip the row)"
@@ -80,7 +80,7 @@ class Cells:
         valid = np.ones(values.shape, dtype=bool)
         for j, name in enumerate(self.checked):
             col = batch.column(name)
-            valid[:, j] = valid_mask(col)  # not to_numpy: it imports pandas (linsgd.data.arrow)
+            valid[:, j] = valid_mask(col)  # not to_numpy: it imports pandas (linsgd.data.formats.arrow)
             if not k <= j < k + c:
                 try:
                     values[:, j] = floats(col)

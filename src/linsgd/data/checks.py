@@ -175,6 +175,23 @@ def as_training_arrays(X, y, dtype: str, *, check_values: bool = True) -> tuple[
     return X, y
 
 
+def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
+    """Sample weights as float64 (n,) (None stays None); DataError when one is negative or not finite,
+    when all are 0, or when the shape does not fit."""
+    if sample_weight is None:
+        return None
+    s = np.asarray(sample_weight, dtype=np.float64)
+    if s.shape not in ((n,), (n, 1)):
+        raise DataError(f"sample_weight must have shape ({n},) to match X, got {s.shape}")
+    s = s.reshape(-1)
+    bad = np.flatnonzero(~np.isfinite(s) | (s < 0))
+    if len(bad):
+        raise DataError(f"sample_weight[{bad[0]}] = {s[bad[0]]} is not allowed: weights must be finite and >= 0")
+    if not s.any():
+        raise DataError("sample_weight: every weight is zero (nothing to fit)")
+    return s
+
+
 def check_values_of(a: np.ndarray, name: str, dtype: str) -> None:
     """DataError naming the first non-finite value of ``a`` (values overflowing ``dtype`` count too)."""
     if _sum_is_finite(a):  # one fast pass; inf/nan (or an overflowing sum) take the exact one

@@ -19,7 +19,6 @@ are mostly numbers is a numeric column with a bad cell, reported with its line w
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -30,8 +29,9 @@ TARGET, WEIGHT, EXCLUDED = "target", "weight", "excluded"
 FEATURE_KINDS = (NUMERIC, CATEGORICAL, DATE)
 # an integer column named like this, with all values distinct, is probably a row identifier
 IDENTIFIER = re.compile(r"(?i)^(id|.*_id)$")
-_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$|^\s*[-+]?(inf|infinity|nan)\s*$"
-_DATE = r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d*)?)?)?\s*$"
+# what a number and an ISO date look like as text: the share of such cells decides a text column's kind
+NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$|^\s*[-+]?(inf|infinity|nan)\s*$"
+DATE_TEXT = r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d*)?)?)?\s*$"
 
 
 @dataclass(frozen=True)
@@ -63,42 +63,26 @@ def kind_of(t) -> str | None:
     return None
 
 
-def csv_types(schema, first_batch) -> list:
-    """The type of each CSV column for typed reading: numbers (and text columns whose non-empty cells in
-    the first block are at least half numbers: their other cells are bad values, reported by line),
-    string for text and bools, the inferred date or timestamp type for ISO dates (and timestamp for text
-    columns that are at least half ISO dates)."""
-    import pyarrow as pa
+def text_counts(col) -> tuple[int, int, int]:
+    """``(filled, numbers, dates)``: the non-empty cells of a text column, and how many look like a number
+    and like an ISO date."""
     import pyarrow.compute as pc
 
-    out = []
-    for j, t in enumerate(schema.types):
-        if pa.types.is_string(t) or pa.types.is_binary(t):
-            col = first_batch.column(j) if first_batch is not None else pa.array([], t)
-            filled = int(pc.sum(pc.greater(pc.binary_length(col), 0)).as_py() or 0)
-            numbers, dates = (int(pc.sum(pc.match_substring_regex(col, r)).as_py() or 0) for r in (_NUMBER, _DATE))
-            if numbers > 0 and 2 * numbers >= filled or pa.types.is_binary(t):
-                out.append(pa.float64())
-            elif dates > 0 and 2 * dates >= filled:  # a date column with a bad date: reported by line
-                out.append(pa.timestamp("s"))
-            else:
-                out.append(pa.string())
-        elif pa.types.is_boolean(t):
-            out.append(pa.string())
-        elif pa.types.is_date(t) or pa.types.is_timestamp(t) or pa.types.is_integer(t):
-            out.append(t)  # integers are read as float64 (linsgd.data.tabular.read_types), but shown as such
-        else:
-            out.append(pa.float64())
-    return out
+    filled = int(pc.sum(pc.greater(pc.binary_length(col), 0)).as_py() or 0)
+    numbers, dates = (int(pc.sum(pc.match_substring_regex(col, r)).as_py() or 0) for r in (NUMBER_TEXT, DATE_TEXT))
+    return filled, numbers, dates
+
+
+def mostly_numbers(col) -> bool:
+    """Whether at least half the non-empty cells of a text column look like numbers (and one does)."""
+    filled, numbers, _ = text_counts(col)
+    return numbers > 0 and 2 * numbers >= filled
 
 
 def mostly_dates(col) -> bool:
     """Whether a text column's non-empty cells are at least half ISO dates (``YYYY-MM-DD[THH:MM[:SS]]``)
-    and fewer of them numbers: the rule CSV columns follow (:func:`csv_types`)."""
-    import pyarrow.compute as pc
-
-    filled = int(pc.sum(pc.greater(pc.binary_length(col), 0)).as_py() or 0)
-    numbers, dates = (int(pc.sum(pc.match_substring_regex(col, r)).as_py() or 0) for r in (_NUMBER, _DATE))
+    and fewer of them numbers: the rule CSV columns follow (:func:`linsgd.data.formats.csv.csv_types`)."""
+    filled, numbers, dates = text_counts(col)
     return not (numbers > 0 and 2 * numbers >= filled) and dates > 0 and 2 * dates >= filled
 
 
@@ -121,18 +105,6 @@ def text_dates(names: list[str], types: list, first_batch) -> list:
             if mostly_dates(col):
                 out[j] = pa.timestamp("s")
     return out
-
-
-def pandas_index_columns(metadata) -> tuple[str, ...]:
-    """Columns that hold a pandas index, from the ``pandas`` entry of a pyarrow schema's metadata."""
-    raw = (metadata or {}).get(b"pandas")
-    if not raw:
-        return ()
-    try:
-        index = json.loads(raw).get("index_columns", [])
-    except (ValueError, AttributeError):
-        return ()
-    return tuple(c for c in index if isinstance(c, str))  # a RangeIndex is stored as a dict: no column
 
 
 def decide_roles(path, names: list[str], types: list, *, target: str | None, features=None, exclude=(),

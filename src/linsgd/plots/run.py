@@ -1,6 +1,6 @@
 """The practitioner's pictures of a run folder (``linsgd train --out``): fit, residuals, coefficients.
 
-Drawn by :func:`linsgd.runs.run.write_run` in the calling process, each into its own PNG file, from a sample
+Drawn by :func:`linsgd.runs.folder.write_run` in the calling process, each into its own PNG file, from a sample
 of (actual, predicted) pairs of up to 2,000 validation (else training) rows and the model's coefficients.
 """
 

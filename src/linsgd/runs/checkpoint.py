@@ -20,7 +20,7 @@ import numpy as np
 
 from linsgd import _faults
 from linsgd.errors import ConfigError, StorageError, first_line
-from linsgd.sgd.loop import TrainState
+from linsgd.sgd.result import TrainState
 from linsgd.storage import atomic_path
 
 FORMAT = "linsgd-checkpoint"

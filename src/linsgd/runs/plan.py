@@ -25,7 +25,7 @@ from linsgd.runs.distributed import (
     shard,
     sum_floats,
 )
-from linsgd.sgd.loop import TrainState
+from linsgd.sgd.result import TrainState
 from linsgd.standardize import Moments
 from linsgd.storage import ensure_writable_dir
 
@@ -79,7 +79,7 @@ class Plan:
         return source.subset(shard(source.files, self.topology)), True
 
     def combine(self, sharded: bool):
-        """What :func:`~linsgd.data.table.load_rows` does with its moments: under torchrun with shards,
+        """What :func:`~linsgd.data.rows.load_rows` does with its moments: under torchrun with shards,
         merge every rank's (one all-gather, Chan's merge in rank order), so every rank standardises alike;
         else nothing (None: every rank read the same rows)."""
         if not sharded:

@@ -1,30 +1,25 @@
-"""Training on a data file end to end, and the run folder it leaves behind.
+"""Training on a data file end to end, in three named steps.
 
-:func:`fit_file` reads and validates the file once (:mod:`linsgd.data.table`), trains in memory or
-streamed (:mod:`linsgd.data.views`) and returns the model with its metrics; :func:`write_run` writes
-``model.safetensors``, ``config.json``, ``metrics.jsonl``, ``loss.png``, ``fit.png``, ``residuals.png`` and
-``coef.png``.
+:func:`fit_file` runs :func:`prepare` (the first pass: roles, preprocessing, the solver), loads the rows once
+(:func:`linsgd.data.rows.load_rows`: split, standardise, spill), then :func:`train` (the views, SGD or the
+exact solve) and :func:`finish` (the raw-scale model, its metrics, the :class:`FileRun`).
+:func:`linsgd.runs.folder.write_run` writes the run folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
-import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import reduce
-from pathlib import Path
 
 import numpy as np
 
-from linsgd import plots
 from linsgd.config import DataConfig, TrainConfig, default_max_memory
 from linsgd.data.encoding import Census
-from linsgd.data.table import load_rows
-from linsgd.data.tabular import Encoded, describe_roles, open_table, scan
+from linsgd.data.first_pass import Encoded, describe_roles, open_table, scan
+from linsgd.data.rows import load_rows
 from linsgd.data.views import InMemory, Streamed
 from linsgd.errors import DataError, LinsgdWarning
 from linsgd.lstsq.design import constant_column
@@ -32,16 +27,14 @@ from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
 from linsgd.lstsq.summary import optimality_gap
 from linsgd.metrics import Metrics
-from linsgd.model import LinearModel, save_model
-from linsgd.plots import run as plots_run
+from linsgd.model import LinearModel
 from linsgd.runs.distributed import gather_json
 from linsgd.runs.plan import Plan
 from linsgd.sgd.fit import fit_data
-from linsgd.sgd.loop import FitResult
+from linsgd.sgd.result import FitResult
 from linsgd.sgd.solver import RESUMABLE, choose
 from linsgd.sgd.threads import process_batch
 from linsgd.sgd.threads import resolve as resolve_threads
-from linsgd.storage import atomic_path, ensure_writable_dir, replacing_files
 
 _FIT_SAMPLE = 2000  # rows drawn in fit.png
 _METRIC_ROWS = 1 << 16
@@ -117,6 +110,36 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         (['0', '1'], True)
     """
     data, config, plan = data.validate(), config.resolved(), plan or Plan()
+    ready = prepare(path, data, config, plan, announce)
+    loaded = load_rows(ready.table, data, seed=ready.config.seed, progress=progress,
+                       standardize=data.standardize or (ready.config.lr == "auto" and ready.config.solver == "sgd"),
+                       combine=plan.combine(ready.sharded))
+    try:
+        return finish(ready, loaded, train(ready, loaded, data, plan, progress), data)
+    finally:
+        for table in (loaded.train, loaded.val):
+            if table is not None:
+                table.close()
+
+
+@dataclass
+class Prepared:
+    """What the first pass leaves for training: the encoded table, its columns' roles described, and the
+    config with its solver (and dtype) resolved for the encoded columns."""
+
+    table: Encoded
+    roles: list
+    config: TrainConfig
+    budget: int
+    sharded: bool
+    lines: list[str]
+    notes: list[str]
+
+
+def prepare(path, data: DataConfig, config: TrainConfig, plan: Plan, announce=None) -> Prepared:
+    """Step 1 of :func:`fit_file`, the first pass: open the table and decide its columns' roles (this rank's
+    Parquet share under torchrun when the rows cannot fit), fit the preprocessing on the training rows (merged
+    over ranks), announce the roles, and resolve ``solver="auto"`` for the encoded columns."""
     # the exact solver reads float64 rows; solver="auto" is resolved once the encoded columns are known
     dtype = "float64" if config.solver in ("exact", "auto") else config.dtype
     raw, roles = open_table(path, data, dtype=dtype)
@@ -135,103 +158,67 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
     if announce is not None:
         announce(lines, notes)
     for note in notes if announce is None else ():
-        warnings.warn(note, LinsgdWarning, stacklevel=2)
+        warnings.warn(note, LinsgdWarning, stacklevel=3)
     because = RESUMABLE if plan.checkpoint_every or plan.resume else None
     config = choose(config, len(pre.names), budget, sgd_because=because)
     if config.dtype != dtype and config.solver == "sgd":  # auto chose SGD: its rows in the training dtype
-        dtype = raw.dtype = config.dtype
-    source = Encoded(raw, pre, weight=data.weight)
+        raw.dtype = config.dtype
     # SGD with lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from
     # them); the exact solver reads the raw rows (and, should it find no unique solution under solver="auto",
     # SGD then takes its automatic step on them)
-    loaded = load_rows(source, data, seed=config.seed,
-                       standardize=data.standardize or (config.lr == "auto" and config.solver == "sgd"),
-                       progress=progress, combine=plan.combine(sharded))
+    return Prepared(Encoded(raw, pre, weight=data.weight), roles, config, budget, sharded, lines, notes)
+
+
+@dataclass
+class Trained:
+    """What step 2 of :func:`fit_file` returns: the result (feature names set), the config it ran (threads
+    resolved) and the run's launch state (:class:`linsgd.runs.plan.Prepared`: sync, checkpointer, resume)."""
+
+    result: FitResult
+    config: TrainConfig
+    launch: object
+
+
+def train(ready: Prepared, loaded, data: DataConfig, plan: Plan, progress: bool) -> Trained:
+    """Step 2 of :func:`fit_file`: the views of the loaded rows (this rank's), then SGD or the exact solve."""
+    source = ready.table
+    # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
+    config = resolve_threads(ready.config, loaded.train.n, len(source.features), plan.sync_every)
+    window = max(process_batch(config),
+                 ready.budget // (4 * (len(source.features) + 1) * np.dtype(source.dtype).itemsize))
+    train_view, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), process_batch(config),
+                                 ready.sharded)
+    launch = plan.prepare(config, data, loaded.fingerprint, len(source.features), ready.sharded)
     try:
-        # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
-        config = resolve_threads(config, loaded.train.n, len(source.features), plan.sync_every)
-        window = max(process_batch(config),
-                     budget // (4 * (len(source.features) + 1) * np.dtype(dtype).itemsize))
-        train, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), process_batch(config),
-                                sharded)
-        ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
-        try:
-            result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
-                              checkpoints=ready.checkpoints, resume=ready.resumed, budget=budget,
-                              names=list(source.features), standardizer=loaded.standardizer)
-        except DataError as e:  # a constant column is named by the user's value, not the standardised 0
-            raise in_raw_units(e, loaded.standardizer) from None
-        result = dataclasses.replace(result, feature_names=list(source.features))
-        metrics = {"train": _metrics(loaded.train, result, exact_names=source.features, std=loaded.standardizer)}
-        if loaded.val is not None:
-            metrics["val"] = _metrics(loaded.val, result)
-        if result.stopped_epoch:  # early stopping (or epochs="auto"): where it stopped, which epoch it kept
-            metrics["early_stopping"] = {"stopped_epoch": result.stopped_epoch, "kept_epoch": result.best_epoch}
-        std = loaded.standardizer
-        w, b = std.to_raw(result.w, result.b) if std else (np.asarray(result.w, np.float64), result.b)
-        model = LinearModel(w=w, b=b, feature_names=source.features, target=source.target,
-                            dtype=dtype, mean=std.mean if std else None,
-                            scale=std.scale if std else None, config=config.to_dict(), metrics=metrics,
-                            fingerprint=loaded.fingerprint, preprocessing=pre.to_dict(),
-                            columns={c.name: c.role for c in roles})
-        shown = loaded.val or loaded.train
-        X, y = shown.read(0, min(shown.n, _FIT_SAMPLE))
-        sample = (y, X @ result.w + result.b)
-        resumed = ready.resumed and (ready.resumed.epoch, ready.resumed.position)
-        return FileRun(result, model, data, loaded.train.n, loaded.val.n if loaded.val else 0,
-                       not loaded.train.in_memory, loaded.skipped, sample, sharded, resumed,
-                       ready.sync.calls, ready.sync.seconds, {c.name: c.role for c in roles}, lines, notes,
-                       dict(source.dropped), dict(source.unseen))
-    finally:
-        for table in (loaded.train, loaded.val):
-            if table is not None:
-                table.close()
+        result = fit_data(train_view, config, val=val, progress=progress, sync=launch.sync,
+                          checkpoints=launch.checkpoints, resume=launch.resumed, budget=ready.budget,
+                          names=list(source.features), standardizer=loaded.standardizer)
+    except DataError as e:  # a constant column is named by the user's value, not the standardised 0
+        raise in_raw_units(e, loaded.standardizer) from None
+    return Trained(dataclasses.replace(result, feature_names=list(source.features)), config, launch)
 
 
-def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | None = None) -> Path:
-    """Write the run folder ``out`` (created if needed): all its files at once or none (a failure halfway
-    leaves the folder's earlier files as they were: :func:`~linsgd.storage.replacing_files`).
-
-    ``painter``: a :class:`~linsgd.plots.Painter` to draw ``loss.png`` and ``fit.png`` (``linsgd train`` forks
-    one before training, so that matplotlib loads meanwhile); None: drawn in this process.
-
-    Returns:
-        The folder.
-
-    Raises:
-        ConfigError: ``out`` is not a writable folder. StorageError: a file could not be written.
-    """
-    out = ensure_writable_dir(out, "out")
-    with replacing_files(out) as new:  # every file complete before any of the folder's is replaced
-        _write_files(run, new, painter)
-    return out
-
-
-def _write_files(run: FileRun, out: Path, painter: plots.Painter | None) -> None:
-    save_model(run.model, out / "model.safetensors")
-    settings = {**run.result.config.to_dict(), **run.data.to_dict()}
-    pre = run.model.preprocessor  # the resolved columns, not only what the flags said
-    settings |= {"features": [i.name for i in pre.inputs], "encoded_features": pre.names, "columns": run.columns}
-    with atomic_path(out / "config.json") as tmp:
-        tmp.write_text(json.dumps(settings, indent=2) + "\n")
-    with atomic_path(out / "metrics.jsonl") as tmp:
-        tmp.write_text("".join(json.dumps(_epoch_line(run.result, k)) + "\n"
-                               for k in range(len(run.result.history))))
-    r = run.result
-    (painter or plots.Painter(background=False)).draw([
-        (plots.loss_curve, ({"train": r.history, **({"val": r.val_history} if r.val_history else {})},
-                            out / "loss.png"), _loss_labels(r)),
-        (plots_run.fit, (*run.sample, out / "fit.png"), dict(target=run.model.target)),
-        (plots_run.residuals, (*run.sample, out / "residuals.png"), dict(target=run.model.target)),
-        (plots_run.coefficients, (run.model.w, run.model.feature_names, out / "coef.png"), dict(b=run.model.b)),
-    ])
-
-
-def _loss_labels(r: FitResult) -> dict:
-    """loss.png's words: an exact run's one loss is that of one pass over the rows, not of an epoch."""
-    if r.config is not None and r.config.solver == "exact":
-        return dict(title="loss of the exact least-squares solution (no epochs)", xlabel="one pass over the rows")
-    return dict(marker=r.best_epoch if r.stopped_epoch else None)
+def finish(ready: Prepared, loaded, trained: Trained, data: DataConfig) -> FileRun:
+    """Step 3 of :func:`fit_file`: the model on the raw feature scale, its metrics, and the FileRun."""
+    source, result, launch, std = ready.table, trained.result, trained.launch, loaded.standardizer
+    metrics = {"train": _metrics(loaded.train, result, exact_names=source.features, std=std)}
+    if loaded.val is not None:
+        metrics["val"] = _metrics(loaded.val, result)
+    if result.stopped_epoch:  # early stopping (or epochs="auto"): where it stopped, which epoch it kept
+        metrics["early_stopping"] = {"stopped_epoch": result.stopped_epoch, "kept_epoch": result.best_epoch}
+    w, b = std.to_raw(result.w, result.b) if std else (np.asarray(result.w, np.float64), result.b)
+    columns = {c.name: c.role for c in ready.roles}
+    model = LinearModel(w=w, b=b, feature_names=source.features, target=source.target, dtype=source.dtype,
+                        mean=std.mean if std else None, scale=std.scale if std else None,
+                        config=trained.config.to_dict(), metrics=metrics, fingerprint=loaded.fingerprint,
+                        preprocessing=source.pre.to_dict(), columns=columns)
+    shown = loaded.val or loaded.train
+    X, y = shown.read(0, min(shown.n, _FIT_SAMPLE))
+    resumed = launch.resumed and (launch.resumed.epoch, launch.resumed.position)
+    return FileRun(result, model, data, loaded.train.n, loaded.val.n if loaded.val else 0,
+                   not loaded.train.in_memory, loaded.skipped, (y, X @ result.w + result.b), ready.sharded,
+                   resumed, launch.sync.calls, launch.sync.seconds, columns, ready.lines, ready.notes,
+                   dict(source.dropped), dict(source.unseen))
 
 
 def _view(table, window_rows: int):
@@ -286,10 +273,3 @@ def _gap(exact, result: FitResult, names: list[str], std=None, raw=None) -> dict
             return {"unavailable": str(in_raw_units(e, std))}
     out = {k: v for k, v in gap.to_dict().items() if k != "se_units"}
     return out | ({"warnings": [str(w.message) for w in caught]} if caught else {})
-
-
-def _epoch_line(result: FitResult, k: int) -> dict:
-    line = {"epoch": k + 1, "train_loss": result.history[k], "seconds": round(result.epoch_seconds[k], 6)}
-    if result.val_history:
-        line["val_loss"] = result.val_history[k]
-    return {key: (None if isinstance(v, float) and not math.isfinite(v) else v) for key, v in line.items()}

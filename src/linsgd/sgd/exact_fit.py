@@ -14,7 +14,7 @@ import numpy as np
 from linsgd.data.views import InMemory, RankSlice, Sharded, Streamed
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares, exact, merge_all
-from linsgd.sgd.loop import FitResult
+from linsgd.sgd.result import FitResult
 
 # Why --solver exact refuses checkpoints: the same words for the CLI's early check and the API's.
 EXACT_NO_CHECKPOINTS = ("no --checkpoint-every or --resume: the exact solver makes one pass over the data and "

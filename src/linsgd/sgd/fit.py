@@ -7,23 +7,22 @@ and is what file runs call. Both pick the path here, before any epoch runs: the 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 
 import numpy as np
 
 from linsgd.config import TrainConfig, default_max_memory
-from linsgd.data.checks import as_training_arrays
-from linsgd.data.frame_source import numeric_frame
-from linsgd.data.views import InMemory, normalized_weights
+from linsgd.data.checks import as_training_arrays, check_sample_weight
+from linsgd.data.formats.frame import numeric_frame
 from linsgd.engines import get_engine
-from linsgd.errors import ConfigError, DataError, DivergenceError, first_line
+from linsgd.errors import ConfigError, DataError, first_line
+from linsgd.sgd.auto import auto_divergence, auto_step, mean_target, train_standardized
 from linsgd.sgd.convergence import Distance, distance, warn_if_not_converged
 from linsgd.sgd.exact_fit import EXACT_NO_CHECKPOINTS, exact_data, exact_fit
-from linsgd.sgd.loop import FitResult, TrainState, init_params, train_data
-from linsgd.sgd.lr import auto_lr, stable_lr
+from linsgd.sgd.loop import init_params, train_arrays, train_data
+from linsgd.sgd.result import FitResult, TrainState
 from linsgd.sgd.solver import NO_UNIQUE_SOLUTION, RESUMABLE, choose
-from linsgd.standardize import Moments, Standardizer
+from linsgd.standardize import Standardizer
 
 
 def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int = 10, engine: str = "fused",
@@ -106,23 +105,6 @@ def gap_of(X, y, result: FitResult, weight) -> Distance | None:
     return distance(X, y, result.w, result.b, result.feature_names)
 
 
-def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
-    """Sample weights as float64 (n,) (None stays None); DataError when one is negative or not finite,
-    when all are 0, or when the shape does not fit."""
-    if sample_weight is None:
-        return None
-    s = np.asarray(sample_weight, dtype=np.float64)
-    if s.shape not in ((n,), (n, 1)):
-        raise DataError(f"sample_weight must have shape ({n},) to match X, got {s.shape}")
-    s = s.reshape(-1)
-    bad = np.flatnonzero(~np.isfinite(s) | (s < 0))
-    if len(bad):
-        raise DataError(f"sample_weight[{bad[0]}] = {s[bad[0]]} is not allowed: weights must be finite and >= 0")
-    if not s.any():
-        raise DataError("sample_weight: every weight is zero (nothing to fit)")
-    return s
-
-
 def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.ndarray, float] | None = None,
           first_epoch: int = 0, weight: np.ndarray | None = None, val=None, names=None,
           penalty_scale=None) -> FitResult:
@@ -148,17 +130,8 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
             config = no_unique_solution(config, e)
     if config.lr == "auto":  # the same loop on standardised features, with an lr from their curvature
         return train_standardized(X, y, config, init=init, first_epoch=first_epoch, weight=weight, val=val)
-    resume = None
-    if init is not None or first_epoch:  # continue a run: the loop resumes at the start of first_epoch
-        w, b = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
-        if init is not None:
-            w, b = np.array(init[0], dtype=config.dtype), float(init[1])
-        resume = TrainState(w=w, b=b, epoch=first_epoch)
-        more = {"epochs": first_epoch + config.epochs} if config.epochs != "auto" else {
-            "max_epochs": first_epoch + config.max_epochs}
-        config = dataclasses.replace(config, **more)
-    return train_data(InMemory(X, y, normalized_weights(weight, len(y), config.dtype)), config, resume=resume,
-                      val=val, penalty_scale=penalty_scale)
+    return train_arrays(X, y, config, init=init, first_epoch=first_epoch, weight=weight, val=val,
+                        penalty_scale=penalty_scale)
 
 
 def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, sync=None, checkpoints=None,
@@ -207,22 +180,10 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
     if resume is None:  # on centred features the optimal intercept is the mean target: start there
         w0, _ = init_params(config.seed, data.sample().shape[1], config.init_std, config.dtype)
         resume = TrainState(w=w0, b=mean_target(data, sync))
-    with _auto_divergence():
+    with auto_divergence():
         result = train_data(data, dataclasses.replace(config, lr=lr), val=val, progress=progress, sync=sync,
                             checkpoints=checkpoints, resume=resume, penalty_scale=scale)
     return dataclasses.replace(result, config=config, lr=lr)
-
-
-@contextlib.contextmanager
-def _auto_divergence():
-    """A divergence under lr="auto" advises the exact solver, not lr="auto" (already in force) nor a step on
-    another scale."""
-    try:
-        yield
-    except DivergenceError as e:
-        if e.auto:
-            raise
-        raise DivergenceError(e.epoch, e.step, e.lr, e.suggested_lr, e.reason, auto=True) from None
 
 
 def no_unique_solution(config: TrainConfig, error: DataError) -> TrainConfig:
@@ -232,78 +193,3 @@ def no_unique_solution(config: TrainConfig, error: DataError) -> TrainConfig:
         raise error
     why = f"{NO_UNIQUE_SOLUTION} ({first_line(error)})"
     return dataclasses.replace(config, solver="sgd", solver_reason=why)
-
-
-def auto_step(Z: np.ndarray, batch_size: int, *, averaged: bool) -> float:
-    """The step of ``lr="auto"`` on standardised features Z: :func:`~linsgd.sgd.lr.stable_lr` when averaging
-    (the average removes the stationary noise, so the largest safe step converges fastest: raw diabetes,
-    100 epochs, relative gap 5.8e-4 at stable_lr 0.098 against 5.9e-3 at auto_lr 0.0091), else
-    :func:`~linsgd.sgd.lr.auto_lr` (stable, and its stationary noise capped at 0.5 % of the optimum)."""
-    return stable_lr(Z, batch_size) if averaged else auto_lr(Z, batch_size)
-
-
-def mean_target(data, sync=None) -> float:
-    """The mean of y over the view's rows (all ranks' rows under torchrun, so every rank starts alike)."""
-    total = np.zeros(2)
-    for _, y in data.rows():
-        total += (float(np.sum(y, dtype=np.float64)), len(y))
-    if sync is not None and sync.every is not None:  # a distributed Sync: add the ranks' sums
-        total = sync.gather(total).sum(axis=0)
-    return float(total[0] / total[1]) if total[1] else 0.0
-
-
-def train_standardized(X: np.ndarray, y: np.ndarray, config, *, init=None, first_epoch: int = 0, weight=None,
-                       val=None):
-    """``lr="auto"``: train on z = (x − μ)/s with :func:`auto_lr` of z, and return raw-scale coefficients.
-
-    A penalty stays the documented one on the raw coefficients w_z/s (per-coefficient weights,
-    :func:`linsgd.sgd.raw_penalty.penalty_weights`): standardising only conditions the problem.
-
-    The model z·w_z + b_z equals x·(w_z/s) + (b_z − Σ w_z μ/s) (``Standardizer.to_raw``), so the loss
-    history is the raw model's. A fresh run starts its intercept at the (weighted) mean of y: on
-    centred features that is the optimal intercept, so SGD does not spend its first epochs walking the
-    intercept from 0 to ȳ (Longley: ȳ = 65,317 against coefficients of order 1). The returned config keeps
-    ``lr="auto"`` (it repeats the run); ``.lr`` is the chosen one. ``init`` is on the raw scale and mapped
-    in with ``Standardizer.to_standardized``.
-    """
-    scaler, Z, lr = standardized(X, config.batch_size, weight, averaged=config.average is not False)
-    if init is not None:
-        z_init = scaler.to_standardized(*init)
-    else:
-        w0, _ = init_params(config.seed, X.shape[1], config.init_std, config.dtype)
-        z_init = (w0, float(np.average(y, weights=weight)))
-    with _auto_divergence():
-        result = train(Z, y, dataclasses.replace(config, lr=lr), init=z_init, first_epoch=first_epoch,
-                       weight=weight, val=RawScale(val, scaler) if val is not None else None,
-                       penalty_scale=scaler.scale)
-    w, b = scaler.to_raw(result.w, result.b)
-    best = result.best_epoch
-    return dataclasses.replace(result, w=w.astype(config.dtype), b=b, config=config, best_epoch=best)
-
-
-def standardized(X: np.ndarray, batch_size: int, weight: np.ndarray | None = None, *, averaged: bool = False):
-    """Standardise X for training with ``lr="auto"``.
-
-    Returns:
-        ``(standardizer, Z, lr)``: the :class:`~linsgd.standardize.Standardizer` (z = (x − μ)/s, whose
-        ``to_raw`` maps trained coefficients back to the raw columns), Z in X's dtype, and the lr:
-        :func:`auto_step` of Z (with sample weights, of the rows scaled by √v: the curvature of the
-        weighted loss).
-    """
-    scaler = Standardizer.from_moments(Moments.of(X))
-    Z = scaler.transform(X)
-    v = normalized_weights(weight, len(X), np.float64)
-    Zv = Z if v is None else Z * np.sqrt(v)[:, None]
-    return scaler, Z, auto_step(Zv, batch_size, averaged=averaged)
-
-
-class RawScale:
-    """A validation view on the raw scale, for a loop that trains on standardised features: its ``loss``
-    maps the standardised coefficients back first (``Standardizer.to_raw``)."""
-
-    def __init__(self, val, scaler: Standardizer) -> None:
-        self.val, self.scaler = val, scaler
-
-    def loss(self, engine, w, b) -> float:
-        w_raw, b_raw = self.scaler.to_raw(w, b)
-        return self.val.loss(engine, w_raw.astype(np.asarray(w).dtype), b_raw)

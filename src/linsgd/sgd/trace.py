@@ -98,7 +98,7 @@ def trace(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, max_points: int 
         raise ConfigError("solver", config.solver, "'sgd' to trace (the exact solver takes no steps)")
     if config.lr != "auto":
         return _run(X, y, config, max_points, on_epoch)
-    from linsgd.sgd.fit import standardized
+    from linsgd.sgd.auto import standardized
 
     scaler, Z, lr = standardized(X, config.batch_size, averaged=config.average is not False)
     # as fit: on centred features the intercept starts at the mean target

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from linsgd.data.arrow import TooBig, floats
 from linsgd.data.checks import check_names, data_error, too_large
-from linsgd.data.roles import pandas_index_columns
-from linsgd.data.source import Source
-from linsgd.errors import first_line
+from linsgd.data.formats.arrow import TooBig, floats
+from linsgd.data.formats.base import Source, pandas_index_columns
+from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC, kind_of
+from linsgd.errors import DataError, first_line
 
 
 def is_frame(data) -> bool:
@@ -45,7 +45,7 @@ def to_arrow(data, label: str = "DataFrame"):
 
 
 class FrameSource(Source):
-    """A table in memory; see :class:`~linsgd.data.source.Source` for the keyword arguments."""
+    """A table in memory; see :class:`~linsgd.data.formats.base.Source` for the keyword arguments."""
 
     def __init__(self, data, **kw) -> None:
         label = {"pandas": "DataFrame", "polars": "DataFrame"}.get(type(data).__module__.split(".")[0], "Table")
@@ -78,9 +78,6 @@ def numeric_frame(X, what: str = "X") -> tuple[np.ndarray, list[str]] | None:
         DataError: a non-numeric column, or a column with missing values.
     """
     import pyarrow as pa
-
-    from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC, kind_of
-    from linsgd.errors import DataError
 
     if not is_frame(X):
         return None

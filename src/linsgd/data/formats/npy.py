@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from linsgd.data.checks import data_error, io_error
-from linsgd.data.source import Source
+from linsgd.data.formats.base import Source
 
 
 class NpySource(Source):
-    """A 2-D ``.npy`` array; see :class:`~linsgd.data.source.Source` for the arguments."""
+    """A 2-D ``.npy`` array; see :class:`~linsgd.data.formats.base.Source` for the arguments."""
 
     def __init__(self, path, **kw) -> None:
         try:

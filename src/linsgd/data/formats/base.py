@@ -12,6 +12,7 @@ the readers only translate its findings.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import numpy as np
@@ -29,7 +30,7 @@ class Source:
     Args:
         path: the file, folder or glob (a label for a table in memory). columns: every column name, in order.
         target: the target column (None: features only, for predict). features: the columns read besides
-            the target (None: every other column; :func:`linsgd.data.tabular.open_table` narrows them to
+            the target (None: every other column; :func:`linsgd.data.first_pass.open_table` narrows them to
             the feature roles). dtype: the training dtype, "float32" or "float64".
         on_bad_rows: "error" (stop at the first bad row) or "skip" (drop and count it).
         chunk_bytes: rough size of one batch of values. weight: a column of sample weights (None: none);
@@ -94,6 +95,18 @@ class Source:
         could not be parsed; every other problem the format reports is a DataError with file and line.
         """
         raise NotImplementedError
+
+
+def pandas_index_columns(metadata) -> tuple[str, ...]:
+    """Columns that hold a pandas index, from the ``pandas`` entry of a pyarrow schema's metadata."""
+    raw = (metadata or {}).get(b"pandas")
+    if not raw:
+        return ()
+    try:
+        index = json.loads(raw).get("index_columns", [])
+    except (ValueError, AttributeError):
+        return ()
+    return tuple(c for c in index if isinstance(c, str))  # a RangeIndex is stored as a dict: no column
 
 
 def _check_names(path, columns: list[str], line: int | None) -> None:

@@ -23,7 +23,7 @@ from linsgd.standardize import Moments, Standardizer
 _SPLIT_KEY = np.uint64(0x9E3779B97F4A7C15)
 
 
-class Table:
+class RowStore:
     """n rows of d features and a target, in memory (``X``, ``y``) or in two spill files; read by range.
 
     ``weighted``: rows carry a sample weight after the target (a third spill file); weights are handed out
@@ -88,7 +88,7 @@ class Table:
             raise StorageError(f"cannot write the spill files in {where} ({e.strerror or e}): free some space "
                                f"there, choose another --tmp-dir, or raise --max-memory") from e
 
-    def finish(self, standardizer: Standardizer | None) -> Table:
+    def finish(self, standardizer: Standardizer | None) -> RowStore:
         """Close the writing phase: in memory, build X (n, d) and y (n,); standardise X if asked."""
         self.standardizer = standardizer
         self.weight_scale = self.n / self.weight_sum if self.weighted and self.weight_sum > 0 else 1.0
@@ -177,8 +177,8 @@ def _read_all(fd: int, out: memoryview, offset: int) -> None:
 class Loaded:
     """The result of the pass over a source (see :func:`load_rows`)."""
 
-    train: Table
-    val: Table | None
+    train: RowStore
+    val: RowStore | None
     standardizer: Standardizer | None
     fingerprint: str
     skipped: int
@@ -189,7 +189,7 @@ def load_rows(source, cfg: DataConfig, *, seed: int, standardize: bool | None = 
     """Read every chunk of ``source`` once into a train and (optionally) a validation table.
 
     Args:
-        source: an :class:`~linsgd.data.tabular.Encoded` table with a target (anything with ``chunks()``,
+        source: an :class:`~linsgd.data.first_pass.Encoded` table with a target (anything with ``chunks()``,
             ``features``, ``dtype``, ``num_rows``, ``skipped``, ``path`` and ``weight``).
         cfg: the split (``val_fraction`` in [0, 1)), the memory budget (``max_memory``: bytes the rows may
             take in memory, None: :func:`~linsgd.config.default_max_memory`; beyond it both tables spill to
@@ -211,8 +211,8 @@ def load_rows(source, cfg: DataConfig, *, seed: int, standardize: bool | None = 
     max_memory = cfg.max_memory or default_max_memory()
     standardize = cfg.standardize if standardize is None else standardize
     d, dtype, weighted = len(source.features), source.dtype, getattr(source, "weight", None) is not None
-    train = Table(d, dtype, tmp_dir, weighted)
-    val = Table(d, dtype, tmp_dir, weighted) if val_fraction > 0 else None
+    train = RowStore(d, dtype, tmp_dir, weighted)
+    val = RowStore(d, dtype, tmp_dir, weighted) if val_fraction > 0 else None
     digest = hashlib.blake2b(digest_size=16)
     if source.num_rows is not None and source.num_rows * (d + 1 + weighted) * train.dtype.itemsize > max_memory:
         for table in (train, val):  # known not to fit: never hold a budget's worth of rows first
@@ -237,7 +237,7 @@ def load_rows(source, cfg: DataConfig, *, seed: int, standardize: bool | None = 
                   source.skipped)
 
 
-def _read_rows(source, train: Table, val: Table | None, seed: int, val_fraction: float, standardize: bool,
+def _read_rows(source, train: RowStore, val: RowStore | None, seed: int, val_fraction: float, standardize: bool,
                max_memory: int, progress: bool, digest) -> Moments:
     """The loop of :func:`load_rows`: append each chunk's rows to its table; the train features' moments."""
     moments, first = Moments.empty(train.d), 0

@@ -12,9 +12,10 @@ import re
 
 import numpy as np
 
-from linsgd.data.arrow import EXACT
 from linsgd.data.checks import data_error, first_unparsable, io_error, is_utf8, show_value, too_large
-from linsgd.data.source import DEFAULT_CHUNK_BYTES, Source
+from linsgd.data.formats.arrow import EXACT
+from linsgd.data.formats.base import DEFAULT_CHUNK_BYTES, Source
+from linsgd.data.roles import mostly_dates, mostly_numbers
 
 _RAGGED = re.compile(r"(?:Row #(\d+): )?Expected (\d+) columns, got (\d+): ?(.*)", re.S)
 _CONVERSION = re.compile(r"In CSV column #(\d+):(?: Row #(\d+):)? CSV conversion error to [\w\[\], /]+: "
@@ -22,7 +23,7 @@ _CONVERSION = re.compile(r"In CSV column #(\d+):(?: Row #(\d+):)? CSV conversion
 
 
 class CsvSource(Source):
-    """A CSV file with a header line; see :class:`~linsgd.data.source.Source` for the arguments."""
+    """A CSV file with a header line; see :class:`~linsgd.data.formats.base.Source` for the arguments."""
 
     header_line = 1
 
@@ -30,12 +31,10 @@ class CsvSource(Source):
         super().__init__(path, self._header(path, kw.get("chunk_bytes", DEFAULT_CHUNK_BYTES)), **kw)
 
     def _header(self, path, block: int) -> list[str]:
-        """Column names (and ``self.types``, the types typed reading uses: :func:`linsgd.data.roles.csv_types`,
+        """Column names (and ``self.types``, the types typed reading uses: :func:`csv_types`,
         decided from the first block)."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
-
-        from linsgd.data.roles import csv_types
 
         parse = pcsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=lambda row: "skip")
         try:  # ragged rows are reported by the reading pass, with their line
@@ -195,6 +194,32 @@ def _first_big_integer(col) -> int | None:
         if len(digits) <= 309 and int(digits or b"0") > EXACT:  # longer: beyond float64, an infinite value
             return int(i)
     return None
+
+
+def csv_types(schema, first_batch) -> list:
+    """The type of each CSV column for typed reading: numbers (and text columns whose non-empty cells in
+    the first block are at least half numbers: their other cells are bad values, reported by line),
+    string for text and bools, the inferred date or timestamp type for ISO dates (and timestamp for text
+    columns that are at least half ISO dates)."""
+    import pyarrow as pa
+
+    out = []
+    for j, t in enumerate(schema.types):
+        if pa.types.is_string(t) or pa.types.is_binary(t):
+            col = first_batch.column(j) if first_batch is not None else pa.array([], t)
+            if pa.types.is_binary(t) or mostly_numbers(col):
+                out.append(pa.float64())
+            elif mostly_dates(col):  # a date column with a bad date: reported by line
+                out.append(pa.timestamp("s"))
+            else:
+                out.append(pa.string())
+        elif pa.types.is_boolean(t):
+            out.append(pa.string())
+        elif pa.types.is_date(t) or pa.types.is_timestamp(t) or pa.types.is_integer(t):
+            out.append(t)  # integers are read as float64 (linsgd.data.first_pass.read_types), but shown as such
+        else:
+            out.append(pa.float64())
+    return out
 
 
 def _size(n: int) -> str:

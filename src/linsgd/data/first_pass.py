@@ -3,7 +3,7 @@
 Training reads the data twice: the first pass (:func:`scan`) decides what each column needs — the levels
 of every categorical column, the training rows' means for imputation, which columns had gaps, whether a
 column named like an identifier is all distinct — and :class:`Encoded` then yields the encoded chunks to
-:func:`linsgd.data.table.load_rows` (the second pass, which splits, standardises and spills as before).
+:func:`linsgd.data.rows.load_rows` (the second pass, which splits, standardises and spills as before).
 Prediction builds an :class:`Encoded` from the Preprocessor stored in the model file.
 """
 
@@ -17,11 +17,10 @@ from linsgd.config import DataConfig
 from linsgd.data.cells import Cells
 from linsgd.data.checks import data_error
 from linsgd.data.encoding import Census, Preprocessor
-from linsgd.data.frame_source import FrameSource, is_frame
+from linsgd.data.formats.base import Source
+from linsgd.data.formats.registry import open_source
 from linsgd.data.roles import CATEGORICAL, Column, decide_roles, looks_like_identifier, text_dates
-from linsgd.data.source import Source
-from linsgd.data.sources import open_source
-from linsgd.data.table import split_mask
+from linsgd.data.rows import split_mask
 
 
 def open_table(data, cfg: DataConfig, *, dtype: str = "float64") -> tuple[Source, list[Column]]:
@@ -46,7 +45,7 @@ def encode(data, cfg: DataConfig, *, dtype: str = "float64", seed: int = 0) -> E
     """The whole first pass on one process: :func:`open_table`, :func:`scan` and the fitted Preprocessor, as
     the :class:`Encoded` table the second pass reads (its chunks: :meth:`Encoded.chunks`).
 
-    ``seed`` splits the rows as :func:`linsgd.data.table.load_rows` does (the preprocessing is fitted on the
+    ``seed`` splits the rows as :func:`linsgd.data.rows.load_rows` does (the preprocessing is fitted on the
     training rows of ``cfg.val_fraction``).
 
     Raises:
@@ -72,8 +71,8 @@ def _types(source: Source) -> list:
 def open_typed(data, cfg: DataConfig, *, dtype: str = "float64") -> Source:
     """The typed source of ``data`` (see :func:`open_table`) with no roles decided: for a model's columns
     (``cfg.target`` may be None: predicting)."""
-    kw = dict(target=cfg.target, dtype=dtype, on_bad_rows=cfg.on_bad_rows, chunk_bytes=cfg.chunk_bytes)
-    return FrameSource(data, **kw) if is_frame(data) else open_source(data, **kw)
+    return open_source(data, target=cfg.target, dtype=dtype, on_bad_rows=cfg.on_bad_rows, chunk_bytes=cfg.chunk_bytes,
+                       format=cfg.format)
 
 
 def read_types(source: Source, kinds: dict[str, str]) -> dict:
@@ -97,7 +96,7 @@ def scan(source: Source, roles: list[Column], cfg: DataConfig, *, seed: int) -> 
     """The first pass: the :class:`Census` of the training rows, and what was seen on the way.
 
     ``cfg`` gives the split (``val_fraction``, with ``seed``), the ``missing`` policy and ``max_levels``.
-    Rows are numbered as :func:`linsgd.data.table.load_rows` numbers them (among the rows kept), so the
+    Rows are numbered as :func:`linsgd.data.rows.load_rows` numbers them (among the rows kept), so the
     training rows here are exactly the ones trained on.
 
     Returns:
@@ -151,7 +150,7 @@ class Chunk:
 
 
 class Encoded:
-    """Encoded chunks of a typed source: what :func:`~linsgd.data.table.load_rows` and predict read.
+    """Encoded chunks of a typed source: what :func:`~linsgd.data.rows.load_rows` and predict read.
 
     Args:
         source: a typed :class:`Source` reading the preprocessor's inputs (and target). pre: the Preprocessor.

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(__file__).resolve().parent / "data" / "nist"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "nist"
 
 #: The eleven NIST StRD linear regression data sets, in NIST's order (lower, average, higher difficulty).
 NAMES = (

@@ -3,7 +3,7 @@
 
 Rows are numbered from 1 (a JSON lines file without blank lines: its line numbers). JSON column types are
 inferred from the first block (``--chunk-bytes``); a later line that does not fit them is an error naming
-the file. The stored types are read as they are, like Parquet's (:mod:`linsgd.data.parquet_file`).
+the file. The stored types are read as they are, like Parquet's (:mod:`linsgd.data.formats.parquet`).
 """
 
 from __future__ import annotations
@@ -11,20 +11,21 @@ from __future__ import annotations
 import numpy as np
 
 from linsgd.data.checks import check_names, data_error, io_error
-from linsgd.data.roles import pandas_index_columns
-from linsgd.data.source import DEFAULT_CHUNK_BYTES, Source
+from linsgd.data.formats.base import DEFAULT_CHUNK_BYTES, Source, pandas_index_columns
 from linsgd.errors import first_line
 
 IPC, JSON = "Arrow IPC/Feather", "JSON lines"
 
 
 class ArrowFileSource(Source):
-    """An Arrow IPC/Feather (``kind`` :data:`IPC`) or JSON lines (:data:`JSON`) file; see
-    :class:`~linsgd.data.source.Source` for the keyword arguments."""
+    """A file of Arrow record batches (:class:`IpcSource`, :class:`JsonLinesSource`); see
+    :class:`~linsgd.data.formats.base.Source` for the keyword arguments."""
 
-    def __init__(self, path, kind: str, **kw) -> None:
-        # read before Source sets them
-        self.path, self.kind, self.chunk_bytes = path, kind, kw.get("chunk_bytes", DEFAULT_CHUNK_BYTES)
+    kind = ""  # IPC or JSON: how pyarrow reads the file
+
+    def __init__(self, path, **kw) -> None:
+        kind = self.kind
+        self.path, self.chunk_bytes = path, kw.get("chunk_bytes", DEFAULT_CHUNK_BYTES)  # read before Source sets them
         if kind == JSON:
             first = next(self._batches(), None)
             if first is None:
@@ -74,3 +75,15 @@ class ArrowFileSource(Source):
         for batch in self._batches():
             yield batch.select(self.selected), None, np.arange(first + 1, first + 1 + batch.num_rows), self.path
             first += batch.num_rows
+
+
+class IpcSource(ArrowFileSource):
+    """An Arrow IPC/Feather v2 file (``.feather``, ``.arrow``, ``.ipc``)."""
+
+    kind = IPC
+
+
+class JsonLinesSource(ArrowFileSource):
+    """A newline-delimited JSON file (``.jsonl``, ``.ndjson``, ``.json``)."""
+
+    kind = JSON

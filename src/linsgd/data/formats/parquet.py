@@ -5,11 +5,13 @@ Rows are numbered from 1 within each file (Parquet has no lines); an error names
 
 from __future__ import annotations
 
+import glob as globlib
+from pathlib import Path
+
 import numpy as np
 
 from linsgd.data.checks import check_names, data_error, io_error
-from linsgd.data.roles import pandas_index_columns
-from linsgd.data.source import Source
+from linsgd.data.formats.base import Source, pandas_index_columns
 from linsgd.errors import first_line
 
 
@@ -31,6 +33,27 @@ class ParquetSource(Source):
         for f, m in zip(files, meta, strict=True):
             self._check_schema(f, m.schema_arrow)
         self.num_rows = sum(m.metadata.num_rows for m in meta)
+
+    @classmethod
+    def open(cls, path, **kw) -> ParquetSource:
+        """The Parquet source of ``path``: one file, a folder of ``*.parquet`` files (recursively) or a glob
+        pattern, their files in sorted order; see :class:`~linsgd.data.formats.base.Source` for ``kw``.
+
+        Raises:
+            DataError: no file matches, or the folder holds none.
+        """
+        text = str(path)
+        if any(ch in text for ch in "*?["):
+            files = sorted(globlib.glob(text, recursive=True))
+            if not files:
+                raise data_error(path, None, "no files match this pattern")
+        elif Path(path).is_dir():
+            files = sorted(str(f) for f in Path(path).rglob("*.parquet"))
+            if not files:
+                raise data_error(path, None, "folder holds no *.parquet files")
+        else:
+            files = [text]
+        return cls(files, path, **kw)
 
     def subset(self, files: list[str]) -> ParquetSource:
         """The same reading settings over some of the files (a rank's shard)."""
@@ -71,6 +94,12 @@ class ParquetSource(Source):
                     first += batch.num_rows
             except (pa.ArrowInvalid, OSError) as e:
                 raise data_error(file, None, f"cannot read (truncated or corrupt: {first_line(e)})") from e
+
+
+def is_many(data) -> bool:
+    """Whether ``data`` names several Parquet files: a glob pattern or a folder."""
+    text = str(data)
+    return any(ch in text for ch in "*?[") or Path(text).is_dir()
 
 
 def _note(message: str) -> None:
