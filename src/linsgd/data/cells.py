@@ -1,7 +1,7 @@
 """The cells of a typed batch as values: numbers, dates as days, text; checked and filtered per ``--missing``.
 
-:class:`Cells` turns one pyarrow RecordBatch (the columns a :class:`~linsgd.data.formats.base.Source` reads in
-typed mode) into :class:`Rows`. It is where a bad value stops reading with ``FILE:LINE: column 'c': problem``
+:class:`Cells` turns one pyarrow RecordBatch (the columns a :class:`~linsgd.data.formats.base.Source` reads,
+in their own types) into :class:`Rows`. It is where a bad value stops reading with ``FILE:LINE: column 'c': problem``
 (or, with ``on_bad_rows="skip"``, where the row is dropped and counted) and where empty cells meet the
 missing-value policy:
 

@@ -1,4 +1,4 @@
-"""A table for training or prediction: a source read in typed mode, its column roles, and its preprocessing.
+"""The first pass over a table for training or prediction: its typed source, its column roles, and its preprocessing.
 
 Training reads the data twice: the first pass (:func:`scan`) decides what each column needs — the levels
 of every categorical column, the training rows' means for imputation, which columns had gaps, whether a
@@ -35,7 +35,8 @@ def open_table(data, cfg: DataConfig, *, dtype: str = "float64") -> tuple[Source
         DataError: the data cannot be opened, a named column is missing, a feature's type is not usable.
     """
     source = open_typed(data, cfg, dtype=dtype)
-    roles = decide_roles(source.path, source.columns, _types(source), target=cfg.target, features=cfg.features,
+    types = _types(source)
+    roles = decide_roles(source.path, source.columns, types, target=cfg.target, features=cfg.features,
                          exclude=tuple(cfg.exclude or ()), index_columns=source.index_columns, weight=cfg.weight)
     source.select([c.name for c in roles if c.is_feature], cfg.target)
     return source, roles
@@ -104,11 +105,11 @@ def scan(source: Source, roles: list[Column], cfg: DataConfig, *, seed: int) -> 
         ``identifiers``: the integer features named like an identifier whose values are all distinct.
     """
     kinds = {c.name: c.role for c in roles if c.is_feature}
-    cells = _cells(source, kinds, cfg.missing)
+    types, cells = read_types(source, kinds), _cells(source, kinds, cfg.missing)
     census = Census.empty(cells.numeric, cells.categorical, cfg.max_levels)
     ids = {c.name: [] for c in roles if looks_like_identifier(c)}
     first = source.skipped = 0
-    for batch, bad, lines, where in source.batches(read_types(source, kinds)):
+    for batch, bad, lines, where in source.batches(types):
         rows = cells.rows(batch, bad, lines, where)
         train = ~split_mask(seed, first, len(rows), cfg.val_fraction)
         first += len(rows)

@@ -2,7 +2,7 @@
 
 :func:`fit_file` runs :func:`prepare` (the first pass: roles, preprocessing, the solver), loads the rows once
 (:func:`linsgd.data.rows.load_rows`: split, standardise, spill), then :func:`train` (the views, SGD or the
-exact solve) and :func:`finish` (the raw-scale model, its metrics, the :class:`FileRun`).
+exact solve) and :func:`build_model` (the raw-scale model, its metrics, the :class:`FileRun`).
 :func:`linsgd.runs.folder.write_run` writes the run folder.
 """
 
@@ -110,12 +110,13 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         (['0', '1'], True)
     """
     data, config, plan = data.validate(), config.resolved(), plan or Plan()
-    ready = prepare(path, data, config, plan, announce)
-    loaded = load_rows(ready.table, data, seed=ready.config.seed, progress=progress,
-                       standardize=data.standardize or (ready.config.lr == "auto" and ready.config.solver == "sgd"),
-                       combine=plan.combine(ready.sharded))
+    first = prepare(path, data, config, plan, announce)
+    loaded = load_rows(first.table, data, seed=first.config.seed, progress=progress,
+                       standardize=data.standardize or (first.config.lr == "auto" and first.config.solver == "sgd"),
+                       combine=plan.combine(first.sharded))
     try:
-        return finish(ready, loaded, train(ready, loaded, data, plan, progress), data)
+        trained = train(first, loaded, data, plan, progress)
+        return build_model(first, loaded, trained, data)
     finally:
         for table in (loaded.train, loaded.val):
             if table is not None:
@@ -123,7 +124,7 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
 
 
 @dataclass
-class Prepared:
+class FirstPass:
     """What the first pass leaves for training: the encoded table, its columns' roles described, and the
     config with its solver (and dtype) resolved for the encoded columns."""
 
@@ -136,7 +137,7 @@ class Prepared:
     notes: list[str]
 
 
-def prepare(path, data: DataConfig, config: TrainConfig, plan: Plan, announce=None) -> Prepared:
+def prepare(path, data: DataConfig, config: TrainConfig, plan: Plan, announce=None) -> FirstPass:
     """Step 1 of :func:`fit_file`, the first pass: open the table and decide its columns' roles (this rank's
     Parquet share under torchrun when the rows cannot fit), fit the preprocessing on the training rows (merged
     over ranks), announce the roles, and resolve ``solver="auto"`` for the encoded columns."""
@@ -166,7 +167,7 @@ def prepare(path, data: DataConfig, config: TrainConfig, plan: Plan, announce=No
     # SGD with lr="auto" trains on features standardised with the first pass's moments (fit_data picks η from
     # them); the exact solver reads the raw rows (and, should it find no unique solution under solver="auto",
     # SGD then takes its automatic step on them)
-    return Prepared(Encoded(raw, pre, weight=data.weight), roles, config, budget, sharded, lines, notes)
+    return FirstPass(Encoded(raw, pre, weight=data.weight), roles, config, budget, sharded, lines, notes)
 
 
 @dataclass
@@ -179,35 +180,35 @@ class Trained:
     launch: object
 
 
-def train(ready: Prepared, loaded, data: DataConfig, plan: Plan, progress: bool) -> Trained:
+def train(first: FirstPass, loaded, data: DataConfig, plan: Plan, progress: bool) -> Trained:
     """Step 2 of :func:`fit_file`: the views of the loaded rows (this rank's), then SGD or the exact solve."""
-    source = ready.table
+    source = first.table
     # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
-    config = resolve_threads(ready.config, loaded.train.n, len(source.features), plan.sync_every)
+    config = resolve_threads(first.config, loaded.train.n, len(source.features), plan.sync_every)
     window = max(process_batch(config),
-                 ready.budget // (4 * (len(source.features) + 1) * np.dtype(source.dtype).itemsize))
-    train_view, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), process_batch(config),
-                                 ready.sharded)
-    launch = plan.prepare(config, data, loaded.fingerprint, len(source.features), ready.sharded)
+                 first.budget // (4 * (len(source.features) + 1) * np.dtype(source.dtype).itemsize))
+    views = _view(loaded.train, window), _view(loaded.val, window)
+    train_view, val = plan.views(*views, process_batch(config), first.sharded)
+    launch = plan.prepare(config, data, loaded.fingerprint, len(source.features), first.sharded)
     try:
         result = fit_data(train_view, config, val=val, progress=progress, sync=launch.sync,
-                          checkpoints=launch.checkpoints, resume=launch.resumed, budget=ready.budget,
+                          checkpoints=launch.checkpoints, resume=launch.resumed, budget=first.budget,
                           names=list(source.features), standardizer=loaded.standardizer)
     except DataError as e:  # a constant column is named by the user's value, not the standardised 0
         raise in_raw_units(e, loaded.standardizer) from None
     return Trained(dataclasses.replace(result, feature_names=list(source.features)), config, launch)
 
 
-def finish(ready: Prepared, loaded, trained: Trained, data: DataConfig) -> FileRun:
+def build_model(first: FirstPass, loaded, trained: Trained, data: DataConfig) -> FileRun:
     """Step 3 of :func:`fit_file`: the model on the raw feature scale, its metrics, and the FileRun."""
-    source, result, launch, std = ready.table, trained.result, trained.launch, loaded.standardizer
+    source, result, launch, std = first.table, trained.result, trained.launch, loaded.standardizer
     metrics = {"train": _metrics(loaded.train, result, exact_names=source.features, std=std)}
     if loaded.val is not None:
         metrics["val"] = _metrics(loaded.val, result)
     if result.stopped_epoch:  # early stopping (or epochs="auto"): where it stopped, which epoch it kept
         metrics["early_stopping"] = {"stopped_epoch": result.stopped_epoch, "kept_epoch": result.best_epoch}
     w, b = std.to_raw(result.w, result.b) if std else (np.asarray(result.w, np.float64), result.b)
-    columns = {c.name: c.role for c in ready.roles}
+    columns = {c.name: c.role for c in first.roles}
     model = LinearModel(w=w, b=b, feature_names=source.features, target=source.target, dtype=source.dtype,
                         mean=std.mean if std else None, scale=std.scale if std else None,
                         config=trained.config.to_dict(), metrics=metrics, fingerprint=loaded.fingerprint,
@@ -216,8 +217,8 @@ def finish(ready: Prepared, loaded, trained: Trained, data: DataConfig) -> FileR
     X, y = shown.read(0, min(shown.n, _FIT_SAMPLE))
     resumed = launch.resumed and (launch.resumed.epoch, launch.resumed.position)
     return FileRun(result, model, data, loaded.train.n, loaded.val.n if loaded.val else 0,
-                   not loaded.train.in_memory, loaded.skipped, (y, X @ result.w + result.b), ready.sharded,
-                   resumed, launch.sync.calls, launch.sync.seconds, columns, ready.lines, ready.notes,
+                   not loaded.train.in_memory, loaded.skipped, (y, X @ result.w + result.b), first.sharded,
+                   resumed, launch.sync.calls, launch.sync.seconds, columns, first.lines, first.notes,
                    dict(source.dropped), dict(source.unseen))
 
 

@@ -1,7 +1,7 @@
 """Tables in memory as a source: a pandas or polars DataFrame, or a pyarrow Table.
 
 Everything becomes a pyarrow Table (pandas through ``pa.Table.from_pandas``, which records the index in
-the ``pandas`` schema metadata: it is never a feature; polars through ``to_arrow``), read in typed mode
+the ``pandas`` schema metadata: it is never a feature; polars through ``to_arrow``), read
 with the same roles and checks as a file. Row numbers in messages are 0-based positions (``DataFrame:3``
 is the fourth row), as ``df.iloc`` counts them.
 """

@@ -96,12 +96,6 @@ class ParquetSource(Source):
                 raise data_error(file, None, f"cannot read (truncated or corrupt: {first_line(e)})") from e
 
 
-def is_many(data) -> bool:
-    """Whether ``data`` names several Parquet files: a glob pattern or a folder."""
-    text = str(data)
-    return any(ch in text for ch in "*?[") or Path(text).is_dir()
-
-
 def _note(message: str) -> None:
     import warnings
 

@@ -18,7 +18,7 @@ from linsgd.data.formats.base import DEFAULT_CHUNK_BYTES, Source
 from linsgd.data.formats.csv import CsvSource
 from linsgd.data.formats.frame import FrameSource, is_frame
 from linsgd.data.formats.npy import NpySource
-from linsgd.data.formats.parquet import ParquetSource, is_many
+from linsgd.data.formats.parquet import ParquetSource
 from linsgd.errors import ConfigError
 
 
@@ -91,9 +91,9 @@ def format_of(data, name: str | None = None) -> Format:
     for f in FORMATS:
         if f.accepts is not None and f.accepts(data):
             return f
-    if is_many(data):
-        return files[MANY]
     p = Path(data)
+    if any(ch in str(data) for ch in "*?[") or p.is_dir():  # a glob pattern or a folder: several files
+        return files[MANY]
     if not p.is_file():
         raise not_a_file(data)
     suffix = p.suffix.lower()
