@@ -34,8 +34,8 @@ import warnings
 import numpy as np
 
 import linsgd.runs.run as file_runs
+from linsgd.cli.options import parse_size
 from linsgd.config import DataConfig, TrainConfig
-from linsgd.data.rows import parse_size
 from linsgd.data.views import InMemory, Streamed
 
 
