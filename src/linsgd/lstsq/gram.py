@@ -48,6 +48,26 @@ def gram_factor(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True, row
         d+1) upper triangular with RᵀR = the centred (or raw) Gram matrix; lo, hi (d,) column minimum and
         maximum of X. None: not finite, not positive definite, or κ > MAX_CONDITION.
     """
+    found = centred_gram(X, y, fit_intercept=fit_intercept, rows=rows)
+    if found is None:
+        return None
+    n, mean, G, lo, hi = found
+    d = X.shape[1]
+    try:
+        R = np.linalg.cholesky(G).T
+    except np.linalg.LinAlgError:  # singular: a constant or collinear column, or y exactly in the span of X
+        return None
+    Rxx = R[:d, :d]
+    scale = np.sqrt(np.einsum("ij,ij->j", Rxx, Rxx))  # column norms of the design
+    if not (scale > 0).all() or np.linalg.cond(Rxx / scale) > MAX_CONDITION:
+        return None
+    return n, mean, R, lo, hi
+
+
+def centred_gram(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True, rows: int = BLOCK_ROWS):
+    """``(n, mean, G, lo, hi)``: the count, the column means of [X y], its centred (without an intercept: raw)
+    Gram matrix G (d+1, d+1) and X's column minimum and maximum, in one pass on both cores; None when a value
+    or a sum is not finite."""
     n, d = X.shape
     first = np.column_stack([X[:rows], y[:rows]]).astype(np.float64)
     shift = first.mean(axis=0) if fit_intercept else np.zeros(d + 1)
@@ -61,15 +81,7 @@ def gram_factor(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True, row
     G = G[:d + 1, :d + 1]
     if fit_intercept:
         G -= n * np.outer(offset, offset)
-    try:
-        R = np.linalg.cholesky(G).T
-    except np.linalg.LinAlgError:  # singular: a constant or collinear column, or y exactly in the span of X
-        return None
-    Rxx = R[:d, :d]
-    scale = np.sqrt(np.einsum("ij,ij->j", Rxx, Rxx))  # column norms of the design
-    if not (scale > 0).all() or np.linalg.cond(Rxx / scale) > MAX_CONDITION:
-        return None
-    return n, shift + offset, R, lo, hi
+    return n, shift + offset, G, lo, hi
 
 
 def _gram(X, y, shift: np.ndarray, start: int, stop: int, rows: int):
@@ -80,14 +92,15 @@ def _gram(X, y, shift: np.ndarray, start: int, stop: int, rows: int):
     lo, hi = np.full(d, np.inf), np.full(d, -np.inf)
     buffer = np.empty((min(rows, stop - start), d + 2))
     buffer[:, d + 1] = 1.0  # a column of ones: the last row of BᵀB is Σ (a_i − s), no separate sum
-    for a in range(start, stop, rows):
-        B = buffer[:min(rows, stop - a)]
-        B[:, :d] = X[a:a + len(B)]
-        B[:, d] = y[a:a + len(B)]
-        np.minimum(lo, B[:, :d].min(axis=0), out=lo)
-        np.maximum(hi, B[:, :d].max(axis=0), out=hi)
-        B[:, :d + 1] -= shift
-        G += B.T @ B  # dsyrk: numpy recognises a matrix times its own transpose
+    with np.errstate(over="ignore", invalid="ignore"):  # a value that is not finite: G is, and the caller sees it
+        for a in range(start, stop, rows):
+            B = buffer[:min(rows, stop - a)]
+            B[:, :d] = X[a:a + len(B)]
+            B[:, d] = y[a:a + len(B)]
+            np.minimum(lo, B[:, :d].min(axis=0), out=lo)
+            np.maximum(hi, B[:, :d].max(axis=0), out=hi)
+            B[:, :d + 1] -= shift
+            G += B.T @ B  # dsyrk: numpy recognises a matrix times its own transpose
     return G, lo, hi
 
 
