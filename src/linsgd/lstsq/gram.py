@@ -30,16 +30,16 @@ import numpy as np
 from linsgd._parallel import in_halves
 from linsgd.lstsq.linalg import solve_triangular
 
-# Rows per block: a float64 block of [X y] (4,096 × 21 × 8 B = 0.7 MB) stays in a 1-2 MB L2 cache while it is
-# converted, shifted and multiplied.
-BLOCK_ROWS = 4096
+# Bytes per block: a float64 block of [X y 1] of ~1 MiB stays in a 1-2 MB L2 cache while it is converted,
+# shifted and multiplied (5,957 rows at d = 20).
+BLOCK_BYTES = 1 << 20
 # Largest condition number of the centred, column-scaled design taken by the Gram path: κ²ε ≤ 2.2e-12 there.
 # Measured on the NIST StRD sets (tests/test_gram.py): Longley (κ = 111) loses 1 digit of its standard errors
 # to QR's one pass (12.9 against 14.3) and the Wamplers (κ = 1.6e3) 1-2; below 100 none is lost.
 MAX_CONDITION = 100.0
 
 
-def gram_factor(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True, rows: int = BLOCK_ROWS):
+def gram_factor(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True, rows: int | None = None):
     """One BLAS-3 pass over X (n, d) and y (n,): ``(count, mean, R, lo, hi)`` of the least-squares state, or
     None where the Gram matrix would lose accuracy (module docstring).
 
@@ -64,17 +64,22 @@ def gram_factor(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True, row
     return n, mean, R, lo, hi
 
 
-def centred_gram(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True, rows: int = BLOCK_ROWS):
+def centred_gram(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True, rows: int | None = None,
+                 bounds: bool = True):
     """``(n, mean, G, lo, hi)``: the count, the column means of [X y], its centred (without an intercept: raw)
-    Gram matrix G (d+1, d+1) and X's column minimum and maximum, in one pass on both cores; None when a value
-    or a sum is not finite."""
+    Gram matrix G (d+1, d+1) and X's column minimum and maximum (``bounds``; else None, None), in one pass on
+    both cores; None when a value or a sum is not finite. ``rows``: rows per block (None: ~1 MiB of float64)."""
     n, d = X.shape
+    rows = rows or max(256, BLOCK_BYTES // (8 * (d + 2)))
     first = np.column_stack([X[:rows], y[:rows]]).astype(np.float64)
     shift = first.mean(axis=0) if fit_intercept else np.zeros(d + 1)
-    parts = in_halves(lambda a, b: _gram(X, y, shift, a, b, rows), n)  # both cores: numpy releases the GIL
+    with _one_blas_thread():  # the two halves are the parallelism (module docstring)
+        parts = in_halves(lambda a, b: _gram(X, y, shift, a, b, rows, bounds), n)
     G, lo, hi = parts[0]
     for G_part, lo_part, hi_part in parts[1:]:  # the same split for the same n: the same bits every time
-        G, lo, hi = G + G_part, np.minimum(lo, lo_part), np.maximum(hi, hi_part)
+        G = G + G_part
+        if bounds:
+            lo, hi = np.minimum(lo, lo_part), np.maximum(hi, hi_part)
     if not np.isfinite(G).all():
         return None
     offset = G[d + 1, :d + 1] / n  # μ − s
@@ -84,27 +89,40 @@ def centred_gram(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True, ro
     return n, shift + offset, G, lo, hi
 
 
-def _gram(X, y, shift: np.ndarray, start: int, stop: int, rows: int):
+def _one_blas_thread():
+    """BLAS on one thread in this block: its own threads on top of our two halves oversubscribe the cores, and
+    OpenBLAS's threads spin while they wait (1,000,000 × 100 on a busy 2-core machine: 8.3 s, not 0.7 s)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _gram(X, y, shift: np.ndarray, start: int, stop: int, rows: int, bounds: bool):
     """``(G, lo, hi)`` of rows [start, stop): G = BᵀB of the shifted rows B = [X − s, y − s, 1] (its last row:
-    Σ (a_i − s) and the count), lo and hi the column minimum and maximum of X."""
+    Σ (a_i − s) and the count), lo and hi the column minimum and maximum of X (None without ``bounds``).
+
+    The block is held column by column (Bᵀ, each column contiguous), so the shift and the minimum and maximum
+    run along contiguous rows of numbers whatever d is (per-row reductions over 2 columns are ~10× slower)."""
     d = X.shape[1]
     G = np.zeros((d + 2, d + 2))
-    lo, hi = np.full(d, np.inf), np.full(d, -np.inf)
-    buffer = np.empty((min(rows, stop - start), d + 2))
-    buffer[:, d + 1] = 1.0  # a column of ones: the last row of BᵀB is Σ (a_i − s), no separate sum
+    lo, hi = (np.full(d, np.inf), np.full(d, -np.inf)) if bounds else (None, None)
+    buffer = np.empty((d + 2, min(rows, stop - start)))
+    buffer[d + 1] = 1.0  # a row of ones: the last row of BᵀB is Σ (a_i − s), no separate sum
     with np.errstate(over="ignore", invalid="ignore"):  # a value that is not finite: G is, and the caller sees it
         for a in range(start, stop, rows):
-            B = buffer[:min(rows, stop - a)]
-            B[:, :d] = X[a:a + len(B)]
-            B[:, d] = y[a:a + len(B)]
-            np.minimum(lo, B[:, :d].min(axis=0), out=lo)
-            np.maximum(hi, B[:, :d].max(axis=0), out=hi)
-            B[:, :d + 1] -= shift
-            G += B.T @ B  # dsyrk: numpy recognises a matrix times its own transpose
+            m = min(rows, stop - a)
+            Bt = buffer if m == buffer.shape[1] else np.ascontiguousarray(buffer[:, :m])
+            Bt[:d] = X[a:a + m].T
+            Bt[d] = y[a:a + m]
+            if bounds:
+                np.minimum(lo, Bt[:d].min(axis=1), out=lo)
+                np.maximum(hi, Bt[:d].max(axis=1), out=hi)
+            Bt[:d + 1] -= shift[:, None]
+            G += Bt @ Bt.T  # dsyrk: numpy recognises a matrix times its own transpose
     return G, lo, hi
 
 
-def refine_centred(solution, X: np.ndarray, y: np.ndarray, *, rows: int = BLOCK_ROWS):
+def refine_centred(solution, X: np.ndarray, y: np.ndarray, *, rows: int | None = None):
     """One step of iterative refinement of a least-squares ``solution`` of X, y in float64 BLAS blocks.
 
     The residuals are those of the centred rows, r = (y − ȳ) − (X − x̄)w (without an intercept: y − Xw), so
@@ -114,6 +132,7 @@ def refine_centred(solution, X: np.ndarray, y: np.ndarray, *, rows: int = BLOCK_
     :func:`linsgd.lstsq.qr.refined` is what QR's small arrays get; on large ones it costs more than the solve).
     """
     d = X.shape[1]
+    rows = rows or max(256, BLOCK_BYTES // (8 * (d + 2)))
     centre = solution.mean if solution.fit_intercept else np.zeros(d)
     y_centre = solution.y_mean if solution.fit_intercept else 0.0
 
@@ -125,7 +144,8 @@ def refine_centred(solution, X: np.ndarray, y: np.ndarray, *, rows: int = BLOCK_
             g, rsum, rss = g + Bx.T @ r, rsum + r.sum(), rss + r @ r
         return g, rsum, rss
 
-    parts = in_halves(sums, len(X))
+    with _one_blas_thread():
+        parts = in_halves(sums, len(X))
     g, rsum, rss = (sum(p[k] for p in parts) for k in range(3))
     Rxx = solution.Rxx
     dw = solve_triangular(Rxx, solve_triangular(Rxx.T, g))

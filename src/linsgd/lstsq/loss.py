@@ -50,7 +50,7 @@ def loss_statistics(X: np.ndarray, y: np.ndarray, weight=None, *, min_rows: int 
     matrix that is not positive definite (y exactly linear in X, a constant column)."""
     if weight is not None or len(X) < min_rows:
         return None
-    found = centred_gram(X, y)
+    found = centred_gram(X, y, bounds=False)
     if found is None:
         return None
     n, mean, G, _, _ = found
