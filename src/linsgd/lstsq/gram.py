@@ -4,9 +4,9 @@ The QR pass (:mod:`linsgd.lstsq.qr`) folds Householder reflections into R row bl
 ``dgeqrf`` on a block of 21 columns is narrower than its own panel, so it runs as BLAS-2 and costs most of a
 large exact solve (1,000,000 × 20: ~5× scikit-learn's Ridge). The same R follows from the centred Gram
 matrix G = Σ (a_i − μ)(a_i − μ)ᵀ of the rows a_i = [x_i y_i]: RᵀR = G, R = chol(G)ᵀ (up to the signs of its
-rows, which nothing downstream sees). G is accumulated here in one pass, block by block, as
-``B.T @ B`` (BLAS-3 ``dsyrk``, float64 whatever the input dtype) of the block's rows shifted by s, the mean
-of the first block, then centred exactly::
+rows, which nothing downstream sees). G is accumulated here in one pass, block by block, as BᵀB (BLAS-3
+``dsyrk``, float64 whatever the input dtype, the block held column by column) of the block's rows shifted by
+s, the mean of the first block, on both cores (one BLAS thread each), then centred exactly::
 
     Σ (a_i − μ)(a_i − μ)ᵀ = Σ (a_i − s)(a_i − s)ᵀ − n (μ − s)(μ − s)ᵀ,   μ − s = Σ (a_i − s) / n
 
