@@ -94,7 +94,8 @@ def _tables(folder: Path) -> dict[str, tuple[Path, str, str]]:
 
 
 def startup(repeats: int) -> list[tuple[str, str, Timing]]:
-    """Median whole-process seconds of ``linsgd train`` and ``linsgd summary`` on each table, interleaved with
+    """Median whole-process seconds of ``linsgd train`` (without and with ``--plots``), ``linsgd plot`` and
+    ``linsgd summary`` on each table, interleaved with
     two peers measured in the same run: the imports every CSV reader pays (``import numpy, pyarrow.csv``) and
     the statistician's alternative, statsmodels' OLS summary of the same CSV read by pandas."""
     rows = []
@@ -108,6 +109,11 @@ def startup(repeats: int) -> list[tuple[str, str, Timing]]:
             cmds = {
                 "linsgd train": [sys.executable, "-m", "linsgd", "train", str(path), "--target", target, *excl,
                                  "--seed", "0", "--out", str(run)],
+                # before: train drew its four pictures every time; now only when asked
+                "linsgd train --plots": [sys.executable, "-m", "linsgd", "train", str(path), "--target", target,
+                                         *excl, "--seed", "0", "--out", str(folder / f"plots-{len(rows)}"),
+                                         "--plots"],
+                "linsgd plot RUN (the pictures later)": [sys.executable, "-m", "linsgd", "plot", str(run)],
                 "linsgd summary": [sys.executable, "-m", "linsgd", "summary", str(run / "model.safetensors"),
                                    str(path)],
                 "peer: import numpy, pyarrow.csv": [sys.executable, "-c", "import numpy, pyarrow.csv"],

@@ -33,8 +33,9 @@ def test_round_trip_generate_train_predict_evaluate(cli, tmp_path, fmt, engine):
     code, out, err = cli("train", data, "--target", "y", "--out", run, "--seed", 3, "--engine", engine,
                          "--solver", "sgd")
     assert code == 0, err
-    assert sorted(p.name for p in run.iterdir()) == ["coef.png", "config.json", "fit.png", "loss.png", "metrics.jsonl",
-                                                     "model.safetensors", "residuals.png"]
+    # the pictures only on request (--plots, or linsgd plot RUN)
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "metrics.jsonl", "model.safetensors",
+                                                     "sample.safetensors"]
     lines = [json.loads(s) for s in (run / "metrics.jsonl").read_text().splitlines()]
     # the defaults: lr, epochs and averaging "auto" (until converged, at most 100 epochs)
     assert 2 <= len(lines) < 100 and lines[-1]["train_loss"] < 1e-4

@@ -13,7 +13,7 @@ def test_a_one_row_file_trains_with_nothing_but_linsgd_lines_on_stderr(tmp_path)
     data = tmp_path / "one.csv"
     data.write_text("x1,y\n1,2\n")
     cmd = [sys.executable, "-W", "always", "-m", "linsgd", "train", str(data), "--target", "y", "--out",
-           str(tmp_path / "run"), "--quiet", "--seed", 0]
+           str(tmp_path / "run"), "--quiet", "--seed", 0, "--plots"]
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "Warning" not in proc.stderr and "site-packages" not in proc.stderr, proc.stderr

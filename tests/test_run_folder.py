@@ -10,8 +10,8 @@ import sys
 import pytest
 from support.mounts import in_private_mounts
 
-RUN_FILES = {"model.safetensors", "config.json", "metrics.jsonl", "loss.png", "fit.png", "residuals.png",
-             "coef.png"}
+RUN_FILES = {"model.safetensors", "config.json", "metrics.jsonl", "sample.safetensors", "loss.png", "fit.png",
+             "residuals.png", "coef.png"}
 
 
 def _digests(folder) -> dict[str, str]:
@@ -27,7 +27,7 @@ def data(tmp_path):
 
 def test_a_failure_halfway_through_a_run_folder_keeps_every_earlier_file(cli, data, tmp_path, monkeypatch):
     run = tmp_path / "run"
-    common = ("train", data, "--target", "y", "--out", run, "--quiet", "--epochs", 3)
+    common = ("train", data, "--target", "y", "--out", run, "--quiet", "--epochs", 3, "--plots")
     assert cli(*common, "--seed", 0)[0] == 0
     before = _digests(run)
     assert set(before) == RUN_FILES
@@ -43,7 +43,7 @@ def test_a_failure_halfway_through_a_run_folder_keeps_every_earlier_file(cli, da
 
 def test_a_second_run_into_a_folder_replaces_every_file_and_leaves_nothing_else(cli, data, tmp_path):
     run = tmp_path / "run"
-    common = ("train", data, "--target", "y", "--out", run, "--quiet", "--epochs", 3)
+    common = ("train", data, "--target", "y", "--out", run, "--quiet", "--epochs", 3, "--plots")
     assert cli(*common, "--seed", 0)[0] == 0
     before = _digests(run)
     assert cli(*common, "--seed", 1, "--val-fraction", 0.2)[0] == 0
@@ -57,7 +57,7 @@ def test_a_really_full_disk_while_replacing_a_run_folder_keeps_the_earlier_run(d
     disk = tmp_path / "disk"
     disk.mkdir()
     train = [sys.executable, "-m", "linsgd", "train", str(data), "--target", "y", "--out", str(disk / "run"),
-             "--quiet", "--epochs", "3"]
+             "--quiet", "--epochs", "3", "--plots"]
     # a 1 MiB tmpfs: the first run fits; then a filler leaves 24 KiB, room for the model, config and metrics of the
     # second run but not for its pictures
     script = (f"mount -t tmpfs -o size=1m none {disk} && {' '.join(train)} --seed 0 && "

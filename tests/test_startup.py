@@ -31,7 +31,7 @@ def test_a_small_csv_train_imports_no_heavy_package_in_its_main_process(small_cs
     figures' forked child) and the extras stay out of the process that reads and trains."""
     code = ("import sys; from linsgd.cli import main; "
             f"rc = main(['train', {str(small_csv)!r}, '--target', 'y', '--out', {str(tmp_path / 'run')!r}, "
-            "'--quiet']); "
+            "'--quiet', '--plots']); "
             f"print(rc, [m for m in {HEAVY!r} if m in sys.modules])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -92,12 +92,15 @@ def test_without_restarts_a_killed_rank_fails_the_job_naming_it_and_leaves_loada
 @pytest.mark.timing
 def test_a_hung_rank_makes_the_others_fail_after_the_timeout(csv_data, tmp_path):
     start = time.monotonic()
-    proc = torchrun(2, *TRAIN, csv_data, *FLAGS, "--batch-size", 5, "--out", tmp_path, "--dist-timeout", 3,
-                    env={"LINSGD_TEST_HANG_AT_SYNC": "1:5"}, timeout=120)
-    assert proc.returncode != 0 and time.monotonic() - start < 60
+    # the timeout also bounds joining the process group: it leaves room for two ranks that start (import torch,
+    # read the file) at different speeds on a loaded machine, and the hang still ends the run well before the
+    # test's own limit
+    proc = torchrun(2, *TRAIN, csv_data, *FLAGS, "--batch-size", 5, "--out", tmp_path, "--dist-timeout", 30,
+                    env={"LINSGD_TEST_HANG_AT_SYNC": "1:5"}, timeout=400)
+    assert proc.returncode != 0 and time.monotonic() - start < 300
     line = [s for s in proc.stderr.splitlines() if s.startswith("linsgd train: error:")]
     assert len(line) == 1 and "rank 0: the all-reduce of sync 5 failed" in line[0], proc.stderr[-3000:]
-    assert "did not answer within --dist-timeout=3s" in line[0]
+    assert "did not answer within --dist-timeout=30s" in line[0]
     assert "exitcode  : 4" in proc.stderr
 
 

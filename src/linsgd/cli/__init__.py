@@ -17,12 +17,12 @@ import traceback
 import warnings
 
 from linsgd._held import hold as hold_signal
-from linsgd.cli import demo, export, generate, predict, summary, train
+from linsgd.cli import demo, export, generate, plot, predict, summary, train
 from linsgd.errors import ConfigError, DataNote, DivergenceError, LinsgdError, LinsgdWarning, Terminated
 from linsgd.storage import remove_pending
 
 # each module has add_parser(subparsers) that sets func=run(args) -> int
-COMMANDS = (demo, generate, train, predict, summary, export)
+COMMANDS = (demo, generate, train, plot, predict, summary, export)
 
 
 class Parser(argparse.ArgumentParser):

@@ -37,6 +37,9 @@ def add_parser(subparsers) -> None:
                         "beyond it training streams from a temporary file")
     g.add_argument("--tmp-dir", default=None, help="folder of that temporary file (default: system temp)")
     g.add_argument("--quiet", action="store_true", help="no progress bar, no per-epoch lines")
+    g.add_argument("--plots", action="store_true",
+                   help="also draw loss.png, fit.png, residuals.png and coef.png (matplotlib: most of a small "
+                        "run's time); without it `linsgd plot OUT` draws them later from the run folder")
     add_scale_flags(p)
     p.set_defaults(func=run)
 
@@ -69,10 +72,10 @@ def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None
 def run(args: argparse.Namespace) -> int:
     from linsgd import plots
 
-    # First of all, rank 0 (torchrun's RANK, or a plain process) forks the child that draws the run folder's
-    # figures: it imports numpy and matplotlib (~0.5 s) while this process validates, reads and trains, and
-    # draws when write_run asks (linsgd.plots.Painter; stopped, having written nothing, on any error).
-    with plots.Painter(background=os.environ.get("RANK", "0") == "0") as painter:
+    # With --plots, first of all, rank 0 (torchrun's RANK, or a plain process) forks the child that draws the
+    # run folder's figures: it imports numpy and matplotlib (~0.5 s) while this process validates, reads and
+    # trains, and draws when write_run asks (linsgd.plots.Painter; stopped, having written nothing, on any error).
+    with plots.Painter(background=args.plots and os.environ.get("RANK", "0") == "0") as painter:
         return _run(args, painter)
 
 
@@ -188,6 +191,7 @@ def _summary(args, config, plan, run, out: Path, painter) -> None:
     """What the run did (printed), then on rank 0 the run folder and the metrics."""
     from linsgd.runs.checkpoint import CHECKPOINT
     from linsgd.runs.folder import write_run
+    from linsgd.runs.pictures import PICTURES, SAMPLE
 
     main = plan.topology.is_main
     if run.skipped:
@@ -220,15 +224,18 @@ def _summary(args, config, plan, run, out: Path, painter) -> None:
             print(f"epoch {k}, loss {loss:f}" + (f", val loss {r.val_history[k - 1]:f}" if r.val_history else ""))
     if not main:  # only rank 0 writes
         return
-    write_run(run, out, painter)
+    write_run(run, out, painter, pictures=args.plots)
     for part, m in ((k, v) for k, v in run.model.metrics.items() if k in ("train", "val")):
         print(f"{part}: " + ", ".join(f"{k} {v:.6g}" for k, v in m.items() if k != "optimality_gap"))
     _print_gap(run.model.metrics["train"].get("optimality_gap", {}))
     _convergence_lines(run, run.model.metrics["train"].get("optimality_gap", {}))
     print_coefficients(run.model.coef_table())
     extra = f", {CHECKPOINT}" if (out / CHECKPOINT).exists() else ""
-    print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, loss.png, fit.png, residuals.png, "
-          f"coef.png{extra}")
+    if args.plots:
+        print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, {SAMPLE}, {', '.join(PICTURES)}{extra}")
+    else:
+        print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, {SAMPLE}{extra}; pictures not drawn "
+              f"(--plots draws them): linsgd plot {out} draws {', '.join(PICTURES)}")
 
 
 def _convergence_lines(run, gap: dict) -> None:

@@ -13,6 +13,7 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -262,9 +263,11 @@ def _read_rows(source, train: RowStore, val: RowStore | None, seed: int, val_fra
 
 
 def _bar(progress: bool, total: int | None):
+    if not progress:  # no bar, and no import of tqdm (~0.05 s of a small run)
+        return SimpleNamespace(update=lambda n: None, close=lambda: None)
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="rows", unit_scale=True, desc="reading", leave=False, disable=not progress)
+    return tqdm(total=total, unit="rows", unit_scale=True, desc="reading", leave=False)
 
 
 def split_mask(seed: int, first: int, m: int, fraction: float) -> np.ndarray:

@@ -32,6 +32,7 @@ import numpy as np
 
 from linsgd.errors import DataError
 from linsgd.lstsq.design import check_design, check_numeric_columns, warn_about
+from linsgd.lstsq.gram import gram_factor, refine_centred
 from linsgd.lstsq.linalg import solve_triangular
 from linsgd.lstsq.penalized import check_penalty, solve_penalized
 from linsgd.lstsq.rows import array_chunks, augmented, weights
@@ -216,8 +217,13 @@ def exact(X, y=None, *, fit_intercept: bool = True, feature_names: Sequence[str]
     check_numeric_columns(X)  # a text column: a DataError naming it, not numpy's "could not convert"
     if feature_names is None and hasattr(X, "columns"):
         feature_names = [str(c) for c in X.columns]
+    state = _gram_state(X, y, fit_intercept) if y is not None and sample_weight is None else None
+    if state is not None:  # a large, well-conditioned array: BLAS-3, then refined in float64 (lstsq/gram.py)
+        solution = state.solution(feature_names, alpha=alpha, l1_ratio=l1_ratio)
+        if refine and solution.alpha == 0:
+            return refine_centred(solution, *_arrays(X, y))
+        return solution
     parts: Iterable = array_chunks(X, y, sample_weight, chunk_rows) if y is not None else X
-    state: LeastSquares | None = None
     for chunk in parts:
         Xc = np.asarray(chunk[0])
         if state is None:
@@ -229,6 +235,26 @@ def exact(X, y=None, *, fit_intercept: bool = True, feature_names: Sequence[str]
     if refine and y is not None and solution.alpha == 0:
         return refined(solution, array_chunks(X, y, sample_weight, chunk_rows))
     return solution
+
+
+def _gram_state(X, y, fit_intercept: bool) -> LeastSquares | None:
+    """The state of one array of more than one chunk (:data:`CHUNK_ROWS`) rows from the BLAS-3 Gram pass, or
+    None: a smaller array (QR and the long-double refinement cost it little), an unusual shape or dtype, or a
+    design the Gram matrix would solve less accurately (:func:`~linsgd.lstsq.gram.gram_factor`)."""
+    X, y = _arrays(X, y)
+    if not (X.ndim == 2 and len(X) > CHUNK_ROWS and y.shape == (len(X),) and X.shape[1] > 0
+            and X.dtype.kind in "fiu" and y.dtype.kind in "fiu"):
+        return None
+    found = gram_factor(X, y, fit_intercept=fit_intercept)
+    if found is None:
+        return None
+    n, mean, R, lo, hi = found
+    return LeastSquares(fit_intercept, n, mean, R, lo, hi, float(n))
+
+
+def _arrays(X, y) -> tuple[np.ndarray, np.ndarray]:
+    X, y = np.asarray(X), np.asarray(y)
+    return X, y.reshape(-1) if y.ndim == 2 and y.shape[1:] == (1,) else y
 
 
 def refined(solution: Solution, chunks: Iterable) -> Solution:

@@ -1,5 +1,6 @@
-"""The run folder of a file run: ``model.safetensors``, ``config.json``, ``metrics.jsonl`` and the pictures
-``loss.png``, ``fit.png``, ``residuals.png``, ``coef.png``, written all at once or not at all."""
+"""The run folder of a file run: ``model.safetensors``, ``config.json``, ``metrics.jsonl``,
+``sample.safetensors`` and, when asked, the pictures ``loss.png``, ``fit.png``, ``residuals.png``, ``coef.png``
+(:mod:`linsgd.runs.pictures`), written all at once or not at all."""
 
 from __future__ import annotations
 
@@ -10,18 +11,22 @@ from pathlib import Path
 
 from linsgd import plots
 from linsgd.model import save_model
-from linsgd.plots import run as plots_run
+from linsgd.runs import pictures as pictures_of
 from linsgd.runs.run import FileRun
 from linsgd.sgd.result import FitResult
 from linsgd.storage import atomic_path, ensure_writable_dir, replacing_files
 
 
-def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | None = None) -> Path:
+def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | None = None, *,
+              pictures: bool = True) -> Path:
     """Write the run folder ``out`` (created if needed): all its files at once or none (a failure halfway
     leaves the folder's earlier files as they were: :func:`~linsgd.storage.replacing_files`).
 
-    ``painter``: a :class:`~linsgd.plots.Painter` to draw ``loss.png`` and ``fit.png`` (``linsgd train`` forks
-    one before training, so that matplotlib loads meanwhile); None: drawn in this process.
+    ``model.safetensors``, ``config.json``, ``metrics.jsonl`` and ``sample.safetensors`` (the (actual,
+    predicted) pairs fit.png shows) always; with ``pictures`` also ``loss.png``, ``fit.png``, ``residuals.png``
+    and ``coef.png`` (:mod:`linsgd.runs.pictures`; without, ``linsgd plot`` draws them later from the folder).
+    ``painter``: a :class:`~linsgd.plots.Painter` to draw them (``linsgd train --plots`` forks one before
+    training, so that matplotlib loads meanwhile); None: drawn in this process.
 
     Returns:
         The folder.
@@ -31,11 +36,11 @@ def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | Non
     """
     out = ensure_writable_dir(out, "out")
     with replacing_files(out) as new:  # every file complete before any of the folder's is replaced
-        _write_files(run, new, painter)
+        _write_files(run, new, painter if pictures else None, pictures)
     return out
 
 
-def _write_files(run: FileRun, out: Path, painter: plots.Painter | None) -> None:
+def _write_files(run: FileRun, out: Path, painter: plots.Painter | None, pictures: bool) -> None:
     save_model(run.model, out / "model.safetensors")
     settings = {**run.result.config.to_dict(), **run.data.to_dict()}
     pre = run.model.preprocessor  # the resolved columns, not only what the flags said
@@ -45,21 +50,13 @@ def _write_files(run: FileRun, out: Path, painter: plots.Painter | None) -> None
     with atomic_path(out / "metrics.jsonl") as tmp:
         tmp.write_text("".join(json.dumps(_epoch_line(run.result, k)) + "\n"
                                for k in range(len(run.result.history))))
-    r = run.result
-    (painter or plots.Painter(background=False)).draw([
-        (plots.loss_curve, ({"train": r.history, **({"val": r.val_history} if r.val_history else {})},
-                            out / "loss.png"), _loss_labels(r)),
-        (plots_run.fit, (*run.sample, out / "fit.png"), dict(target=run.model.target)),
-        (plots_run.residuals, (*run.sample, out / "residuals.png"), dict(target=run.model.target)),
-        (plots_run.coefficients, (run.model.w, run.model.feature_names, out / "coef.png"), dict(b=run.model.b)),
-    ])
-
-
-def _loss_labels(r: FitResult) -> dict:
-    """loss.png's words: an exact run's one loss is that of one pass over the rows, not of an epoch."""
-    if r.config is not None and r.config.solver == "exact":
-        return dict(title="loss of the exact least-squares solution (no epochs)", xlabel="one pass over the rows")
-    return dict(marker=r.best_epoch if r.stopped_epoch else None)
+    pictures_of.save_sample(run.sample, out / pictures_of.SAMPLE)
+    if pictures:
+        r = run.result
+        exact = r.config is not None and r.config.solver == "exact"
+        (painter or plots.Painter(background=False)).draw(pictures_of.calls(
+            r.history, r.val_history, run.model, run.sample, out, exact=exact,
+            kept=r.best_epoch if r.stopped_epoch else None))
 
 
 def _epoch_line(result: FitResult, k: int) -> dict:

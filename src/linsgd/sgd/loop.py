@@ -23,6 +23,7 @@ from linsgd.engines import get_engine
 from linsgd.engines.averaging import pack, unpack
 from linsgd.engines.rule import StepRule
 from linsgd.errors import DivergenceError
+from linsgd.lstsq.loss import loss_statistics, pays_off
 from linsgd.sgd.lr import stable_lr
 from linsgd.sgd.raw_penalty import penalty_value, penalty_weights
 from linsgd.sgd.result import FitResult, TrainState
@@ -78,8 +79,10 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     config = resolve_threads(config, data.n, d, sync.every)  # threads used, K; the loop steps in process batches of N·B
     engine = get_engine(config.engine, device=config.device, threads=config.threads,
                         lockstep=config.sync_every == 1 and sync.every in (None, 1))
-    if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once
-        engine.prepare(data.X, data.y)
+    if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once, and
+        engine.prepare(data.X, data.y)  # each epoch's loss comes from the statistics of [X y] (no data pass)
+        if data.statistics is None and pays_off(config.epoch_budget, d):  # (the run's epochs, not those left:
+            data.statistics = loss_statistics(data.X, data.y, data.weight)  # resumed == uninterrupted)
     rule = step_rule(config, data.steps_per_epoch(process_batch(config)), penalty_scale)
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, d, config.init_std, config.dtype))
