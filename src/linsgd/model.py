@@ -25,6 +25,7 @@ from linsgd.config import MISSING, TrainConfig
 from linsgd.data.checks import not_a_file
 from linsgd.data.encoding import Preprocessor
 from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC
+from linsgd.data.sparse_input import is_sparse
 from linsgd.errors import ConfigError, DataError, StorageError, first_line
 from linsgd.storage import atomic_path
 
@@ -59,7 +60,10 @@ class LinearModel:
     columns: dict = field(default_factory=dict)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predictions (m,) in float64 for raw features X (m, d) in ``feature_names`` order."""
+        """Predictions (m,) in float64 for raw features X (m, d) in ``feature_names`` order (an array, or a
+        ``scipy.sparse`` matrix)."""
+        if is_sparse(X):
+            return np.asarray(X.tocsr().astype(np.float64) @ self.w + self.b).reshape(-1)
         return np.asarray(X, dtype=np.float64) @ self.w + self.b
 
     def predict_finite(self, X: np.ndarray, *, model: object, data: object, first_row: int | None = None
