@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from linsgd._jit_cache import listen
+from linsgd._prefetch import prefetch
 
 listen()
 
@@ -44,9 +45,27 @@ def _lr_at(rule, t):
     return lr0 * 0.5 * (1.0 + np.cos(np.pi * min(t, total) / total))
 
 
+@njit(inline="always")
+def _prefetch_row(data, indices, indptr, y, u, A, i):
+    """Request row i's stored values, column indices, target and the weights (and A) it will read."""
+    a, b = indptr[i], indptr[i + 1]
+    prefetch(data, a, 0)
+    prefetch(indices, a, 0)
+    prefetch(y, i, 0)
+    for p in range(a, b):
+        prefetch(u, indices[p], 0)
+        if len(A):
+            prefetch(A, indices[p], 0)
+
+
 @njit(nogil=True, cache=True)
-def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, average_from, t0, wa, ba, v):
+def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, average_from, t0, wa, ba, v, ahead):
     """One epoch over CSR rows ``order[k]`` in consecutive batches of ``batch``.
+
+    A batch is two passes over its rows: the residuals r_i with the parameters before the step, then
+    ``u_j −= (s/c)·v_i r_i x_ij`` entry by entry (the gradient step written as a sum of its terms: no
+    d-long scratch, one random access to u per non-zero). The reads of u are scattered over all d columns and
+    miss the cache: they are requested ``ahead`` rows early.
 
     Args:
         data, indices, indptr: the CSR arrays of X (n, d) (data float32 or float64; indices within a row
@@ -55,7 +74,8 @@ def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, averag
         order: (n,) int32 or int64 visiting order. batch: B >= 1. rule: (η₀, schedule code, power_t, T).
         l2: the L2 penalty (0: none). average_from: 1-based step from which to average (0: off).
         t0: steps run before this call. wa: (d,) float64 running average, updated in place. ba: its bias.
-        v: (n,) sample weights of mean 1, or empty.
+        v: (n,) sample weights of mean 1, or empty. ahead: row ``order[k + ahead]``'s weights are requested
+            while row ``order[k]`` is computed (0: none).
 
     Returns:
         ``(b, diverged_at, b_before, ba)``: the new bias, the 1-based step whose batch loss ½Σr² or updated
@@ -63,10 +83,12 @@ def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, averag
         ``b_before`` the bias), and the averaged bias.
     """
     n, d = len(order), len(u)
-    g = np.zeros(d)
-    mark = np.zeros(d, dtype=np.bool_)
-    touched = np.empty(d, dtype=np.int64)
-    old = np.empty(d)
+    widest = 0
+    for k in range(n):
+        widest = max(widest, indptr[order[k] + 1] - indptr[order[k]])
+    r = np.empty(batch)
+    old = np.empty(batch * widest)  # the values a step overwrote, to restore on divergence
+    where = np.empty(batch * widest, dtype=np.int64)
     averaging = average_from > 0
     m0 = max(0, t0 - average_from + 1) if averaging else 0
     c = 1.0
@@ -82,47 +104,49 @@ def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, averag
         stop = min(start + batch, n)
         step += 1
         t = t0 + step
-        # residuals with the parameters before the step; g = Σ v_i r_i x_i on the coordinates touched
-        gb, loss, nt = 0.0, 0.0, 0
+        # 1. residuals with the parameters before the step
+        gb, loss = 0.0, 0.0
         for k in range(start, stop):
+            if ahead and k + ahead < n:
+                _prefetch_row(data, indices, indptr, y, u, A, order[k + ahead])
             i = order[k]
             dot = 0.0
             for p in range(indptr[i], indptr[i + 1]):
                 dot += data[p] * u[indices[p]]
-            r = c * dot + b - y[i]
-            loss += 0.5 * r * r
+            rk = c * dot + b - y[i]
+            loss += 0.5 * rk * rk
             if weighted:
-                r *= v[i]
-            gb += r
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                if not mark[j]:
-                    mark[j] = True
-                    touched[nt] = j
-                    nt += 1
-                    g[j] = 0.0
-                g[j] += r * data[p]
+                rk *= v[i]
+            gb += rk
+            r[k - start] = rk
+        # 2. the gradient step on the coordinates the batch touches, term by term
         eta = _lr_at(rule, t - 1)
         s = eta / (stop - start)
         sc = s / c
         check = loss
-        for q in range(nt):
-            j = touched[q]
-            mark[j] = False
-            old[q] = u[j]
-            du = -sc * g[j]
-            u[j] += du
-            check += u[j] - u[j]
-            if averaging:
-                A[j] += P * du
+        q = 0
+        for k in range(start, stop):
+            i = order[k]
+            f = -sc * r[k - start]
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                old[q] = u[j]
+                where[q] = j
+                q += 1
+                du = f * data[p]
+                u[j] += du
+                check += u[j] - u[j]
+                if averaging:
+                    A[j] += P * du
         b_before = b
         b -= s * gb
         if not np.isfinite(check + (b - b)):
-            for q in range(nt):
-                u[touched[q]] = old[q]
+            for e in range(q - 1, -1, -1):  # in reverse: a column written twice gets its first old value
+                u[where[e]] = old[e]
             for j in range(d):
                 u[j] *= c
             return b, step, b_before, ba
+        # 3. the L2 step as the scale c, folded into u when tiny; the running average
         if l2 > 0.0:
             c /= 1.0 + eta * l2
             if c < rescale:  # fold c into u; S = P·u − A becomes P = 0, A = −S (no digits lost to P·u ≈ A)
@@ -145,11 +169,15 @@ def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, averag
 
 
 @njit(nogil=True, cache=True)
-def sum_squared_residual_csr(data, indices, indptr, y, w, b, v):
-    """Σ v_i (x_i·w + b − y_i)² over all rows of a CSR matrix, in float64 (v empty: all 1)."""
+def sum_squared_residual_csr(data, indices, indptr, y, w, b, v, i0, i1, ahead):
+    """Σ v_i (x_i·w + b − y_i)² over CSR rows i0 ≤ i < i1, in float64 (v empty: all 1); two threads can each
+    sum half the rows."""
     total = 0.0
     weighted = len(v) > 0
-    for i in range(len(indptr) - 1):
+    none = np.zeros(0)
+    for i in range(i0, i1):
+        if ahead and i + ahead < i1:
+            _prefetch_row(data, indices, indptr, y, w, none, i + ahead)
         r = b - y[i]
         for p in range(indptr[i], indptr[i + 1]):
             r += data[p] * w[indices[p]]
