@@ -229,6 +229,8 @@ class DataConfig:
         max_levels: most distinct values a categorical column may have (default 100: more is usually an
             identifier or free text, and every level costs a column).
         exclude: columns never used (e.g. an identifier).
+        hash_bits: N in [1, 20], or None: a categorical column with more than ``max_levels`` levels is hashed
+            into 2^N signed columns (:mod:`linsgd.data.hashing`) instead of refused.
     """
 
     target: str
@@ -243,6 +245,7 @@ class DataConfig:
     missing: str = "error"
     max_levels: int = 100
     exclude: tuple[str, ...] = ()
+    hash_bits: int | None = None
 
     def validate(self) -> DataConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -268,6 +271,8 @@ class DataConfig:
         _check(_is_int(self.max_levels) and self.max_levels >= 1, "max_levels", self.max_levels, "an integer >= 1")
         _check(isinstance(self.exclude, (tuple, list)) and all(isinstance(c, str) for c in self.exclude),
                "exclude", self.exclude, "a list of column names")
+        _check(self.hash_bits is None or (_is_int(self.hash_bits) and 1 <= self.hash_bits <= 20), "hash_bits",
+               self.hash_bits, "None or an integer in [1, 20] (2^N columns per hashed column)")
         return self
 
     def to_dict(self) -> dict:

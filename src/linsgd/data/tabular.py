@@ -76,7 +76,7 @@ def read_types(source: Source, kinds: dict[str, str]) -> dict:
 
 
 def scan(source: Source, roles: list[Column], *, seed: int, val_fraction: float = 0.0, missing: str = "error",
-         max_levels: int = 100) -> tuple[Census, dict]:
+         max_levels: int = 100, hash_bits: int | None = None) -> tuple[Census, dict]:
     """The first pass: the :class:`Census` of the training rows, and what was seen on the way.
 
     Rows are numbered as :func:`linsgd.data.table.load_tables` numbers them (among the rows kept), so the
@@ -88,7 +88,7 @@ def scan(source: Source, roles: list[Column], *, seed: int, val_fraction: float 
     """
     kinds = {c.name: c.role for c in roles if c.is_feature}
     cells = _cells(source, kinds, missing)
-    census = Census.empty(cells.numeric, cells.categorical, max_levels)
+    census = Census.empty(cells.numeric, cells.categorical, max_levels, hash_bits)
     ids = {c.name: [] for c in roles if looks_like_identifier(c)}
     first = source.skipped = 0
     for batch, bad, lines, where in source.batches(read_types(source, kinds)):

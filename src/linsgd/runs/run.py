@@ -128,7 +128,7 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
     if sharded:
         raw.select([c.name for c in roles if c.is_feature], data.target)
     census, seen = scan(raw, roles, seed=config.seed, val_fraction=data.val_fraction, missing=data.missing,
-                        max_levels=data.max_levels)
+                        max_levels=data.max_levels, hash_bits=data.hash_bits)
     if sharded:  # the vocabularies and means of every rank's rows, merged exactly
         census = reduce(Census.merge, [Census.from_dict(d) for d in gather_json(census.to_dict(), plan.topology)])
     pre = census.fit({c.name: c.role for c in roles}, data.missing, [c.name for c in roles if c.is_feature])
