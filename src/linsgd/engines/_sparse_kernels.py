@@ -28,6 +28,7 @@ from linsgd._prefetch import prefetch
 
 listen()
 
+_LINE = 64  # bytes per cache line
 _RESCALE = 1e-9  # fold c into u below this (scikit-learn's SGD does the same at 1e-9)
 # With averaging, S = P·u − A subtracts numbers ~1/c times larger than S: fold at 1e-3, losing at most ~3 digits
 # (a fold costs one O(d) pass every ln(10³)/(η·l2) steps: every ~7·10⁶ steps at η = 0.01, l2 = 10⁻⁴).
@@ -47,15 +48,36 @@ def _lr_at(rule, t):
 
 @njit(inline="always")
 def _prefetch_row(data, indices, indptr, y, u, A, i):
-    """Request row i's stored values, column indices, target and the weights (and A) it will read."""
-    a, b = indptr[i], indptr[i + 1]
-    prefetch(data, a, 0)
-    prefetch(indices, a, 0)
-    prefetch(y, i, 0)
-    for p in range(a, b):
+    """Request the weights (and A) that row i will read; its column indices must be in cache already."""
+    for p in range(indptr[i], indptr[i + 1]):
         prefetch(u, indices[p], 0)
         if len(A):
             prefetch(A, indices[p], 0)
+
+
+@njit(inline="always")
+def _prefetch_lines(data, indices, indptr, y, i):
+    """Request every cache line of row i's stored values and column indices, and its target."""
+    a, b = indptr[i], indptr[i + 1]
+    for p in range(a, b, _LINE // data.itemsize):
+        prefetch(data, p, 0)
+    for p in range(a, b, _LINE // indices.itemsize):
+        prefetch(indices, p, 0)
+    prefetch(data, b - 1, 0)
+    prefetch(indices, b - 1, 0)
+    prefetch(y, i, 0)
+
+
+@njit(inline="always")
+def _prefetch_ahead(data, indices, indptr, y, u, A, order, k, n, ahead):
+    """Three stages ahead of row ``order[k]``: its row pointers (3·ahead rows on), its lines (2·ahead), the
+    weights it reads (ahead): each stage reads only what the stage before brought into cache."""
+    if k + 3 * ahead < n:
+        prefetch(indptr, order[k + 3 * ahead], 0)
+    if k + 2 * ahead < n:
+        _prefetch_lines(data, indices, indptr, y, order[k + 2 * ahead])
+    if k + ahead < n:
+        _prefetch_row(data, indices, indptr, y, u, A, order[k + ahead])
 
 
 @njit(nogil=True, cache=True)
@@ -107,8 +129,8 @@ def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, averag
         # 1. residuals with the parameters before the step
         gb, loss = 0.0, 0.0
         for k in range(start, stop):
-            if ahead and k + ahead < n:
-                _prefetch_row(data, indices, indptr, y, u, A, order[k + ahead])
+            if ahead:
+                _prefetch_ahead(data, indices, indptr, y, u, A, order, k, n, ahead)
             i = order[k]
             dot = 0.0
             for p in range(indptr[i], indptr[i + 1]):

@@ -23,9 +23,11 @@ from linsgd.engines._numpy_kernels import start_average
 from linsgd.engines.base import EpochOutcome
 from linsgd.engines.rule import as_rule
 
-# Rows whose weights are requested ahead of the row computed. Measured, 300,000 hashed rows × 2^20 columns
-# (benchmarks/bench_sparse.py data), batch 1, s per epoch over three alternating runs at load ~15 on 2 cores:
-# 0 ahead 0.83-1.12, 1: 0.57-0.78, 2: 0.57-0.76, 4: 0.60-0.84, 8: 0.70-0.84.
+# Prefetch distance in rows: a row's pointers are requested 3·AHEAD rows before it is computed, its values and
+# indices 2·AHEAD, the weights it reads AHEAD (linsgd.engines._sparse_kernels). Measured, 10⁶ hashed rows × 2^20
+# columns (benchmarks/bench_sparse.py data), batch 1, s per epoch of the kernel, two alternating runs at load
+# ~16 on 2 cores: no prefetch 7.3, 7.7; AHEAD 2: 2.8, 2.4; 4: 2.7, 2.5; 8: 2.9, 2.5 (weights only, 2 ahead, on
+# 3·10⁵ rows: 0.57-0.76 against 0.83-1.12 without).
 AHEAD = 2
 
 
