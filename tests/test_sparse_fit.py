@@ -173,3 +173,31 @@ def test_a_model_predicts_sparse_rows_as_their_dense_twins():
     model = LinearModel(w, 0.5, [f"x{j}" for j in range(8)])
     np.testing.assert_allclose(model.predict(X), X.toarray() @ w + 0.5, rtol=1e-14)
     np.testing.assert_allclose(model.predict(X.tocoo()), X.toarray() @ w + 0.5, rtol=1e-14)
+
+
+def test_the_curvature_of_sparse_rows_is_the_dense_one():
+    from linsgd.sgd.lr import auto_lr, curvature, largest_row, stable_lr
+
+    X, _, _ = _problem(n=3000, d=40, density=0.1, seed=12)
+    X = X * 3.0  # not unit scale
+    lam_s, tr_s = curvature(X.tocsr())
+    lam_d, tr_d = curvature(X.toarray())
+    assert lam_s == pytest.approx(lam_d, rel=1e-9) and tr_s == pytest.approx(tr_d, rel=1e-12)
+    assert largest_row(X.tocsr()) == pytest.approx(largest_row(X.toarray()), rel=1e-12)
+    assert stable_lr(X.tocsr(), 10) == pytest.approx(stable_lr(X.toarray(), 10), rel=1e-9)
+    assert auto_lr(X.tocsr(), 10) == pytest.approx(auto_lr(X.toarray(), 10), rel=1e-9)
+
+
+def test_lr_auto_with_weights_takes_the_step_of_the_weighted_curvature():
+    from linsgd.config import TrainConfig
+    from linsgd.sgd.lr import auto_lr, stable_lr
+    from linsgd.sgd.sparse_fit import sparse_auto
+
+    X, y, _ = _problem(n=2000, d=20, density=0.2, seed=13)
+    v = np.random.default_rng(3).uniform(0.0, 4.0, X.shape[0])
+    scaled = X.toarray() * np.sqrt(v / v.mean())[:, None]
+    for average, rule in ((False, auto_lr), (2, stable_lr)):
+        config = TrainConfig(lr="auto", average=average, batch_size=8, seed=0)
+        lr, (w0, b0) = sparse_auto(X, y, config, v, None)
+        assert lr == pytest.approx(rule(scaled, 8), rel=1e-9)
+        assert b0 == pytest.approx(np.average(y, weights=v), rel=1e-12) and w0.shape == (20,)
