@@ -1,6 +1,7 @@
 """svmlight / libsvm files (``.svm``, ``.libsvm``): rows ``y idx:value idx:value …``, read as CSR.
 
-scikit-learn's ``load_svmlight_file`` parses; linsgd hands it the file in blocks of whole lines
+scikit-learn's ``load_svmlight_file`` parses (the ``linsgd[sklearn]`` extra; without it, one line naming the
+install); linsgd hands it the file in blocks of whole lines
 (``chunk_bytes`` at a time, cut after the last newline), so that memory stays at one block plus the rows
 read, and a bad row is named by its line: the block that scikit-learn refuses is bisected down to the
 first line it refuses alone, and that line's first token it refuses alone is the column
@@ -19,6 +20,7 @@ import numpy as np
 
 from linsgd.data.checks import data_error
 from linsgd.errors import DataError
+from linsgd.extras import require
 
 SUFFIXES = (".svm", ".libsvm", ".svmlight")
 DEFAULT_CHUNK_BYTES = 4 << 20
@@ -89,8 +91,7 @@ def read_svmlight(path, *, dtype: str = "float64", chunk_bytes: int = DEFAULT_CH
 
 
 def _parse(text: bytes, dtype: str):
-    from sklearn.datasets import load_svmlight_file
-
+    load_svmlight_file = require("sklearn.datasets", "reading svmlight files").load_svmlight_file
     X, y = load_svmlight_file(io.BytesIO(text), dtype=np.dtype(dtype), zero_based=False)
     return X, y.astype(dtype, copy=False)
 
