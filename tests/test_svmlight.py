@@ -121,7 +121,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(cli, tmp_path):
     assert code == 2 and err.strip().count("\n") == 0 and f"{path}:2: column 3:" in err
     assert "Traceback" not in err and not (tmp_path / "run").exists()
     path.write_text("".join(f"{k} {k % 9 + 1}:1\n" for k in range(300)))  # 300 rows: ~3.6 KB as CSR
-    code, _, err = cli("train", path, "--out", tmp_path / "run", "--weight", "w")
-    assert code == 2 and "--weight" in err and not (tmp_path / "run").exists()
+    for flags in (("--weight", "w"), ("--target", "y"), ("--on-bad-rows", "skip"), ("--hash-bits", 4)):
+        code, _, err = cli("train", path, "--out", tmp_path / "run", *flags)
+        assert code == 2 and flags[0] in err and not (tmp_path / "run").exists()
     code, _, err = cli("train", path, "--out", tmp_path / "run", "--max-memory", "1K")
     assert code == 2 and "--max-memory" in err and not (tmp_path / "run").exists()

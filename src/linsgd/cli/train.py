@@ -129,8 +129,9 @@ def _run(args: argparse.Namespace, painter) -> int:
 
 
 # flags that name columns or need a table: an svmlight run has neither (flag, its value when not given)
-_NOT_SVMLIGHT = (("features", None), ("exclude", None), ("weight", None), ("val_fraction", 0.0),
-                 ("standardize", False), ("early_stopping", False), ("checkpoint_every", None), ("resume", None))
+_NOT_SVMLIGHT = (("target", None), ("features", None), ("exclude", None), ("weight", None), ("val_fraction", 0.0),
+                 ("standardize", False), ("early_stopping", False), ("checkpoint_every", None), ("resume", None),
+                 ("missing", "error"), ("max_levels", 100), ("hash_bits", None), ("on_bad_rows", "error"))
 
 
 def _train_svmlight(args, config, budget) -> int:
