@@ -22,13 +22,13 @@ def expected_failures(estimator) -> dict[str, str]:
     linsgd computes in numpy only.)
     """
     if estimator.solver == "exact":  # its rows of weight 0 leave 27 rows for 31 coefficients
-        return {"check_sample_weight_equivalence_on_dense_data":
-                "the exact solver refuses a design with more coefficients than rows of non-zero weight "
-                "(DataError naming the fix) instead of returning one of infinitely many solutions"}
-    return {"check_sample_weight_equivalence_on_dense_data":
-            "SGD with integer weights equals SGD on repeated rows in its objective (tests/test_weights.py, "
-            "tests/test_estimator_weights.py), "
-            "not to scikit-learn's 1e-7 after a finite number of stochastic steps"}
+        why = ("the exact solver refuses a design with more coefficients than rows of non-zero weight "
+               "(DataError naming the fix) instead of returning one of infinitely many solutions")
+    else:
+        why = ("SGD with integer weights equals SGD on repeated rows in its objective (tests/test_weights.py, "
+               "tests/test_estimator_weights.py), "
+               "not to scikit-learn's 1e-7 after a finite number of stochastic steps")
+    return {f"check_sample_weight_equivalence_on_{kind}_data": why for kind in ("dense", "sparse")}
 
 
 @parametrize_with_checks([LinearRegressor(), LinearRegressor(solver="exact")],

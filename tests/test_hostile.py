@@ -450,14 +450,12 @@ def test_decimal_parquet_columns_are_read_as_float_with_a_note(cli, tmp_path):
 
 def _api_inputs():
     import pandas as pd
-    import scipy.sparse
 
     X = np.random.default_rng(0).standard_normal((40, 2))
     y = X @ [2.0, -3.4] + 4.2
     na = pd.DataFrame(X).astype("Float64")
     na.iloc[3, 1] = pd.NA
     return {"complex X": (X + 1j, y, "complex"), "complex y": (X, y + 0j, "complex"),
-            "sparse X": (scipy.sparse.csr_matrix(X), y, "scipy sparse matrix"),
             "pandas NA": (na, y, r"X: column '1' has 1 missing values \(the first in row 3\)"),
             "object NA": (pd.DataFrame(X).astype(object).where(pd.DataFrame(X) < 10, pd.NA).mask(
                 pd.DataFrame(X).index.to_series().eq(5).to_frame().reindex(columns=[0, 1], fill_value=True),
@@ -465,7 +463,7 @@ def _api_inputs():
             "text": (np.full((40, 2), "a"), y, "not numbers")}
 
 
-@pytest.mark.parametrize("kind", ["complex X", "complex y", "sparse X", "pandas NA", "object NA", "text"])
+@pytest.mark.parametrize("kind", ["complex X", "complex y", "pandas NA", "object NA", "text"])
 def test_fit_refuses_what_is_not_a_real_dense_array(kind):
     import warnings
 

@@ -242,6 +242,8 @@ class DataConfig:
         format: the input format by name (``linsgd.data.formats.registry.FORMATS``: csv, parquet, npy,
             arrow, jsonl, …), whatever the file is called; None: from the suffix, else the first bytes. An
             unknown name is refused when the data is opened, with the names that are read.
+        hash_bits: N in [1, 20], or None: a categorical column with more than ``max_levels`` levels is hashed
+            into 2^N signed columns (:mod:`linsgd.data.hashing`) instead of refused.
     """
 
     target: str | None
@@ -257,6 +259,7 @@ class DataConfig:
     max_levels: int = 100
     exclude: tuple[str, ...] = ()
     format: str | None = None  # noqa: A003 (the flag's name)
+    hash_bits: int | None = None
 
     def validate(self) -> DataConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -284,6 +287,8 @@ class DataConfig:
                "exclude", self.exclude, "a list of column names")
         _check(self.format is None or (isinstance(self.format, str) and self.format != ""), "format", self.format,
                "None or a format name such as csv or parquet")
+        _check(self.hash_bits is None or (_is_int(self.hash_bits) and 1 <= self.hash_bits <= 20), "hash_bits",
+               self.hash_bits, "None or an integer in [1, 20] (2^N columns per hashed column)")
         return self
 
     def to_dict(self) -> dict:

@@ -11,12 +11,14 @@ import numbers
 import numpy as np
 
 from linsgd import errors
-from linsgd.config import TrainConfig
+from linsgd.config import TrainConfig, default_max_memory
 from linsgd.data.checks import check_sample_weight
 from linsgd.data.formats.frame import numeric_frame
+from linsgd.data.sparse_input import as_sparse_training, check_sparse_config, is_sparse
 from linsgd.extras import require
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
+from linsgd.lstsq.sparse import check_size, sparse_state
 from linsgd.sgd.convergence import warn_if_not_converged
 from linsgd.sgd.fit import gap_of, train
 from linsgd.sgd.solver import choose
@@ -117,13 +119,13 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             DivergenceError when SGD diverges (with a stable lr to try).
         """
         numeric_frame(X)  # a DataFrame's text, dates or gaps: a DataError naming the column
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, accept_sparse="csr")
         config = self._config(self.epochs, self._draw_seed())
         weight = check_sample_weight(sample_weight, len(y))
         self._state = None
         if self.solver == "exact":  # streamed QR state, so that partial_fit can add rows
             return self._partial_exact(X, y, first=True, weight=weight)
-        Xd, yd = np.ascontiguousarray(X, dtype=self.dtype), y.astype(self.dtype)
+        Xd, yd = self._training(X, y, config)
         result = train(Xd, yd, config, weight=weight, names=_names(self))
         self.n_epochs_ = 0 if result.config.solver == "exact" else len(result.history)
         self.n_iter_, self.best_epoch_ = self.n_epochs_, result.best_epoch
@@ -142,7 +144,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         """
         first = not hasattr(self, "coef_")
         numeric_frame(X)
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first)
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first, accept_sparse="csr")
         if self.solver == "exact":
             return self._partial_exact(X, y, first)
 
@@ -151,8 +153,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         self.solver_ = config.solver_reason or config.solver
         init = None if first else (self.coef_, self.intercept_)
         start = 0 if first else self.n_epochs_
-        result = train(np.ascontiguousarray(X, dtype=self.dtype), y.astype(self.dtype), config, init=init,
-                       first_epoch=start)
+        result = train(*self._training(X, y, config), config, init=init, first_epoch=start)
         self.n_epochs_ = start + 1
         history = ([] if first else list(self.history_)) + result.history
         return self._store(result.w, result.b, history, result.lr, result.seed, None)
@@ -161,8 +162,14 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         """ŷ = X coef_ + intercept_, shape (n,)."""
         check_is_fitted(self)
         numeric_frame(X)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_ + self.intercept_
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
+        return np.asarray(X @ self.coef_ + self.intercept_).reshape(-1)
+
+    def __sklearn_tags__(self):
+        """scikit-learn's tags: sparse X is accepted (trained as CSR by the O(nnz) sparse engine)."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """The names of the columns ``coef_`` weighs: a DataFrame's columns, else ``x0``, ``x1``, …"""
@@ -178,11 +185,23 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     def _partial_exact(self, X, y, first: bool, weight=None):
         """Fold the rows (weighted) into the least-squares state and solve the configured objective."""
         state = LeastSquares.empty(X.shape[1]) if first or self._state is None else self._state
-        self._state = state.update(X, y, sample_weight=weight)
+        if is_sparse(X):  # the normal equations of the sparse rows, merged exactly into the state
+            check_size(X.shape[1], default_max_memory())
+            self._state = state.merge(sparse_state(X, y, weight))
+        else:
+            self._state = state.update(X, y, sample_weight=weight)
         alpha, l1_ratio = penalty_of(self._config(1, None))
         solution = self._state.solution(_names(self), alpha=alpha, l1_ratio=l1_ratio)
         self.n_epochs_ = 0
         return self._store(solution.w, solution.b, [solution.optimum], None, None, solution)
+
+    def _training(self, X, y, config: TrainConfig):
+        """X and y as the engines take them: C-contiguous arrays, or CSR (sparse input, checked by
+        :func:`~linsgd.data.sparse_input.check_sparse_config`), of ``dtype``."""
+        if is_sparse(X):
+            check_sparse_config(config)
+            return as_sparse_training(X, y, self.dtype)
+        return np.ascontiguousarray(X, dtype=self.dtype), y.astype(self.dtype)
 
     def _store(self, w, b, history, lr, seed, solution):
         self.coef_ = np.asarray(w, dtype=np.float64).copy()

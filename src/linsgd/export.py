@@ -19,6 +19,7 @@ import os
 import numpy as np
 
 from linsgd.data.encoding import MISSING_LEVEL
+from linsgd.errors import DataError
 from linsgd.extras import require
 
 OPSET = 19  # Equal on strings needs opset 19
@@ -45,6 +46,9 @@ def to_onnx(model, path: str | os.PathLike) -> list[str]:
 
     for k, inp in enumerate(pre.inputs):
         x = inp.name
+        if inp.bits:  # the hash (BLAKE2b) has no ONNX operator
+            raise DataError(f"column '{inp.name}' is hashed (--hash-bits {inp.bits}): ONNX has no operator for "
+                            "its hash, so the export would not reproduce it; predict with linsgd predict instead")
         if inp.kind == "categorical":
             inputs.append(helper.make_tensor_value_info(x, TensorProto.STRING, ["N", 1]))
             for j, level in enumerate(inp.levels[1:]):

@@ -25,6 +25,7 @@ from linsgd.config import MISSING, TrainConfig
 from linsgd.data.checks import not_a_file
 from linsgd.data.encoding import Preprocessor
 from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC
+from linsgd.data.sparse_input import is_sparse
 from linsgd.errors import ConfigError, DataError, StorageError, first_line
 from linsgd.storage import atomic_path
 
@@ -59,7 +60,10 @@ class LinearModel:
     columns: dict = field(default_factory=dict)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predictions (m,) in float64 for raw features X (m, d) in ``feature_names`` order."""
+        """Predictions (m,) in float64 for raw features X (m, d) in ``feature_names`` order (an array, or a
+        ``scipy.sparse`` matrix)."""
+        if is_sparse(X):
+            return np.asarray(X.tocsr().astype(np.float64) @ self.w + self.b).reshape(-1)
         return np.asarray(X, dtype=np.float64) @ self.w + self.b
 
     def predict_finite(self, X: np.ndarray, *, model: object, data: object, first_row: int | None = None
@@ -206,6 +210,7 @@ def _model_of(tensors: dict, meta: dict) -> LinearModel:
 
 
 _INPUT_FIELDS = {"name": str, "kind": str, "mean": (int, float), "indicator": bool, "levels": list}
+_HASH_FIELDS = ("bits", "collisions")  # a hashed categorical input (--hash-bits): both, integers >= 0
 
 
 def _check_preprocessing(pre: dict) -> None:
@@ -216,8 +221,13 @@ def _check_preprocessing(pre: dict) -> None:
     if not isinstance(inputs, list) or not inputs:
         raise _Invalid("preprocessing field 'inputs' is not a non-empty list")
     for k, i in enumerate(inputs):
-        if not isinstance(i, dict) or set(i) != set(_INPUT_FIELDS):
-            raise _Invalid(f"preprocessing input {k} does not have exactly the fields {', '.join(_INPUT_FIELDS)}")
+        if not isinstance(i, dict) or set(i) - set(_HASH_FIELDS) != set(_INPUT_FIELDS):
+            raise _Invalid(f"preprocessing input {k} does not have exactly the fields {', '.join(_INPUT_FIELDS)} "
+                           f"(and {', '.join(_HASH_FIELDS)} when hashed)")
+        for key in _HASH_FIELDS:
+            value, most = i.get(key, 0), 20 if key == "bits" else 1 << 62
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
+                raise _Invalid(f"preprocessing input {k}: field '{key}' is {value!r}, not an integer in range")
         where = f"preprocessing input {i['name']!r}" if isinstance(i["name"], str) else f"preprocessing input {k}"
         for key, kind in _INPUT_FIELDS.items():
             if not isinstance(i[key], kind) or (key == "mean" and isinstance(i[key], bool)):
@@ -229,7 +239,7 @@ def _check_preprocessing(pre: dict) -> None:
         if not math.isfinite(i["mean"]):
             raise _Invalid(f"{where}: field 'mean' is {i['mean']!r}, not a finite number")
         levels = i["levels"]
-        if (i["kind"] == "categorical") != bool(levels):
+        if (i["kind"] == "categorical" and not i.get("bits")) != bool(levels):
             raise _Invalid(f"{where}: field 'levels' is {_shown(json.dumps(levels))[1:-1]} for a {i['kind']} input "
                            f"(levels belong to categorical inputs, which have at least one)")
         if len({json.dumps(v) for v in levels}) != len(levels):

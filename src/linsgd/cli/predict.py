@@ -63,9 +63,11 @@ def _id_column(args, model):
 
 
 def predict(args: argparse.Namespace) -> int:
+    from linsgd.data.formats.svmlight import is_svmlight
     from linsgd.data.formats.write import file_format, write_columns
     from linsgd.errors import ConfigError
     from linsgd.model import load_model
+    from linsgd.runs.svmlight_run import predict_svmlight
     from linsgd.storage import check_output_file
 
     file_format(args.out)
@@ -73,6 +75,11 @@ def predict(args: argparse.Namespace) -> int:
         raise ConfigError("on_bad_rows", "skip", "'error' for predict (predictions stay aligned with rows)")
     check_output_file(args.out, "out", inputs=(args.data, args.model))
     model = load_model(args.model)
+    if is_svmlight(args.data, args.format):  # one column of predictions, in the file's row order
+        _, y_hat = predict_svmlight(model, args.data, chunk_bytes=args.chunk_bytes)
+        n = write_columns(args.out, ["prediction"], iter([{"prediction": y_hat}]))
+        print(f"wrote {n} predictions to {args.out}")
+        return 0
     table = table_of(args, model, None, missing="error" if model.preprocessor.missing != "impute" else None,
                      extra=_id_column(args, model))
     check_output_file(args.out, "out", inputs=tuple(getattr(table.source, "files", ())))  # a Parquet part
@@ -94,20 +101,26 @@ def predict(args: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    from linsgd.data.formats.svmlight import is_svmlight
     from linsgd.metrics import Metrics
     from linsgd.model import load_model
+    from linsgd.runs.svmlight_run import predict_svmlight
 
     model = load_model(args.model)
-    table = table_of(args, model, args.target or model.target)
     acc = Metrics()
-    for X, y, _ in table.blocks():  # rows may be skipped or dropped here: the message names no row number
-        acc.update(y, model.predict_finite(X, model=args.model, data=args.data))
+    table = None
+    if is_svmlight(args.data, args.format):  # the target is the file's first field
+        acc.update(*predict_svmlight(model, args.data, chunk_bytes=args.chunk_bytes))
+    else:
+        table = table_of(args, model, args.target or model.target)
+        for X, y, _ in table.blocks():  # rows may be skipped or dropped here: the message names no row number
+            acc.update(y, model.predict_finite(X, model=args.model, data=args.data))
     result = acc.result()
-    if table.skipped:
+    if table is not None and table.skipped:
         result["skipped"] = table.skipped
-    if table.dropped:
+    if table is not None and table.dropped:
         result["dropped"] = table.dropped
-    if table.unseen:
+    if table is not None and table.unseen:
         result["unseen_levels"] = table.unseen
     if args.json:  # JSON has no NaN: a metric without a value (r2 of a constant target) is null
         print(json.dumps({k: None if isinstance(v, float) and not math.isfinite(v) else v
@@ -115,6 +128,6 @@ def evaluate(args: argparse.Namespace) -> int:
     else:
         for k, v in result.items():
             print(f"{k:8s} {v:.6g}" if isinstance(v, float) else f"{k:8s} {v}")
-        if table.unseen:
+        if table is not None and table.unseen:
             print(report_unseen(table))
     return 0

@@ -49,7 +49,8 @@ def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None
     p.add_argument("data", metavar="DATA", help="a .csv, .parquet, .npy, .feather/.arrow or .jsonl file, a folder "
                                                 "or glob of Parquet")
     if target_required:
-        p.add_argument("--target", required=True, help="the target column")
+        p.add_argument("--target", default=None,
+                       help="the target column (required, but for svmlight files: their first field)")
         p.add_argument("--features", default=None,
                        help="feature columns a,b,c (default: every other column but --exclude'd ones and a "
                             "pandas index; text, bool and dictionary columns are one-hot encoded, dates become "
@@ -60,13 +61,17 @@ def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None
                             "indicator; categories: a level of their own), or drop the row")
         p.add_argument("--max-levels", type=int, default=100,
                        help="most distinct values of a categorical column (default 100)")
+        p.add_argument("--hash-bits", type=int, default=None, metavar="N",
+                       help="hash a categorical column with more than --max-levels values into 2^N signed "
+                            "columns (N in 1..20) instead of refusing it")
     p.add_argument("--on-bad-rows", choices=("error", "skip"), default="error",
                    help="stop at the first bad row (default) or skip bad rows and count them")
     p.add_argument("--chunk-bytes", type=size_value(MAX_CHUNK_BYTES, "1G"), default=4 << 20,
                    help="bytes read per chunk, e.g. 64M (default 4M); raise it for rows longer than that")
     p.add_argument("--format", default=None, metavar="NAME",
-                   help="read DATA as this format whatever its name, e.g. csv or parquet (default: from its "
-                        "suffix, else its first bytes); an unknown name lists the formats")
+                   help="read DATA as this format whatever its name, e.g. csv, parquet or svmlight (default: "
+                        "from its suffix, else its first bytes; .svm, .libsvm and .svmlight are svmlight rows "
+                        "'y idx:value …'); an unknown name lists the formats")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,6 +89,8 @@ def _run(args: argparse.Namespace, painter) -> int:
     import dataclasses
 
     from linsgd.config import DataConfig
+    from linsgd.data.formats.svmlight import is_svmlight
+    from linsgd.errors import ConfigError
     from linsgd.runs.distributed import broadcast_int, process_group
     from linsgd.storage import locked_folder
 
@@ -91,13 +98,17 @@ def _run(args: argparse.Namespace, painter) -> int:
     config = dataclasses.replace(train_config(args), patience=args.patience if args.early_stopping else None,
                                  tol=args.tol).resolved()
     budget = size_flag(args.max_memory, "max_memory", MAX_MEMORY) if args.max_memory else None
+    if is_svmlight(args.data, args.format):
+        return _train_svmlight(args, config, budget)
+    if args.target is None:
+        raise ConfigError("target", None, "the name of the target column (--target COL)")
     features = parse_features(args.features)
     exclude = parse_features(args.exclude, "exclude") or ()
     data = DataConfig(target=args.target, features=tuple(features) if features else None,
                       val_fraction=args.val_fraction, standardize=args.standardize, max_memory=budget,
                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, tmp_dir=args.tmp_dir,
                       weight=args.weight, missing=args.missing, max_levels=args.max_levels,
-                      exclude=tuple(exclude), format=args.format).validate()
+                      exclude=tuple(exclude), format=args.format, hash_bits=args.hash_bits).validate()
     out = check_out_dir(args.out, "out")
     _check_exact_options(config, args)
     plan = plan_of(args, out)
@@ -117,6 +128,38 @@ def _run(args: argparse.Namespace, painter) -> int:
         config = dataclasses.replace(config, seed=broadcast_int(config.seed if seed is None else seed,
                                                                 plan.topology))
         _report(args, config, data, out, plan, painter)
+    return 0
+
+
+# flags that name columns or need a table: an svmlight run has neither (flag, its value when not given)
+_NOT_SVMLIGHT = (("target", None), ("features", None), ("exclude", None), ("weight", None), ("val_fraction", 0.0),
+                 ("standardize", False), ("early_stopping", False), ("checkpoint_every", None), ("resume", None),
+                 ("missing", "error"), ("max_levels", 100), ("hash_bits", None), ("on_bad_rows", "error"))
+
+
+def _train_svmlight(args, config, budget) -> int:
+    """An svmlight file: read as CSR, trained by the sparse engine, the model written to ``--out``."""
+    import dataclasses
+
+    from linsgd.errors import ConfigError
+    from linsgd.runs.svmlight_run import fit_svmlight, write_model
+
+    for flag, unset in _NOT_SVMLIGHT:
+        if getattr(args, flag, unset) not in (unset, None):
+            raise ConfigError(flag, getattr(args, flag), f"not given with an svmlight file (--{flag.replace('_', '-')} "
+                                                         "needs named columns or a table)")
+    if args.threads is None:  # the default: the sparse engine runs on one thread
+        config = dataclasses.replace(config, threads=1)
+    out = check_out_dir(args.out, "out")
+    result, model, reading = fit_svmlight(args.data, config, chunk_bytes=args.chunk_bytes, max_memory=budget)
+    out.mkdir(parents=True, exist_ok=True)
+    write_model(model, out)
+    print(f"read {args.data} (svmlight): {len(model.w):,} feature columns, target 'y' ({reading:.2f} s)")
+    print(f"solver: {result.config.solver_reason or result.config.solver}")
+    train = model.metrics["train"]
+    done = "the exact solution" if result.config.solver == "exact" else f"{len(result.history)} epoch(s)"
+    print(f"trained: {done}, train mse {train['mse']:.6g}, r2 {train['r2']:.4g}")
+    print(f"wrote {out / 'model.safetensors'}")
     return 0
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linsgd.data.cells import Rows
+from linsgd.data.hashing import collisions, hashed_block, hashed_names
 from linsgd.errors import DataError
 
 MAX_LEVELS = 100
@@ -47,8 +48,12 @@ class Input:
     mean: float = 0.0
     indicator: bool = False
     levels: tuple = ()
+    bits: int = 0  # > 0: a categorical column hashed into 2^bits signed columns (linsgd.data.hashing)
+    collisions: int = 0  # training levels that share their hashed column with another
 
     def names(self) -> list[str]:
+        if self.bits:
+            return hashed_names(self.name, self.bits)
         if self.kind == "categorical":
             return [f"{self.name}={'(missing)' if lv is MISSING_LEVEL else lv}" for lv in self.levels[1:]]
         return [self.name] + ([f"{self.name}_missing"] if self.indicator else [])
@@ -67,12 +72,14 @@ class Census:
     levels: list[dict] = field(default_factory=list)
     rows: int = 0
     max_levels: int = MAX_LEVELS
+    hash_bits: int | None = None  # columns above max_levels are hashed into 2^hash_bits columns
 
     @classmethod
-    def empty(cls, numeric: list[str], categorical: list[str], max_levels: int = MAX_LEVELS) -> Census:
+    def empty(cls, numeric: list[str], categorical: list[str], max_levels: int = MAX_LEVELS,
+              hash_bits: int | None = None) -> Census:
         k = len(numeric)
         return cls(list(numeric), list(categorical), np.zeros(k, np.int64), np.zeros(k), np.zeros(k, np.int64),
-                   [{} for _ in categorical], 0, max_levels)
+                   [{} for _ in categorical], 0, max_levels, hash_bits)
 
     def update(self, rows: Rows, train: np.ndarray | None = None) -> Census:
         """The census after adding the rows where ``train`` is True (None: all rows)."""
@@ -91,7 +98,8 @@ class Census:
             levels.append({v: int(n) for v, n in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(),
                                                       strict=True)})
         chunk = Census(self.numeric, self.categorical, count.astype(np.int64), mean,
-                       (~present).sum(axis=0).astype(np.int64), levels, int(train.sum()), self.max_levels)
+                       (~present).sum(axis=0).astype(np.int64), levels, int(train.sum()), self.max_levels,
+                       self.hash_bits)
         return self.merge(chunk)
 
     def merge(self, other: Census) -> Census:
@@ -104,23 +112,24 @@ class Census:
             merged = dict(a)
             for v, k in b.items():
                 merged[v] = merged.get(v, 0) + k
-            if len(merged) > _HARD_CAP * self.max_levels:  # a free-text column: stop before memory does
+            if len(merged) > _HARD_CAP * self.max_levels and not self.hash_bits:  # free text: stop before memory
                 raise too_many_levels(name, f"more than {_HARD_CAP * self.max_levels}", self.max_levels)
             levels.append(merged)
         return Census(self.numeric, self.categorical, n, mean, self.gaps + other.gaps, levels,
-                      self.rows + other.rows, self.max_levels)
+                      self.rows + other.rows, self.max_levels, self.hash_bits)
 
     def to_dict(self) -> dict:
         """JSON values (to gather over ranks); :meth:`from_dict` is the inverse (mean exactly, as floats)."""
         return {"numeric": self.numeric, "categorical": self.categorical, "count": self.count.tolist(),
                 "mean": self.mean.tolist(), "gaps": self.gaps.tolist(), "rows": self.rows,
-                "levels": [[[k, v] for k, v in lv.items()] for lv in self.levels], "max_levels": self.max_levels}
+                "levels": [[[k, v] for k, v in lv.items()] for lv in self.levels], "max_levels": self.max_levels,
+                "hash_bits": self.hash_bits}
 
     @classmethod
     def from_dict(cls, d: dict) -> Census:
         return cls(d["numeric"], d["categorical"], np.array(d["count"], np.int64), np.array(d["mean"], float),
                    np.array(d["gaps"], np.int64), [{k: v for k, v in lv} for lv in d["levels"]], d["rows"],
-                   d["max_levels"])
+                   d["max_levels"], d.get("hash_bits"))
 
     def fit(self, kinds: dict[str, str], missing: str, order: list[str]) -> Preprocessor:
         """The Preprocessor of these statistics; ``kinds`` maps an input to its kind, ``order`` is the
@@ -138,6 +147,10 @@ class Census:
             by_name[name] = Input(name, kinds[name], float(self.mean[j]), bool(impute and self.gaps[j] > 0))
         for name, counts in zip(self.categorical, self.levels, strict=True):
             seen = sorted(v for v in counts if v is not MISSING_LEVEL)
+            if len(seen) > self.max_levels and self.hash_bits:  # hashed: every level kept, none listed
+                by_name[name] = Input(name, "categorical", bits=self.hash_bits,
+                                      collisions=collisions(seen, self.hash_bits))
+                continue
             if len(seen) > self.max_levels:
                 raise too_many_levels(name, str(len(seen)), self.max_levels)
             gap = [MISSING_LEVEL] if MISSING_LEVEL in counts and impute else []
@@ -150,7 +163,8 @@ class Census:
 
 def too_many_levels(name: str, count: str, max_levels: int) -> DataError:
     return DataError(f"column '{name}': {count} distinct values, more than --max-levels={max_levels} for a "
-                     f"categorical column: leave it out with --exclude {name}, or raise --max-levels")
+                     f"categorical column: hash it into 2^N columns with --hash-bits N, leave it out with "
+                     f"--exclude {name}, or raise --max-levels")
 
 
 @dataclass(frozen=True)
@@ -193,6 +207,9 @@ class Preprocessor:
             v = np.where(gap, inp.mean, v) if gap.any() else v
             blocks[inp.name] = np.column_stack([v, gap]) if inp.indicator else v[:, None]
         for inp, text in zip(self.categorical_inputs, rows.text, strict=True):
+            if inp.bits:
+                blocks[inp.name] = hashed_block(text, inp.bits)
+                continue
             known = [lv for lv in inp.levels if lv is not MISSING_LEVEL]
             code = pc.fill_null(pc.index_in(text, value_set=pa.array(known, pa.string())), -1)
             code = code.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -214,7 +231,11 @@ class Preprocessor:
         """Per input, what it became, e.g. ``categorical: 5 levels, reference 'Lyon'``."""
         out = {}
         for i in self.inputs:
-            if i.kind == "categorical":
+            if i.bits:
+                out[i.name] = (f"categorical, hashed: 2^{i.bits} = {1 << i.bits} signed columns (--hash-bits "
+                               f"{i.bits}); {i.collisions} training level{'s' * (i.collisions != 1)} share a column "
+                               "with another")
+            elif i.kind == "categorical":
                 gap = ", gaps as level '(missing)'" if MISSING_LEVEL in i.levels else ""
                 n = len([lv for lv in i.levels if lv is not MISSING_LEVEL])
                 out[i.name] = f"categorical: {n} level{'s' * (n != 1)}, reference '{i.levels[0]}'{gap}"
@@ -227,11 +248,13 @@ class Preprocessor:
     def to_dict(self) -> dict:
         """JSON values for the model file (:meth:`from_dict` is the inverse)."""
         return {"missing": self.missing, "inputs": [
-            {"name": i.name, "kind": i.kind, "mean": i.mean, "indicator": i.indicator, "levels": list(i.levels)}
+            {"name": i.name, "kind": i.kind, "mean": i.mean, "indicator": i.indicator, "levels": list(i.levels),
+             "bits": i.bits, "collisions": i.collisions}
             for i in self.inputs]}
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessor:
-        inputs = tuple(Input(i["name"], i["kind"], float(i["mean"]), bool(i["indicator"]), tuple(i["levels"]))
+        inputs = tuple(Input(i["name"], i["kind"], float(i["mean"]), bool(i["indicator"]), tuple(i["levels"]),
+                             int(i.get("bits", 0)), int(i.get("collisions", 0)))
                        for i in d["inputs"])
         return cls(inputs, d["missing"])

@@ -106,7 +106,7 @@ def scan(source: Source, roles: list[Column], cfg: DataConfig, *, seed: int) -> 
     """
     kinds = {c.name: c.role for c in roles if c.is_feature}
     types, cells = read_types(source, kinds), _cells(source, kinds, cfg.missing)
-    census = Census.empty(cells.numeric, cells.categorical, cfg.max_levels)
+    census = Census.empty(cells.numeric, cells.categorical, cfg.max_levels, cfg.hash_bits)
     ids = {c.name: [] for c in roles if looks_like_identifier(c)}
     first = source.skipped = 0
     for batch, bad, lines, where in source.batches(types):

@@ -13,8 +13,12 @@ from linsgd.errors import ConfigError
 from linsgd.extras import require
 
 
-def get_engine(name: str, *, device: str = "cpu", threads: int = 1, lockstep: bool = False) -> Engine:
+def get_engine(name: str, *, device: str = "cpu", threads: int = 1, lockstep: bool = False,
+               sparse: bool = False) -> Engine:
     """The engine called ``name`` ("fused" or "reference"); the only dispatch point.
+
+    ``sparse``: X is a CSR matrix; "fused" is then the O(nnz) :class:`~linsgd.engines.sparse.SparseEngine`
+    (one thread, an L2 penalty at most: ``linsgd.data.sparse_input.check_sparse_config`` refuses the rest).
 
     With ``threads`` > 1 it runs each process batch as that many slices on as many threads, averaged at the
     end of every call (:class:`~linsgd.engines.threaded.ThreadedEngine`; its batch size is the process batch);
@@ -32,6 +36,9 @@ def get_engine(name: str, *, device: str = "cpu", threads: int = 1, lockstep: bo
         ConfigError: an unknown engine, or a device the engine cannot use. MissingExtraError: the
             reference engine without PyTorch installed (``pip install 'linsgd[torch]'``).
     """
+    if sparse and name == "fused" and device == "cpu":
+        from linsgd.engines.sparse import SparseEngine
+        return SparseEngine()
     engine = _one(name, device)
     if threads > 1:
         from linsgd.engines.threaded import ThreadedEngine

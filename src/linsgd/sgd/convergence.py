@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from linsgd.data.sparse_input import is_sparse
 from linsgd.errors import ConvergenceWarning
 from linsgd.sgd.solver import NO_UNIQUE_SOLUTION
 
@@ -106,7 +107,8 @@ def distance(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, names=None) 
     n, d = X.shape
     if n * (d + 1) ** 2 > GAP_WORK or n == 0:
         return None
-    X64, y64 = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    X64 = X.toarray().astype(np.float64) if is_sparse(X) else np.asarray(X, dtype=np.float64)  # n·d is small here
+    y64 = np.asarray(y, dtype=np.float64)
     mean, ym = X64.mean(axis=0), y64.mean()
     scale = X64.std(axis=0)
     scale[scale == 0] = 1.0

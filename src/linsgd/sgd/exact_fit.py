@@ -11,9 +11,12 @@ import time
 
 import numpy as np
 
+from linsgd.config import default_max_memory
+from linsgd.data.sparse_input import is_sparse
 from linsgd.data.views import InMemory, RankSlice, Sharded, Streamed
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares, exact, merge_all
+from linsgd.lstsq.sparse import check_size, sparse_state
 from linsgd.sgd.result import FitResult
 
 # Why --solver exact refuses checkpoints: the same words for the CLI's early check and the API's.
@@ -37,6 +40,10 @@ def exact_fit(X: np.ndarray, y: np.ndarray, config, *, alpha: float | None = Non
     """
     start = time.perf_counter()
     alpha, l1_ratio = penalty_of(config, alpha, l1_ratio)
+    if is_sparse(X):  # the normal equations of the sparse matrix, where they fit the memory budget
+        check_size(X.shape[1], default_max_memory())
+        solution = sparse_state(X, y, sample_weight).solution(names, alpha=alpha, l1_ratio=l1_ratio)
+        return _exact_result(solution, config, time.perf_counter() - start)
     solution = exact(X, y, alpha=alpha, l1_ratio=l1_ratio, sample_weight=sample_weight, feature_names=names)
     return _exact_result(solution, config, time.perf_counter() - start)
 

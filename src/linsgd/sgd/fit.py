@@ -14,6 +14,7 @@ import numpy as np
 from linsgd.config import TrainConfig, default_max_memory
 from linsgd.data.checks import as_training_arrays, check_sample_weight
 from linsgd.data.formats.frame import numeric_frame
+from linsgd.data.sparse_input import as_sparse_training, check_sparse_config, is_sparse
 from linsgd.engines import get_engine
 from linsgd.errors import ConfigError, DataError, first_line
 from linsgd.sgd.auto import auto_divergence, auto_step, mean_target, train_standardized
@@ -22,6 +23,7 @@ from linsgd.sgd.exact_fit import EXACT_NO_CHECKPOINTS, exact_data, exact_fit
 from linsgd.sgd.loop import init_params, train_arrays, train_data
 from linsgd.sgd.result import FitResult, TrainState
 from linsgd.sgd.solver import NO_UNIQUE_SOLUTION, RESUMABLE, choose
+from linsgd.sgd.sparse_fit import sparse_auto
 from linsgd.standardize import Standardizer
 
 
@@ -81,13 +83,18 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
     # SGD itself finds a non-finite value (its residual is non-finite: DataError, see _diverged), so it
     # skips the separate pass over the data; the exact solver and lr="auto" need checked values first.
     # the exact solver works in float64 whatever the training dtype: no rounding of the data to float32 first
-    frame = numeric_frame(X)
+    sparse = is_sparse(X)  # scipy.sparse: trained as CSR by the O(nnz) engine (linsgd.engines.sparse)
+    frame = None if sparse else numeric_frame(X)
     names = frame[1] if frame else None
-    shape = np.shape(frame[0] if frame else X)
+    shape = X.shape if sparse else np.shape(frame[0] if frame else X)
     config = choose(config, shape[1] if len(shape) == 2 else 1, default_max_memory())
     sgd = config.solver == "sgd" and config.lr != "auto"
     dtype = "float64" if config.solver == "exact" else config.dtype
-    X, y = as_training_arrays(frame[0] if frame else X, y, dtype, check_values=not sgd)
+    if sparse:
+        check_sparse_config(config)
+        X, y = as_sparse_training(X, y, dtype)
+    else:
+        X, y = as_training_arrays(frame[0] if frame else X, y, dtype, check_values=not sgd)
     weight = check_sample_weight(sample_weight, len(y))
     result = train(X, y, config, weight=weight, names=names)
     if names:
@@ -128,6 +135,12 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
             return exact_fit(X, y, config, sample_weight=weight, names=names)
         except DataError as e:  # solver="auto" takes SGD where least squares has no unique solution
             config = no_unique_solution(config, e)
+    if config.lr == "auto" and is_sparse(X):  # raw columns: standardising would fill in every zero
+        lr, start = sparse_auto(X, y, config, weight, init)
+        with auto_divergence():
+            result = train(X, y, dataclasses.replace(config, lr=lr), init=start, first_epoch=first_epoch,
+                           weight=weight, val=val)
+        return dataclasses.replace(result, config=config, lr=lr)
     if config.lr == "auto":  # the same loop on standardised features, with an lr from their curvature
         return train_standardized(X, y, config, init=init, first_epoch=first_epoch, weight=weight, val=val)
     return train_arrays(X, y, config, init=init, first_epoch=first_epoch, weight=weight, val=val,

@@ -18,6 +18,7 @@ import numpy as np
 from linsgd.config import TrainConfig
 from linsgd.data.batching import INIT_STREAM
 from linsgd.data.checks import check_values_of
+from linsgd.data.sparse_input import is_sparse
 from linsgd.data.views import InMemory, normalized_weights
 from linsgd.engines import get_engine
 from linsgd.engines.averaging import pack, unpack
@@ -78,11 +79,12 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     config, sync, d = config.resolved(), sync or NoSync(), data.sample().shape[1]
     config = resolve_threads(config, data.n, d, sync.every)  # threads used, K; the loop steps in process batches of N·B
     engine = get_engine(config.engine, device=config.device, threads=config.threads,
-                        lockstep=config.sync_every == 1 and sync.every in (None, 1))
+                        lockstep=config.sync_every == 1 and sync.every in (None, 1),
+                        sparse=is_sparse(data.sample()))
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once, and
         engine.prepare(data.X, data.y)  # each epoch's loss comes from the statistics of [X y] (no data pass)
-        if data.statistics is None and pays_off(config.epoch_budget, d):  # (the run's epochs, not those left:
-            data.statistics = loss_statistics(data.X, data.y, data.weight)  # resumed == uninterrupted)
+        if data.statistics is None and not is_sparse(data.X) and pays_off(config.epoch_budget, d):
+            data.statistics = loss_statistics(data.X, data.y, data.weight)  # (the run's epochs, not those left)
     rule = step_rule(config, data.steps_per_epoch(process_batch(config)), penalty_scale)
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, d, config.init_std, config.dtype))
@@ -215,7 +217,7 @@ def _early_stop(s: TrainState, w: np.ndarray, b: float, config: TrainConfig) -> 
 
 def _diverged(data, config: TrainConfig, epoch: int, step: int, reason: str | None = None) -> Exception:
     """The DivergenceError to raise, or the DataError of a non-finite value in ``data`` (the cause then)."""
-    if isinstance(data, InMemory):
+    if isinstance(data, InMemory) and not is_sparse(data.X):  # sparse values are checked on the way in
         check_values_of(data.X, "X", config.dtype)
         check_values_of(data.y, "y", config.dtype)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from linsgd.data.sparse_input import is_sparse
+
 _SAMPLE_ROWS = 65_536
 
 
@@ -20,7 +22,9 @@ def curvature(X: np.ndarray, *, iters: int = 50, seed: int = 0) -> tuple[float, 
     Returns:
         ``(lambda_max, trace)``.
     """
-    step = max(1, len(X) // _SAMPLE_ROWS)
+    step = max(1, X.shape[0] // _SAMPLE_ROWS)
+    if is_sparse(X):
+        return _sparse_curvature(X[::step][:_SAMPLE_ROWS].astype(np.float64), iters, seed)
     Xs = np.asarray(X[::step][:_SAMPLE_ROWS], dtype=np.float64)
     A = np.hstack([Xs, np.ones((len(Xs), 1))])
     H = A.T @ A / len(A)  # (d+1)²: cheap for the widths linsgd trains
@@ -35,8 +39,26 @@ def curvature(X: np.ndarray, *, iters: int = 50, seed: int = 0) -> tuple[float, 
     return lam, float(np.trace(H))
 
 
+def _sparse_curvature(Xs, iters: int, seed: int) -> tuple[float, float]:
+    """:func:`curvature` of sparse sampled rows: H v = Ãᵀ(Ã v)/m by two sparse products, never H itself
+    (d may be 2²⁰); tr(H) = mean ‖x_i‖² + 1."""
+    m = Xs.shape[0]
+    v = np.random.default_rng(seed).standard_normal(Xs.shape[1] + 1)
+    lam = 0.0
+    for _ in range(iters):
+        r = Xs @ v[:-1] + v[-1]
+        u = np.append(Xs.T @ r, r.sum()) / m
+        lam = float(np.linalg.norm(u))
+        if lam == 0.0 or not np.isfinite(lam):
+            break
+        v = u / lam
+    return lam, float(Xs.multiply(Xs).sum() / m + 1.0)
+
+
 def largest_row(X: np.ndarray, *, chunk: int = 65_536) -> float:
     """max_i ‖x̃_i‖², x̃ = (x, 1): the curvature ½(x̃·θ − y)² has along its own row, over every row of X."""
+    if is_sparse(X):
+        return float(np.max(np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64), initial=0.0)) + 1.0
     top = 0.0
     for a in range(0, len(X), chunk):
         block = np.asarray(X[a:a + chunk], dtype=np.float64)
@@ -92,3 +114,11 @@ def auto_lr(X: np.ndarray, batch_size: int, *, noise_fraction: float = 0.005) ->
     """
     lam, trace = curvature(X)  # one power iteration serves both bounds
     return min(_stable(lam, trace, batch_size, largest_row(X)), 2.0 * batch_size * noise_fraction / trace)
+
+
+def auto_step(Z: np.ndarray, batch_size: int, *, averaged: bool) -> float:
+    """The step of ``lr="auto"`` on standardised features Z: :func:`~linsgd.sgd.lr.stable_lr` when averaging
+    (the average removes the stationary noise, so the largest safe step converges fastest: raw diabetes,
+    100 epochs, relative gap 5.8e-4 at stable_lr 0.098 against 5.9e-3 at auto_lr 0.0091), else
+    :func:`~linsgd.sgd.lr.auto_lr` (stable, and its stationary noise capped at 0.5 % of the optimum)."""
+    return stable_lr(Z, batch_size) if averaged else auto_lr(Z, batch_size)

@@ -1,0 +1,59 @@
+"""Sparse feature matrices handed to ``linsgd.fit``, ``LinearRegressor`` and the exact solver.
+
+Any ``scipy.sparse`` matrix or array is accepted (scikit-learn's convention) and trained on as CSR of the
+training dtype; only its stored values are checked (an implicit zero is a zero). What the sparse engine
+cannot do is refused here, before an epoch runs, with the setting to change
+(:func:`check_sparse_config`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linsgd.data.checks import as_training_arrays, check_values_of
+from linsgd.errors import ConfigError, DataError
+
+
+def is_sparse(X) -> bool:
+    """Whether X is a ``scipy.sparse`` matrix or array (without importing scipy for dense input)."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
+def as_sparse_training(X, y, dtype: str) -> tuple:
+    """X as CSR of ``dtype`` with int32/int64 indices, y as (n,) of ``dtype``.
+
+    Raises:
+        DataError: an empty matrix, a y that does not fit, or a stored value that is not finite (named by
+            row and column: ``X[3, 17] = nan``).
+    """
+    X = X.tocsr().astype(dtype, copy=False)
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"X must have shape (n, d) with n, d >= 1, got {X.shape}")
+    with np.errstate(over="ignore"):
+        _, y = as_training_arrays(np.zeros((X.shape[0], 1), dtype=dtype), y, dtype)
+    if not np.all(np.isfinite(X.data)):
+        p = int(np.flatnonzero(~np.isfinite(X.data))[0])
+        row = int(np.searchsorted(X.indptr, p, side="right") - 1)
+        raise DataError(f"X[{row}, {int(X.indices[p])}] = {float(X.data[p])} is not finite (values overflowing "
+                        f"{dtype} count too): remove or impute it")
+    check_values_of(y, "y", dtype)
+    if not X.has_sorted_indices:  # rows read in order of their columns: the same sums as X.toarray()
+        X = X.sorted_indices()
+    return X, y
+
+
+def check_sparse_config(config) -> None:
+    """Refuse what the sparse engine does not do, naming the setting.
+
+    Raises:
+        ConfigError: ``engine="reference"`` (torch's dense oracle), ``threads`` > 1, or an L1 part in the
+            penalty (``"l1"``, ``"elasticnet"``): the sparse engine keeps an L2 penalty as one scale factor.
+    """
+    if config.engine != "fused":
+        raise ConfigError("engine", config.engine, "'fused' for sparse X (pass X.toarray() to use the reference "
+                                                    "engine)")
+    if config.threads > 1:
+        raise ConfigError("threads", config.threads, "1 for sparse X (the sparse engine runs on one thread)")
+    if config.penalty in ("l1", "elasticnet"):
+        raise ConfigError("penalty", config.penalty, "None or 'l2' for sparse X (an L1 step would touch every "
+                                                     "coefficient; pass X.toarray() for l1 or elasticnet)")

@@ -1,0 +1,86 @@
+"""The sparse engine: the fused engine's epoch on a CSR matrix, each step costing O(non-zeros of its batch).
+
+Same contract as every engine (:mod:`linsgd.engines.base`), with ``X`` a ``scipy.sparse`` CSR matrix
+(canonical or not: repeated indices add up, as in ``X.toarray()``). Same initial parameters, same epoch
+order, same update rule and normalisation as the fused and reference engines on ``X.toarray()``, so the
+trajectories agree to float rounding — with two limits the dense engines do not have, both checked by
+``linsgd.fit`` before an epoch runs (:func:`linsgd.data.sparse_input.check_sparse_config`):
+
+* the penalty is L2 only, one scalar for every coefficient (it is kept lazily as a scale factor on w,
+  :mod:`linsgd.engines._sparse_kernels`); an L1 soft threshold would touch every coordinate at every step;
+* one thread.
+
+The weights are updated in float64 whatever the data's dtype (the scale factor needs the digits), and
+returned in the data's dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linsgd._parallel import in_halves
+from linsgd.engines._numpy_kernels import start_average
+from linsgd.engines.base import EpochOutcome
+from linsgd.engines.rule import as_rule
+
+# Prefetch distance in rows: a row's pointers are requested 3·AHEAD rows before it is computed, its values and
+# indices 2·AHEAD, the weights it reads AHEAD (linsgd.engines._sparse_kernels). Measured, 10⁶ hashed rows × 2^20
+# columns (benchmarks/bench_sparse.py data), batch 1, s per epoch of the kernel, two alternating runs at load
+# ~16 on 2 cores: no prefetch 7.3, 7.7; AHEAD 2: 2.8, 2.4; 4: 2.7, 2.5; 8: 2.9, 2.5 (weights only, 2 ahead, on
+# 3·10⁵ rows: 0.57-0.76 against 0.83-1.12 without).
+AHEAD = 2
+
+
+class SparseEngine:
+    """Minibatch SGD on CSR rows in a numba kernel (:func:`linsgd.engines._sparse_kernels.sgd_epoch_csr`)."""
+
+    name = "fused"
+
+    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
+        """One epoch over ``order``: per batch B, ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with
+        r = X_B w + b − y_B (the rule of :mod:`linsgd.engines.rule` with an L2 penalty, schedule, weights and
+        averaging), touching only the batch's non-zero coordinates."""
+        from linsgd.engines._sparse_kernels import sgd_epoch_csr  # lazy: numba
+
+        rule = as_rule(lr)
+        l2 = scalar_l2(rule, len(w))
+        u = np.array(w, dtype=np.float64)
+        wa, ba = start_average(w, b, avg)
+        order = np.asarray(order)
+        if order.dtype not in (np.int32, np.int64):
+            order = order.astype(np.int64)
+        v = weight if weight is not None else np.empty(0, dtype=X.dtype)
+        args = (float(rule.lr), float(rule.schedule_code), float(rule.power_t), float(rule.total_steps))
+        b_new, step, b_before, ba = sgd_epoch_csr(X.data, X.indices, X.indptr, y, u, float(b), order, batch_size,
+                                                  args, l2, rule.average_from, t0, wa, ba, v, AHEAD)
+        w_out = u.astype(X.dtype)
+        if step:
+            return EpochOutcome(w_out, float(b_before), diverged_at=step)
+        return EpochOutcome(w_out, float(b_new), avg=(wa, float(ba)) if rule.average_from else None)
+
+    def loss(self, X, y, w, b, weight=None) -> float:
+        """The full-data mean of ½ v_i (x_i·w + b − y_i)², in float64 (w and b rounded to X's dtype first,
+        as the dense engines; the rows split over two cores)."""
+        from linsgd.engines._sparse_kernels import sum_squared_residual_csr
+
+        w64 = np.asarray(w, dtype=X.dtype).astype(np.float64)
+        b64 = float(X.dtype.type(b))
+        v = weight if weight is not None else np.empty(0, dtype=X.dtype)
+        parts = in_halves(lambda i0, i1: sum_squared_residual_csr(X.data, X.indices, X.indptr, y, w64, b64, v,
+                                                                   i0, i1, AHEAD), len(y))
+        return 0.5 * sum(parts) / len(y)
+
+    def prepare(self, X, y) -> None:
+        """Nothing to lay out: the kernel reads the CSR arrays as they are."""
+
+
+def scalar_l2(rule, d: int) -> float:
+    """The rule's L2 penalty as one number; ValueError (an internal error: ``linsgd.fit`` refuses these
+    first) when the rule has an L1 part or per-coefficient L2 weights that differ."""
+    if not rule.penalized:
+        return 0.0
+    l1, l2 = rule.penalty_vectors(d)
+    if np.any(l1 > 0) or (d and np.ptp(l2) > 0):
+        raise ValueError("the sparse engine keeps one scalar L2 penalty; an L1 part or per-coefficient "
+                         "weights must be refused before training")
+    return float(l2[0]) if d else 0.0
