@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 
-_state: dict = {"depth": 0, "held": None}
+_state: dict = {"depth": 0, "held": None, "pending": None}
 
 
 def _main() -> bool:
@@ -47,4 +47,20 @@ def leave() -> None:
     held = _state["held"]
     if _state["depth"] == 0 and held is not None:
         _state["held"] = None
+        _state["pending"] = held  # until the command has it: a library's callback may swallow it
         raise held
+
+
+def raise_pending() -> None:
+    """Raise again a held signal's exception that :func:`leave` raised but that never reached the command:
+    numba leaves its compiler inside its own callbacks, which may swallow it, and the run would then go on as
+    if no signal had come. The loop asks at every epoch's end and the run folder before it replaces any file,
+    so such a run still stops before it commits anything."""
+    exc = _state["pending"]
+    if exc is not None and _main():
+        raise exc
+
+
+def forget() -> None:
+    """The command has ended (its signal handlers are gone): nothing is pending or held any more."""
+    _state["pending"] = _state["held"] = None

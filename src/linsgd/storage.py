@@ -76,6 +76,7 @@ def replacing_files(folder: str | os.PathLike) -> Iterator[Path]:
             yield stage
         except StorageError as e:  # name the file the user knows, not the staging folder
             raise StorageError(str(e).replace(str(stage), str(folder))) from e
+        _held.raise_pending()  # a signal swallowed on the way: nothing of the folder is replaced
         try:
             for name in sorted(os.listdir(stage)):
                 os.replace(stage / name, folder / name)

@@ -16,6 +16,7 @@ import threading
 import traceback
 import warnings
 
+from linsgd._held import forget as forget_signals
 from linsgd._held import hold as hold_signal
 from linsgd.cli import demo, export, generate, plot, predict, summary, train
 from linsgd.errors import ConfigError, DataNote, DivergenceError, LinsgdError, LinsgdWarning, Terminated
@@ -176,6 +177,7 @@ def _sigterm_as_exception(command: str):
         wake.set()
         for sig, before in previous.items():
             signal.signal(sig, before)
+        forget_signals()
 
 
 def _one_line_warning(command: str):

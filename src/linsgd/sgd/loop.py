@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from linsgd import _held
 from linsgd.config import TrainConfig
 from linsgd.data.batching import INIT_STREAM
 from linsgd.data.checks import check_values_of
@@ -115,6 +116,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
         s.seconds.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         s.epoch, s.position = epoch + 1, 0
+        _held.raise_pending()  # a signal whose exception a library's callback swallowed still ends the run
         # 5. early stopping (and epochs="auto") on the monitored loss; keep the best parameters
         stop = _early_stop(s, w, b, config)
         # 6. checkpoint at the epoch's end (all ranks hold the same parameters after the epoch's syncs)
