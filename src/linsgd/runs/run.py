@@ -36,6 +36,7 @@ from linsgd.model import LinearModel, save_model
 from linsgd.plots import run as plots_run
 from linsgd.runs.distributed import gather_json
 from linsgd.runs.plan import Plan
+from linsgd.sgd.alpha_search import choose_alpha, cv_metrics
 from linsgd.sgd.fit import fit_data
 from linsgd.sgd.loop import FitResult
 from linsgd.sgd.solver import RESUMABLE, choose
@@ -62,7 +63,7 @@ class FileRun:
         columns: every column of the data and its role (``{name: role}``); roles: the lines describing them.
         warnings: one line each (an identifier used as a feature). dropped: per column, rows dropped for an
         empty cell (``missing="drop"``, and empty targets). unseen: per categorical column, validation
-        cells of a level no training row had.
+        cells of a level no training row had. alpha_cv: the cross-validated path that chose α (``alpha_folds``).
     """
 
     result: FitResult
@@ -82,10 +83,12 @@ class FileRun:
     warnings: list[str] = field(default_factory=list)
     dropped: dict = field(default_factory=dict)
     unseen: dict = field(default_factory=dict)
+    alpha_cv: object = None
 
 
 def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = False, plan: Plan | None = None,
-             announce: Callable[[list[str], list[str]], None] | None = None) -> FileRun:
+             announce: Callable[[list[str], list[str]], None] | None = None,
+             alpha_folds: int | None = None) -> FileRun:
     """Train on a table: the CSV/Parquet/.npy data at ``path``, or a pandas/polars DataFrame or pyarrow Table.
 
     Two passes over the data, then ``config.epochs`` epochs: the first pass decides what every column is
@@ -98,6 +101,8 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         plan: a :class:`~linsgd.runs.plan.Plan` — rank, checkpoints, resume (None: one process, none).
         announce: called before training with the lines describing every column's role and the warnings
             (None: the warnings are issued as :class:`~linsgd.errors.LinsgdWarning`).
+        alpha_folds: K: choose the penalty's α by K-fold cross-validation on the training rows first
+            (:mod:`linsgd.sgd.alpha_search`; one more pass), then train with it. None: ``config.alpha``.
 
     Returns:
         :class:`FileRun`.
@@ -158,6 +163,8 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
                      budget // (4 * (len(source.features) + 1) * np.dtype(dtype).itemsize))
         train, val = plan.views(_view(loaded.train, window), _view(loaded.val, window), process_batch(config),
                                 sharded)
+        cv = alpha_folds and choose_alpha(train, config, alpha_folds, list(source.features), loaded.standardizer)
+        config = dataclasses.replace(config, alpha=cv.alpha) if cv else config
         ready = plan.prepare(config, data, loaded.fingerprint, len(source.features), sharded)
         try:
             result = fit_data(train, config, val=val, progress=progress, sync=ready.sync,
@@ -169,6 +176,8 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         metrics = {"train": _metrics(loaded.train, result, exact_names=source.features, std=loaded.standardizer)}
         if loaded.val is not None:
             metrics["val"] = _metrics(loaded.val, result)
+        if cv:
+            metrics["alpha_cv"] = cv_metrics(cv)
         if result.stopped_epoch:  # early stopping (or epochs="auto"): where it stopped, which epoch it kept
             metrics["early_stopping"] = {"stopped_epoch": result.stopped_epoch, "kept_epoch": result.best_epoch}
         std = loaded.standardizer
@@ -185,7 +194,7 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         return FileRun(result, model, data, loaded.train.n, loaded.val.n if loaded.val else 0,
                        not loaded.train.in_memory, loaded.skipped, sample, sharded, resumed,
                        ready.sync.calls, ready.sync.seconds, {c.name: c.role for c in roles}, lines, notes,
-                       dict(source.dropped), dict(source.unseen))
+                       dict(source.dropped), dict(source.unseen), cv or None)
     finally:
         for table in (loaded.train, loaded.val):
             if table is not None:
@@ -228,6 +237,8 @@ def _write_files(run: FileRun, out: Path, painter: plots.Painter | None) -> None
         (plots_run.fit, (*run.sample, out / "fit.png"), dict(target=run.model.target)),
         (plots_run.residuals, (*run.sample, out / "residuals.png"), dict(target=run.model.target)),
         (plots_run.coefficients, (run.model.w, run.model.feature_names, out / "coef.png"), dict(b=run.model.b)),
+        *([(plots_run.cv_curve, (run.alpha_cv.alphas, run.alpha_cv.mse, out / "cv.png"),
+            dict(alpha=run.alpha_cv.alpha))] if run.alpha_cv is not None else []),
     ])
 
 
