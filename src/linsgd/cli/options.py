@@ -127,6 +127,14 @@ def add_sgd_flags(g) -> None:
                         "on the training rows (see --cv-folds)")
     g.add_argument("--l1-ratio", type=float, default=d.l1_ratio,
                    help=f"elasticnet's L1 share in [0, 1] (default {d.l1_ratio})")
+    g.add_argument("--loss", default=d.loss,
+                   help="squared (default), huber, epsilon_insensitive or quantile (scikit-learn's definitions); "
+                        "other than squared: its trusted optimum (IRLS or a linear program), not SGD")
+    g.add_argument("--epsilon", type=float, default=d.epsilon,
+                   help=f"huber's threshold and epsilon_insensitive's band, in the target's units "
+                        f"(default {d.epsilon})")
+    g.add_argument("--quantile", type=float, default=d.quantile,
+                   help=f"the quantile of --loss quantile, in (0, 1) (default {d.quantile}: the median)")
     g.add_argument("--schedule", default=d.schedule,
                    help="step size: constant (default), invscaling lr/(1+t)^power_t, cosine over the run")
     g.add_argument("--power-t", type=float, default=d.power_t, help=f"invscaling's exponent > 0 (default {d.power_t})")
@@ -154,6 +162,8 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
     extra = dict(average=getattr(args, "average", CHAPTER["average"]),
                  penalty=None if isinstance(penalty, str) and penalty.lower() == "none" else penalty,
                  alpha=d.alpha if alpha == "auto" else alpha, l1_ratio=getattr(args, "l1_ratio", d.l1_ratio),
+                 loss=getattr(args, "loss", d.loss), epsilon=getattr(args, "epsilon", d.epsilon),
+                 quantile=getattr(args, "quantile", d.quantile),
                  schedule=getattr(args, "schedule", d.schedule), power_t=getattr(args, "power_t", d.power_t),
                  max_epochs=getattr(args, "max_epochs", d.max_epochs), sync_every=getattr(args, "sync_every", "auto"),
                  threads=_threads(getattr(args, "threads", d.threads)))

@@ -150,6 +150,11 @@ def _alpha_folds(config, args) -> int | None:
 
 def _print_gap(gap: dict) -> None:
     """The optimality gap against the objective the run optimised (penalised: no standard errors)."""
+    if "method" in gap:  # a robust or quantile loss: the run is its trusted optimum
+        print(f"optimality gap (train rows, objective {gap['objective']}): {gap['loss']:.6g} vs trusted optimum "
+              f"{gap['optimum']:.6g} ({gap['method']}{'' if gap['converged'] else ', NOT converged'}), "
+              f"relative {gap['relative']:.3g}")
+        return
     if "loss" not in gap:
         if gap:
             print(f"optimality gap: unavailable ({gap['unavailable']})")

@@ -23,10 +23,10 @@ import numbers
 
 import numpy as np
 
+from linsgd.config import LOSSES
 from linsgd.errors import ConfigError
 from linsgd.lstsq.penalized import penalty
 
-LOSSES = ("squared", "huber", "epsilon_insensitive", "quantile")
 EPSILON = 0.1  # scikit-learn SGDRegressor's default ε for huber and epsilon_insensitive
 QUANTILE = 0.5  # QuantileRegressor's default: the median
 
@@ -45,6 +45,13 @@ def check_loss(loss: str, epsilon: float = EPSILON, quantile: float = QUANTILE) 
     if not (isinstance(quantile, numbers.Real) and 0 < quantile < 1):
         raise ConfigError("quantile", quantile, "a number strictly between 0 and 1 (0.5: the median)")
     return loss, float(epsilon), float(quantile)
+
+
+def describe_loss(loss: str, epsilon: float, quantile: float) -> str:
+    """The loss in words for reports, e.g. ``huber (epsilon 1.35)``."""
+    extra = {"huber": f" (epsilon {epsilon:g})", "epsilon_insensitive": f" (epsilon {epsilon:g})",
+             "quantile": f" (quantile {quantile:g})"}.get(loss, "")
+    return f"{loss}{extra}"
 
 
 def loss_values(r: np.ndarray, loss: str, epsilon: float = EPSILON, quantile: float = QUANTILE) -> np.ndarray:

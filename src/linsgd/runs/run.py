@@ -37,6 +37,7 @@ from linsgd.plots import run as plots_run
 from linsgd.runs.distributed import gather_json
 from linsgd.runs.plan import Plan
 from linsgd.sgd.alpha_search import choose_alpha, cv_metrics
+from linsgd.sgd.exact_fit import trusted_gap
 from linsgd.sgd.fit import fit_data
 from linsgd.sgd.loop import FitResult
 from linsgd.sgd.solver import RESUMABLE, choose
@@ -245,7 +246,8 @@ def _write_files(run: FileRun, out: Path, painter: plots.Painter | None) -> None
 def _loss_labels(r: FitResult) -> dict:
     """loss.png's words: an exact run's one loss is that of one pass over the rows, not of an epoch."""
     if r.config is not None and r.config.solver == "exact":
-        return dict(title="loss of the exact least-squares solution (no epochs)", xlabel="one pass over the rows")
+        what = "least-squares solution" if r.trusted is None else f"{r.config.loss} optimum (its objective)"
+        return dict(title=f"loss of the exact {what} (no epochs)", xlabel="one pass over the rows")
     return dict(marker=r.best_epoch if r.stopped_epoch else None)
 
 
@@ -262,7 +264,11 @@ def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None, 
     exact run's own solution (all ranks' rows), else one solved exactly on the same rows in the same pass.
     A penalised objective is the raw-scale one: with a standardisation ``std`` the rows and the model are
     mapped back to the raw scale for it (as :func:`~linsgd.sgd.exact_fit.exact_data` solves it)."""
-    need = exact_names is not None and result.solution is None
+    need = exact_names is not None and result.solution is None and result.trusted is None
+    if exact_names is not None and result.trusted is not None:  # a robust loss: the gap to its trusted optimum
+        cut = [(a, min(a + _METRIC_ROWS, table.n)) for a in range(0, table.n, _METRIC_ROWS)]
+        rows = ((*table.read(a, z), table.read_weight(a, z)) for a, z in cut)
+        return _metrics(table, result) | {"optimality_gap": trusted_gap(result, rows, std)}
     raw = std if std is not None and penalty_of(result.config)[0] > 0 else None
     acc, exact = Metrics(), LeastSquares.empty(len(result.w)) if need else None
     for a in range(0, table.n, _METRIC_ROWS):

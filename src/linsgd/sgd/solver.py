@@ -8,6 +8,8 @@ The rule (documented in docs/reference.md, applied before any pass over the rows
   the least-squares statistics do not fit the memory budget: the solver holds the (d+1)×(d+1) R factor of
   the centred design and merges two of them, :data:`STATISTICS_COPIES` float64 matrices of (d+2)² values
   (a wide one-hot or hashed design of 100,000 columns would need 240 GB).
+* **exact**, the trusted optimum (:mod:`linsgd.lstsq.robust`), for a loss other than squared, unless the run
+  must take steps (SGD steps optimise the squared loss only: such a run is refused).
 * **exact** otherwise: the squared loss (with sample weights and the ElasticNet penalty when asked) solved in
   one streamed float64 pass. It is cheaper than SGD wherever it fits: a file run solves the same least
   squares in its metrics pass anyway, to report the optimality gap, so SGD's epochs only come on top.
@@ -27,6 +29,9 @@ NO_UNIQUE_SOLUTION = "sgd: the exact solve has no unique solution"
 
 # one reason for both: a resumed run's settings must match its checkpoint's
 RESUMABLE = "a resumable run (checkpoints, --resume) continues step by step, and the exact solve has no steps"
+TRUSTED = {"huber": "iteratively reweighted least squares, one pass per step",
+           "quantile": "a linear program, HiGHS, rows in memory",
+           "epsilon_insensitive": "a linear program, HiGHS, rows in memory"}
 STATISTICS_COPIES = 3  # the R factor, the block being merged into it, and the solve's copy
 _UNITS = ((1 << 40, "TB"), (1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB"))
 
@@ -54,6 +59,9 @@ def choose(config: TrainConfig, d: int, budget: int, *, sgd_because: str | None 
     need = statistics_bytes(d)
     if sgd_because is not None:
         why = f"sgd: {sgd_because}"
+    elif config.loss != "squared":
+        why = (f"exact: the trusted optimum of the {config.loss} loss ({TRUSTED[config.loss]}; SGD steps optimise "
+               f"the squared loss only)")
     elif config.lr != "auto" or config.epochs != "auto" or config.patience is not None:
         asked = ", ".join(f"{k}={v}" for k, v in (("lr", config.lr), ("epochs", config.epochs),
                                                   ("patience", config.patience)) if v not in ("auto", None))
