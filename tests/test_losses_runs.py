@@ -107,3 +107,18 @@ def test_train_sgd_with_a_robust_loss_exits_2_in_one_line(cli, diabetes_csv, tmp
     code, _, err = cli("train", path, "--target", "target", "--loss", "huber", "--solver", "sgd",
                        "--out", tmp_path / "x")
     assert code == 2 and err.count("\n") == 1 and "--loss" in err and not (tmp_path / "x").exists()
+
+
+def test_linear_regressor_takes_the_loss_and_scores_like_quantileregressor(diabetes):
+    from sklearn.base import clone
+
+    X, y = diabetes
+    m = linsgd.LinearRegressor(loss="quantile", quantile=0.3).fit(X, y)
+    q = QuantileRegressor(quantile=0.3, alpha=0.0).fit(X, y)
+    kw = dict(loss="quantile", quantile=0.3)
+    theirs = objective(X, y, q.coef_, q.intercept_, **kw)
+    assert abs(objective(X, y, m.coef_, m.intercept_, **kw) - theirs) <= 1e-3 * theirs
+    assert "quantile" in m.solver_ and m.trusted_.method == "linear program (HiGHS)"
+    assert clone(m).get_params()["quantile"] == 0.3
+    with pytest.raises(linsgd.ConfigError, match="partial_fit"):
+        clone(m).partial_fit(X, y)
