@@ -266,9 +266,7 @@ def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None, 
     mapped back to the raw scale for it (as :func:`~linsgd.sgd.exact_fit.exact_data` solves it)."""
     need = exact_names is not None and result.solution is None and result.trusted is None
     if exact_names is not None and result.trusted is not None:  # a robust loss: the gap to its trusted optimum
-        cut = [(a, min(a + _METRIC_ROWS, table.n)) for a in range(0, table.n, _METRIC_ROWS)]
-        rows = ((*table.read(a, z), table.read_weight(a, z)) for a, z in cut)
-        return _metrics(table, result) | {"optimality_gap": trusted_gap(result, rows, std)}
+        return _metrics(table, result) | {"optimality_gap": trusted_gap(result, table, std)}
     raw = std if std is not None and penalty_of(result.config)[0] > 0 else None
     acc, exact = Metrics(), LeastSquares.empty(len(result.w)) if need else None
     for a in range(0, table.n, _METRIC_ROWS):

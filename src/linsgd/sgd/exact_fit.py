@@ -107,11 +107,13 @@ def _trusted_result(trusted, config, seconds: float) -> FitResult:
                      seconds=seconds, epoch_seconds=[seconds], trusted=trusted)
 
 
-def trusted_gap(result: FitResult, rows, std=None) -> dict:
-    """The optimality gap of a trusted-optimum run as JSON values: its objective at (w, b) over ``rows``
-    (``(X, y, v)`` chunks, v the weights or None; X standardised by ``std`` when given, mapped back to the raw
-    scale of the objective) against the trusted optimum, and how that was found."""
+def trusted_gap(result: FitResult, table, std=None) -> dict:
+    """The optimality gap of a trusted-optimum run as JSON values: its objective at (w, b) over the rows of
+    ``table`` (a loaded table: ``read``, ``read_weight``; X standardised by ``std`` when given, mapped back to
+    the raw scale of the objective) against the trusted optimum, and how that was found."""
     t, c = result.trusted, result.config
+    cut = [(a, min(a + (1 << 16), table.n)) for a in range(0, table.n, 1 << 16)]
+    rows = ((*table.read(a, z), table.read_weight(a, z)) for a, z in cut)
     alpha, l1_ratio = penalty_of(c)
     total = weight = 0.0
     weighted = False
