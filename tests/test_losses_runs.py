@@ -85,6 +85,8 @@ def test_train_quantile_streamed_standardized_equals_in_memory(cli, diabetes_csv
     assert code == 0 and "train rows; streamed" in out, err
     b = load_model(tmp_path / "b" / "model.safetensors")
     np.testing.assert_allclose(b.w, a.w, rtol=1e-6, atol=1e-6 * np.abs(a.w).max())
+    gap = b.metrics["train"]["optimality_gap"]  # measured on the raw scale the objective is defined on
+    assert abs(gap["relative"]) < 1e-9 and gap["optimum"] == pytest.approx(theirs, rel=1e-3)
 
 
 def test_train_weighted_huber_is_the_weighted_trusted_optimum(cli, diabetes_csv, tmp_path):
