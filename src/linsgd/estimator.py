@@ -66,7 +66,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             default 1 thread: the chapter's trajectory).
         loss, epsilon, quantile: scikit-learn's losses (:class:`linsgd.TrainConfig`); other than "squared",
             ``fit`` solves the trusted optimum (solver "auto" or "exact"; ``trusted_`` holds it) and
-            ``partial_fit`` is refused.
+            ``partial_fit`` takes SGD steps on the loss.
 
     Warns:
         ConvergenceWarning (linsgd's and scikit-learn's): SGD's ``fit`` ended far from the optimum — a relative
@@ -150,9 +150,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         first = not hasattr(self, "coef_")
         numeric_frame(X)
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first)
-        if self.loss != "squared":  # its trusted optimum needs all rows at once; SGD steps are squared only
-            raise errors.ConfigError("loss", self.loss, "'squared' for partial_fit (fit solves the other losses)")
-        if self.solver == "exact":
+        if self.solver == "exact" and self.loss == "squared":
             return self._partial_exact(X, y, first)
 
         config = choose(self._config(1, self._draw_seed() if first else self.seed_), X.shape[1], 0,

@@ -266,7 +266,7 @@ def _convergence_lines(run, gap: dict) -> None:
     """Early stopping's epochs, the epoch cap when ``--epochs auto`` reached it, and one ``warning: not
     converged: …`` line when the run is far (linsgd.sgd.convergence: the optimality gap against its floor and
     the distance in standard errors when the objective is least squares, else the falling loss)."""
-    from linsgd.sgd.convergence import Distance, capped, diagnose
+    from linsgd.sgd.convergence import GAP_THRESHOLD, Distance, capped, diagnose
 
     r = run.result
     if r.stopped_epoch:
@@ -277,7 +277,11 @@ def _convergence_lines(run, gap: dict) -> None:
     if capped(r):
         print(f"note: --epochs auto ran into the cap of --max-epochs {r.config.max_epochs} while the loss still "
               f"improved; raise --max-epochs to let it finish")
-    known = r.config.penalty is None and run.data.weight is None and "relative" in gap
+    if "method" in gap and gap["relative"] > GAP_THRESHOLD:  # another loss: against its trusted optimum
+        print(f"warning: not converged: the objective is {gap['relative']:.3g} (relative) above the trusted optimum "
+              f"after {len(r.history)} epochs; more --epochs, --average, or --solver exact", file=sys.stderr)
+        return
+    known = r.config.penalty is None and run.data.weight is None and "relative" in gap and "method" not in gap
     found = Distance.from_gap(gap, gap.get("null") or 0.0) if known else None
     why = diagnose(r, found, cli=True, se_rule=True)
     if why is not None:

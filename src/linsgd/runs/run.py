@@ -264,8 +264,8 @@ def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None, 
     exact run's own solution (all ranks' rows), else one solved exactly on the same rows in the same pass.
     A penalised objective is the raw-scale one: with a standardisation ``std`` the rows and the model are
     mapped back to the raw scale for it (as :func:`~linsgd.sgd.exact_fit.exact_data` solves it)."""
-    need = exact_names is not None and result.solution is None and result.trusted is None
-    if exact_names is not None and result.trusted is not None:  # a robust loss: the gap to its trusted optimum
+    need = exact_names is not None and result.solution is None and result.config.loss == "squared"
+    if exact_names is not None and result.config.loss != "squared":  # the gap to its trusted optimum
         return _metrics(table, result) | {"optimality_gap": trusted_gap(result, table, std)}
     raw = std if std is not None and penalty_of(result.config)[0] > 0 else None
     acc, exact = Metrics(), LeastSquares.empty(len(result.w)) if need else None

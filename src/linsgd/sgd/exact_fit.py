@@ -108,23 +108,38 @@ def _trusted_result(trusted, config, seconds: float) -> FitResult:
 
 
 def trusted_gap(result: FitResult, table, std=None) -> dict:
-    """The optimality gap of a trusted-optimum run as JSON values: its objective at (w, b) over the rows of
-    ``table`` (a loaded table: ``read``, ``read_weight``; X standardised by ``std`` when given, mapped back to
-    the raw scale of the objective) against the trusted optimum, and how that was found."""
-    t, c = result.trusted, result.config
+    """The optimality gap of a run with a loss other than squared, as JSON values: its objective at (w, b)
+    over the rows of ``table`` (a loaded table: ``read``, ``read_weight``; X standardised by ``std`` when
+    given, mapped back to the raw scale of the objective) against the trusted optimum — the run's own, or for
+    an SGD run one solved on the same rows (``{"unavailable": why}`` where there is none) — and how it was
+    found."""
+    c = result.config
     cut = [(a, min(a + (1 << 16), table.n)) for a in range(0, table.n, 1 << 16)]
-    rows = ((*table.read(a, z), table.read_weight(a, z)) for a, z in cut)
+
+    def rows():
+        for a, z in cut:
+            X, y = table.read(a, z)
+            X = np.asarray(X, np.float64) if std is None else np.asarray(X, np.float64) * std.scale + std.mean
+            yield X, y, table.read_weight(a, z)
+
+    t = result.trusted
+    if t is None:  # an SGD run: its raw coefficients against the optimum of the same rows
+        w, b = std.to_raw(result.w, result.b) if std is not None else (np.asarray(result.w, np.float64), result.b)
+        try:
+            t = _trusted(rows, len(w), c)
+        except ConfigError as e:
+            return {"unavailable": f"no trusted optimum: {e.allowed}"}
+    else:
+        w, b = t.w, t.b
     alpha, l1_ratio = penalty_of(c)
     total = weight = 0.0
     weighted = False
-    for X, y, v in rows:
+    for X, y, v in rows():
         weighted = weighted or v is not None
-        X = np.asarray(X, np.float64) if std is None else np.asarray(X, np.float64) * std.scale + std.mean
-        r = np.asarray(y, np.float64) - (X @ t.w + t.b)
-        values = loss_values(r, c.loss, c.epsilon, c.quantile)
+        values = loss_values(np.asarray(y, np.float64) - (X @ w + b), c.loss, c.epsilon, c.quantile)
         total += float(values.sum() if v is None else v @ values)
-        weight += float(len(r) if v is None else np.sum(v))
-    value = total / weight + penalty(t.w, alpha, l1_ratio)
+        weight += float(len(values) if v is None else np.sum(v))
+    value = total / weight + penalty(w, alpha, l1_ratio)
     text = f"{'weighted ' if weighted else ''}mean {describe_loss(c.loss, c.epsilon, c.quantile)} loss"
     if alpha > 0:
         text += " + " + describe(alpha, l1_ratio, False).split(" + ", 1)[1]

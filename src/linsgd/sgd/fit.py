@@ -53,7 +53,8 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
         lr, epochs, batch_size, engine, seed, dtype, init_std, device, solver, average, penalty, alpha,
             l1_ratio, schedule, power_t, tol, patience, max_epochs, loss, epsilon, quantile: see
             :class:`TrainConfig` (a loss other than squared: ``solver="exact"`` or ``"auto"``, its trusted
-            optimum, :mod:`linsgd.lstsq.robust`; ``.trusted`` holds it).
+            optimum, :mod:`linsgd.lstsq.robust`; ``.trusted`` holds it; with SGD, the steps take the loss's
+            (sub)gradient).
         threads: N threads, each with batch ``batch_size`` on its slice of every process batch of N·B
             examples, their parameters averaged every ``sync_every`` steps (K; "auto": averaging costs at most
             5 % of the epoch). Default 1: the chapter's single trajectory. With K = 1, N threads equal one
@@ -100,14 +101,6 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
     if config.solver == "sgd":
         warn_if_not_converged(result, gap_of(X, y, result, weight))
     return result
-
-
-def refuse_sgd_loss(config: TrainConfig) -> None:
-    """SGD steps optimise the squared loss only: another loss with SGD is a ConfigError saying why."""
-    if config.loss != "squared":
-        why = f" ({config.solver_reason})" if config.solver_reason else ""
-        raise ConfigError("loss", config.loss, f"solver 'exact' or 'auto' with no SGD settings (its trusted optimum); "
-                                               f"SGD steps on this loss are not available, and this run takes SGD{why}")
 
 
 def gap_of(X, y, result: FitResult, weight) -> Distance | None:
@@ -158,7 +151,6 @@ def train(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.n
             return exact_fit(X, y, config, sample_weight=weight, names=names)
         except DataError as e:  # solver="auto" takes SGD where least squares has no unique solution
             config = no_unique_solution(config, e)
-    refuse_sgd_loss(config)
     if config.lr == "auto":  # the same loop on standardised features, with an lr from their curvature
         return train_standardized(X, y, config, init=init, first_epoch=first_epoch, weight=weight, val=val)
     resume = None
@@ -213,7 +205,6 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
                                                result.b)]
             return result
     scale = standardizer.scale if standardizer is not None else None
-    refuse_sgd_loss(config)
     if config.lr != "auto":
         return train_data(data, config, val=val, progress=progress, sync=sync, checkpoints=checkpoints,
                           resume=resume, penalty_scale=scale)

@@ -159,7 +159,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     config, sync, d = config.resolved(), sync or NoSync(), data.sample().shape[1]
     config = resolve_threads(config, data.n, d, sync.every)  # threads used, K; the loop steps in process batches of N·B
     engine = get_engine(config.engine, device=config.device, threads=config.threads,
-                        lockstep=config.sync_every == 1 and sync.every in (None, 1))
+                        lockstep=config.sync_every == 1 and sync.every in (None, 1), loss=loss_spec(config))
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once
         engine.prepare(data.X, data.y)
     rule = step_rule(config, data.steps_per_epoch(process_batch(config)), penalty_scale)
@@ -212,7 +212,13 @@ def step_rule(config: TrainConfig, steps_per_epoch: int, penalty_scale=None) -> 
     l1, l2 = penalty_weights(config, penalty_scale)
     return StepRule(lr=float(config.lr), schedule=config.schedule, power_t=float(config.power_t),
                     total_steps=max(1, config.epoch_budget * steps_per_epoch), l1=l1, l2=l2,
-                    average_from=config.average_from(steps_per_epoch))
+                    average_from=config.average_from(steps_per_epoch), loss=config.loss,
+                    epsilon=float(config.epsilon), quantile=float(config.quantile))
+
+
+def loss_spec(config: TrainConfig) -> tuple[str, float, float]:
+    """(loss, ε, q) of ``config``, what an engine reports the full-data loss of."""
+    return config.loss, float(config.epsilon), float(config.quantile)
 
 
 def model_params(s: TrainState, rule: StepRule, dtype: str) -> tuple[np.ndarray, float]:

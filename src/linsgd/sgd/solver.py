@@ -8,8 +8,9 @@ The rule (documented in docs/reference.md, applied before any pass over the rows
   the least-squares statistics do not fit the memory budget: the solver holds the (d+1)×(d+1) R factor of
   the centred design and merges two of them, :data:`STATISTICS_COPIES` float64 matrices of (d+2)² values
   (a wide one-hot or hashed design of 100,000 columns would need 240 GB).
-* **exact**, the trusted optimum (:mod:`linsgd.lstsq.robust`), for a loss other than squared, unless the run
-  must take steps (SGD steps optimise the squared loss only: such a run is refused).
+* **exact**, the trusted optimum (:mod:`linsgd.lstsq.robust`), for a loss other than squared, under the same
+  conditions (and SGD, on the loss's subgradient, where it has none: quantile or epsilon-insensitive with a
+  ridge part).
 * **exact** otherwise: the squared loss (with sample weights and the ElasticNet penalty when asked) solved in
   one streamed float64 pass. It is cheaper than SGD wherever it fits: a file run solves the same least
   squares in its metrics pass anyway, to report the optimality gap, so SGD's epochs only come on top.
@@ -59,13 +60,14 @@ def choose(config: TrainConfig, d: int, budget: int, *, sgd_because: str | None 
     need = statistics_bytes(d)
     if sgd_because is not None:
         why = f"sgd: {sgd_because}"
-    elif config.loss != "squared":
-        why = (f"exact: the trusted optimum of the {config.loss} loss ({TRUSTED[config.loss]}; SGD steps optimise "
-               f"the squared loss only)")
     elif config.lr != "auto" or config.epochs != "auto" or config.patience is not None:
         asked = ", ".join(f"{k}={v}" for k, v in (("lr", config.lr), ("epochs", config.epochs),
                                                   ("patience", config.patience)) if v not in ("auto", None))
         why = f"sgd: {asked} asks for SGD steps"
+    elif config.loss in ("quantile", "epsilon_insensitive") and config.penalty in ("l2", "elasticnet"):
+        why = f"sgd: the {config.loss} loss with a ridge part has no linear program (its trusted optimum)"
+    elif config.loss != "squared":
+        why = f"exact: the trusted optimum of the {config.loss} loss ({TRUSTED[config.loss]})"
     elif need > budget:
         why = (f"sgd: the exact statistics of {d} features would take {_size(need)}, more than the "
                f"{_size(budget)} memory budget")
