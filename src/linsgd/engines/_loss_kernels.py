@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from linsgd._prefetch import prefetch
 from linsgd.engines._fused_kernels import _MATH, _after_step, _descend, _step_size
 
 
@@ -36,12 +37,13 @@ def _slope(r, code, eps, q, one):
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
 def sgd_epoch_loss(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half,
-                   code, eps, q):
+                   ahead, code, eps, q):
     """One epoch of ``_fused_kernels.sgd_epoch`` for loss ``code`` (the slopes of the module docstring).
 
-    ``eps``, ``q`` and ``half`` are of X's dtype; the rest as in ``sgd_epoch``. X may have more columns
-    than w (packed rows). The divergence guard watches ½Σr² of the batch, finite exactly when the residuals
-    are. Returns ``(b, diverged_at, w_before, b_before, ba)``.
+    ``eps``, ``q`` and ``half`` are of X's dtype; the rest as in ``sgd_epoch`` (``ahead``: the rows of the
+    next batch and ``ahead`` beyond are requested while this one is computed, as ``sgd_epoch_narrow`` does).
+    X may have more columns than w (packed rows). The divergence guard watches ½Σr² of the batch, finite
+    exactly when the residuals are. Returns ``(b, diverged_at, w_before, b_before, ba)``.
     """
     n, d = len(order), len(w)
     g = np.zeros(d, dtype=w.dtype)
@@ -53,6 +55,10 @@ def sgd_epoch_loss(X, y, w, b, order, batch, rule, fixed, penalty, average_from,
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
+        for k in range(start + ahead, min(stop + ahead, n)):
+            prefetch(X, order[k], 0)
+            prefetch(X, order[k], d - 1)
+            prefetch(y, order[k], 0)
         gb, loss = zero, zero
         for j in range(d):
             g[j] = zero

@@ -134,7 +134,7 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
         from linsgd.engines._loss_kernels import sgd_epoch_loss
 
         scalar = X.dtype.type
-        return outcome(sgd_epoch_loss(arrays[2], arrays[3], w, scalar(b), order, batch_size, *args[:-1],
+        return outcome(sgd_epoch_loss(arrays[2], arrays[3], w, scalar(b), order, batch_size, *args,
                                       rule.loss_code, scalar(rule.epsilon), scalar(rule.quantile)), w, wa, rule)
     kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
     return outcome(kernel(arrays[2], arrays[3], w, X.dtype.type(b), order, batch_size, *args), w, wa, rule)
