@@ -144,3 +144,14 @@ def test_only_a_scalar_l2_is_kept():
         scalar_l2(StepRule(0.1, l1=0.1), 3)
     with pytest.raises(ValueError, match="scalar L2"):
         scalar_l2(StepRule(0.1, l2=(0.1, 0.2)), 2)
+
+
+def test_sparse_input_with_another_loss_is_refused_naming_the_loss():
+    import scipy.sparse as sp
+
+    import linsgd
+    from linsgd.errors import ConfigError
+
+    X = sp.random(50, 4, density=0.5, format="csr", random_state=0)
+    with pytest.raises(ConfigError, match="loss"):
+        linsgd.fit(X, np.ones(50), loss="huber", solver="sgd")

@@ -20,6 +20,8 @@ _EXPORTS = {
     "stable_lr": "linsgd.sgd.lr",
     "auto_lr": "linsgd.sgd.lr",
     "exact": "linsgd.lstsq.qr",
+    "path": "linsgd.lstsq.cv",
+    "Path": "linsgd.lstsq.path",
     "LeastSquares": "linsgd.lstsq.qr",
     "Solution": "linsgd.lstsq.solution",
     "summarize": "linsgd.lstsq.summary",
@@ -45,7 +47,8 @@ _EXPORTS = {
 }
 __all__ = [  # noqa: RUF022 (grouped by topic)
     "fit", "FitResult", "TrainConfig", "make_regression", "epoch_order", "stable_lr",
-    "auto_lr", "exact", "LeastSquares", "Solution", "summarize", "Summary", "optimality_gap", "OptimalityGap",
+    "auto_lr", "exact", "path", "Path", "LeastSquares", "Solution", "summarize", "Summary", "optimality_gap",
+    "OptimalityGap",
     "LinearRegressor", "LinsgdWarning", "ConvergenceWarning",
     "LinsgdError", "ConfigError", "DataError", "DivergenceError", "StorageError", "__version__",
     "LinearModel", "load_model", "save_model", "open_source", "regression_metrics",
@@ -67,6 +70,8 @@ if TYPE_CHECKING:
         StorageError,
     )
     from linsgd.estimator import LinearRegressor
+    from linsgd.lstsq.cv import path
+    from linsgd.lstsq.path import Path
     from linsgd.lstsq.qr import LeastSquares, exact
     from linsgd.lstsq.solution import Solution
     from linsgd.lstsq.summary import OptimalityGap, Summary, optimality_gap, summarize

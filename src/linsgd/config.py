@@ -22,6 +22,7 @@ SOLVERS = ("auto", "sgd", "exact")
 # the practitioner's: solver, lr, epochs and averaging "auto").
 CHAPTER = {"lr": 0.03, "epochs": 3, "batch_size": 10, "solver": "sgd", "average": False}
 PENALTIES = (None, "l2", "l1", "elasticnet")
+LOSSES = ("squared", "huber", "epsilon_insensitive", "quantile")  # linsgd.lstsq.losses defines each
 SCHEDULES = ("constant", "invscaling", "cosine")  # the order of linsgd.engines.rule.SCHEDULES
 AUTO_PATIENCE = 3  # epochs="auto": epochs without a relative improvement > tol before it stops
 
@@ -66,6 +67,10 @@ class TrainConfig:
             (1/2n) Σ r_i² + α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²), ρ = 0 for "l2", 1 for "l1", ``l1_ratio`` for
             "elasticnet"; the intercept is not penalised (proximal steps: :mod:`linsgd.engines.rule`).
         alpha: α >= 0 (scikit-learn's SGDRegressor default 1e-4). l1_ratio: ρ in [0, 1] of "elasticnet".
+        loss: "squared" (the chapter's), "huber", "epsilon_insensitive" or "quantile", scikit-learn's
+            definitions (:mod:`linsgd.lstsq.losses`), with ``epsilon`` >= 0 (huber's threshold, > 0, and the
+            insensitive band, in the target's units; default 0.1, SGDRegressor's) and ``quantile`` in (0, 1)
+            (default 0.5). A loss other than squared runs its trusted optimum (``solver`` "exact"/"auto").
         schedule: step size η_t of 0-based step t: "constant" η₀ (the chapter's), "invscaling"
             η₀/(1 + t)^power_t, "cosine" η₀·½(1 + cos(π t/T)) over the run's T steps.
         power_t: the exponent of "invscaling", > 0 (default 0.25, scikit-learn's).
@@ -98,6 +103,9 @@ class TrainConfig:
     penalty: str | None = None
     alpha: float = 1e-4
     l1_ratio: float = 0.15
+    loss: str = "squared"
+    epsilon: float = 0.1
+    quantile: float = 0.5
     schedule: str = "constant"
     power_t: float = 0.25
     max_epochs: int = 100
@@ -142,6 +150,11 @@ class TrainConfig:
         _check(_finite(self.alpha) and self.alpha >= 0, "alpha", self.alpha, "a finite number >= 0")
         _check(_finite(self.l1_ratio) and 0 <= self.l1_ratio <= 1, "l1_ratio", self.l1_ratio,
                "a number in [0, 1]")
+        _check(self.loss in LOSSES, "loss", self.loss, ", ".join(LOSSES))
+        _check(_finite(self.epsilon) and self.epsilon >= 0 and (self.epsilon > 0 or self.loss != "huber"),
+               "epsilon", self.epsilon, "a finite number >= 0 (> 0 for huber), in the target's units")
+        _check(_finite(self.quantile) and 0 < self.quantile < 1, "quantile", self.quantile,
+               "a number strictly between 0 and 1 (0.5: the median)")
         _check(self.schedule in SCHEDULES, "schedule", self.schedule, f"one of {', '.join(SCHEDULES)}")
         _check(_finite(self.power_t) and self.power_t > 0, "power_t", self.power_t, "a finite number > 0")
         _check(_is_int(self.max_epochs) and self.max_epochs >= 1, "max_epochs", self.max_epochs,

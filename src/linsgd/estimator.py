@@ -67,6 +67,9 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         random_state: None, an int seed, or a numpy RandomState/Generator (initialisation and order).
         threads, sync_every: N threads of one process, averaged every K steps (see :func:`linsgd.fit`;
             default 1 thread: the chapter's trajectory).
+        loss, epsilon, quantile: scikit-learn's losses (:class:`linsgd.TrainConfig`); other than "squared",
+            ``fit`` solves the trusted optimum (solver "auto" or "exact"; ``trusted_`` holds it) and
+            ``partial_fit`` takes SGD steps on the loss.
 
     Warns:
         ConvergenceWarning (linsgd's and scikit-learn's): SGD's ``fit`` ended far from the optimum — a relative
@@ -92,7 +95,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
                  batch_size: int = 10, average: bool | int | str = "auto", penalty: str | None = None,
                  alpha: float = 1e-4, l1_ratio: float = 0.15, schedule: str = "constant", power_t: float = 0.25,
                  tol: float = 1e-5, max_epochs: int = 100, engine: str = "fused", dtype: str = "float64",
-                 random_state=None, threads: int = 1, sync_every: int | str = "auto") -> None:
+                 random_state=None, threads: int = 1, sync_every: int | str = "auto", loss: str = "squared",
+                 epsilon: float = 0.1, quantile: float = 0.5) -> None:
         self.solver = solver
         self.lr = lr
         self.epochs = epochs
@@ -110,6 +114,9 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.threads = threads
         self.sync_every = sync_every
+        self.loss = loss
+        self.epsilon = epsilon
+        self.quantile = quantile
 
     def fit(self, X, y, sample_weight=None):
         """Fit from scratch on X (n, d), y (n,) with optional ``sample_weight`` (n,) >= 0; returns self.
@@ -123,7 +130,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         config = self._config(self.epochs, self._draw_seed())
         weight = check_sample_weight(sample_weight, len(y))
         self._state = None
-        if self.solver == "exact":  # streamed QR state, so that partial_fit can add rows
+        if self.solver == "exact" and self.loss == "squared":  # streamed QR state: partial_fit can add rows
             return self._partial_exact(X, y, first=True, weight=weight)
         Xd, yd = self._training(X, y, config)
         result = train(Xd, yd, config, weight=weight, names=_names(self))
@@ -133,6 +140,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         if result.config.solver == "sgd":
             found = gap_of(Xd, yd, dataclasses.replace(result, feature_names=_names(self)), weight)
             warn_if_not_converged(result, found, ConvergenceWarning, se_rule=True)
+        self.trusted_ = result.trusted
         return self._store(result.w, result.b, result.history, result.lr, result.seed, result.solution)
 
     def partial_fit(self, X, y):
@@ -145,7 +153,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         first = not hasattr(self, "coef_")
         numeric_frame(X)
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first, accept_sparse="csr")
-        if self.solver == "exact":
+        if self.solver == "exact" and self.loss == "squared":
             return self._partial_exact(X, y, first)
 
         config = choose(self._config(1, self._draw_seed() if first else self.seed_), X.shape[1], 0,
@@ -214,7 +222,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
                            seed=seed, dtype=self.dtype, solver=self.solver, average=self.average,
                            penalty=self.penalty, alpha=self.alpha, l1_ratio=self.l1_ratio, schedule=self.schedule,
                            power_t=self.power_t, tol=self.tol, max_epochs=self.max_epochs, threads=self.threads,
-                           sync_every=self.sync_every).resolved()
+                           sync_every=self.sync_every, loss=self.loss, epsilon=self.epsilon,
+                           quantile=self.quantile).resolved()
 
     def _draw_seed(self) -> int | None:
         """None (linsgd draws and records one), an int as is, or an int drawn from a numpy RNG."""

@@ -105,6 +105,16 @@ def average_value(text: str) -> bool | int | str:
         raise argparse.ArgumentTypeError(f"{text!r} is not auto, true, false or a step K >= 1") from None
 
 
+def alpha_value(text: str) -> float | str:
+    """Parse ``--alpha``: a number (checked by TrainConfig.validate) or ``auto``."""
+    if text.lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0 or auto") from None
+
+
 def add_training_flags(p: argparse.ArgumentParser, *, practitioner: bool = False) -> None:
     """--lr, --epochs, --batch-size, --seed, --engine, --dtype, --solver: with the chapter's defaults, or
     (``practitioner``, ``linsgd train``) lr and epochs "auto" plus the flags of :func:`add_sgd_flags`."""
@@ -139,9 +149,19 @@ def add_sgd_flags(g) -> None:
                         "true or no value (from the first step), K (from step K), false")
     g.add_argument("--penalty", default=None, help="none (default), l2, l1 or elasticnet: "
                    "(1/2n)Σr² + alpha(l1_ratio‖w‖₁ + (1−l1_ratio)/2 ‖w‖²), intercept not penalised")
-    g.add_argument("--alpha", type=float, default=d.alpha, help=f"penalty strength >= 0 (default {d.alpha})")
+    g.add_argument("--alpha", type=alpha_value, default=d.alpha,
+                   help=f"penalty strength >= 0 (default {d.alpha}), or auto: chosen by K-fold cross-validation "
+                        "on the training rows (see --cv-folds)")
     g.add_argument("--l1-ratio", type=float, default=d.l1_ratio,
                    help=f"elasticnet's L1 share in [0, 1] (default {d.l1_ratio})")
+    g.add_argument("--loss", default=d.loss,
+                   help="squared (default), huber, epsilon_insensitive or quantile (scikit-learn's definitions); "
+                        "other than squared: its trusted optimum (IRLS or a linear program), not SGD")
+    g.add_argument("--epsilon", type=float, default=d.epsilon,
+                   help=f"huber's threshold and epsilon_insensitive's band, in the target's units "
+                        f"(default {d.epsilon})")
+    g.add_argument("--quantile", type=float, default=d.quantile,
+                   help=f"the quantile of --loss quantile, in (0, 1) (default {d.quantile}: the median)")
     g.add_argument("--schedule", default=d.schedule,
                    help="step size: constant (default), invscaling lr/(1+t)^power_t, cosine over the run")
     g.add_argument("--power-t", type=float, default=d.power_t, help=f"invscaling's exponent > 0 (default {d.power_t})")
@@ -165,9 +185,12 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
     """The resolved TrainConfig of the parsed training flags (ConfigError names the flag)."""
     d = TrainConfig()
     penalty = getattr(args, "penalty", d.penalty)
+    alpha = getattr(args, "alpha", d.alpha)  # "auto" (linsgd train): chosen later, by cross-validation
     extra = dict(average=getattr(args, "average", CHAPTER["average"]),
                  penalty=None if isinstance(penalty, str) and penalty.lower() == "none" else penalty,
-                 alpha=getattr(args, "alpha", d.alpha), l1_ratio=getattr(args, "l1_ratio", d.l1_ratio),
+                 alpha=d.alpha if alpha == "auto" else alpha, l1_ratio=getattr(args, "l1_ratio", d.l1_ratio),
+                 loss=getattr(args, "loss", d.loss), epsilon=getattr(args, "epsilon", d.epsilon),
+                 quantile=getattr(args, "quantile", d.quantile),
                  schedule=getattr(args, "schedule", d.schedule), power_t=getattr(args, "power_t", d.power_t),
                  max_epochs=getattr(args, "max_epochs", d.max_epochs), sync_every=getattr(args, "sync_every", "auto"),
                  threads=_threads(getattr(args, "threads", d.threads)))

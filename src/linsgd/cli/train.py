@@ -31,6 +31,8 @@ def add_parser(subparsers) -> None:
                    help="with --early-stopping: epochs without improvement (default 5; --epochs auto: 3)")
     g.add_argument("--tol", type=float, default=TrainConfig().tol,
                    help=f"relative improvement that counts (default {TrainConfig().tol:g})")
+    g.add_argument("--cv-folds", type=int, default=None, metavar="K",
+                   help="with --alpha auto: folds of consecutive training rows (default 5, as scikit-learn's KFold)")
     g.add_argument("--out", default="linsgd-run", help="run folder (default ./linsgd-run)")
     g.add_argument("--max-memory", default=None,
                    help="bytes the rows may take in memory, e.g. 512M, 2G (default: 1/4 of RAM); "
@@ -111,6 +113,7 @@ def _run(args: argparse.Namespace, painter) -> int:
                       exclude=tuple(exclude), format=args.format, hash_bits=args.hash_bits).validate()
     out = check_out_dir(args.out, "out")
     _check_exact_options(config, args)
+    args.alpha_folds = _alpha_folds(config, args)
     plan = plan_of(args, out)
     main = plan.topology.is_main
     if main and sys.stderr.isatty():  # the notice when the kernels compile: for a person waiting, like the
@@ -173,8 +176,33 @@ def _check_exact_options(config, args) -> None:
         raise ConfigError("solver", "exact", EXACT_NO_CHECKPOINTS)
 
 
+def _alpha_folds(config, args) -> int | None:
+    """K of --alpha auto (None: --alpha is a number); refused before anything is read without a penalty to
+    tune, with K < 2, under torchrun, or --cv-folds without --alpha auto."""
+    from linsgd.errors import ConfigError
+    from linsgd.sgd.alpha_search import NEEDS_PENALTY
+
+    if args.alpha != "auto":
+        if args.cv_folds is not None:
+            raise ConfigError("cv_folds", args.cv_folds, "only with --alpha auto")
+        return None
+    if config.penalty is None:
+        raise ConfigError("alpha", "auto", NEEDS_PENALTY)
+    folds = 5 if args.cv_folds is None else args.cv_folds
+    if folds < 2:
+        raise ConfigError("cv_folds", folds, "an integer >= 2")
+    if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+        raise ConfigError("alpha", "auto", "one process: under torchrun, choose alpha first on one process")
+    return folds
+
+
 def _print_gap(gap: dict) -> None:
     """The optimality gap against the objective the run optimised (penalised: no standard errors)."""
+    if "method" in gap:  # a robust or quantile loss: the run is its trusted optimum
+        print(f"optimality gap (train rows, objective {gap['objective']}): {gap['loss']:.6g} vs trusted optimum "
+              f"{gap['optimum']:.6g} ({gap['method']}{'' if gap['converged'] else ', NOT converged'}), "
+              f"relative {gap['relative']:.3g}")
+        return
     if "loss" not in gap:
         if gap:
             print(f"optimality gap: unavailable ({gap['unavailable']})")
@@ -226,7 +254,7 @@ def _report(args, config, data, out: Path, plan, painter) -> None:
         print(f"seed {config.seed} (repeat with --seed {config.seed})")
     main = plan.topology.is_main
     run = fit_file(args.data, data, config, progress=not args.quiet and sys.stderr.isatty() and main, plan=plan,
-                   announce=_announce if main else None)
+                   announce=_announce if main else None, alpha_folds=args.alpha_folds)
     _summary(args, config, plan, run, out, painter)
 
 
@@ -244,6 +272,10 @@ def _summary(args, config, plan, run, out: Path, painter) -> None:
     if run.unseen:
         print("validation rows with a level unseen in training (all-zero indicators): "
               + ", ".join(f"{c} {n}" for c, n in run.unseen.items()))
+    if run.alpha_cv is not None:
+        from linsgd.sgd.alpha_search import cv_lines
+
+        print("\n".join(cv_lines(run.alpha_cv)))
     if not args.quiet:
         mode = "streamed (block shuffle, see linsgd.data.views)" if run.streamed else "in memory"
         world = plan.topology.world_size
@@ -275,6 +307,7 @@ def _summary(args, config, plan, run, out: Path, painter) -> None:
     print_coefficients(run.model.coef_table())
     extra = f", {CHECKPOINT}" if (out / CHECKPOINT).exists() else ""
     if args.plots:
+        extra += ", cv.png" if run.alpha_cv is not None else ""
         print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, {SAMPLE}, {', '.join(PICTURES)}{extra}")
     else:
         print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, {SAMPLE}{extra}; pictures not drawn "
@@ -285,7 +318,7 @@ def _convergence_lines(run, gap: dict) -> None:
     """Early stopping's epochs, the epoch cap when ``--epochs auto`` reached it, and one ``warning: not
     converged: …`` line when the run is far (linsgd.sgd.convergence: the optimality gap against its floor and
     the distance in standard errors when the objective is least squares, else the falling loss)."""
-    from linsgd.sgd.convergence import Distance, capped, diagnose
+    from linsgd.sgd.convergence import GAP_THRESHOLD, Distance, capped, diagnose
 
     r = run.result
     if r.stopped_epoch:
@@ -296,7 +329,11 @@ def _convergence_lines(run, gap: dict) -> None:
     if capped(r):
         print(f"note: --epochs auto ran into the cap of --max-epochs {r.config.max_epochs} while the loss still "
               f"improved; raise --max-epochs to let it finish")
-    known = r.config.penalty is None and run.data.weight is None and "relative" in gap
+    if "method" in gap and gap["relative"] > GAP_THRESHOLD:  # another loss: against its trusted optimum
+        print(f"warning: not converged: the objective is {gap['relative']:.3g} (relative) above the trusted optimum "
+              f"after {len(r.history)} epochs; more --epochs, --average, or --solver exact", file=sys.stderr)
+        return
+    known = r.config.penalty is None and run.data.weight is None and "relative" in gap and "method" not in gap
     found = Distance.from_gap(gap, gap.get("null") or 0.0) if known else None
     why = diagnose(r, found, cli=True, se_rule=True)
     if why is not None:

@@ -47,13 +47,17 @@ def check_sparse_config(config) -> None:
 
     Raises:
         ConfigError: ``engine="reference"`` (torch's dense oracle), ``threads`` > 1, or an L1 part in the
-            penalty (``"l1"``, ``"elasticnet"``): the sparse engine keeps an L2 penalty as one scale factor.
+            penalty (``"l1"``, ``"elasticnet"``): the sparse engine keeps an L2 penalty as one scale factor; a
+            loss other than squared.
     """
     if config.engine != "fused":
         raise ConfigError("engine", config.engine, "'fused' for sparse X (pass X.toarray() to use the reference "
                                                     "engine)")
     if config.threads > 1:
         raise ConfigError("threads", config.threads, "1 for sparse X (the sparse engine runs on one thread)")
+    if getattr(config, "loss", "squared") != "squared":
+        raise ConfigError("loss", config.loss, "'squared' for sparse X (the sparse engine steps on the squared "
+                                               "loss; pass X.toarray() for another loss)")
     if config.penalty in ("l1", "elasticnet"):
         raise ConfigError("penalty", config.penalty, "None or 'l2' for sparse X (an L1 step would touch every "
                                                      "coefficient; pass X.toarray() for l1 or elasticnet)")

@@ -14,7 +14,7 @@ from linsgd.extras import require
 
 
 def get_engine(name: str, *, device: str = "cpu", threads: int = 1, lockstep: bool = False,
-               sparse: bool = False) -> Engine:
+               sparse: bool = False, loss: tuple[str, float, float] = ("squared", 0.1, 0.5)) -> Engine:
     """The engine called ``name`` ("fused" or "reference"); the only dispatch point.
 
     ``sparse``: X is a CSR matrix; "fused" is then the O(nnz) :class:`~linsgd.engines.sparse.SparseEngine`
@@ -22,7 +22,9 @@ def get_engine(name: str, *, device: str = "cpu", threads: int = 1, lockstep: bo
 
     With ``threads`` > 1 it runs each process batch as that many slices on as many threads, averaged at the
     end of every call (:class:`~linsgd.engines.threaded.ThreadedEngine`; its batch size is the process batch);
-    ``lockstep`` (K = 1): one step of the whole process batch per step, the fused engine's threads in lockstep.
+    ``lockstep`` (K = 1): one step of the whole process batch per step, the fused engine's threads in lockstep
+    (squared loss only: with another, the threads average after every step instead). ``loss``: (loss, ε, q)
+    of the full-data loss the engine reports (:mod:`linsgd.lstsq.losses`; its steps take the StepRule's).
 
     Example:
         >>> import numpy as np
@@ -39,21 +41,21 @@ def get_engine(name: str, *, device: str = "cpu", threads: int = 1, lockstep: bo
     if sparse and name == "fused" and device == "cpu":
         from linsgd.engines.sparse import SparseEngine
         return SparseEngine()
-    engine = _one(name, device)
+    engine = _one(name, device, loss)
     if threads > 1:
         from linsgd.engines.threaded import ThreadedEngine
-        return ThreadedEngine(engine, threads, lockstep)
+        return ThreadedEngine(engine, threads, lockstep and loss[0] == "squared")
     return engine
 
 
-def _one(name: str, device: str) -> Engine:
+def _one(name: str, device: str, loss) -> Engine:
     if name == "reference":
         require("torch", "the reference engine (engine='reference')")
         from linsgd.engines.reference import ReferenceEngine
-        return ReferenceEngine(device=device)
+        return ReferenceEngine(device=device, loss=loss)
     if name == "fused":
         if device != "cpu":
             raise ConfigError("device", device, "'cpu' with the fused engine (use engine='reference')")
         from linsgd.engines.fused import FusedEngine
-        return FusedEngine()
+        return FusedEngine(loss)
     raise ConfigError("engine", name, f"one of {', '.join(ENGINES)}")

@@ -14,6 +14,7 @@ import numpy as np
 
 from linsgd._parallel import in_halves
 from linsgd._small import SMALL_ROWS, small
+from linsgd.config import LOSSES
 from linsgd.engines._numpy_kernels import loss as small_loss
 from linsgd.engines._numpy_kernels import run_epoch as small_epoch
 from linsgd.engines._numpy_kernels import start_average
@@ -50,7 +51,8 @@ class FusedEngine:
 
     name = "fused"
 
-    def __init__(self) -> None:
+    def __init__(self, loss: tuple[str, float, float] = ("squared", 0.1, 0.5)) -> None:
+        self.loss_spec = loss  # (loss, ε, q) of the full-data loss (the steps take the rule's)
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # the arrays of the previous call
         self._packed: np.ndarray | None = None  # their packed rows, once made
 
@@ -61,7 +63,8 @@ class FusedEngine:
         full rule of :mod:`linsgd.engines.rule` when ``lr`` is a StepRule.
         """
         rule = as_rule(lr)
-        if small(len(X), rule.total_steps):  # small job: NumPy, numba's start-up would cost more
+        # small job: NumPy, numba's start-up would cost more (the squared loss's; the others' kernel is numba's)
+        if small(len(X), rule.total_steps) and rule.loss == "squared":
             return small_epoch(X, y, w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight)
         return kernel_epoch(self.layout(X, y), w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight)
 
@@ -77,6 +80,13 @@ class FusedEngine:
     def loss(self, X, y, w, b, weight=None) -> float:
         """The full-data mean of ½ v_i (x_i·w + b − y_i)² (accumulated in float64, the rows split over two
         cores; v = 1 without ``weight``)."""
+        if self.loss_spec[0] != "squared":  # the mean of another loss (linsgd.engines._loss_kernels)
+            from linsgd.engines._loss_kernels import sum_loss
+
+            code, eps, q = LOSSES.index(self.loss_spec[0]), float(self.loss_spec[1]), float(self.loss_spec[2])
+            v = weight if weight is not None else np.empty(0, dtype=X.dtype)
+            w = np.asarray(w, dtype=X.dtype)
+            return sum(in_halves(lambda i0, i1: sum_loss(X, y, v, w, b, code, eps, q, i0, i1), len(y))) / len(y)
         if len(X) <= SMALL_ROWS:
             return small_loss(X, y, w, b, weight)
         from linsgd.engines._fused_kernels import sum_squared_residual, sum_weighted_squared_residual
@@ -120,6 +130,12 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
     X = arrays[0]
     n = len(order)
     w, wa, order, args = kernel_args(X, w, b, order, rule, batch_size, n, t0, avg, weight)
+    if rule.loss != "squared":  # another loss: its slope in the gradient (one kernel for every width)
+        from linsgd.engines._loss_kernels import sgd_epoch_loss
+
+        scalar = X.dtype.type
+        return outcome(sgd_epoch_loss(arrays[2], arrays[3], w, scalar(b), order, batch_size, *args,
+                                      rule.loss_code, scalar(rule.epsilon), scalar(rule.quantile)), w, wa, rule)
     kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
     return outcome(kernel(arrays[2], arrays[3], w, X.dtype.type(b), order, batch_size, *args), w, wa, rule)
 

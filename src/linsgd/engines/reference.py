@@ -10,7 +10,8 @@ with two differences that make it an oracle: the order of examples is given (the
 and ``sgd`` is told the real size of a short last batch. The rest of :mod:`linsgd.engines.rule` is written
 with torch too: the step size η_t of the schedule goes to ``sgd``, sample weights multiply each example's
 loss before ``backward``, the penalty is the soft threshold after ``sgd``, and the average is a float64
-running mean of the parameters.
+running mean of the parameters. Another loss (huber, epsilon_insensitive, quantile) replaces
+``squared_loss`` by its torch formula (:func:`loss_of`), and autograd gives its (sub)gradient.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ class ReferenceEngine:
 
     name = "reference"
 
-    def __init__(self, device: str = "cpu") -> None:
+    def __init__(self, device: str = "cpu", loss: tuple[str, float, float] = ("squared", 0.1, 0.5)) -> None:
         self.device = torch.device(device)
+        self.loss_spec = loss  # (loss, ε, q) of the full-data loss (the steps take the rule's)
 
     def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
         rule = as_rule(lr)
@@ -44,7 +46,9 @@ class ReferenceEngine:
         for step, i in enumerate(range(0, n, batch_size), start=1):
             batch = indices[i:min(i + batch_size, n)]
             last_w, last_b = w_t.detach().clone(), b_t.detach().clone()
-            l = squared_loss(linreg(features[batch], w_t, b_t), labels[batch])
+            y_hat = linreg(features[batch], w_t, b_t)
+            l = squared_loss(y_hat, labels[batch]) if rule.loss == "squared" else \
+                loss_of(y_hat, labels[batch], rule.loss, rule.epsilon, rule.quantile)
             total = l.sum()
             # sample weights scale each example's loss, hence its gradient (the divergence check stays on Σl)
             (total if weights is None else (l * weights[batch]).sum()).backward()
@@ -66,6 +70,9 @@ class ReferenceEngine:
         with torch.no_grad():
             w_t = self._tensor(w).reshape(-1, 1)
             y_hat = linreg(self._tensor(X), w_t, torch.tensor(b, dtype=w_t.dtype, device=self.device))
+            if self.loss_spec[0] != "squared":
+                l = loss_of(y_hat.double(), self._tensor(y).double().reshape(y_hat.shape), *self.loss_spec)
+                return float(l.mean() if weight is None else (l * self._tensor(weight).double().reshape(-1, 1)).mean())
             if weight is None:
                 return float(squared_loss(y_hat, self._tensor(y)).mean())
             l = squared_loss(y_hat.double(), self._tensor(y).double())
@@ -83,6 +90,18 @@ class ReferenceEngine:
 
     def _tensor(self, a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
+
+
+def loss_of(y_hat: torch.Tensor, y: torch.Tensor, loss: str, epsilon: float, quantile: float) -> torch.Tensor:
+    """Each example's loss L(y − ŷ) (:mod:`linsgd.lstsq.losses`), written so that autograd's subgradient at
+    the kinks is the one the fused kernels take (:mod:`linsgd.engines._loss_kernels`)."""
+    r = y_hat - y.reshape(y_hat.shape)  # ŷ − y
+    if loss == "huber":
+        a = r.abs()
+        return torch.where(a <= epsilon, 0.5 * r * r, epsilon * a - 0.5 * epsilon * epsilon)
+    if loss == "epsilon_insensitive":
+        return torch.clamp(r.abs() - epsilon, min=0.0)
+    return torch.where(r >= 0, (1.0 - quantile) * r, -quantile * r)
 
 
 def _prox_(w: torch.Tensor, threshold: np.ndarray, shrink: np.ndarray) -> None:

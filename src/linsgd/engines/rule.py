@@ -9,7 +9,9 @@ and sample weights v_i (normalised to mean 1 over the data, all 1 without weight
    scikit-learn's default: slow enough that the stable η₀ of ``lr="auto"`` is not lost in the first
    epoch); ``cosine`` η₀ · ½(1 + cos(π t / T)) over the run's T steps.
 2. **gradient step** on the data term ``(1/2n) Σ v_i r_i²``:
-   ``w' = w − η_t/|B| · Σ_{i∈B} v_i r_i x_i``, ``b ← b − η_t/|B| · Σ_{i∈B} v_i r_i``.
+   ``w' = w − η_t/|B| · Σ_{i∈B} v_i r_i x_i``, ``b ← b − η_t/|B| · Σ_{i∈B} v_i r_i``; with another ``loss``
+   (:mod:`linsgd.lstsq.losses`: huber, epsilon_insensitive, quantile) r_i is replaced by the loss's slope
+   ψ(r_i) = ∂L/∂ŷ (:mod:`linsgd.engines._loss_kernels`), the (sub)gradient of ``(1/n) Σ v_i L_i``.
 3. **proximal step** on the penalty α(ρ‖w‖₁ + (1−ρ)/2 ‖w‖²) (scikit-learn's ElasticNet; the intercept
    is not penalised), with l1 = αρ and l2 = α(1 − ρ):
    ``w ← S(w', η_t·l1) / (1 + η_t·l2)``, S(u, τ) = sign(u)·max(|u| − τ, 0), the exact minimiser of
@@ -36,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linsgd.config import SCHEDULES
+from linsgd.config import LOSSES, SCHEDULES
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class StepRule:
         total_steps: T of ``cosine`` (steps of the whole run, >= 1). l1, l2: αρ and α(1 − ρ), >= 0, or
             tuples of one weight >= 0 per coefficient.
         average_from: 1-based step from which iterates are averaged (0: no averaging).
+        loss, epsilon, quantile: the loss whose (sub)gradient the step takes (:data:`LOSSES`) and its ε, q.
     """
 
     lr: float
@@ -57,6 +60,14 @@ class StepRule:
     l1: float | tuple[float, ...] = 0.0
     l2: float | tuple[float, ...] = 0.0
     average_from: int = 0
+    loss: str = "squared"
+    epsilon: float = 0.1
+    quantile: float = 0.5
+
+    @property
+    def loss_code(self) -> int:
+        """The loss as the kernels' integer: its position in :data:`LOSSES` (0: squared)."""
+        return LOSSES.index(self.loss)
 
     @property
     def schedule_code(self) -> int:

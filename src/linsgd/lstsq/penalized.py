@@ -77,56 +77,75 @@ def describe(alpha: float, l1_ratio: float, weighted: bool) -> str:
     return f"{data} + {alpha:g}·({' + '.join(terms)})"
 
 
-def solve_penalized(Rxx: np.ndarray, rxy: np.ndarray, weight: float, alpha: float, l1_ratio: float) -> np.ndarray:
+def solve_penalized(Rxx: np.ndarray, rxy: np.ndarray, weight: float, alpha: float, l1_ratio: float,
+                    start: np.ndarray | None = None, gram: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The minimiser w of ‖Rxx w − rxy‖²/(2W) + α(ρ‖w‖₁ + (1−ρ)/2‖w‖²) (module docstring), α > 0.
 
     Args:
         Rxx: (d, d) upper-triangular factor, rxy: (d,), weight: W = Σw > 0.
+        start: where coordinate descent starts (None: w = 0); a path passes the previous α's answer.
+        gram: (G, c) = (RxxᵀRxx/W, Rxxᵀrxy/W) when the caller holds them (a path solves many α).
 
     Returns:
         w (d,), float64.
+
+    After every sweep whose active set or signs differ from the last ones tried, the exact solve on the
+    active set (the polish) is tried; the first that passes the optimality check is the answer. When none
+    does, the descent runs to ``TOL`` and its answer is kept.
     """
     d = len(rxy)
     if l1_ratio == 0:
         return _active_solve(Rxx, rxy, weight, alpha, 0.0, np.arange(d), np.zeros(d))
-    G, c = Rxx.T @ Rxx / weight, Rxx.T @ rxy / weight
-    w = _descend(G, c, alpha, l1_ratio)
-    active = np.flatnonzero(w)
-    if len(active) == 0:
-        return w
-    signs = np.sign(w[active])
-    polished = np.zeros(d)
+    G, c = gram if gram is not None else (Rxx.T @ Rxx / weight, Rxx.T @ rxy / weight)
+    w = np.zeros(d) if start is None else np.array(start, dtype=np.float64)
+    tried = None
+    for _ in range(MAX_SWEEPS):
+        w, converged = _sweep(G, c, alpha, l1_ratio, w, TOL)
+        active = np.flatnonzero(w)
+        signs = np.sign(w[active])
+        if len(active) and (active.tobytes(), signs.tobytes()) != tried:
+            tried = (active.tobytes(), signs.tobytes())
+            polished = _polish(Rxx, rxy, weight, alpha, l1_ratio, active, signs, G, c)
+            if polished is not None:
+                return polished
+        if converged:
+            return w
+    warnings.warn(f"coordinate descent did not converge in {MAX_SWEEPS} sweeps (elastic net, alpha={alpha:g}, "
+                  f"l1_ratio={l1_ratio:g}): the answer may be inexact; standardise the features", LinsgdWarning,
+                  stacklevel=2)
+    return w
+
+
+def _polish(Rxx, rxy, weight: float, alpha: float, l1_ratio: float, active, signs, G, c) -> np.ndarray | None:
+    """The exact optimum on the active set with these signs, or None when it fails the optimality check."""
+    polished = np.zeros(len(rxy))
     try:
         with np.errstate(all="ignore"):
             polished[active] = _active_solve(Rxx, rxy, weight, alpha, l1_ratio, active, signs)
     except np.linalg.LinAlgError:  # the active columns are collinear (pure lasso): no unique polish
-        return w
-    return polished if _optimal(G, c, polished, active, signs, alpha, l1_ratio) else w
+        return None
+    return polished if _optimal(G, c, polished, active, signs, alpha, l1_ratio) else None
 
 
-def _descend(G: np.ndarray, c: np.ndarray, alpha: float, l1_ratio: float) -> np.ndarray:
-    """Cyclic coordinate descent (the update in the module docstring) from w = 0, keeping q = Gw."""
-    d = len(c)
-    w, q = np.zeros(d), np.zeros(d)
+def _sweep(G: np.ndarray, c: np.ndarray, alpha: float, l1_ratio: float, w: np.ndarray,
+           tol: float) -> tuple[np.ndarray, bool]:
+    """One sweep of cyclic coordinate descent (the update in the module docstring) from ``w`` (a copy), and
+    whether no coordinate moved more than ``tol``·max|w|."""
+    w = w.copy()
+    q = G @ w
     threshold, denom = alpha * l1_ratio, np.diag(G) + alpha * (1 - l1_ratio)
-    for _ in range(MAX_SWEEPS):
-        biggest = 0.0
-        for j in range(d):
-            if denom[j] == 0:  # a column without spread (and no ridge part): its coefficient stays 0
-                continue
-            z = c[j] - q[j] + G[j, j] * w[j]
-            new = math.copysign(max(abs(z) - threshold, 0.0), z) / denom[j]
-            step = new - w[j]
-            if step != 0.0:
-                q += G[:, j] * step
-                w[j] = new
-                biggest = max(biggest, abs(step))
-        if biggest <= TOL * max(float(np.abs(w).max()), np.finfo(float).tiny):
-            return w
-    warnings.warn(f"coordinate descent did not converge in {MAX_SWEEPS} sweeps (elastic net, alpha={alpha:g}, "
-                  f"l1_ratio={l1_ratio:g}): the answer may be inexact; standardise the features", LinsgdWarning,
-                  stacklevel=3)
-    return w
+    biggest = 0.0
+    for j in range(len(c)):
+        if denom[j] == 0:  # a column without spread (and no ridge part): its coefficient stays 0
+            continue
+        z = c[j] - q[j] + G[j, j] * w[j]
+        new = math.copysign(max(abs(z) - threshold, 0.0), z) / denom[j]
+        step = new - w[j]
+        if step != 0.0:
+            q += G[:, j] * step
+            w[j] = new
+            biggest = max(biggest, abs(step))
+    return w, biggest <= tol * max(float(np.abs(w).max()), np.finfo(float).tiny)
 
 
 def _active_solve(Rxx, rxy, weight: float, alpha: float, l1_ratio: float, active, signs) -> np.ndarray:

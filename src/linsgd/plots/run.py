@@ -1,4 +1,5 @@
-"""The practitioner's pictures of a run folder (``linsgd train --out``): fit, residuals, coefficients.
+"""The practitioner's pictures of a run folder (``linsgd train --out``): fit, residuals, coefficients, and
+the cross-validation curve of ``--alpha auto``.
 
 Drawn by :func:`linsgd.runs.folder.write_run` in the calling process, each into its own PNG file, from a sample
 of (actual, predicted) pairs of up to 2,000 validation (else training) rows and the model's coefficients.
@@ -64,6 +65,29 @@ def coefficients(w: np.ndarray, names: list[str], path: str | os.PathLike, *, b:
     shown = "" if len(keep) == len(w) else f", the {len(keep)} largest of {len(w)}"
     ax.set_title(f"coefficients (b = {b:.4g}{shown})", fontsize=10)
     _readable(ax, y=False)
+    plots.save(fig, path)
+
+
+def cv_curve(alphas: np.ndarray, mse: np.ndarray, path: str | os.PathLike, *, alpha: float) -> None:
+    """Validation MSE against α (log scale, large α on the left as the path runs): each fold thin, their mean
+    bold with ± one standard deviation over the folds, the chosen α marked.
+
+    Args:
+        alphas: (k,) the grid. mse: (k, K) each α's mean squared error on each fold. path: the PNG.
+        alpha: the chosen α.
+    """
+    alphas, mse = np.asarray(alphas, dtype=np.float64), np.asarray(mse, dtype=np.float64)
+    fig, ax = plots.figure()
+    ax.plot(alphas, mse, color="tab:gray", lw=0.6, alpha=0.6)
+    mean, sd = mse.mean(axis=1), mse.std(axis=1)
+    ax.fill_between(alphas, mean - sd, mean + sd, color="tab:blue", alpha=0.15, label="mean ± 1 sd over folds")
+    ax.plot(alphas, mean, color="tab:blue", lw=2, label=f"mean of {mse.shape[1]} folds (thin: each fold)")
+    ax.axvline(alpha, color="tab:red", ls="--", lw=1, label=f"chosen alpha = {alpha:.4g}")
+    ax.set_xscale("log")
+    ax.set_xlim(alphas.max() * 1.25, alphas.min() / 1.25)  # a margin: a chosen α at an end stays visible
+    ax.set(xlabel="alpha (penalty strength; log scale, decreasing)", ylabel="validation mean squared error")
+    ax.set_title(f"{mse.shape[1]}-fold cross-validation of alpha", fontsize=10)
+    ax.legend(fontsize=8)
     plots.save(fig, path)
 
 

@@ -26,15 +26,17 @@ PICTURES = ("loss.png", "fit.png", "residuals.png", "coef.png")
 
 
 def calls(history: list[float], val_history: list[float] | None, model: LinearModel,
-          sample: tuple[np.ndarray, np.ndarray], out: Path, *, exact: bool, kept: int | None) -> list[plots.Call]:
+          sample: tuple[np.ndarray, np.ndarray], out: Path, *, exact: bool, kept: int | None,
+          optimum: str = "least-squares solution") -> list[plots.Call]:
     """The figure calls of a run folder ``out``, for :meth:`~linsgd.plots.Painter.draw`.
 
     Args:
         history, val_history: the per-epoch losses (val: None or empty when there were no validation rows).
         model: the model on the raw scale. sample: (actual, predicted) of the rows shown in fit.png.
         exact: the exact solver ran (one loss of one pass, no epochs). kept: the epoch early stopping kept.
+        optimum: what the exact solver solved, for loss.png's title (another loss: its trusted optimum).
     """
-    labels = (dict(title="loss of the exact least-squares solution (no epochs)", xlabel="one pass over the rows")
+    labels = (dict(title=f"loss of the exact {optimum} (no epochs)", xlabel="one pass over the rows")
               if exact else dict(marker=kept))
     series = {"train": list(history), **({"val": list(val_history)} if val_history else {})}
     return [(plots.loss_curve, (series, out / "loss.png"), labels),

@@ -30,6 +30,8 @@ from linsgd.metrics import Metrics
 from linsgd.model import LinearModel
 from linsgd.runs.distributed import gather_json
 from linsgd.runs.plan import Plan
+from linsgd.sgd.alpha_search import choose_alpha, cv_metrics
+from linsgd.sgd.exact_fit import trusted_gap
 from linsgd.sgd.fit import fit_data
 from linsgd.sgd.result import FitResult
 from linsgd.sgd.solver import RESUMABLE, choose
@@ -55,7 +57,7 @@ class FileRun:
         columns: every column of the data and its role (``{name: role}``); roles: the lines describing them.
         warnings: one line each (an identifier used as a feature). dropped: per column, rows dropped for an
         empty cell (``missing="drop"``, and empty targets). unseen: per categorical column, validation
-        cells of a level no training row had.
+        cells of a level no training row had. alpha_cv: the cross-validated path that chose α (``alpha_folds``).
     """
 
     result: FitResult
@@ -75,10 +77,12 @@ class FileRun:
     warnings: list[str] = field(default_factory=list)
     dropped: dict = field(default_factory=dict)
     unseen: dict = field(default_factory=dict)
+    alpha_cv: object = None
 
 
 def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = False, plan: Plan | None = None,
-             announce: Callable[[list[str], list[str]], None] | None = None) -> FileRun:
+             announce: Callable[[list[str], list[str]], None] | None = None,
+             alpha_folds: int | None = None) -> FileRun:
     """Train on a table: the CSV/Parquet/.npy data at ``path``, or a pandas/polars DataFrame or pyarrow Table.
 
     Two passes over the data, then ``config.epochs`` epochs: the first pass decides what every column is
@@ -91,6 +95,8 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         plan: a :class:`~linsgd.runs.plan.Plan` — rank, checkpoints, resume (None: one process, none).
         announce: called before training with the lines describing every column's role and the warnings
             (None: the warnings are issued as :class:`~linsgd.errors.LinsgdWarning`).
+        alpha_folds: K: choose the penalty's α by K-fold cross-validation on the training rows first
+            (:mod:`linsgd.sgd.alpha_search`; one more pass), then train with it. None: ``config.alpha``.
 
     Returns:
         :class:`FileRun`.
@@ -115,7 +121,7 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
                        standardize=data.standardize or (first.config.lr == "auto" and first.config.solver == "sgd"),
                        combine=plan.combine(first.sharded))
     try:
-        trained = train(first, loaded, data, plan, progress)
+        trained = train(first, loaded, data, plan, progress, alpha_folds)
         return build_model(first, loaded, trained, data)
     finally:
         for table in (loaded.train, loaded.val):
@@ -178,9 +184,11 @@ class Trained:
     result: FitResult
     config: TrainConfig
     launch: object
+    alpha_cv: object = None
 
 
-def train(first: FirstPass, loaded, data: DataConfig, plan: Plan, progress: bool) -> Trained:
+def train(first: FirstPass, loaded, data: DataConfig, plan: Plan, progress: bool,
+          alpha_folds: int | None = None) -> Trained:
     """Step 2 of :func:`fit_file`: the views of the loaded rows (this rank's), then SGD or the exact solve."""
     source = first.table
     # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
@@ -189,6 +197,8 @@ def train(first: FirstPass, loaded, data: DataConfig, plan: Plan, progress: bool
                  first.budget // (4 * (len(source.features) + 1) * np.dtype(source.dtype).itemsize))
     views = _view(loaded.train, window), _view(loaded.val, window)
     train_view, val = plan.views(*views, process_batch(config), first.sharded)
+    cv = alpha_folds and choose_alpha(train_view, config, alpha_folds, list(source.features), loaded.standardizer)
+    config = dataclasses.replace(config, alpha=cv.alpha) if cv else config
     launch = plan.prepare(config, data, loaded.fingerprint, len(source.features), first.sharded)
     try:
         result = fit_data(train_view, config, val=val, progress=progress, sync=launch.sync,
@@ -196,7 +206,7 @@ def train(first: FirstPass, loaded, data: DataConfig, plan: Plan, progress: bool
                           names=list(source.features), standardizer=loaded.standardizer)
     except DataError as e:  # a constant column is named by the user's value, not the standardised 0
         raise in_raw_units(e, loaded.standardizer) from None
-    return Trained(dataclasses.replace(result, feature_names=list(source.features)), config, launch)
+    return Trained(dataclasses.replace(result, feature_names=list(source.features)), config, launch, cv or None)
 
 
 def build_model(first: FirstPass, loaded, trained: Trained, data: DataConfig) -> FileRun:
@@ -205,6 +215,8 @@ def build_model(first: FirstPass, loaded, trained: Trained, data: DataConfig) ->
     metrics = {"train": _metrics(loaded.train, result, exact_names=source.features, std=std)}
     if loaded.val is not None:
         metrics["val"] = _metrics(loaded.val, result)
+    if trained.alpha_cv:
+        metrics["alpha_cv"] = cv_metrics(trained.alpha_cv)
     if result.stopped_epoch:  # early stopping (or epochs="auto"): where it stopped, which epoch it kept
         metrics["early_stopping"] = {"stopped_epoch": result.stopped_epoch, "kept_epoch": result.best_epoch}
     w, b = std.to_raw(result.w, result.b) if std else (np.asarray(result.w, np.float64), result.b)
@@ -219,7 +231,7 @@ def build_model(first: FirstPass, loaded, trained: Trained, data: DataConfig) ->
     return FileRun(result, model, data, loaded.train.n, loaded.val.n if loaded.val else 0,
                    not loaded.train.in_memory, loaded.skipped, (y, X @ result.w + result.b), first.sharded,
                    resumed, launch.sync.calls, launch.sync.seconds, columns, first.lines, first.notes,
-                   dict(source.dropped), dict(source.unseen))
+                   dict(source.dropped), dict(source.unseen), trained.alpha_cv)
 
 
 def _view(table, window_rows: int):
@@ -235,7 +247,9 @@ def _metrics(table, result: FitResult, *, exact_names: list[str] | None = None, 
     exact run's own solution (all ranks' rows), else one solved exactly on the same rows in the same pass.
     A penalised objective is the raw-scale one: with a standardisation ``std`` the rows and the model are
     mapped back to the raw scale for it (as :func:`~linsgd.sgd.exact_fit.exact_data` solves it)."""
-    need = exact_names is not None and result.solution is None
+    need = exact_names is not None and result.solution is None and result.config.loss == "squared"
+    if exact_names is not None and result.config.loss != "squared":  # the gap to its trusted optimum
+        return _metrics(table, result) | {"optimality_gap": trusted_gap(result, table, std)}
     raw = std if std is not None and penalty_of(result.config)[0] > 0 else None
     acc, exact = Metrics(), LeastSquares.empty(len(result.w)) if need else None
     for a in range(0, table.n, _METRIC_ROWS):

@@ -14,8 +14,12 @@ import numpy as np
 from linsgd.config import default_max_memory
 from linsgd.data.sparse_input import is_sparse
 from linsgd.data.views import InMemory, RankSlice, Sharded, Streamed
-from linsgd.lstsq.penalized import penalty_of
+from linsgd.errors import ConfigError
+from linsgd.lstsq.losses import describe_loss, loss_values
+from linsgd.lstsq.penalized import describe, penalty, penalty_of
 from linsgd.lstsq.qr import LeastSquares, exact, merge_all
+from linsgd.lstsq.robust import trusted_optimum
+from linsgd.lstsq.rows import array_chunks
 from linsgd.lstsq.sparse import check_size, sparse_state
 from linsgd.sgd.result import FitResult
 
@@ -44,6 +48,10 @@ def exact_fit(X: np.ndarray, y: np.ndarray, config, *, alpha: float | None = Non
         check_size(X.shape[1], default_max_memory())
         solution = sparse_state(X, y, sample_weight).solution(names, alpha=alpha, l1_ratio=l1_ratio)
         return _exact_result(solution, config, time.perf_counter() - start)
+    if config.loss != "squared":
+        X64 = np.asarray(X, np.float64)
+        trusted = _trusted(lambda: array_chunks(X64, y, sample_weight, 1 << 16), X64.shape[1], config)
+        return _trusted_result(trusted, config, time.perf_counter() - start)
     solution = exact(X, y, alpha=alpha, l1_ratio=l1_ratio, sample_weight=sample_weight, feature_names=names)
     return _exact_result(solution, config, time.perf_counter() - start)
 
@@ -65,6 +73,17 @@ def exact_data(data, config, *, sync=None, names=None, standardizer=None) -> Fit
     start = time.perf_counter()
     d = data.sample().shape[1]
     alpha, l1_ratio = penalty_of(config)
+    if config.loss != "squared":  # the trusted optimum of the raw objective, on this process's rows
+        if sync is not None and sync.every is not None:
+            raise ConfigError("loss", config.loss, "'squared' under torchrun (a trusted optimum of another loss "
+                                                   "runs on one process)")
+        std = standardizer
+        trusted = _trusted(lambda: ((X if std is None else np.asarray(X, np.float64) * std.scale + std.mean, y, v)
+                                    for X, y, v in weighted_rows(data)), d, config)
+        result = _trusted_result(trusted, config, time.perf_counter() - start)
+        if std is not None:
+            result.w, result.b = std.to_standardized(result.w, result.b)
+        return result
     raw = standardizer if alpha > 0 else None  # least squares alone does not depend on the scale
     state = LeastSquares.empty(d)
     for X, y, v in weighted_rows(data):
@@ -82,6 +101,58 @@ def exact_data(data, config, *, sync=None, names=None, standardizer=None) -> Fit
 def _exact_result(solution, config, seconds: float) -> FitResult:
     return FitResult(w=solution.w, b=solution.b, history=[solution.optimum], seed=config.seed, config=config,
                      seconds=seconds, epoch_seconds=[seconds], solution=solution)
+
+
+def _trusted(passes, d: int, config):
+    alpha, l1_ratio = penalty_of(config)
+    return trusted_optimum(passes, d, loss=config.loss, epsilon=config.epsilon, quantile=config.quantile,
+                           alpha=alpha, l1_ratio=l1_ratio)
+
+
+def _trusted_result(trusted, config, seconds: float) -> FitResult:
+    return FitResult(w=trusted.w, b=trusted.b, history=[trusted.optimum], seed=config.seed, config=config,
+                     seconds=seconds, epoch_seconds=[seconds], trusted=trusted)
+
+
+def trusted_gap(result: FitResult, table, std=None) -> dict:
+    """The optimality gap of a run with a loss other than squared, as JSON values: its objective at (w, b)
+    over the rows of ``table`` (a loaded table: ``read``, ``read_weight``; X standardised by ``std`` when
+    given, mapped back to the raw scale of the objective) against the trusted optimum — the run's own, or for
+    an SGD run one solved on the same rows (``{"unavailable": why}`` where there is none) — and how it was
+    found."""
+    c = result.config
+    cut = [(a, min(a + (1 << 16), table.n)) for a in range(0, table.n, 1 << 16)]
+
+    def rows():
+        for a, z in cut:
+            X, y = table.read(a, z)
+            X = np.asarray(X, np.float64) if std is None else np.asarray(X, np.float64) * std.scale + std.mean
+            yield X, y, table.read_weight(a, z)
+
+    t = result.trusted
+    if t is None:  # an SGD run: its raw coefficients against the optimum of the same rows
+        w, b = std.to_raw(result.w, result.b) if std is not None else (np.asarray(result.w, np.float64), result.b)
+        try:
+            t = _trusted(rows, len(w), c)
+        except ConfigError as e:
+            return {"unavailable": f"no trusted optimum: {e.allowed}"}
+    else:
+        w, b = t.w, t.b
+    alpha, l1_ratio = penalty_of(c)
+    total = weight = 0.0
+    weighted = False
+    for X, y, v in rows():
+        weighted = weighted or v is not None
+        values = loss_values(np.asarray(y, np.float64) - (X @ w + b), c.loss, c.epsilon, c.quantile)
+        total += float(values.sum() if v is None else v @ values)
+        weight += float(len(values) if v is None else np.sum(v))
+    value = total / weight + penalty(w, alpha, l1_ratio)
+    text = f"{'weighted ' if weighted else ''}mean {describe_loss(c.loss, c.epsilon, c.quantile)} loss"
+    if alpha > 0:
+        text += " + " + describe(alpha, l1_ratio, False).split(" + ", 1)[1]
+    return {"objective": text, "loss": value, "optimum": t.optimum,
+            "relative": (value - t.optimum) / max(abs(t.optimum), 1e-300), "method": t.method,
+            "converged": t.converged}
 
 
 def weighted_rows(data):

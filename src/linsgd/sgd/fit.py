@@ -32,7 +32,8 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
         device: str = "cpu", solver: str = "sgd", average: bool | int = False, penalty: str | None = None,
         alpha: float = 1e-4, l1_ratio: float = 0.15, schedule: str = "constant", power_t: float = 0.25,
         tol: float = 1e-5, patience: int | None = None, max_epochs: int = 100,
-        sample_weight=None, threads: int = 1, sync_every: int | str = "auto") -> FitResult:
+        sample_weight=None, threads: int = 1, sync_every: int | str = "auto", loss: str = "squared",
+        epsilon: float = 0.1, quantile: float = 0.5) -> FitResult:
     """Fit y ≈ Xw + b by minibatch SGD on the squared loss, the chapter's algorithm (and its defaults).
 
     Per batch B of the epoch's shuffled order, with r = X_B w + b − y_B:
@@ -50,7 +51,10 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
             (their names become ``feature_names``; text, dates or gaps are a DataError naming the column:
             :func:`linsgd.fit_file` encodes those). y: targets, (n,) or (n, 1).
         lr, epochs, batch_size, engine, seed, dtype, init_std, device, solver, average, penalty, alpha,
-            l1_ratio, schedule, power_t, tol, patience, max_epochs: see :class:`TrainConfig`.
+            l1_ratio, schedule, power_t, tol, patience, max_epochs, loss, epsilon, quantile: see
+            :class:`TrainConfig` (a loss other than squared: ``solver="exact"`` or ``"auto"``, its trusted
+            optimum, :mod:`linsgd.lstsq.robust`; ``.trusted`` holds it; with SGD, the steps take the loss's
+            (sub)gradient).
         threads: N threads, each with batch ``batch_size`` on its slice of every process batch of N·B
             examples, their parameters averaged every ``sync_every`` steps (K; "auto": averaging costs at most
             5 % of the epoch). Default 1: the chapter's single trajectory. With K = 1, N threads equal one
@@ -79,7 +83,7 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
                          dtype=dtype, init_std=init_std, device=device, solver=solver, average=average,
                          penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, schedule=schedule, power_t=power_t,
                          tol=tol, patience=patience, max_epochs=max_epochs, threads=threads,
-                         sync_every=sync_every).resolved()
+                         sync_every=sync_every, loss=loss, epsilon=epsilon, quantile=quantile).resolved()
     # SGD itself finds a non-finite value (its residual is non-finite: DataError, see _diverged), so it
     # skips the separate pass over the data; the exact solver and lr="auto" need checked values first.
     # the exact solver works in float64 whatever the training dtype: no rounding of the data to float32 first
@@ -107,7 +111,7 @@ def fit(X, y, *, lr: float | str = 0.03, epochs: int | str = 3, batch_size: int 
 def gap_of(X, y, result: FitResult, weight) -> Distance | None:
     """How far the answer is from the exact least-squares one, when the exact side knows the objective (no
     penalty, no weights; :func:`~linsgd.sgd.convergence.distance`)."""
-    if result.config.penalty is not None or weight is not None:
+    if result.config.penalty is not None or weight is not None or result.config.loss != "squared":
         return None
     return distance(X, y, result.w, result.b, result.feature_names)
 
@@ -181,7 +185,7 @@ def fit_data(data, config: TrainConfig, *, val=None, progress: bool = False, syn
         except DataError as e:  # solver="auto" takes SGD where least squares has no unique solution
             config = no_unique_solution(config, e)
         else:
-            if val is not None:
+            if val is not None and config.loss == "squared":
                 result.val_history = [val.loss(get_engine(config.engine, device=config.device), result.w,
                                                result.b)]
             return result

@@ -81,11 +81,12 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     config = resolve_threads(config, data.n, d, sync.every)  # threads used, K; the loop steps in process batches of N·B
     engine = get_engine(config.engine, device=config.device, threads=config.threads,
                         lockstep=config.sync_every == 1 and sync.every in (None, 1),
-                        sparse=is_sparse(data.sample()))
+                        sparse=is_sparse(data.sample()), loss=loss_spec(config))
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once, and
-        engine.prepare(data.X, data.y)  # each epoch's loss comes from the statistics of [X y] (no data pass)
-        if data.statistics is None and not is_sparse(data.X) and pays_off(config.epoch_budget, d):
-            data.statistics = loss_statistics(data.X, data.y, data.weight)  # (the run's epochs, not those left)
+        engine.prepare(data.X, data.y)  # each epoch's squared loss comes from the statistics of [X y] (no pass)
+        if (data.statistics is None and config.loss == "squared" and not is_sparse(data.X)
+                and pays_off(config.epoch_budget, d)):  # (the run's epochs, not those left: resumed == whole)
+            data.statistics = loss_statistics(data.X, data.y, data.weight)
     rule = step_rule(config, data.steps_per_epoch(process_batch(config)), penalty_scale)
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, d, config.init_std, config.dtype))
@@ -155,7 +156,13 @@ def step_rule(config: TrainConfig, steps_per_epoch: int, penalty_scale=None) -> 
     l1, l2 = penalty_weights(config, penalty_scale)
     return StepRule(lr=float(config.lr), schedule=config.schedule, power_t=float(config.power_t),
                     total_steps=max(1, config.epoch_budget * steps_per_epoch), l1=l1, l2=l2,
-                    average_from=config.average_from(steps_per_epoch))
+                    average_from=config.average_from(steps_per_epoch), loss=config.loss,
+                    epsilon=float(config.epsilon), quantile=float(config.quantile))
+
+
+def loss_spec(config: TrainConfig) -> tuple[str, float, float]:
+    """(loss, ε, q) of ``config``, what an engine reports the full-data loss of."""
+    return config.loss, float(config.epsilon), float(config.quantile)
 
 
 def model_params(s: TrainState, rule: StepRule, dtype: str) -> tuple[np.ndarray, float]:

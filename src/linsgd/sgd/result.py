@@ -22,7 +22,8 @@ class FitResult:
         seed: the seed used (drawn when none was given): pass it back to repeat the run.
         config: the resolved settings. seconds: wall time of training; epoch_seconds: per epoch.
         lr: the learning rate used (with lr="auto": the one chosen, for the standardised features).
-        solution: the exact least-squares solution when ``config.solver == "exact"``.
+        solution: the exact least-squares solution when ``config.solver == "exact"``. trusted: the trusted
+            optimum (:class:`~linsgd.lstsq.robust.RobustSolution`) of a loss other than squared.
         val_history: validation loss after each epoch (empty without validation data).
         best_epoch: 1-based epoch of the lowest monitored loss (the returned one if it stopped early).
         feature_names: the d names of the columns of X (a DataFrame's columns, a table's encoded features),
@@ -48,6 +49,7 @@ class FitResult:
     stopped_epoch: int = 0
     objective: list[float] = field(default_factory=list)
     feature_names: list[str] | None = None
+    trusted: object = None
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """ŷ = Xw + b for X of shape (m, d)."""

@@ -8,6 +8,9 @@ The rule (documented in docs/reference.md, applied before any pass over the rows
   the least-squares statistics do not fit the memory budget: the solver holds the (d+1)×(d+1) R factor of
   the centred design and merges two of them, :data:`STATISTICS_COPIES` float64 matrices of (d+2)² values
   (a wide one-hot or hashed design of 100,000 columns would need 240 GB).
+* **exact**, the trusted optimum (:mod:`linsgd.lstsq.robust`), for a loss other than squared, under the same
+  conditions (and SGD, on the loss's subgradient, where it has none: quantile or epsilon-insensitive with a
+  ridge part).
 * **exact** otherwise: the squared loss (with sample weights and the ElasticNet penalty when asked) solved in
   one streamed float64 pass. It is cheaper than SGD wherever it fits: a file run solves the same least
   squares in its metrics pass anyway, to report the optimality gap, so SGD's epochs only come on top.
@@ -27,6 +30,9 @@ NO_UNIQUE_SOLUTION = "sgd: the exact solve has no unique solution"
 
 # one reason for both: a resumed run's settings must match its checkpoint's
 RESUMABLE = "a resumable run (checkpoints, --resume) continues step by step, and the exact solve has no steps"
+TRUSTED = {"huber": "iteratively reweighted least squares, one pass per step",
+           "quantile": "a linear program, HiGHS, rows in memory",
+           "epsilon_insensitive": "a linear program, HiGHS, rows in memory"}
 STATISTICS_COPIES = 3  # the R factor, the block being merged into it, and the solve's copy
 _UNITS = ((1 << 40, "TB"), (1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB"))
 
@@ -58,6 +64,10 @@ def choose(config: TrainConfig, d: int, budget: int, *, sgd_because: str | None 
         asked = ", ".join(f"{k}={v}" for k, v in (("lr", config.lr), ("epochs", config.epochs),
                                                   ("patience", config.patience)) if v not in ("auto", None))
         why = f"sgd: {asked} asks for SGD steps"
+    elif config.loss in ("quantile", "epsilon_insensitive") and config.penalty in ("l2", "elasticnet"):
+        why = f"sgd: the {config.loss} loss with a ridge part has no linear program (its trusted optimum)"
+    elif config.loss != "squared":
+        why = f"exact: the trusted optimum of the {config.loss} loss ({TRUSTED[config.loss]})"
     elif need > budget:
         why = (f"sgd: the exact statistics of {d} features would take {_size(need)}, more than the "
                f"{_size(budget)} memory budget")

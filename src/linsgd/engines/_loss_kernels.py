@@ -1,0 +1,104 @@
+"""Numba kernels of the fused engine for the losses other than squared (:mod:`linsgd.lstsq.losses`).
+
+The same epoch as ``_fused_kernels.sgd_epoch`` (order, batches, step size, proximal penalty, average, the
+divergence guard: the shared ``_descend`` and ``_after_step``), with the residual r_i = x_i·w + b − y_i of
+each row replaced in the gradient by the loss's slope ψ(r) = ∂L/∂ŷ::
+
+    huber                 ψ = clip(r, −ε, ε)
+    epsilon_insensitive   ψ = sign(r) where |r| ≥ ε (and r ≠ 0), else 0
+    quantile              ψ = 1 − q where r ≥ 0, else −q        (the pinball loss of y − ŷ)
+
+— at the kinks, the subgradient torch's autograd takes on the reference engine's formulas
+(:mod:`linsgd.engines.reference`), so the two engines follow the same trajectory. Loss codes are the
+positions in :data:`linsgd.config.LOSSES` (1 huber, 2 epsilon_insensitive, 3 quantile).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from linsgd._prefetch import prefetch
+from linsgd.engines._fused_kernels import _MATH, _after_step, _descend, _step_size
+
+
+@njit(inline="always", fastmath=_MATH)
+def _slope(r, code, eps, q, one):
+    """ψ(r) of loss ``code`` in r's dtype (``eps``, ``q``, ``one`` of that dtype)."""
+    zero = r - r
+    if code == 1:
+        return min(max(r, -eps), eps)
+    if code == 2:
+        if r != zero and (r >= eps or r <= -eps):
+            return one if r > zero else -one
+        return zero
+    return one - q if r >= zero else -q
+
+
+@njit(nogil=True, cache=True, fastmath=_MATH)
+def sgd_epoch_loss(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half,
+                   ahead, code, eps, q):
+    """One epoch of ``_fused_kernels.sgd_epoch`` for loss ``code`` (the slopes of the module docstring).
+
+    ``eps``, ``q`` and ``half`` are of X's dtype; the rest as in ``sgd_epoch`` (``ahead``: the rows of the
+    next batch and ``ahead`` beyond are requested while this one is computed, as ``sgd_epoch_narrow`` does).
+    X may have more columns than w (packed rows). The divergence guard watches ½Σr² of the batch, finite
+    exactly when the residuals are. Returns ``(b, diverged_at, w_before, b_before, ba)``.
+    """
+    n, d = len(order), len(w)
+    g = np.zeros(d, dtype=w.dtype)
+    w_before = w.copy()
+    zero = b - b
+    one = half + half
+    weighted = len(v) > 0
+    step = 0
+    for start in range(0, n, batch):
+        stop = min(start + batch, n)
+        step += 1
+        for k in range(start + ahead, min(stop + ahead, n)):
+            prefetch(X, order[k], 0)
+            prefetch(X, order[k], d - 1)
+            prefetch(y, order[k], 0)
+        gb, loss = zero, zero
+        for j in range(d):
+            g[j] = zero
+        for k in range(start, stop):
+            i = order[k]
+            r = b - y[i]
+            for j in range(d):
+                r += X[i, j] * w[j]
+            loss += r * r * half
+            p = _slope(r, code, eps, q, one)
+            if weighted:
+                p *= v[i]
+            gb += p
+            for j in range(d):
+                g[j] += p * X[i, j]
+        s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
+        b_before = b
+        b, finite = _descend(w, w_before, b, g, gb, s, loss)
+        if not finite:
+            return b, step, w_before, b_before, ba
+        ba = _after_step(w, b, rule, penalty, average_from, t0 + step, wa, ba, s_buf)
+    return b, 0, w_before, b, ba
+
+
+@njit(nogil=True, cache=True, fastmath=_MATH)
+def sum_loss(X, y, v, w, b, code, eps, q, i0, i1):
+    """Σ v_i L(y_i − x_i·w − b) over rows i0 ≤ i < i1 in float64 (v empty: 1 each); ``eps``, ``q`` float64."""
+    d = len(w)
+    t = 0.0
+    bb = np.float64(b)
+    for i in range(i0, i1):
+        r = bb - np.float64(y[i])  # ŷ − y
+        for j in range(d):
+            r += np.float64(X[i, j]) * np.float64(w[j])
+        a = abs(r)
+        if code == 1:
+            value = 0.5 * r * r if a <= eps else eps * a - 0.5 * eps * eps
+        elif code == 2:
+            value = max(a - eps, 0.0)
+        else:
+            value = max(-q * r, (1.0 - q) * r)
+        t += value * (np.float64(v[i]) if len(v) else 1.0)
+    return t
