@@ -150,7 +150,8 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
     loaded = load_tables(source, seed=config.seed, val_fraction=data.val_fraction,
                          standardize=data.standardize or (config.lr == "auto" and config.solver == "sgd"),
                          max_memory=budget,
-                         tmp_dir=data.tmp_dir, progress=progress, combine=plan.combine(sharded))
+                         tmp_dir=data.tmp_dir, progress=progress, combine=plan.combine(sharded),
+                         sum_over_ranks=plan.sum_over_ranks(sharded))
     try:
         # the threads this run uses and K, resolved now: a rank's slice is of its threads' process batches
         config = resolve_threads(config, loaded.train.n, len(source.features), plan.sync_every)
