@@ -1,0 +1,95 @@
+"""The loop's step count against a plain replay of the documented rule: a decaying step η_t = η₀/(1 + t)^p
+counts t from the start of the run across epochs and across the pieces a checkpointer cuts an epoch into,
+and the first epoch starts at its first example (batch 1: every example is a step)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import linsgd
+from linsgd.config import TrainConfig
+from linsgd.data.views import InMemory
+from linsgd.runs.checkpoint import Checkpointer, Identity
+from linsgd.sgd.loop import FitResult, init_params, train_data
+
+
+def _replay(X, y, orders, lr, power_t, B, w, b):
+    """Plain minibatch SGD over the given epoch orders: η_t = lr/(1 + t)^p for the t-th step of the run
+    (0-based), a short last batch normalised by its real size. Returns w, b and the steps taken."""
+    w, b, t = np.array(w, dtype=np.float64), float(b), 0
+    for order in orders:
+        for a in range(0, len(order), B):
+            idx = order[a:a + B]
+            r = X[idx] @ w + b - y[idx]
+            eta = lr / (1.0 + t) ** power_t
+            w, b, t = w - eta / len(idx) * (X[idx].T @ r), b - eta / len(idx) * r.sum(), t + 1
+    return w, b, t
+
+
+def _data(n=50, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 2))
+    return X, X @ [2.0, -1.0] + 0.5 + 0.3 * rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+@pytest.mark.parametrize("every", [None, 3, 7])
+def test_a_decaying_step_counts_every_step_of_the_run_across_epochs_and_checkpoint_pieces(tmp_path, batch_size,
+                                                                                          every):
+    X, y = _data()
+    config = TrainConfig(lr=0.2, epochs=3, batch_size=batch_size, seed=4, dtype="float64", schedule="invscaling",
+                         power_t=0.7, average=False)
+    ckpt = every and Checkpointer(tmp_path / "c.safetensors", Identity({}, ""), every, "steps")
+    result = train_data(InMemory(X, y), config, checkpoints=ckpt)
+    orders = list(InMemory(X, y).epoch_orders(4, 3))
+    w0, b0 = init_params(4, 2, config.init_std, "float64")
+    w, b, steps = _replay(X, y, orders, 0.2, 0.7, batch_size, w0, b0)
+    assert steps == 3 * -(-50 // batch_size)
+    np.testing.assert_allclose(result.w, w, rtol=1e-12)
+    assert result.b == pytest.approx(b, rel=1e-12)
+    # the step count matters here: a constant step from the same start ends elsewhere
+    w_const, _, _ = _replay(X, y, orders, 0.2, 0.0, batch_size, w0, b0)
+    assert np.max(np.abs(w_const - w)) > 1e-3
+
+
+def test_a_result_made_without_early_stopping_says_it_never_stopped():
+    X, y = _data()
+    exact = linsgd.fit(X, y, solver="exact")
+    assert (exact.stopped_epoch, exact.best_epoch) == (0, 0)
+    bare = FitResult(w=np.zeros(2), b=0.0, history=[], seed=0, config=TrainConfig())
+    assert (bare.stopped_epoch, bare.best_epoch, bare.seconds) == (0, 0, 0.0)
+    assert bare.epoch_seconds == [] and bare.val_history == [] and bare.objective == []
+
+
+class _Recorder(Checkpointer):
+    """A checkpointer that records (epoch, position, step) of each save instead of writing a file."""
+
+    def save(self, state) -> None:
+        SAVED.append((state.epoch, state.position, state.step))
+
+
+class _EveryTwo:
+    """A sync every 2 steps that leaves the parameters as they are (one process standing in for ranks)."""
+
+    every, calls, seconds = 2, 0, 0.0
+
+    def average(self, w, b, examples):
+        return w, b
+
+    drain = average
+
+
+SAVED: list[tuple[int, int, int]] = []
+
+
+def test_with_syncs_every_two_steps_a_checkpoint_every_five_falls_on_the_first_sync_at_or_after_it():
+    SAVED.clear()
+    X, y = _data(n=12)
+    config = TrainConfig(lr=0.05, epochs=2, batch_size=1, seed=1, dtype="float64", average=False)
+    train_data(InMemory(X, y), config, sync=_EveryTwo(), checkpoints=_Recorder(None, Identity({}, ""), 5, "steps"))
+    # the documented rule: after every 5th step of an epoch, at the first sync (a multiple of 2) at or after it
+    # (steps 5 → 6 and 10 → 10), and at the end of every epoch
+    within = [next(s for s in range(k, 13) if s % 2 == 0) for k in (5, 10)]
+    expected = [(e, p, 12 * e + p) for e in (0, 1) for p in within] + [(1, 0, 12), (2, 0, 24)]
+    assert sorted(SAVED) == sorted(expected)
