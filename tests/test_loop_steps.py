@@ -93,3 +93,32 @@ def test_with_syncs_every_two_steps_a_checkpoint_every_five_falls_on_the_first_s
     within = [next(s for s in range(k, 13) if s % 2 == 0) for k in (5, 10)]
     expected = [(e, p, 12 * e + p) for e in (0, 1) for p in within] + [(1, 0, 12), (2, 0, 24)]
     assert sorted(SAVED) == sorted(expected)
+
+
+class _Sync(_EveryTwo):
+    def __init__(self, every):
+        self.every = every
+
+
+class _Chosen(Exception):
+    """Raised by the stand-in for get_engine once it has recorded what the loop asked for."""
+
+
+@pytest.mark.parametrize("sync_every,sync,lockstep", [(1, None, True), (1, 1, True), (1, 2, False), (4, None, False)])
+def test_threads_run_in_lockstep_exactly_when_every_step_is_a_sync(monkeypatch, sync_every, sync, lockstep):
+    """The documented choice: K = 1 (and ranks, if any, syncing every step) runs the fused engine's threads in
+    lockstep; any other K averages the threads' parameters every K steps."""
+    import linsgd.sgd.loop as loop
+
+    asked = {}
+
+    def record(name, **kw):
+        asked.update(kw)
+        raise _Chosen
+
+    monkeypatch.setattr(loop, "get_engine", record)
+    X = np.zeros((70_000, 2))  # above the rows below which a run uses one thread
+    config = TrainConfig(lr=0.01, epochs=1, batch_size=5, threads=2, sync_every=sync_every, seed=0)
+    with pytest.raises(_Chosen):
+        train_data(InMemory(X, np.zeros(70_000)), config, sync=None if sync is None else _Sync(sync))
+    assert asked == {"device": "cpu", "threads": 2, "lockstep": lockstep}
