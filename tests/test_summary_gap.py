@@ -43,3 +43,34 @@ def test_training_on_a_constant_target_is_not_an_internal_error(cli, tmp_path, s
     said = "the target has no variance" if solver == "exact" else "not converged: relative optimality gap inf"
     assert said in err, err
     assert (tmp_path / "r" / "model.safetensors").exists()
+
+
+def test_with_one_residual_degree_of_freedom_p_values_and_intervals_are_statsmodels():
+    import statsmodels.api as sm
+
+    from linsgd.lstsq.summary import summarize
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((4, 2))  # 4 rows, 3 coefficients: df = 1
+    y = X @ [1.0, -1.0] + 0.5 + 0.1 * rng.standard_normal(4)
+    got = summarize(exact(X, y), confidence=0.9)
+    ols = sm.OLS(y, sm.add_constant(X, prepend=False)).fit()
+    assert got.df_resid == 1
+    np.testing.assert_allclose(got.p, ols.pvalues, rtol=1e-9)
+    np.testing.assert_allclose(np.column_stack([got.ci_low, got.ci_high]), ols.conf_int(0.1), rtol=1e-9)
+    assert got.adj_r2 == pytest.approx(ols.rsquared_adj, rel=1e-9)
+    with pytest.raises(TypeError):  # the level is a keyword: summarize(solution, 0.9) would read as what?
+        summarize(exact(X, y), 0.9)
+
+
+def test_the_gap_defaults_to_an_intercept_of_zero_and_a_penalised_one_has_a_nan_per_coefficient():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((30, 3))
+    y = X @ [1.0, 0.0, -2.0] + 1.5 + 0.2 * rng.standard_normal(30)
+    solution = exact(X, y)
+    w = np.array([1.0, 0.1, -2.0])
+    assert optimality_gap(solution, w).loss == optimality_gap(solution, w, 0.0).loss
+    assert optimality_gap(solution, w).loss == pytest.approx(0.5 * np.mean((X @ w - y) ** 2), rel=1e-12)
+    penalised = optimality_gap(exact(X, y, alpha=0.1), w, 1.5)
+    assert penalised.se_units.shape == (4,) and np.isnan(penalised.se_units).all()
+    assert "penalised" in penalised.unavailable
