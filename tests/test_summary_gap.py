@@ -74,3 +74,44 @@ def test_the_gap_defaults_to_an_intercept_of_zero_and_a_penalised_one_has_a_nan_
     penalised = optimality_gap(exact(X, y, alpha=0.1), w, 1.5)
     assert penalised.se_units.shape == (4,) and np.isnan(penalised.se_units).all()
     assert "penalised" in penalised.unavailable
+
+
+def test_the_gap_in_words_and_as_json_with_and_without_a_penalty():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((30, 2))
+    y = X @ [1.0, -1.0] + 0.2 * rng.standard_normal(30)
+    plain = exact(X, y)
+    se_w, se_b = plain.standard_errors()
+    gap = optimality_gap(plain, plain.w + [2 * se_w[0], -3 * se_w[1]], plain.b + 0.5 * se_b)
+    words, values = str(gap), gap.to_dict()
+    assert "Mahalanobis" in words and "max 3 standard errors per coefficient" in words
+    assert "unavailable" not in values and values["max_se_units"] == pytest.approx(3.0, rel=1e-9)
+    np.testing.assert_allclose(values["se_units"], [2.0, -3.0, 0.5], rtol=1e-9)
+    penalised = optimality_gap(exact(X, y, alpha=0.1), plain.w, plain.b)
+    assert "Mahalanobis" not in str(penalised) and "relative gap" in str(penalised)
+    values = penalised.to_dict()
+    assert values["unavailable"].startswith("standard errors and the Mahalanobis distance: the fit is penalised")
+    assert values["max_se_units"] is None and values["se_units"] == [None, None, None]
+
+
+def test_a_summary_is_frozen_its_level_in_the_open_interval_and_its_table_aligned():
+    import dataclasses
+
+    from linsgd.lstsq.summary import summarize
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((25, 2))
+    solution = exact(X, X @ [1.0, 2.0] + rng.standard_normal(25))
+    for level in (0.0, 1.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="a number in \\(0, 1\\)"):
+            summarize(solution, confidence=level)
+    table = summarize(solution, confidence=0.9)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        table.n = 3
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        optimality_gap(solution, solution.w, solution.b).loss = 0.0
+    lines = str(table).splitlines()
+    # short names: a first column of 14 characters, then coef right-aligned in 14
+    assert lines[0] == " " * 14 + f"{'coef':>14}{'std err':>12}{'t':>10}{'P>|t|':>10}{'90% CI low':>14}{'high':>14}"
+    assert [line[:14] for line in lines[1:4]] == [f"{name:<14}" for name in table.names]
+    assert table.names[-1] == "intercept" and lines[1][14:28] == f"{table.coef[0]:>14.6g}"
