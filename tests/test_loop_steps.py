@@ -122,3 +122,30 @@ def test_threads_run_in_lockstep_exactly_when_every_step_is_a_sync(monkeypatch, 
     with pytest.raises(_Chosen):
         train_data(InMemory(X, np.zeros(70_000)), config, sync=None if sync is None else _Sync(sync))
     assert asked == {"device": "cpu", "threads": 2, "lockstep": lockstep}
+
+
+def test_resuming_a_finished_run_trains_no_more_and_reports_no_early_stop():
+    X, y = _data()
+    config = TrainConfig(lr=0.05, epochs=2, seed=3, dtype="float64", average=False, patience=5)
+    states = []
+
+    class Keep(Checkpointer):
+        def save(self, state) -> None:
+            import copy
+
+            states.append(copy.deepcopy(state))
+
+    done = train_data(InMemory(X, y), config, checkpoints=Keep(None, Identity({}, ""), 1, "epochs"))
+    assert done.stopped_epoch == 0 and states[-1].epoch == 2 and states[-1].best_w is not None
+    again = train_data(InMemory(X, y), config, resume=states[-1])
+    assert again.stopped_epoch == 0 and again.history == done.history
+    np.testing.assert_array_equal(again.w, done.w)
+
+
+def test_the_epoch_bar_is_drawn_only_when_asked(capsys):
+    X, y = _data()
+    config = TrainConfig(lr=0.05, epochs=2, seed=3, dtype="float64", average=False)
+    train_data(InMemory(X, y), config, progress=False)
+    assert capsys.readouterr().err == ""
+    train_data(InMemory(X, y), config, progress=True)
+    assert "epochs" in capsys.readouterr().err
