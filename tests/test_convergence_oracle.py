@@ -70,6 +70,8 @@ def test_a_file_runs_gap_dict_reads_back_with_its_worst_coefficient():
            "names": ["a", "b", "c", "intercept"]}
     found = Distance.from_gap(gap, 4.0)
     assert (found.loss, found.optimum, found.null, found.max_se, found.worst) == (2.0, 1.5, 4.0, 3.0, "c")
+    small = {**gap, "se_units": [0.5, None, -0.8, 0.2], "max_se_units": 0.8}  # a missing unit never wins
+    assert Distance.from_gap(small, 4.0).worst == "c"
     assert Distance.from_gap({**gap, "names": None}, 4.0).worst is None
     assert Distance.from_gap({**gap, "se_units": []}, 4.0).worst is None
     assert Distance.from_gap({"loss": None, "optimum": 1.0}, 4.0) is None
