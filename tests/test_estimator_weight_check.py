@@ -43,6 +43,7 @@ def test_weights_equal_removed_and_repeated_rows_to_the_checks_tolerance_where_t
     weighted = LinearRegressor(solver=solver, random_state=0).fit(Xw, yw, sample_weight=sw)
     repeated = LinearRegressor(solver=solver, random_state=0).fit(Xr, yr)
     assert weighted.solver_.startswith("exact") and repeated.solver_.startswith("exact")
+    assert weighted.n_epochs_ == repeated.n_epochs_ == 0  # one pass, no epochs
     assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-7, atol=1e-9)  # the check's tolerance
     theta = _wls(Xw, yw, sw.astype(float))  # and both are weighted least squares
     assert_allclose(np.append(weighted.coef_, weighted.intercept_), theta, rtol=1e-9, atol=1e-12)
