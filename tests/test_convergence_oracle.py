@@ -121,3 +121,9 @@ def test_capped_means_epochs_auto_ran_into_max_epochs_without_stopping():
     assert not capped(_run([1.0] * 4, epochs=4))
     why = diagnose(_run([4.0, 3.0, 2.0, 1.0], epochs="auto", max_epochs=4), None)
     assert "a larger max_epochs (now 4)" in why and "a smaller tol" not in why
+
+
+def test_the_standard_error_rule_is_applied_only_when_asked():
+    close_in_loss_far_in_se = Distance(loss=1.0001, optimum=1.0, null=10.0, max_se=5.0, worst="a")
+    assert diagnose(_run([3.0, 2.0, 1.0]), close_in_loss_far_in_se) is None  # linsgd.fit: the loss rule only
+    assert "5 standard errors" in diagnose(_run([3.0, 2.0, 1.0]), close_in_loss_far_in_se, se_rule=True)

@@ -149,3 +149,11 @@ def test_the_epoch_bar_is_drawn_only_when_asked(capsys):
     assert capsys.readouterr().err == ""
     train_data(InMemory(X, y), config, progress=True)
     assert "epochs" in capsys.readouterr().err
+
+
+def test_a_coefficient_table_refuses_names_that_do_not_match_the_coefficients():
+    r = FitResult(w=np.array([1.0, 2.0]), b=3.0, history=[], seed=0, config=TrainConfig(), feature_names=["a"])
+    with pytest.raises(ValueError):
+        r.coef_table()
+    r.feature_names = ["a", "b"]
+    assert r.coef_table() == {"a": 1.0, "b": 2.0, "(intercept)": 3.0}
