@@ -107,6 +107,7 @@ def test_the_falling_rule_on_one_epoch_a_stopped_run_and_a_non_finite_loss():
     assert "was measured after a single epoch when the 1 epoch ran out" in diagnose(_run([2.0]), None)
     assert diagnose(_run([5.0, 3.0, 2.0], stopped=3), None) is None  # early stopping: it stopped by itself
     assert diagnose(_run([2.0, float("nan")]), None) is not None
+    assert diagnose(_run([3.0, 2.0, float("nan")]), None) is not None  # the last epoch's, not the second's
     assert diagnose(_run([]), None) is None
     # the monitored objective, not the training loss, is what the rule reads
     r = _run([2.0, 2.0, 2.0])
@@ -127,3 +128,9 @@ def test_the_standard_error_rule_is_applied_only_when_asked():
     close_in_loss_far_in_se = Distance(loss=1.0001, optimum=1.0, null=10.0, max_se=5.0, worst="a")
     assert diagnose(_run([3.0, 2.0, 1.0]), close_in_loss_far_in_se) is None  # linsgd.fit: the loss rule only
     assert "5 standard errors" in diagnose(_run([3.0, 2.0, 1.0]), close_in_loss_far_in_se, se_rule=True)
+
+
+def test_the_advice_names_the_exact_solver_only_for_an_unpenalised_objective():
+    far = Distance(loss=2.0, optimum=1.0, null=10.0)
+    assert "solver exact" in diagnose(_run([3.0, 2.0, 1.0]), far)
+    assert "solver" not in diagnose(_run([3.0, 2.0, 1.0], penalty="l2", alpha=0.1), far)

@@ -157,3 +157,9 @@ def test_a_coefficient_table_refuses_names_that_do_not_match_the_coefficients():
         r.coef_table()
     r.feature_names = ["a", "b"]
     assert r.coef_table() == {"a": 1.0, "b": 2.0, "(intercept)": 3.0}
+
+
+def test_the_loops_settings_after_the_config_are_keywords():
+    X, y = _data()
+    with pytest.raises(TypeError):
+        train_data(InMemory(X, y), TrainConfig(lr=0.05, epochs=1), InMemory(X, y))
