@@ -134,3 +134,22 @@ def test_the_advice_names_the_exact_solver_only_for_an_unpenalised_objective():
     far = Distance(loss=2.0, optimum=1.0, null=10.0)
     assert "solver exact" in diagnose(_run([3.0, 2.0, 1.0]), far)
     assert "solver" not in diagnose(_run([3.0, 2.0, 1.0], penalty="l2", alpha=0.1), far)
+
+
+def test_the_gap_rule_at_exactly_five_percent_and_the_perfect_fit_floor_scaled_by_the_null_loss():
+    assert Distance(loss=21.0, optimum=20.0, null=1.0).relative == 0.05  # 1/20: the threshold to the last bit
+    assert diagnose(_run([3.0, 2.0, 1.0]), Distance(loss=21.0, optimum=20.0, null=1.0)) is None  # not above it
+    assert Distance(loss=1.0, optimum=0.9e-4, null=10.0).perfect  # 1e-5 of L₀ = 10
+    assert not Distance(loss=1.0, optimum=1.1e-4, null=10.0).perfect
+
+
+def test_the_advice_never_names_the_exact_solver_after_it_found_no_unique_solution():
+    import dataclasses
+
+    from linsgd.sgd.solver import NO_UNIQUE_SOLUTION
+
+    far = Distance(loss=2.0, optimum=1.0, null=10.0)
+    run = _run([3.0, 2.0, 1.0])
+    run.config = dataclasses.replace(run.config, solver_reason=f"{NO_UNIQUE_SOLUTION} (3 rows, 5 coefficients)")
+    why = diagnose(run, far)
+    assert "solver" not in why and "lr auto" in why

@@ -163,3 +163,25 @@ def test_the_loops_settings_after_the_config_are_keywords():
     X, y = _data()
     with pytest.raises(TypeError):
         train_data(InMemory(X, y), TrainConfig(lr=0.05, epochs=1), InMemory(X, y))
+
+
+class _ScriptedLoss(InMemory):
+    """In-memory rows whose full-data loss after each epoch is read from a script (the guard's input)."""
+
+    def __init__(self, X, y, losses):
+        super().__init__(X, y)
+        self.losses = iter(losses)
+
+    def loss(self, engine, w, b) -> float:
+        return next(self.losses)
+
+
+def test_the_growth_guard_fires_only_above_max_loss_growth_times_the_best_loss():
+    from linsgd.errors import DivergenceError
+
+    X, y = _data()
+    config = TrainConfig(lr=0.01, epochs=3, seed=0, dtype="float64", average=False, max_loss_growth=8.0)
+    at = train_data(_ScriptedLoss(X, y, [2.0, 0.5, 4.0]), config)  # exactly 8 × the best: no divergence
+    assert at.history == [2.0, 0.5, 4.0]
+    with pytest.raises(DivergenceError, match="the loss grew from 0.5 to 4"):
+        train_data(_ScriptedLoss(X, y, [2.0, 0.5, 4.000000000000001]), config)
