@@ -1,0 +1,47 @@
+"""What every view hands out when asked without a start: each epoch's order from epoch 0, every row from the
+first (the orders are those of linsgd.data.batching.epoch_order; the rows those of the arrays or the file)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linsgd.data.batching import epoch_order
+from linsgd.data.sources import open_source
+from linsgd.data.table import load_tables
+from linsgd.data.views import InMemory, RankSlice, Sharded, Streamed
+
+
+def _arrays(n=300):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 2))
+    return X, X @ [1.0, 2.0] + 0.1 * rng.standard_normal(n)
+
+
+def test_in_memory_orders_start_at_epoch_zero_and_rows_at_row_zero():
+    X, y = _arrays()
+    view = InMemory(X, y)
+    orders = [o.copy() for o in view.epoch_orders(7, 2)]
+    assert len(orders) == 2
+    for e, got in enumerate(orders):
+        np.testing.assert_array_equal(got, epoch_order(7, e, 300))
+    rows = list(view.rows())
+    np.testing.assert_array_equal(np.concatenate([r[0] for r in rows]), X)
+    np.testing.assert_array_equal(np.concatenate([r[1] for r in rows]), y)
+
+
+def test_streamed_and_rank_views_start_at_epoch_zero_and_row_zero(tmp_path):
+    X, y = _arrays()
+    path = tmp_path / "d.npy"
+    np.save(path, np.column_stack([X, y]))
+    loaded = load_tables(open_source(path, target="2", dtype="float64"), seed=0, max_memory=1000)
+    assert not loaded.train.in_memory  # spilled: read window by window
+    view = Streamed(loaded.train, window_rows=64)
+    assert list(view.epoch_orders(7, 3)) == [(7, 0), (7, 1), (7, 2)]
+    rows = list(view.rows())
+    np.testing.assert_array_equal(np.concatenate([r[0] for r in rows]), X)
+    np.testing.assert_array_equal(np.concatenate([r[1] for r in rows]), y)
+    sharded = Sharded(view, rank=1, sum_over_ranks=lambda values: values)
+    assert list(sharded.epoch_orders(7, 2)) == [(8, 0), (8, 1)]  # the shard's seed is offset by its rank
+    ranks = RankSlice(InMemory(X, y), rank=0, world_size=2, batch_size=5)
+    assert len([o for o in ranks.epoch_orders(7, 2)]) == 2
+    loaded.train.close()
