@@ -86,3 +86,13 @@ def test_on_the_checks_own_data_auto_takes_sgd_steps_and_exact_refuses():
         with warnings.catch_warnings(), pytest.raises(AssertionError, match="not equivalent"):
             warnings.simplefilter("ignore")
             check_sample_weight_equivalence_on_dense_data("LinearRegressor", estimator)
+
+
+def test_parameters_are_keywords_and_partial_fit_says_why_it_took_sgd_steps():
+    with pytest.raises(TypeError):
+        LinearRegressor("sgd")
+    X, (Xw, yw, _), _ = _weighted_and_repeated(60, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", linsgd.ConvergenceWarning)
+        m = LinearRegressor(random_state=0).partial_fit(Xw, yw)
+    assert m.solver_ == "sgd: partial_fit takes SGD steps on each call's rows"
