@@ -45,3 +45,22 @@ def test_streamed_and_rank_views_start_at_epoch_zero_and_row_zero(tmp_path):
     ranks = RankSlice(InMemory(X, y), rank=0, world_size=2, batch_size=5)
     assert len([o for o in ranks.epoch_orders(7, 2)]) == 2
     loaded.train.close()
+
+
+def test_windows_pieces_sample_and_rank_steps_as_documented(tmp_path):
+    X, y = _arrays()
+    path = tmp_path / "d.npy"
+    np.save(path, np.column_stack([X, y]))
+    loaded = load_tables(open_source(path, target="2", dtype="float64"), seed=0, max_memory=1000)
+    one_piece_each = Streamed(loaded.train, window_rows=64, piece_rows=64)  # a window of one piece
+    windows = list(one_piece_each.windows(7, 0))
+    assert len(windows) == 5 and all(len(group) == 1 for group, _ in windows)  # ⌈300/64⌉ pieces, one each
+    for k, (group, perm) in enumerate(windows):  # the rows of window k permuted by the stream [seed, 4, epoch, k]
+        rows = sum(b - a for a, b in group)
+        np.testing.assert_array_equal(perm, np.random.default_rng([7, 4, 0, k]).permutation(rows))
+    whole = Streamed(loaded.train, window_rows=1000, piece_rows=64)  # every piece fits one window
+    assert len(list(whole.windows(7, 0))) == 1
+    np.testing.assert_array_equal(Streamed(loaded.train, window_rows=64).sample(), X[:64])
+    loaded.train.close()
+    ranks = RankSlice(InMemory(X[:101], y[:101]), rank=0, world_size=2, batch_size=5)
+    assert ranks.steps_per_epoch(5) == 11 and isinstance(ranks.steps_per_epoch(5), int)  # ⌈101/10⌉
