@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from support.children import wait_child
 from support.mounts import in_private_mounts
 
 from linsgd.model import load_model
@@ -90,7 +91,7 @@ def test_sigkill_inside_checkpoint_writes_never_leaves_a_partial_file_under_the_
                     save_checkpoint(path, TrainState(np.full(1000, i, np.float32), float(i), step=i), ident)
             finally:
                 os._exit(0)
-        _, status = os.waitpid(pid, 0)
+        status = wait_child(pid, 120, f"the child killed inside its write {k}")
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
         last = 100 * k + k - 2 if k > 1 else last  # the write before the k-th
         state, got = load_checkpoint(path)  # raises on a partial file

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 import pytest
+from support.children import wait_child
 
 from linsgd._parallel import MIN_SPLIT_ROWS, in_halves
 
@@ -34,14 +34,5 @@ def test_a_forked_child_makes_its_own_helper_thread():
             ok = sum(in_halves(lambda i0, i1: i1 - i0, 2 * MIN_SPLIT_ROWS)) == 2 * MIN_SPLIT_ROWS
         finally:
             os._exit(0 if ok else 1)
-    done, status = 0, 0
-    for _ in range(200):  # up to 10 s
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.05)
-    if not done:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        pytest.fail("the forked child hung waiting for the parent's helper thread")
+    status = wait_child(pid, 10, "the forked child, waiting for the parent's helper thread,")
     assert os.waitstatus_to_exitcode(status) == 0

@@ -80,9 +80,13 @@ def _on_a_terminal(cmd: list[str], env: dict) -> tuple[int, str]:
             chunks.append(chunk)
     finally:
         os.close(leader)
-        if proc.poll() is None and time.monotonic() >= deadline:
+        try:  # its stderr is closed: it is ending; killed if it has not within the time left
+            proc.wait(timeout=max(deadline - time.monotonic(), 1))
+        except subprocess.TimeoutExpired:
             proc.kill()
-    return proc.wait(timeout=300), b"".join(chunks).decode().replace("\r\n", "\n")
+            proc.wait()
+            raise
+    return proc.returncode, b"".join(chunks).decode().replace("\r\n", "\n")
 
 
 def test_the_library_itself_prints_no_compile_notice(tmp_path):

@@ -96,17 +96,22 @@ def test_threads_equal_ranks_on_rank_slices_for_any_k(data64):
     """The RankSlice semantics: 2 ranks (simulated in-process) with K = 8 equal 2 threads with K = 8."""
     X, y = (a[:70_000] for a in data64)  # 3,500 whole global batches: both ranks run every step
     config = TrainConfig(lr=0.02, epochs=2, batch_size=5, seed=3, dtype="float64", average=True)
-    board, barrier, results = {}, threading.Barrier(2), {}
+    board, barrier, results = {}, threading.Barrier(2, timeout=300), {}
 
     def rank(r):
         view = RankSlice(InMemory(X, y), r, 2, 5)
-        results[r] = train_data(view, config, sync=_PairSync(board, barrier, r, 8))
+        try:
+            results[r] = train_data(view, config, sync=_PairSync(board, barrier, r, 8))
+        except BaseException:
+            barrier.abort()  # the other rank stops at its next sync instead of waiting for this one
+            raise
 
-    workers = [threading.Thread(target=rank, args=(r,)) for r in (0, 1)]
+    workers = [threading.Thread(target=rank, args=(r,), daemon=True) for r in (0, 1)]
     for t in workers:
         t.start()
     for t in workers:
-        t.join()
+        t.join(timeout=600)
+    assert not any(t.is_alive() for t in workers) and sorted(results) == [0, 1], "a rank failed or hung"
     threads = train_data(InMemory(X, y), TrainConfig(**{**config.to_dict(), "threads": 2, "sync_every": 8}))
     np.testing.assert_allclose(threads.w, results[0].w, rtol=1e-12)
     np.testing.assert_allclose(threads.b, results[0].b, rtol=1e-12)

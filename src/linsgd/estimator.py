@@ -200,7 +200,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             self._state = state.update(X, y, sample_weight=weight)
         alpha, l1_ratio = penalty_of(self._config(1, None))
         solution = self._state.solution(_names(self), alpha=alpha, l1_ratio=l1_ratio)
-        self.n_epochs_ = 0
+        self.n_epochs_, self.solver_ = 0, "exact"
         return self._store(solution.w, solution.b, [solution.optimum], None, None, solution)
 
     def _training(self, X, y, config: TrainConfig):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 
 from linsgd.cli.train import add_data_flags
 
@@ -26,20 +27,26 @@ def add_parser(subparsers) -> None:
     p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train")
     add_data_flags(p, target_required=False)
     p.add_argument("--target", default=None, help="the target column (default: the model's)")
+    p.add_argument("--weight", default=None, metavar="COL",
+                   help="column of sample weights >= 0: weighted MSE, RMSE, MAE and R² (default: the model's "
+                        "training weight column, when DATA has it; 'none': unweighted)")
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     p.set_defaults(func=evaluate)
 
 
-def table_of(args, model, target, *, missing=None, extra=(), dtype=None):
-    """The model's preprocessing applied to DATA by column name (:class:`linsgd.data.first_pass.Encoded`)."""
+def table_of(args, model, target, *, missing=None, extra=(), dtype=None, weight=None):
+    """The model's preprocessing applied to DATA by column name (:class:`linsgd.data.first_pass.Encoded`);
+    ``extra`` and ``weight`` may be functions of the opened source (the columns to read along, the column
+    of sample weights or None)."""
     from linsgd.config import DataConfig
     from linsgd.data.first_pass import Encoded, open_typed
 
     read = DataConfig(target=target, on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, format=args.format)
     source = open_typed(args.data, read, dtype=dtype or model.dtype)
     extra = extra(source) if callable(extra) else extra
-    return Encoded(source, model.preprocessor, missing=missing, extra=extra)
+    weight = weight(source) if callable(weight) else weight
+    return Encoded(source, model.preprocessor, missing=missing, extra=extra, weight=weight)
 
 
 def report_unseen(table) -> str:
@@ -100,22 +107,47 @@ def predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _weight_column(args, model, notes: list[str]):
+    """The column of sample weights evaluate uses: ``--weight`` (``none``: no column), by default the model's
+    training weight column when DATA has one of that name (when it has none, a note says the metrics are
+    unweighted)."""
+    trained = next((c for c, role in model.columns.items() if role == "weight"), None)
+
+    def pick(source):
+        if args.weight is not None:
+            return None if args.weight == "none" else args.weight
+        if trained is not None and trained not in source.columns:
+            notes.append(f"note: the model was trained with sample weights from column '{trained}', which "
+                         f"{args.data} does not have: the metrics are unweighted (--weight COL names another)")
+            return None
+        return trained
+    return pick
+
+
 def evaluate(args: argparse.Namespace) -> int:
+    from linsgd.data.checks import data_error
     from linsgd.data.formats.svmlight import is_svmlight
     from linsgd.metrics import Metrics
     from linsgd.model import load_model
     from linsgd.runs.svmlight_run import predict_svmlight
 
-    model = load_model(args.model)
+    model, notes = load_model(args.model), []
     acc = Metrics()
     table = None
     if is_svmlight(args.data, args.format):  # the target is the file's first field
         acc.update(*predict_svmlight(model, args.data, chunk_bytes=args.chunk_bytes))
     else:
-        table = table_of(args, model, args.target or model.target)
-        for X, y, _ in table.blocks():  # rows may be skipped or dropped here: the message names no row number
-            acc.update(y, model.predict_finite(X, model=args.model, data=args.data))
+        table = table_of(args, model, args.target or model.target, weight=_weight_column(args, model, notes))
+        for chunk in table.chunks():  # rows may be skipped or dropped here: the message names no row number
+            acc.update(chunk.y, model.predict_finite(chunk.X, model=args.model, data=args.data), chunk.s)
+        if table.weight is not None and acc.weight <= 0:
+            raise data_error(args.data, None, "every sample weight is 0 (nothing to average): --weight none "
+                                              "for unweighted metrics", column=table.weight)
+    for note in notes:
+        print(note, file=sys.stderr)
     result = acc.result()
+    if table is not None and table.weight is not None:  # the metrics are weighted by this column
+        result["weight"] = table.weight
     if table is not None and table.skipped:
         result["skipped"] = table.skipped
     if table is not None and table.dropped:

@@ -28,7 +28,8 @@ class RowStore:
     """n rows of d features and a target, in memory (``X``, ``y``) or in two spill files; read by range.
 
     ``weighted``: rows carry a sample weight after the target (a third spill file); weights are handed out
-    normalised to mean 1 (``v = s · n/Σs``, see :func:`linsgd.data.views.normalized_weights`).
+    normalised to mean 1 (``v = s · n/Σs``, see :func:`linsgd.data.views.normalized_weights`), n and Σs those
+    of the whole data: of every rank's table when the ranks hold shards (:meth:`finish`).
     """
 
     def __init__(self, d: int, dtype: str, spill_dir: str | None, weighted: bool = False) -> None:
@@ -89,10 +90,16 @@ class RowStore:
             raise StorageError(f"cannot write the spill files in {where} ({e.strerror or e}): free some space "
                                f"there, choose another --tmp-dir, or raise --max-memory") from e
 
-    def finish(self, standardizer: Standardizer | None) -> RowStore:
-        """Close the writing phase: in memory, build X (n, d) and y (n,); standardise X if asked."""
+    def finish(self, standardizer: Standardizer | None,
+               weight_totals: tuple[float, float] | None = None) -> RowStore:
+        """Close the writing phase: in memory, build X (n, d) and y (n,); standardise X if asked.
+
+        ``weight_totals``: (rows, Σ weights) of the whole data when this store holds one shard of it (None:
+        this store's own), so that every shard's weights are scaled by the same n/Σs.
+        """
         self.standardizer = standardizer
-        self.weight_scale = self.n / self.weight_sum if self.weighted and self.weight_sum > 0 else 1.0
+        rows, total = weight_totals or (self.n, self.weight_sum)
+        self.weight_scale = rows / total if self.weighted and total > 0 else 1.0
         if self.files is not None:
             return self
         rows = np.concatenate(self.parts) if self.parts else np.empty((0, self.d + 1 + self.weighted), self.dtype)
@@ -186,7 +193,7 @@ class Loaded:
 
 
 def load_rows(source, cfg: DataConfig, *, seed: int, standardize: bool | None = None, progress: bool = False,
-              combine=None) -> Loaded:
+              combine=None, sum_over_ranks=None) -> Loaded:
     """Read every chunk of ``source`` once into a train and (optionally) a validation table.
 
     Args:
@@ -201,6 +208,8 @@ def load_rows(source, cfg: DataConfig, *, seed: int, standardize: bool | None = 
         progress: show a tqdm bar of the rows read.
         combine: None, or a function from this source's train-feature :class:`Moments` to the moments the
             standardisation uses (under torchrun with shards: every rank's, merged; see ``Plan.combine``).
+        sum_over_ranks: None, or a function adding a list of floats over the ranks (under torchrun with
+            shards): the sample weights are then normalised over the rows of every rank, not of each shard.
 
     Returns:
         :class:`Loaded`.
@@ -229,13 +238,23 @@ def load_rows(source, cfg: DataConfig, *, seed: int, standardize: bool | None = 
     if train.n == 0 or (val is not None and val.n == 0):
         which = "training" if train.n == 0 else "validation"
         raise DataError(f"{source.path}: no {which} rows left after the split: change --val-fraction")
-    for table in (train, val) if train.weighted else ():
-        if table is not None and table.weight_sum <= 0:
+    totals = _weight_totals(train, val, sum_over_ranks)
+    for table, (_, total) in zip((train, val), totals, strict=True) if train.weighted else ():
+        if table is not None and total <= 0:
             raise DataError(f"{source.path}: column '{source.weight}': every weight of the "
                             f"{'training' if table is train else 'validation'} rows is 0 (nothing to fit)")
     std = Standardizer.from_moments(combine(moments) if combine else moments) if standardize else None
-    return Loaded(train.finish(std), val.finish(std) if val else None, std, digest.hexdigest(),
-                  source.skipped)
+    return Loaded(train.finish(std, totals[0]), val.finish(std, totals[1]) if val else None, std,
+                  digest.hexdigest(), source.skipped)
+
+
+def _weight_totals(train: RowStore, val: RowStore | None, sum_over_ranks) -> list[tuple[float, float]]:
+    """(rows, Σ weights) of the train and validation tables (val absent: (0, 0)), summed over the ranks by
+    ``sum_over_ranks`` when given (one all-reduce: every rank then normalises its weights alike)."""
+    local = [float(train.n), train.weight_sum, float(val.n) if val else 0.0, val.weight_sum if val else 0.0]
+    if train.weighted and sum_over_ranks is not None:
+        local = sum_over_ranks(local)
+    return [(local[0], local[1]), (local[2], local[3])]
 
 
 def _read_rows(source, train: RowStore, val: RowStore | None, seed: int, val_fraction: float, standardize: bool,

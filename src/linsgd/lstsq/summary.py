@@ -189,6 +189,6 @@ def optimality_gap(solution, w, b: float = 0.0) -> OptimalityGap:
     with np.errstate(divide="ignore", invalid="ignore"):
         units = dw / se_w
         if solution.fit_intercept:
-            units = np.append(units, (b - solution.b) / se_b)
+            units = np.append(units, np.float64(b - solution.b) / se_b)  # se 0 (a perfect fit): inf or nan
         mahal = float(np.sqrt(max(solution.excess_rss(w, b), 0.0)) / solution.residual_sd)
     return OptimalityGap(loss, optimum, relative, units, mahal, solution.objective_text, null=null)

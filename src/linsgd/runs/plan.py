@@ -95,6 +95,14 @@ class Plan:
 
         return merged
 
+    def sum_over_ranks(self, sharded: bool):
+        """What :func:`~linsgd.data.rows.load_rows` adds over the ranks (the rows and sample weights' totals):
+        under torchrun with shards, one all-reduce, so the weights are normalised over all rows; else None."""
+        if not sharded:
+            return None
+        topo = self.topology
+        return lambda values: sum_floats(values, topo)
+
     def views(self, train, val, batch_size: int, sharded: bool):
         """Wrap the views for data parallelism (:class:`~linsgd.data.views.RankSlice`, ``Sharded``);
         ``batch_size``: the rank's process batch (its threads' batches, N·B)."""

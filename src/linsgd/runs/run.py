@@ -119,7 +119,7 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
     first = prepare(path, data, config, plan, announce)
     loaded = load_rows(first.table, data, seed=first.config.seed, progress=progress,
                        standardize=data.standardize or (first.config.lr == "auto" and first.config.solver == "sgd"),
-                       combine=plan.combine(first.sharded))
+                       combine=plan.combine(first.sharded), sum_over_ranks=plan.sum_over_ranks(first.sharded))
     try:
         trained = train(first, loaded, data, plan, progress, alpha_folds)
         return build_model(first, loaded, trained, data)

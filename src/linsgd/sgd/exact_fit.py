@@ -165,7 +165,7 @@ def weighted_rows(data):
     if isinstance(data, RankSlice):  # this rank's block of the rows every rank holds
         n, N = data.data.n, data.world_size
         yield from _view_rows(data.data, data.rank * n // N, (data.rank + 1) * n // N)
-    elif isinstance(data, Sharded):  # this rank's shard (its weights normalised over the shard's own rows)
+    elif isinstance(data, Sharded):  # this rank's shard (its weights normalised over every rank's rows)
         yield from weighted_rows(data.data)
     else:
         yield from _view_rows(data, 0, data.n)
