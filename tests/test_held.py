@@ -20,6 +20,7 @@ class Stop(KeyboardInterrupt):
 def swallowed():
     """A signal arrived inside a section; leaving it raised the signal's exception, which was swallowed."""
     exc = Stop()
+    _held.arm()  # as the command does when it installs its handlers
     _held.enter()
     assert _held.hold(exc) is True  # inside a section: kept, not raised
     try:
@@ -34,6 +35,16 @@ def swallowed():
 
 def test_a_signal_outside_any_section_is_not_held():
     assert _held.hold(Stop()) is False
+
+
+def test_outside_a_command_nothing_is_kept_for_later():
+    """A library call (no command's handlers) that leaves a section with a held exception keeps nothing that
+    a later, unrelated call would raise."""
+    _held.enter()
+    _held.hold(Stop())
+    with pytest.raises(Stop):
+        _held.leave()
+    _held.raise_pending()  # returns: nothing pending
 
 
 def test_the_swallowed_exception_is_raised_again_and_forgotten_when_the_command_ends(swallowed):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 
-_state: dict = {"depth": 0, "held": None, "pending": None}
+_state: dict = {"depth": 0, "held": None, "pending": None, "armed": False}
 
 
 def _main() -> bool:
@@ -47,7 +47,8 @@ def leave() -> None:
     held = _state["held"]
     if _state["depth"] == 0 and held is not None:
         _state["held"] = None
-        _state["pending"] = held  # until the command has it: a library's callback may swallow it
+        if _state["armed"]:  # until the command has it: a library's callback may swallow it
+            _state["pending"] = held
         raise held
 
 
@@ -61,6 +62,13 @@ def raise_pending() -> None:
         raise exc
 
 
+def arm() -> None:
+    """A command has installed its signal handlers: from now on a held exception raised by :func:`leave` is
+    kept for :func:`raise_pending` until :func:`forget` (library calls outside a command never keep one)."""
+    _state["armed"] = True
+
+
 def forget() -> None:
     """The command has ended (its signal handlers are gone): nothing is pending or held any more."""
     _state["pending"] = _state["held"] = None
+    _state["armed"] = False

@@ -16,6 +16,7 @@ import threading
 import traceback
 import warnings
 
+from linsgd._held import arm as arm_signals
 from linsgd._held import forget as forget_signals
 from linsgd._held import hold as hold_signal
 from linsgd.cli import demo, export, generate, plot, predict, summary, train
@@ -169,6 +170,7 @@ def _sigterm_as_exception(command: str):
     threading.Thread(target=last_resort, daemon=True, name="linsgd-signal-grace").start()
     # a signal the process was started ignoring (SIGINT of a background job in sh) stays ignored
     previous = {sig: signal.signal(sig, handler) for sig in _SIGNALS if signal.getsignal(sig) is not signal.SIG_IGN}
+    arm_signals()
     try:
         yield
     finally:
