@@ -25,6 +25,7 @@ from numba import njit
 
 from linsgd._jit_cache import listen
 from linsgd._prefetch import prefetch
+from linsgd.engines._fused_kernels import _lr_at
 
 listen()
 
@@ -33,17 +34,6 @@ _RESCALE = 1e-9  # fold c into u below this (scikit-learn's SGD does the same at
 # With averaging, S = P·u − A subtracts numbers ~1/c times larger than S: fold at 1e-3, losing at most ~3 digits
 # (a fold costs one O(d) pass every ln(10³)/(η·l2) steps: every ~7·10⁶ steps at η = 0.01, l2 = 10⁻⁴).
 _RESCALE_AVERAGED = 1e-3
-
-
-@njit(inline="always")
-def _lr_at(rule, t):
-    """η_t of 0-based step t (:meth:`linsgd.engines.rule.StepRule.lr_at`); rule = (η₀, schedule, p, T)."""
-    lr0, schedule, power, total = rule
-    if schedule == 0:
-        return lr0
-    if schedule == 1:
-        return lr0 / (1.0 + t) ** power
-    return lr0 * 0.5 * (1.0 + np.cos(np.pi * min(t, total) / total))
 
 
 @njit(inline="always")
