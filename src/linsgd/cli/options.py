@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+from pathlib import Path
 
-from linsgd.config import CHAPTER, ENGINES, SOLVERS, TrainConfig
+from linsgd.config import CHAPTER, ENGINES, MAX_CHUNK_BYTES, SOLVERS, TrainConfig
 
 
 def float_list(text: str) -> list[float]:
@@ -196,3 +198,46 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
                  threads=_threads(getattr(args, "threads", d.threads)))
     return TrainConfig(lr=args.lr, epochs=args.epochs, batch_size=args.batch_size, engine=args.engine,
                        seed=args.seed, dtype=args.dtype, solver=args.solver, **extra).resolved()
+
+
+def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None:
+    """DATA, --target, --features, --exclude, --missing, --max-levels, --on-bad-rows, --chunk-bytes, --format."""
+    p.add_argument("data", metavar="DATA", help="a .csv, .parquet, .npy, .feather/.arrow or .jsonl file, a folder "
+                                                "or glob of Parquet")
+    if target_required:
+        p.add_argument("--target", default=None,
+                       help="the target column (required, but for svmlight files: their first field)")
+        p.add_argument("--features", default=None,
+                       help="feature columns a,b,c (default: every other column but --exclude'd ones and a "
+                            "pandas index; text, bool and dictionary columns are one-hot encoded, dates become "
+                            "days since 1970-01-01)")
+        p.add_argument("--exclude", default=None, metavar="COL[,COL…]", help="columns never used")
+        p.add_argument("--missing", choices=("error", "impute", "drop"), default="error",
+                       help="empty cells: stop at the first (default), impute (training mean + a COL_missing "
+                            "indicator; categories: a level of their own), or drop the row")
+        p.add_argument("--max-levels", type=int, default=100,
+                       help="most distinct values of a categorical column (default 100)")
+        p.add_argument("--hash-bits", type=int, default=None, metavar="N",
+                       help="hash a categorical column with more than --max-levels values into 2^N signed "
+                            "columns (N in 1..20) instead of refusing it")
+    p.add_argument("--on-bad-rows", choices=("error", "skip"), default="error",
+                   help="stop at the first bad row (default) or skip bad rows and count them")
+    p.add_argument("--chunk-bytes", type=size_value(MAX_CHUNK_BYTES, "1G"), default=4 << 20,
+                   help="bytes read per chunk, e.g. 64M (default 4M); raise it for rows longer than that")
+    p.add_argument("--format", default=None, metavar="NAME",
+                   help="read DATA as this format whatever its name, e.g. csv, parquet or svmlight (default: "
+                        "from its suffix, else its first bytes; .svm, .libsvm and .svmlight are svmlight rows "
+                        "'y idx:value …'); an unknown name lists the formats")
+
+
+def check_out_dir(path: str, flag: str) -> Path:
+    """The output folder, if it exists and is writable or can be created; nothing is created yet."""
+    from linsgd.errors import ConfigError
+
+    p = Path(path)
+    probe = p
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK):
+        raise ConfigError(flag, path, "a writable folder")
+    return p

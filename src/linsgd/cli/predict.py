@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from linsgd.cli.train import add_data_flags
+from linsgd.cli.options import add_data_flags
 
 
 def add_parser(subparsers) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from linsgd.cli.train import add_data_flags
+from linsgd.cli.options import add_data_flags
 
 
 def add_parser(subparsers) -> None:

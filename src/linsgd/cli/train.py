@@ -7,9 +7,16 @@ import os
 import sys
 from pathlib import Path
 
-from linsgd.cli.options import add_training_flags, parse_features, size_flag, size_value, train_config
+from linsgd.cli.options import (
+    add_data_flags,
+    add_training_flags,
+    check_out_dir,
+    parse_features,
+    size_flag,
+    train_config,
+)
 from linsgd.cli.run_flags import add_scale_flags, plan_of
-from linsgd.config import MAX_CHUNK_BYTES, MAX_MEMORY, TrainConfig
+from linsgd.config import MAX_MEMORY, TrainConfig
 
 
 def add_parser(subparsers) -> None:
@@ -46,36 +53,6 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None:
-    """DATA, --target, --features, --exclude, --missing, --max-levels, --on-bad-rows, --chunk-bytes, --format."""
-    p.add_argument("data", metavar="DATA", help="a .csv, .parquet, .npy, .feather/.arrow or .jsonl file, a folder "
-                                                "or glob of Parquet")
-    if target_required:
-        p.add_argument("--target", default=None,
-                       help="the target column (required, but for svmlight files: their first field)")
-        p.add_argument("--features", default=None,
-                       help="feature columns a,b,c (default: every other column but --exclude'd ones and a "
-                            "pandas index; text, bool and dictionary columns are one-hot encoded, dates become "
-                            "days since 1970-01-01)")
-        p.add_argument("--exclude", default=None, metavar="COL[,COL…]", help="columns never used")
-        p.add_argument("--missing", choices=("error", "impute", "drop"), default="error",
-                       help="empty cells: stop at the first (default), impute (training mean + a COL_missing "
-                            "indicator; categories: a level of their own), or drop the row")
-        p.add_argument("--max-levels", type=int, default=100,
-                       help="most distinct values of a categorical column (default 100)")
-        p.add_argument("--hash-bits", type=int, default=None, metavar="N",
-                       help="hash a categorical column with more than --max-levels values into 2^N signed "
-                            "columns (N in 1..20) instead of refusing it")
-    p.add_argument("--on-bad-rows", choices=("error", "skip"), default="error",
-                   help="stop at the first bad row (default) or skip bad rows and count them")
-    p.add_argument("--chunk-bytes", type=size_value(MAX_CHUNK_BYTES, "1G"), default=4 << 20,
-                   help="bytes read per chunk, e.g. 64M (default 4M); raise it for rows longer than that")
-    p.add_argument("--format", default=None, metavar="NAME",
-                   help="read DATA as this format whatever its name, e.g. csv, parquet or svmlight (default: "
-                        "from its suffix, else its first bytes; .svm, .libsvm and .svmlight are svmlight rows "
-                        "'y idx:value …'); an unknown name lists the formats")
-
-
 def run(args: argparse.Namespace) -> int:
     from linsgd import plots
 
@@ -101,7 +78,9 @@ def _run(args: argparse.Namespace, painter) -> int:
                                  tol=args.tol).resolved()
     budget = size_flag(args.max_memory, "max_memory", MAX_MEMORY) if args.max_memory else None
     if is_svmlight(args.data, args.format):
-        return _train_svmlight(args, config, budget)
+        from linsgd.cli.train_svmlight import train_svmlight
+
+        return train_svmlight(args, config, budget)
     if args.target is None:
         raise ConfigError("target", None, "the name of the target column (--target COL)")
     features = parse_features(args.features)
@@ -131,38 +110,6 @@ def _run(args: argparse.Namespace, painter) -> int:
         config = dataclasses.replace(config, seed=broadcast_int(config.seed if seed is None else seed,
                                                                 plan.topology))
         _report(args, config, data, out, plan, painter)
-    return 0
-
-
-# flags that name columns or need a table: an svmlight run has neither (flag, its value when not given)
-_NOT_SVMLIGHT = (("target", None), ("features", None), ("exclude", None), ("weight", None), ("val_fraction", 0.0),
-                 ("standardize", False), ("early_stopping", False), ("checkpoint_every", None), ("resume", None),
-                 ("missing", "error"), ("max_levels", 100), ("hash_bits", None), ("on_bad_rows", "error"))
-
-
-def _train_svmlight(args, config, budget) -> int:
-    """An svmlight file: read as CSR, trained by the sparse engine, the model written to ``--out``."""
-    import dataclasses
-
-    from linsgd.errors import ConfigError
-    from linsgd.runs.svmlight_run import fit_svmlight, write_model
-
-    for flag, unset in _NOT_SVMLIGHT:
-        if getattr(args, flag, unset) not in (unset, None):
-            raise ConfigError(flag, getattr(args, flag), f"not given with an svmlight file (--{flag.replace('_', '-')} "
-                                                         "needs named columns or a table)")
-    if args.threads is None:  # the default: the sparse engine runs on one thread
-        config = dataclasses.replace(config, threads=1)
-    out = check_out_dir(args.out, "out")
-    result, model, reading = fit_svmlight(args.data, config, chunk_bytes=args.chunk_bytes, max_memory=budget)
-    out.mkdir(parents=True, exist_ok=True)
-    write_model(model, out)
-    print(f"read {args.data} (svmlight): {len(model.w):,} feature columns, target 'y' ({reading:.2f} s)")
-    print(f"solver: {result.config.solver_reason or result.config.solver}")
-    train = model.metrics["train"]
-    done = "the exact solution" if result.config.solver == "exact" else f"{len(result.history)} epoch(s)"
-    print(f"trained: {done}, train mse {train['mse']:.6g}, r2 {train['r2']:.4g}")
-    print(f"wrote {out / 'model.safetensors'}")
     return 0
 
 
@@ -216,19 +163,6 @@ def _print_gap(gap: dict) -> None:
     else:
         print(f"{line}; distance {g['mahalanobis']} (Mahalanobis), max {g['max_se_units']} standard errors per "
               f"coefficient")
-
-
-def check_out_dir(path: str, flag: str) -> Path:
-    """The output folder, if it exists and is writable or can be created; nothing is created yet."""
-    from linsgd.errors import ConfigError
-
-    p = Path(path)
-    probe = p
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK):
-        raise ConfigError(flag, path, "a writable folder")
-    return p
 
 
 def _announce(lines: list[str], warnings: list[str]) -> None:

@@ -1,0 +1,37 @@
+"""``linsgd train FILE.svm``: an svmlight/libsvm file read as CSR rows, trained by the sparse engine, and its
+model written to ``--out`` (the flags that name columns or need a table are refused)."""
+
+from __future__ import annotations
+
+from linsgd.cli.options import check_out_dir
+
+# flags that name columns or need a table: an svmlight run has neither (flag, its value when not given)
+_NOT_SVMLIGHT = (("target", None), ("features", None), ("exclude", None), ("weight", None), ("val_fraction", 0.0),
+                 ("standardize", False), ("early_stopping", False), ("checkpoint_every", None), ("resume", None),
+                 ("missing", "error"), ("max_levels", 100), ("hash_bits", None), ("on_bad_rows", "error"))
+
+
+def train_svmlight(args, config, budget) -> int:
+    """An svmlight file: read as CSR, trained by the sparse engine, the model written to ``--out``."""
+    import dataclasses
+
+    from linsgd.errors import ConfigError
+    from linsgd.runs.svmlight_run import fit_svmlight, write_model
+
+    for flag, unset in _NOT_SVMLIGHT:
+        if getattr(args, flag, unset) not in (unset, None):
+            raise ConfigError(flag, getattr(args, flag), f"not given with an svmlight file (--{flag.replace('_', '-')} "
+                                                         "needs named columns or a table)")
+    if args.threads is None:  # the default: the sparse engine runs on one thread
+        config = dataclasses.replace(config, threads=1)
+    out = check_out_dir(args.out, "out")
+    result, model, reading = fit_svmlight(args.data, config, chunk_bytes=args.chunk_bytes, max_memory=budget)
+    out.mkdir(parents=True, exist_ok=True)
+    write_model(model, out)
+    print(f"read {args.data} (svmlight): {len(model.w):,} feature columns, target 'y' ({reading:.2f} s)")
+    print(f"solver: {result.config.solver_reason or result.config.solver}")
+    train = model.metrics["train"]
+    done = "the exact solution" if result.config.solver == "exact" else f"{len(result.history)} epoch(s)"
+    print(f"trained: {done}, train mse {train['mse']:.6g}, r2 {train['r2']:.4g}")
+    print(f"wrote {out / 'model.safetensors'}")
+    return 0
