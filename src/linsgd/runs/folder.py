@@ -55,11 +55,10 @@ def _write_files(run: FileRun, out: Path, painter: plots.Painter | None, picture
     if pictures:
         r = run.result
         exact = r.config is not None and r.config.solver == "exact"
-        optimum = "least-squares solution" if r.trusted is None else f"{r.config.loss} optimum (its objective)"
         cv = run.alpha_cv
         (painter or plots.Painter(background=False)).draw(pictures_of.calls(
             r.history, r.val_history, run.model, run.sample, out, exact=exact,
-            kept=r.best_epoch if r.stopped_epoch else None, optimum=optimum) + (
+            kept=r.best_epoch if r.stopped_epoch else None, loss=r.config.loss) + (
             [(plots_run.cv_curve, (cv.alphas, cv.mse, out / "cv.png"), dict(alpha=cv.alpha))] if cv is not None
             else []))
 

@@ -27,17 +27,21 @@ PICTURES = ("loss.png", "fit.png", "residuals.png", "coef.png")
 
 def calls(history: list[float], val_history: list[float] | None, model: LinearModel,
           sample: tuple[np.ndarray, np.ndarray], out: Path, *, exact: bool, kept: int | None,
-          optimum: str = "least-squares solution") -> list[plots.Call]:
+          loss: str = "squared") -> list[plots.Call]:
     """The figure calls of a run folder ``out``, for :meth:`~linsgd.plots.Painter.draw`.
 
     Args:
         history, val_history: the per-epoch losses (val: None or empty when there were no validation rows).
         model: the model on the raw scale. sample: (actual, predicted) of the rows shown in fit.png.
         exact: the exact solver ran (one loss of one pass, no epochs). kept: the epoch early stopping kept.
-        optimum: what the exact solver solved, for loss.png's title (another loss: its trusted optimum).
+        loss: the run's loss (``squared``, ``huber``, …): loss.png's axis, and for an exact run its title (the
+            least-squares solution, or the loss's trusted optimum).
     """
+    optimum = "least-squares solution" if loss == "squared" else f"{loss} optimum"
     labels = (dict(title=f"loss of the exact {optimum} (no epochs)", xlabel="one pass over the rows")
               if exact else dict(marker=kept))
+    if loss != "squared":  # the history holds the mean of that loss, not of ½ r²
+        labels["ylabel"] = f"mean {loss.replace('_', '-')} loss"
     series = {"train": list(history), **({"val": list(val_history)} if val_history else {})}
     return [(plots.loss_curve, (series, out / "loss.png"), labels),
             (plots_run.fit, (*sample, out / "fit.png"), dict(target=model.target)),
@@ -78,7 +82,8 @@ def draw_folder(folder: str | os.PathLike, painter: plots.Painter | None = None)
     config = model.config or {}
     kept = (model.metrics.get("early_stopping") or {}).get("kept_epoch")
     (painter or plots.Painter(background=False)).draw(
-        calls(history, val, model, sample, folder, exact=config.get("solver") == "exact", kept=kept))
+        calls(history, val, model, sample, folder, exact=config.get("solver") == "exact", kept=kept,
+              loss=config.get("loss", "squared")))
     return [folder / name for name in PICTURES]
 
 
