@@ -126,3 +126,18 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(cli, tmp_path):
         assert code == 2 and flags[0] in err and not (tmp_path / "run").exists()
     code, _, err = cli("train", path, "--out", tmp_path / "run", "--max-memory", "1K")
     assert code == 2 and "--max-memory" in err and not (tmp_path / "run").exists()
+
+
+def test_predict_and_evaluate_refuse_the_flags_an_svmlight_file_has_no_use_for(cli, tmp_path):
+    path = tmp_path / "d.svm"
+    path.write_text("".join(f"{k % 7} {k % 5 + 1}:1 6:{k % 3}\n" for k in range(60)))
+    assert cli("train", path, "--out", tmp_path / "run")[0] == 0
+    model = tmp_path / "run" / "model.safetensors"
+    code, out, _ = cli("evaluate", model, path)
+    assert code == 0 and "mse" in out  # without such flags both run
+    for flags in (("--target", "y"), ("--weight", "w"), ("--on-bad-rows", "skip")):
+        code, _, err = cli("evaluate", model, path, *flags)
+        assert code == 2 and flags[0] in err and err.count("\n") == 1, err
+    code, _, err = cli("predict", model, path, "--id", "k", "--out", tmp_path / "p.csv")
+    assert code == 2 and "--id" in err and not (tmp_path / "p.csv").exists()
+    assert cli("predict", model, path, "--out", tmp_path / "p.csv")[0] == 0 and (tmp_path / "p.csv").exists()

@@ -70,6 +70,7 @@ def _id_column(args, model):
 
 
 def predict(args: argparse.Namespace) -> int:
+    from linsgd.cli.svmlight import refuse_table_flags
     from linsgd.data.formats.svmlight import is_svmlight
     from linsgd.data.formats.write import file_format, write_columns
     from linsgd.errors import ConfigError
@@ -83,6 +84,7 @@ def predict(args: argparse.Namespace) -> int:
     check_output_file(args.out, "out", inputs=(args.data, args.model))
     model = load_model(args.model)
     if is_svmlight(args.data, args.format):  # one column of predictions, in the file's row order
+        refuse_table_flags(args)
         _, y_hat = predict_svmlight(model, args.data, chunk_bytes=args.chunk_bytes)
         n = write_columns(args.out, ["prediction"], iter([{"prediction": y_hat}]))
         print(f"wrote {n} predictions to {args.out}")
@@ -125,6 +127,7 @@ def _weight_column(args, model, notes: list[str]):
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    from linsgd.cli.svmlight import refuse_table_flags
     from linsgd.data.checks import data_error
     from linsgd.data.formats.svmlight import is_svmlight
     from linsgd.metrics import Metrics
@@ -135,6 +138,7 @@ def evaluate(args: argparse.Namespace) -> int:
     acc = Metrics()
     table = None
     if is_svmlight(args.data, args.format):  # the target is the file's first field
+        refuse_table_flags(args)
         acc.update(*predict_svmlight(model, args.data, chunk_bytes=args.chunk_bytes))
     else:
         table = table_of(args, model, args.target or model.target, weight=_weight_column(args, model, notes))

@@ -78,7 +78,7 @@ def _run(args: argparse.Namespace, painter) -> int:
                                  tol=args.tol).resolved()
     budget = size_flag(args.max_memory, "max_memory", MAX_MEMORY) if args.max_memory else None
     if is_svmlight(args.data, args.format):
-        from linsgd.cli.train_svmlight import train_svmlight
+        from linsgd.cli.svmlight import train_svmlight
 
         return train_svmlight(args, config, budget)
     if args.target is None:

@@ -1,5 +1,6 @@
-"""``linsgd train FILE.svm``: an svmlight/libsvm file read as CSR rows, trained by the sparse engine, and its
-model written to ``--out`` (the flags that name columns or need a table are refused)."""
+"""svmlight/libsvm files on the command line: ``linsgd train FILE.svm`` (read as CSR rows, trained by the sparse
+engine, its model written to ``--out``), and the flags that name columns or need a table, which train,
+predict and evaluate refuse for such a file instead of ignoring them."""
 
 from __future__ import annotations
 
@@ -8,20 +9,28 @@ from linsgd.cli.options import check_out_dir
 # flags that name columns or need a table: an svmlight run has neither (flag, its value when not given)
 _NOT_SVMLIGHT = (("target", None), ("features", None), ("exclude", None), ("weight", None), ("val_fraction", 0.0),
                  ("standardize", False), ("early_stopping", False), ("checkpoint_every", None), ("resume", None),
-                 ("missing", "error"), ("max_levels", 100), ("hash_bits", None), ("on_bad_rows", "error"))
+                 ("missing", "error"), ("max_levels", 100), ("hash_bits", None), ("on_bad_rows", "error"),
+                 ("id", None))
+
+
+def refuse_table_flags(args) -> None:
+    """A ConfigError naming the first flag given that an svmlight file has no use for (no named columns, no
+    table); flags the command does not have are skipped."""
+    from linsgd.errors import ConfigError
+
+    for flag, unset in _NOT_SVMLIGHT:
+        if getattr(args, flag, unset) not in (unset, None):
+            raise ConfigError(flag, getattr(args, flag), f"not given with an svmlight file (--{flag.replace('_', '-')} "
+                                                         "needs named columns or a table)")
 
 
 def train_svmlight(args, config, budget) -> int:
     """An svmlight file: read as CSR, trained by the sparse engine, the model written to ``--out``."""
     import dataclasses
 
-    from linsgd.errors import ConfigError
     from linsgd.runs.svmlight_run import fit_svmlight, write_model
 
-    for flag, unset in _NOT_SVMLIGHT:
-        if getattr(args, flag, unset) not in (unset, None):
-            raise ConfigError(flag, getattr(args, flag), f"not given with an svmlight file (--{flag.replace('_', '-')} "
-                                                         "needs named columns or a table)")
+    refuse_table_flags(args)
     if args.threads is None:  # the default: the sparse engine runs on one thread
         config = dataclasses.replace(config, threads=1)
     out = check_out_dir(args.out, "out")
