@@ -53,6 +53,11 @@ def test_the_swallowed_exception_is_raised_again_and_forgotten_when_the_command_
     assert caught.value is swallowed
     _held.forget()
     _held.raise_pending()  # nothing pending: returns
+    _held.enter()  # and after the command, a section left with a held exception keeps nothing either
+    _held.hold(Stop())
+    with pytest.raises(Stop):
+        _held.leave()
+    _held.raise_pending()
 
 
 def test_the_loop_stops_at_the_end_of_the_first_epoch(swallowed):

@@ -84,6 +84,7 @@ def test_small_data_and_short_runs_keep_the_data_pass(monkeypatch):
     """The statistics cost a few loss passes (more with more features): a run gathers them when its epochs
     (all of them: a resumed run decides as the uninterrupted one) repay that."""
     assert not pays_off(3, 2) and pays_off(4, 2) and not pays_off(15, 100) and pays_off(16, 100)
+    assert pays_off(16, 104) and not pays_off(15, 104)  # at the bound itself (3 + 104/8 = 16): it pays off
     calls = []
     fused = type(get_engine("fused"))
     original = fused.loss
