@@ -23,7 +23,7 @@ import numpy as np
 
 from linsgd.config import MISSING
 from linsgd.data.checks import bad_cells, data_error, first_problem, too_large
-from linsgd.data.formats.arrow import NotDate, TooBig, floats, valid_mask
+from linsgd.data.formats.arrow import NotDate, TooBig, bool_array, floats, valid_mask
 from linsgd.errors import ConfigError
 
 MISSING_HINT = "use --missing impute (the training mean) or --missing drop (skip the row)"
@@ -116,12 +116,10 @@ class Cells:
         return self._rows(batch, values, empty, keep, lines)
 
     def _rows(self, batch, values, empty, keep, lines) -> Rows:
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         k, c = len(self.numeric), len(self.categorical)
-        # pa.array imports pandas (~0.2 s): only when rows are dropped
-        mask = None if keep.all() else pa.array(keep)
+        mask = None if keep.all() else bool_array(keep)
         take = (lambda col: col) if mask is None else (lambda col: pc.filter(col, mask))
         text = [take(_strings(batch.column(name))) for name in self.categorical]
         extra = {name: take(batch.column(name)) for name in self.extra}

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from linsgd.data.cells import Rows
+from linsgd.data.formats.arrow import bool_array, floats, string_array, valid_mask
 from linsgd.data.hashing import collisions, hashed_block, hashed_names
 from linsgd.errors import DataError
 
@@ -83,7 +84,6 @@ class Census:
 
     def update(self, rows: Rows, train: np.ndarray | None = None) -> Census:
         """The census after adding the rows where ``train`` is True (None: all rows)."""
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         train = np.ones(len(rows), dtype=bool) if train is None else train
@@ -92,7 +92,7 @@ class Census:
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(count > 0, (rows.values[train] * present).sum(axis=0) / np.maximum(count, 1), 0.0)
         levels = []
-        mask = pa.array(train) if rows.text else None  # pa.array imports pandas: only for categories
+        mask = bool_array(train) if rows.text else None
         for text in rows.text:
             counts = pc.value_counts(pc.filter(text, mask))
             levels.append({v: int(n) for v, n in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(),
@@ -198,7 +198,6 @@ class Preprocessor:
 
     def transform(self, rows: Rows) -> tuple[np.ndarray, dict[str, int]]:
         """X (m, p) float64 of checked rows, and per categorical column the count of unknown levels."""
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         blocks, unseen = {}, {}
@@ -211,9 +210,9 @@ class Preprocessor:
                 blocks[inp.name] = hashed_block(text, inp.bits)
                 continue
             known = [lv for lv in inp.levels if lv is not MISSING_LEVEL]
-            code = pc.fill_null(pc.index_in(text, value_set=pa.array(known, pa.string())), -1)
-            code = code.to_numpy(zero_copy_only=False).astype(np.int64)
-            gap = text.is_null().to_numpy(zero_copy_only=False)
+            found = pc.index_in(text, value_set=string_array(known))  # null where unknown or empty
+            code = np.where(valid_mask(found), floats(found), -1).astype(np.int64)
+            gap = ~valid_mask(text)
             if MISSING_LEVEL in inp.levels:
                 code[gap] = len(known)
             unknown = int((code < 0).sum())

@@ -17,6 +17,7 @@ from linsgd.config import DataConfig
 from linsgd.data.cells import Cells
 from linsgd.data.checks import data_error
 from linsgd.data.encoding import Census, Preprocessor
+from linsgd.data.formats.arrow import floats, valid_mask
 from linsgd.data.formats.base import Source
 from linsgd.data.formats.registry import open_source
 from linsgd.data.roles import CATEGORICAL, Column, decide_roles, looks_like_identifier, text_dates
@@ -219,7 +220,7 @@ class Encoded:
 
     def _weights(self, rows) -> np.ndarray:
         column = rows.extra[self.weight]
-        s = np.asarray(column.cast("float64").fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+        s = np.where(valid_mask(column), floats(column.cast("float64")), np.nan)  # an empty weight: NaN
         bad = np.flatnonzero(~np.isfinite(s) | (s < 0))
         if len(bad):
             i = int(bad[0])

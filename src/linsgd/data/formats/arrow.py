@@ -9,7 +9,9 @@ become a float and raise instead: an integer above 2**53 in size (:class:`TooBig
 pyarrow's ``to_numpy`` converts through its pandas bridge, which imports pandas (~0.2–0.5 s) on first use even
 for a plain float64 array; a command that reads a small CSV would spend more time on that import than on
 training. A numeric array's values are one fixed-width data buffer, which NumPy reads through the buffer
-protocol (``np.frombuffer``), and its validity bits become bytes by a cast to int8.
+protocol (``np.frombuffer``), and its validity bits become bytes by a cast to int8. The other way,
+``pa.array`` of a Python list or a NumPy array imports pandas too; :func:`bool_array` and :func:`string_array`
+build a mask or a set of levels from their buffers instead, and :func:`numeric_array` a column to write.
 """
 
 from __future__ import annotations
@@ -47,6 +49,45 @@ def valid_mask(col) -> np.ndarray:
         return np.ones(len(col), dtype=bool)
     flags = col.is_valid().cast(pa.int8())
     return _data(flags, np.int8).astype(bool)
+
+
+def bool_array(mask: np.ndarray):
+    """A pyarrow boolean Array of a NumPy bool array, made from its bits (``pa.array`` would import pandas)."""
+    import pyarrow as pa
+
+    mask = np.asarray(mask, dtype=bool)
+    bits = np.packbits(mask, bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(bits)])
+
+
+def numeric_array(values):
+    """A pyarrow Array of a 1-D NumPy array of numbers (its dtype kept), read from its buffer; anything else
+    (a pyarrow array, an id column of text) is returned as it is."""
+    import pyarrow as pa
+
+    if not isinstance(values, np.ndarray) or values.dtype.kind not in "fiu":
+        return values
+    values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)])
+
+
+def string_array(texts: list[str]):
+    """A pyarrow string Array of Python strings (no nulls), made from its offsets and UTF-8 bytes."""
+    import pyarrow as pa
+
+    data = [t.encode("utf-8") for t in texts]
+    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum([len(b) for b in data], out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+
+
+def bools(col) -> np.ndarray:
+    """A boolean pyarrow Array (or ChunkedArray) as a NumPy bool array, nulls False."""
+    import pyarrow as pa
+
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    return _filled(col.cast(pa.int8()), np.int8).astype(bool)
 
 
 def floats(col) -> np.ndarray:

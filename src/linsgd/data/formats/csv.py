@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from linsgd.data.checks import data_error, first_unparsable, io_error, is_utf8, show_value, too_large
-from linsgd.data.formats.arrow import EXACT
+from linsgd.data.formats.arrow import EXACT, bool_array, bools
 from linsgd.data.formats.base import DEFAULT_CHUNK_BYTES, Source
 from linsgd.data.roles import mostly_dates, mostly_numbers
 
@@ -188,8 +188,7 @@ def _first_big_integer(col) -> int | None:
     """The index of the first cell of a raw (bytes) column that is an integer literal above 2**53 in size."""
     import pyarrow.compute as pc
 
-    for i in np.flatnonzero(pc.fill_null(pc.match_substring_regex(col, _INTEGER), False).to_numpy(
-            zero_copy_only=False)):
+    for i in np.flatnonzero(bools(pc.match_substring_regex(col, _INTEGER))):
         digits = col[int(i)].as_py().strip().lstrip(b"+-").lstrip(b"0")
         if len(digits) <= 309 and int(digits or b"0") > EXACT:  # longer: beyond float64, an infinite value
             return int(i)
@@ -242,7 +241,7 @@ def _parse_lenient(col):
             return pc.cast(pc.utf8_trim_whitespace(col.cast(pa.string())), pa.float64())
         mask = np.zeros(len(col), dtype=bool)
         mask[i] = True
-        col = pc.if_else(pa.array(mask), pa.scalar(None, col.type), col)
+        col = pc.if_else(bool_array(mask), pa.nulls(len(col), col.type), col)
 
 
 def _parse_typed(batch, types: dict):
@@ -253,16 +252,16 @@ def _parse_typed(batch, types: dict):
     bad = np.zeros(batch.num_rows, dtype=bool)
     columns = []
     for name, col in zip(batch.schema.names, batch.columns, strict=True):
-        t = types[name]
-        if pa.types.is_temporal(t):
+        t = types.get(name)  # none given (the first look at a file's types): the column as pyarrow read it
+        if t is None or pa.types.is_string(t):
+            parsed = col
+        elif pa.types.is_temporal(t):
             text = pc.utf8_trim_whitespace(col.cast(pa.string()))
             parsed = pc.coalesce(pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True),
                                  pc.strptime(text, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True))
             parsed = parsed.cast(t)
-        elif pa.types.is_string(t):
-            parsed = col
         else:
             parsed = _parse_lenient(col)
-        bad |= pc.and_(col.is_valid(), parsed.is_null()).to_numpy(zero_copy_only=False)
+        bad |= bools(pc.and_(col.is_valid(), parsed.is_null()))
         columns.append(parsed)
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names), bad

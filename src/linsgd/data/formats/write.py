@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from linsgd.data.formats.arrow import numeric_array
 from linsgd.errors import ConfigError
 from linsgd.storage import atomic_path
 
@@ -43,8 +44,8 @@ def write_columns(path: str | os.PathLike, names: list[str], blocks: Iterable[np
         writer = None
         try:
             for block in blocks:
-                table = pa.table({c: block[c] for c in names} if isinstance(block, dict)
-                                 else {c: block[:, j] for j, c in enumerate(names)})
+                table = pa.table({c: numeric_array(block[c] if isinstance(block, dict) else block[:, j])
+                                  for j, c in enumerate(names)})
                 if writer is None:
                     schema = table.schema.with_metadata(metadata or {})
                     writer = _open(fmt, tmp, schema, row_group_rows)
