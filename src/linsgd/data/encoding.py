@@ -238,6 +238,8 @@ class Preprocessor:
                 gap = ", gaps as level '(missing)'" if MISSING_LEVEL in i.levels else ""
                 n = len([lv for lv in i.levels if lv is not MISSING_LEVEL])
                 out[i.name] = f"categorical: {n} level{'s' * (n != 1)}, reference '{i.levels[0]}'{gap}"
+                if len(i.levels) == 1:  # the reference alone: no indicator column
+                    out[i.name] += " (the same in every training row: no column, it cannot explain y)"
             else:
                 what = "date: days since 1970-01-01" if i.kind == "date" else "numeric feature"
                 gap = f", gaps imputed with the mean {i.mean:.6g} (+ {i.name}_missing)" if i.indicator else ""
