@@ -111,8 +111,8 @@ def test_a_categorical_csv_with_gaps_and_bad_rows_imports_no_pandas(tmp_path):
     code = ("import sys; from linsgd.cli import main; "
             f"rc = main(['train', {str(data)!r}, '--target', 'y', '--out', {str(tmp_path / 'run')!r}, '--quiet', "
             "'--on-bad-rows', 'skip', '--missing', 'impute', '--val-fraction', '0.2']); "
-            f"rc2 = main(['predict', {str(tmp_path / 'run' / 'model.safetensors')!r}, {str(tmp_path / 'new.csv')!r}, '--out', "
-            f"{str(tmp_path / 'p.csv')!r}]); "
+            f"rc2 = main(['predict', {str(tmp_path / 'run' / 'model.safetensors')!r}, "
+            f"{str(tmp_path / 'new.csv')!r}, '--out', {str(tmp_path / 'p.csv')!r}]); "
             "print(rc, rc2, 'pandas' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
