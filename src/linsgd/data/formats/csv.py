@@ -23,11 +23,13 @@ _CONVERSION = re.compile(r"In CSV column #(\d+):(?: Row #(\d+):)? CSV conversion
 
 
 class CsvSource(Source):
-    """A CSV file with a header line; see :class:`~linsgd.data.formats.base.Source` for the arguments."""
+    """A CSV file with a header line, comma-separated (``.tsv``: tab-separated); see
+    :class:`~linsgd.data.formats.base.Source` for the arguments."""
 
     header_line = 1
 
     def __init__(self, path, **kw) -> None:
+        self.delimiter = "\t" if str(path).lower().endswith(".tsv") else ","
         super().__init__(path, self._header(path, kw.get("chunk_bytes", DEFAULT_CHUNK_BYTES)), **kw)
 
     def _header(self, path, block: int) -> list[str]:
@@ -36,7 +38,8 @@ class CsvSource(Source):
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
-        parse = pcsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=lambda row: "skip")
+        parse = pcsv.ParseOptions(delimiter=self.delimiter, ignore_empty_lines=False,
+                                  invalid_row_handler=lambda row: "skip")
         try:  # ragged rows are reported by the reading pass, with their line
             reader = pcsv.open_csv(path, read_options=self._read_options(block), parse_options=parse)
             schema = reader.schema
@@ -51,6 +54,12 @@ class CsvSource(Source):
         except OSError as e:  # pyarrow's ArrowInvalid is a ValueError: this is the OS refusing to read
             raise io_error(path, e) from e
         reader.close()
+        other = [c for c in ";\t|" if len(names) == 1 and c in names[0] and c != self.delimiter]
+        if other:  # one column whose name holds another separator: the file is not comma-separated
+            shown = {"\t": "tabs"}.get(other[0], repr(other[0]))
+            raise data_error(path, 1, f"the header is one column ({names[0]!r}): the file looks separated by "
+                             f"{shown}, but a CSV file is read comma-separated (a .tsv file tab-separated): save "
+                             "it with commas")
         self.types = csv_types(schema, first)
         self.index_columns = tuple(names[:1]) if names[:1] == [""] else ()  # pandas' to_csv of an index
         for i, name in enumerate(names, start=1):
@@ -73,7 +82,7 @@ class CsvSource(Source):
         types = types if isinstance(types, dict) else {c: types for c in columns}
         convert = pcsv.ConvertOptions(include_columns=columns, column_types=types,
                                       null_values=[""], strings_can_be_null=True, check_utf8=False)
-        parse = pcsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=handler)
+        parse = pcsv.ParseOptions(delimiter=self.delimiter, ignore_empty_lines=False, invalid_row_handler=handler)
         return pcsv.open_csv(self.path, read_options=self._read_options(self.chunk_bytes, skip),
                              parse_options=parse, convert_options=convert)
 
