@@ -109,18 +109,19 @@ def predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _weight_column(args, model, notes: list[str]):
-    """The column of sample weights evaluate uses: ``--weight`` (``none``: no column), by default the model's
+def weight_column(args, model, notes: list[str]):
+    """The column of sample weights evaluate and summary use: ``--weight`` (``none``: no column), by default the model's
     training weight column when DATA has one of that name (when it has none, a note says the metrics are
     unweighted)."""
     trained = next((c for c, role in model.columns.items() if role == "weight"), None)
+    what = "the summary is" if args.command == "summary" else "the metrics are"
 
     def pick(source):
         if args.weight is not None:
             return None if args.weight == "none" else args.weight
         if trained is not None and trained not in source.columns:
             notes.append(f"note: the model was trained with sample weights from column '{trained}', which "
-                         f"{args.data} does not have: the metrics are unweighted (--weight COL names another)")
+                         f"{args.data} does not have: {what} unweighted (--weight COL names another)")
             return None
         return trained
     return pick
@@ -141,7 +142,7 @@ def evaluate(args: argparse.Namespace) -> int:
         refuse_table_flags(args)
         acc.update(*predict_svmlight(model, args.data, chunk_bytes=args.chunk_bytes))
     else:
-        table = table_of(args, model, args.target or model.target, weight=_weight_column(args, model, notes))
+        table = table_of(args, model, args.target or model.target, weight=weight_column(args, model, notes))
         for chunk in table.chunks():  # rows may be skipped or dropped here: the message names no row number
             acc.update(chunk.y, model.predict_finite(chunk.X, model=args.model, data=args.data), chunk.s)
         if table.weight is not None and acc.weight <= 0:

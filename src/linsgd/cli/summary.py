@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from linsgd.cli.options import add_data_flags
 
@@ -18,6 +19,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train")
     add_data_flags(p, target_required=False)
     p.add_argument("--target", default=None, help="the target column (default: the model's)")
+    p.add_argument("--weight", default=None, metavar="COL",
+                   help="column of sample weights >= 0: weighted least squares (default: the model's training "
+                        "weight column, when DATA has it; 'none': unweighted)")
     p.add_argument("--confidence", type=float, default=0.95, help="level of the intervals (default 0.95)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
@@ -25,7 +29,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from linsgd.cli.predict import table_of
+    from linsgd.cli.predict import table_of, weight_column
     from linsgd.errors import ConfigError
     from linsgd.lstsq.qr import exact
     from linsgd.lstsq.summary import summarize
@@ -33,10 +37,21 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 < args.confidence < 1:
         raise ConfigError("confidence", args.confidence, "a number in (0, 1), e.g. 0.95")
-    model = load_model(args.model)
-    table = table_of(args, model, args.target or model.target, dtype="float64")
-    solution = exact(((X, y) for X, y, _ in table.blocks()), feature_names=model.feature_names)
-    rows = rows_used(table, solution.n, model.target)
+    model, notes = load_model(args.model), []
+    table = table_of(args, model, args.target or model.target, dtype="float64",
+                     weight=weight_column(args, model, notes))
+    import numpy as np
+
+    zero = [0]  # rows of weight 0: left out of the fit, as absent rows
+
+    def chunks():
+        for c in table.chunks():
+            zero[0] += 0 if c.s is None else int(np.count_nonzero(c.s == 0))
+            yield c.X, c.y, c.s
+    solution = exact(chunks(), feature_names=model.feature_names)
+    for note in notes:
+        print(note, file=sys.stderr)
+    rows = rows_used(table, solution.n, model.target, zero_weight=zero[0])
     summary, gap = summarize(solution, confidence=args.confidence), _gap(model, table, solution)
     if args.json:
         print(json.dumps(summary.to_dict() | {"rows": rows, "optimality_gap": gap.to_dict()}))
@@ -47,16 +62,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def rows_used(table, n: int, target: str) -> dict:
+def rows_used(table, n: int, target: str, zero_weight: int = 0) -> dict:
     """How many of the data rows the summary used, and why the others were left out (an empty cell, per
-    column — the target's included —, or a bad row skipped by ``--on-bad-rows skip``)."""
+    column — the target's included —, a bad row skipped by ``--on-bad-rows skip``, a sample weight of 0)."""
     dropped = dict(table.dropped)
     empty = table.cells.dropped_rows
-    total = n + empty + table.skipped
+    total = n + empty + table.skipped + zero_weight
     why = [f"{k} with an empty cell in '{c}'{' (the target)' if c == target else ''}" for c, k in dropped.items()]
     why += [f"{table.skipped} bad rows skipped (--on-bad-rows skip)"] if table.skipped else []
+    why += [f"{zero_weight} with sample weight 0 in '{table.weight}'"] if zero_weight else []
     line = f"rows: {n} of {total} used" + (f"; left out: {'; '.join(why)}" if why else "")
-    return {"used": n, "total": total, "dropped": dropped, "skipped": table.skipped, "line": line}
+    return {"used": n, "total": total, "dropped": dropped, "skipped": table.skipped, "zero_weight": zero_weight,
+            "weight": table.weight, "line": line}
 
 
 def _gap(model, source, least_squares):
@@ -75,6 +92,6 @@ def _gap(model, source, least_squares):
     alpha, l1_ratio = penalty_of(SimpleNamespace(**model.config))
     if alpha == 0:
         return optimality_gap(least_squares, model.w, model.b)
-    solution = exact(((c.X, c.y) for c in source.chunks()), feature_names=model.feature_names, alpha=alpha,
+    solution = exact(((c.X, c.y, c.s) for c in source.chunks()), feature_names=model.feature_names, alpha=alpha,
                      l1_ratio=l1_ratio)
     return optimality_gap(solution, model.w, model.b)
