@@ -24,6 +24,7 @@ from linsgd._version import __version__
 from linsgd.config import MISSING, TrainConfig
 from linsgd.data.checks import not_a_file
 from linsgd.data.encoding import Preprocessor
+from linsgd.data.formula import load_preprocessor
 from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC
 from linsgd.data.sparse_input import is_sparse
 from linsgd.errors import ConfigError, DataError, StorageError, first_line
@@ -81,12 +82,21 @@ class LinearModel:
                             f"these features; retrain the model or check the features' scale")
         return y
 
+    def predict_table(self, data) -> np.ndarray:
+        """Predictions (n,) for the rows of a table (a file, a pandas/polars DataFrame, a pyarrow Table), its
+        columns read by name through the stored preprocessing (a formula included), as ``linsgd predict``."""
+        from linsgd.config import DataConfig
+        from linsgd.data.first_pass import Encoded, open_typed
+
+        table = Encoded(open_typed(data, DataConfig(target=None), dtype="float64"), self.preprocessor)
+        return np.concatenate([self.predict(X) for X, _, _ in table.blocks()])
+
     @property
     def preprocessor(self) -> Preprocessor:
         """How a table's columns become the features (:mod:`linsgd.data.encoding`)."""
         if self.preprocessing is None:
             return Preprocessor.numeric(self.feature_names)
-        return Preprocessor.from_dict(self.preprocessing)
+        return load_preprocessor(self.preprocessing)
 
     def coef_table(self) -> dict[str, float]:
         """``{feature name: coefficient}`` on the raw scale, then ``"(intercept)": b``.
@@ -200,13 +210,29 @@ def _model_of(tensors: dict, meta: dict) -> LinearModel:
     pre = _json(meta, "preprocessing", dict) if int(version) >= 2 and "preprocessing" in meta else None
     if pre is not None:
         _check_preprocessing(pre)
-        if Preprocessor.from_dict(pre).names != names:
+        if _preprocessor(pre).names != names:
             raise _Invalid("the preprocessing does not produce the feature names")
     _check_config(config)
     columns = _json(meta, "columns", dict) if "columns" in meta else {}
     return LinearModel(w=w, b=float(b[0]), feature_names=names, target=target, dtype=meta["dtype"], mean=mean,
                        scale=scale, config=config, metrics=metrics, fingerprint=meta.get("fingerprint", ""),
                        preprocessing=pre, columns=columns)
+
+
+def _preprocessor(pre: dict):
+    """The preprocessing of checked JSON values; a formula must rebuild the design columns it stored."""
+    if "formula" not in pre:
+        return Preprocessor.from_dict(pre)
+    if not isinstance(pre["formula"], str) or not isinstance(pre.get("columns"), list):
+        raise _Invalid("preprocessing field 'formula' is not text with its list of 'columns'")
+    try:
+        rebuilt = load_preprocessor(pre)
+    except (ConfigError, DataError) as e:
+        raise _Invalid(f"preprocessing formula {pre['formula']!r}: {first_line(e)}") from None
+    if rebuilt.names != pre["columns"]:
+        raise _Invalid(f"preprocessing formula {pre['formula']!r} yields the columns {rebuilt.names}, not the "
+                       f"stored {pre['columns']} (another formulaic version?)")
+    return rebuilt
 
 
 _INPUT_FIELDS = {"name": str, "kind": str, "mean": (int, float), "indicator": bool, "levels": list}

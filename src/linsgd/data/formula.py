@@ -1,0 +1,290 @@
+"""A model formula (formulaic's grammar) as the preprocessing of a table: ``price ~ area * rooms + C(city)``.
+
+The formula's left side names the target column; its right side, compiled by formulaic, maps the input
+columns to the model's features. The first pass fits the inputs as for any table (the levels of each
+categorical column, from every training row: :mod:`linsgd.data.encoding`); formulaic then builds its model
+spec once from those levels (:class:`FormulaPreprocessor`), and the same spec turns every block of rows into
+the design matrix, so a streamed file gets the same columns as the table held in memory. The model file keeps
+the formula text and the levels (JSON), never a pickle: loading rebuilds the same spec from them.
+
+Rules, and why:
+
+* **The intercept** is the model's bias b: formulaic's ``Intercept`` column is dropped, and a formula without
+  one (``- 1``, ``0 +``) is refused, since linsgd always fits b.
+* **Categories** are formulaic's treatment coding with the first level (sorted; numerically when every level is
+  a number) as reference. A column inside ``C(…)`` is read as categorical whatever its type. An unknown level
+  at predict time gets all-zero indicators (the reference level's prediction) and is counted.
+* **Stateful transforms** (``center``, ``scale``, ``poly``, splines) need statistics of every row, which a
+  block does not have: they are refused, naming the term. ``np.log(x)``, ``I(x ** 2)``, products and
+  interactions are evaluated row by row and need none.
+* **Gaps**: ``--missing impute`` is refused with a formula (the indicator columns would sit outside it);
+  ``error`` and ``drop`` work as without one. A term that is not finite on a row (``np.log(0)``) is an error
+  naming the file, line, term and column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from linsgd.data.encoding import MISSING_LEVEL, Preprocessor
+from linsgd.errors import ConfigError, DataError
+
+INTERCEPT = "Intercept"
+_CATEGORICAL_CALL = re.compile(r"^C\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*[,)]")
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A formula's parts: ``targets`` (the left side's columns), ``rhs`` (the right side as formulaic writes it),
+    ``variables`` (the columns the right side reads, sorted) and ``categorical`` (those used inside ``C(…)``)."""
+
+    text: str
+    targets: tuple[str, ...]
+    rhs: str
+    variables: tuple[str, ...]
+    categorical: frozenset = field(default_factory=frozenset)
+
+
+def parse(text: str) -> Parsed:
+    """The parts of ``text``; ConfigError naming ``--formula`` for a formula formulaic cannot read, a left side
+    that is not column names, or a right side without the intercept or without a column."""
+    from formulaic import Formula
+    from formulaic.errors import FormulaicError
+
+    if not isinstance(text, str) or "~" not in text:
+        raise ConfigError("formula", text, "a formula 'TARGET ~ TERMS' (e.g. 'price ~ area * rooms + C(city)')")
+    try:
+        formula = Formula(text)
+        lhs, rhs = formula.lhs, formula.rhs
+    except (FormulaicError, ValueError, SyntaxError) as e:
+        raise ConfigError("formula", text, f"formulaic cannot read it: {_one_line(e)}") from None
+    targets = []
+    for term in lhs:
+        if len(term.factors) != 1 or term.factors[0].eval_method.value != "lookup":
+            raise ConfigError("formula", text, f"the left side must name the target column, found '{term}' "
+                              f"(transform the target in the file instead)")
+        targets.append(term.factors[0].expr)
+    if not targets:
+        raise ConfigError("formula", text, "a target column on the left of '~'")
+    names = [str(t) for t in rhs]
+    if "1" not in names:
+        raise ConfigError("formula", text, "the intercept kept: linsgd always fits one (the bias b), so drop "
+                          "the '- 1' or '0 +'")
+    variables = tuple(sorted(set(rhs.required_variables).union(*(_factor_variables(f) for t in rhs
+                                                                  for f in t.factors))))
+    if not variables:
+        raise ConfigError("formula", text, "a right side that reads at least one column")
+    inside_c = {m.group(1) for t in rhs for f in t.factors if (m := _CATEGORICAL_CALL.match(f.expr))}
+    return Parsed(text, tuple(targets), " + ".join(names), variables, frozenset(inside_c & set(variables)))
+
+
+def _factor_variables(factor) -> set[str]:
+    """The column names a formula factor reads: a looked-up name, or the names in its Python expression that
+    are neither called nor a module (``center(x)`` reads x, ``np.log(lot)`` reads lot)."""
+    import ast
+
+    if factor.eval_method.value == "lookup":
+        return {factor.expr}
+    if factor.eval_method.value != "python":
+        return set()
+    try:
+        tree = ast.parse(factor.expr, mode="eval")
+    except SyntaxError:
+        return set()
+    skip = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    skip |= {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in skip}
+
+
+def _one_line(e: Exception) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return lines[0] if lines else type(e).__name__
+
+
+def apply_formula(cfg):
+    """``cfg`` (a :class:`~linsgd.config.DataConfig`) with its target and features taken from ``cfg.formula``
+    (unchanged without one). ConfigError: the formula is bad, or ``target``/``features`` say otherwise, or
+    ``missing="impute"``."""
+    if cfg.formula is None:
+        return cfg
+    parsed = parse(cfg.formula)
+    if len(parsed.targets) > 1:
+        raise ConfigError("formula", cfg.formula, f"one target on the left of '~', not {len(parsed.targets)} (a "
+                          f"formula fits one target)")
+    if cfg.target not in (None, parsed.targets[0]):
+        raise ConfigError("target", cfg.target, "the formula's target, or none: the formula names the target")
+    if cfg.features is not None and tuple(cfg.features) != parsed.variables:
+        raise ConfigError("features", ",".join(cfg.features), "none with a formula: the formula names the "
+                          "features")
+    if cfg.missing == "impute":
+        raise ConfigError("missing", cfg.missing, "error or drop with a formula (impute's indicator columns would "
+                          "sit outside it): use --missing drop, or fill the gaps in the file")
+    return dataclasses.replace(cfg, target=parsed.targets[0], features=parsed.variables)
+
+
+def check_columns(path, parsed: Parsed, columns: list[str]) -> None:
+    """DataError naming the first column the formula reads that the file does not have."""
+    absent = [v for v in parsed.variables if v not in columns]
+    if absent:
+        raise DataError(f"{path}: --formula reads column '{absent[0]}', which the data does not have (its "
+                        f"columns: {', '.join(columns)})")
+
+
+class TermNotFinite(DataError):
+    """A formula term is NaN or infinite on one row: ``row`` (index in the block), ``term``, ``column``."""
+
+    def __init__(self, row: int, term: str, column: str | None, value: float) -> None:
+        super().__init__(f"term '{term}' is {value}")
+        self.row, self.term, self.column, self.value = row, term, column, value
+
+
+class FormulaPreprocessor:
+    """The fitted inputs (``base``: a :class:`~linsgd.data.encoding.Preprocessor` with every level) and the
+    right side of a formula, compiled once by formulaic into its model spec. Same interface as the
+    Preprocessor: ``inputs``, ``names``, ``transform``, ``describe``, ``to_dict``."""
+
+    def __init__(self, rhs: str, base: Preprocessor) -> None:
+        self.rhs, self.base = rhs, base
+        self.inputs, self.missing = base.inputs, base.missing
+        self.numeric_inputs, self.categorical_inputs = base.numeric_inputs, base.categorical_inputs
+        self.spec = _spec(rhs, base)
+        self.names = [c for c in self.spec.column_names if c != INTERCEPT]
+        self._keep = [j for j, c in enumerate(self.spec.column_names) if c != INTERCEPT]
+
+    def frame(self, rows):
+        """The rows as the DataFrame formulaic reads (categorical inputs with their training levels, unknown
+        levels as gaps) and per categorical input the count of unknown levels."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cols, unseen = {}, {}
+        for j, inp in enumerate(self.numeric_inputs):
+            cols[inp.name] = rows.values[:, j]
+        for inp, text in zip(self.categorical_inputs, rows.text, strict=True):
+            levels = _categories(inp)
+            code = pc.fill_null(pc.index_in(text, value_set=pa.array(levels, pa.string())), -1)
+            code = code.to_numpy(zero_copy_only=False).astype(np.int64)
+            unknown = int(((code < 0) & ~text.is_null().to_numpy(zero_copy_only=False)).sum())
+            if unknown:
+                unseen[inp.name] = unknown
+            cols[inp.name] = pd.Categorical.from_codes(code, categories=levels)
+        return pd.DataFrame(cols), unseen
+
+    def transform(self, rows) -> tuple[np.ndarray, dict[str, int]]:
+        """X (m, p) float64 of checked rows (formulaic's design matrix without the intercept), and per
+        categorical column the count of unknown levels. TermNotFinite: a term is not finite on a row."""
+        import warnings
+
+        frame, unseen = self.frame(rows)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # formulaic's note on unknown levels: counted in ``unseen`` instead
+            X = np.asarray(self.spec.get_model_matrix(frame, output="numpy"), dtype=np.float64)[:, self._keep]
+        bad = ~np.isfinite(X)
+        if bad.any():
+            i, j = (int(a[0]) for a in np.nonzero(bad))
+            term = self.term_of(self.names[j])
+            column = next((v for v in sorted(self.variables_of(term))), None)
+            raise TermNotFinite(i, term, column, float(X[i, j]))
+        return X, unseen
+
+    def term_of(self, name: str) -> str:
+        """The formula term that yields the design column ``name``."""
+        j = self.spec.column_names.index(name)
+        return next(str(t) for t, cols in self.spec.term_indices.items() if j in cols)
+
+    def variables_of(self, term: str) -> set[str]:
+        """The input columns a term reads."""
+        inputs = {i.name for i in self.inputs}
+        t = next(t for t in self.spec.terms if str(t) == term)
+        return {v for f in t.factors for v in _factor_variables(f) if v in inputs}
+
+    def terms(self) -> dict[str, list[str]]:
+        """Each term (the intercept left out) and the design columns it yields."""
+        cols = self.spec.column_names
+        return {str(t): [cols[j] for j in idx] for t, idx in self.spec.term_indices.items() if str(t) != "1"}
+
+    def describe(self) -> dict[str, str]:
+        """Per input, what it is and which formula terms read it."""
+        out = self.base.describe()
+        reads = {i.name: [t for t in self.terms() if i.name in self.variables_of(t)] for i in self.inputs}
+        for name, text in out.items():
+            out[name] = f"{text}; formula terms: {', '.join(reads[name]) or 'none'}"
+        return out
+
+    def describe_terms(self) -> list[str]:
+        """One line per formula term: the design columns it yields (every column the model fits)."""
+        return [f"  term {t}: {', '.join(c)}" for t, c in self.terms().items()]
+
+    def to_dict(self) -> dict:
+        """JSON values for the model file: the inputs (levels, means), the formula's right side and the
+        design columns it yields (checked on loading)."""
+        return self.base.to_dict() | {"formula": self.rhs, "columns": list(self.names)}
+
+
+def _categories(inp) -> list[str]:
+    """The levels of a categorical input in formulaic's order: numerically when each is a number, else sorted
+    as text (the stored order); a gap is never a level here (impute is refused)."""
+    levels = [lv for lv in inp.levels if lv is not MISSING_LEVEL]
+    if all(_NUMBER.match(lv) for lv in levels):
+        return sorted(levels, key=float)
+    return levels
+
+
+def _spec(rhs: str, base: Preprocessor):
+    """formulaic's model spec of ``rhs`` for these inputs, built on a few prototype rows that hold every level
+    (no statistic is taken from them: stateful transforms are refused)."""
+    import pandas as pd
+    from formulaic import model_matrix
+    from formulaic.errors import FormulaicError
+
+    n = max([2] + [len(_categories(i)) for i in base.categorical_inputs])
+    cols = {i.name: np.full(n, i.mean if i.mean > 0 else 1.0) for i in base.numeric_inputs}
+    for i in base.categorical_inputs:
+        levels = _categories(i)
+        cols[i.name] = pd.Categorical.from_codes(np.arange(n) % len(levels), categories=levels)
+    try:
+        with np.errstate(all="ignore"):
+            spec = model_matrix(rhs, pd.DataFrame(cols), na_action="ignore", output="numpy").model_spec
+    except (FormulaicError, ValueError, TypeError, NameError) as e:
+        raise ConfigError("formula", rhs, f"formulaic cannot evaluate it: {_one_line(e)}") from None
+    if spec.transform_state:
+        term = sorted(spec.transform_state)[0]
+        raise ConfigError("formula", rhs, f"terms evaluated row by row: term '{term}' needs statistics of every row "
+                          f"(a stateful transform) and the formula is applied block by block; write it out (e.g. "
+                          f"I(x - 3.2)) or use --standardize")
+    if not [c for c in spec.column_names if c != INTERCEPT]:
+        raise ConfigError("formula", rhs, "a term besides the intercept")
+    return spec
+
+
+def load_preprocessor(d: dict):
+    """The Preprocessor (or FormulaPreprocessor, when ``d`` holds a formula) of a model file's JSON values."""
+    base = Preprocessor.from_dict({k: v for k, v in d.items() if k in ("missing", "inputs")})
+    return FormulaPreprocessor(d["formula"], base) if "formula" in d else base
+
+
+def with_formula(pre: Preprocessor, cfg):
+    """The fitted preprocessing of a run: ``pre``, compiled with ``cfg.formula``'s right side when it has one."""
+    return FormulaPreprocessor(parse(cfg.formula).rhs, pre) if cfg.formula else pre
+
+
+def categorical_roles(roles: list, cfg) -> list:
+    """``roles`` with every column used inside ``C(…)`` of ``cfg.formula`` read as categorical (and the
+    columns it leaves out said to be left out by it)."""
+    if not cfg.formula:
+        return roles
+    inside = parse(cfg.formula).categorical
+    out = []
+    for c in roles:
+        if c.name in inside and c.is_feature:
+            c = dataclasses.replace(c, role="categorical")
+        elif c.why == "not in --features":
+            c = dataclasses.replace(c, why="not in the formula")
+        out.append(c)
+    return out

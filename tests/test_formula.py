@@ -1,0 +1,156 @@
+"""Formulas (``--formula``, ``DataConfig(formula=…)``): the design matrix is formulaic's own, the fit is
+statsmodels' OLS with the same formula on a real table (ISLP's Carseats), a streamed file gives the rows held
+in memory, and a model file reproduces the formula on new rows by column name."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import linsgd
+from linsgd.config import DataConfig, TrainConfig
+from linsgd.data.first_pass import encode
+from linsgd.model import load_model
+
+smf = pytest.importorskip("statsmodels.formula.api")
+formulaic = pytest.importorskip("formulaic")
+
+FIRST_ZERO_AD = 8  # the CSV line of Carseats' first row without advertising (checked below)
+FORMULA = "Sales ~ Price * Income + C(ShelveLoc) + Urban + np.log(Advertising + 1) + I(Age ** 2)"
+
+
+def _carseats() -> pd.DataFrame:
+    spec = importlib.util.find_spec("ISLP")
+    assert spec is not None, "ISLP is not installed: `make .venv/.installed-dev` installs it"
+    return pd.read_csv(Path(next(iter(spec.submodule_search_locations))) / "data" / "Carseats.csv")
+
+
+@pytest.fixture
+def carseats(tmp_path):
+    df = _carseats()
+    path = tmp_path / "carseats.csv"
+    df.to_csv(path, index=False)
+    return df, path
+
+
+def _design(data, cfg: DataConfig):
+    table = encode(data, cfg)
+    X = np.concatenate([c.X for c in table.chunks()])
+    return X, table.features
+
+
+def test_the_design_matrix_is_formulaics_model_matrix_on_the_same_frame(carseats):
+    df, path = carseats
+    X, names = _design(path, DataConfig(target=None, formula=FORMULA))
+    mm = formulaic.model_matrix(FORMULA.split("~")[1], df)
+    assert names == [c for c in mm.columns if c != "Intercept"]
+    np.testing.assert_allclose(X, mm[names].to_numpy(dtype=float), rtol=1e-12, atol=1e-9)
+
+
+def test_the_exact_fit_equals_statsmodels_ols_with_the_same_formula(carseats):
+    df, path = carseats
+    run = linsgd.fit_file(path, DataConfig(target=None, formula=FORMULA), TrainConfig(solver="exact", seed=0))
+    ols = smf.ols(FORMULA, df, eval_env=1).fit()  # np.log is looked up where the formula is written
+    ours = run.model.coef_table()
+    assert set(ours) - {"(intercept)"} == set(ols.params.index) - {"Intercept"}
+    for name, coef in ols.params.items():
+        assert ours["(intercept)" if name == "Intercept" else name] == pytest.approx(coef, rel=1e-8, abs=1e-10)
+
+
+def test_sgd_lands_on_statsmodels_optimum_with_the_formula(carseats):
+    df, path = carseats
+    run = linsgd.fit_file(path, DataConfig(target=None, formula=FORMULA, standardize=True),
+                          TrainConfig(solver="sgd", lr="auto", epochs="auto", average="auto", seed=1))
+    gap = run.model.metrics["train"]["optimality_gap"]
+    assert gap["relative"] < 1e-3 and gap["max_se_units"] < 1
+
+
+def test_predict_on_new_rows_equals_statsmodels_predict_and_survives_the_model_file(carseats, tmp_path):
+    df, path = carseats
+    train, new = df.iloc[:300], df.iloc[300:].drop(columns="Sales")
+    run = linsgd.fit_file(train, DataConfig(target=None, formula=FORMULA), TrainConfig(solver="exact", seed=0))
+    expected = smf.ols(FORMULA, train, eval_env=1).fit().predict(new).to_numpy()
+    np.testing.assert_allclose(run.model.predict_table(new), expected, rtol=1e-9)
+    linsgd.save_model(run.model, tmp_path / "m.safetensors")
+    model = load_model(tmp_path / "m.safetensors")
+    np.testing.assert_allclose(model.predict_table(new), expected, rtol=1e-9)
+    pre = model.preprocessing  # the formula and the levels as JSON values, never a pickle
+    assert pre["formula"].startswith("1 + ") and "C(ShelveLoc)" in pre["formula"]
+    assert [i["levels"] for i in pre["inputs"] if i["name"] == "ShelveLoc"] == [["Bad", "Good", "Medium"]]
+    json.dumps(pre)
+
+
+def test_a_streamed_file_gives_the_rows_and_the_fit_held_in_memory(tmp_path):
+    """A level that first appears in the file's last rows still gets its column in every block (the levels
+    come from the first pass), and the spilled rows give the same exact fit."""
+    rng = np.random.default_rng(4)
+    n = 6000
+    city = np.where(np.arange(n) < n - 50, rng.choice(["Lyon", "Nice"], n), "Paris")
+    area, lot = rng.uniform(20, 200, n), rng.uniform(50, 900, n)
+    price = 3 * area + 40 * np.log(lot) + np.where(city == "Paris", 90.0, np.where(city == "Nice", 20.0, 0.0))
+    df = pd.DataFrame({"area": area, "city": city, "lot": lot, "price": price + rng.normal(0, 5, n)})
+    path = tmp_path / "h.csv"
+    df.to_csv(path, index=False)
+    formula = "price ~ area * C(city) + np.log(lot)"
+    whole, names = _design(path, DataConfig(target=None, formula=formula))
+    blocks, names_blocks = _design(path, DataConfig(target=None, formula=formula, chunk_bytes=4096))
+    assert names == names_blocks and "C(city)[T.Paris]" in names
+    np.testing.assert_array_equal(blocks, whole)
+    cfg = TrainConfig(solver="exact", seed=0)
+    memory = linsgd.fit_file(path, DataConfig(target=None, formula=formula), cfg)
+    streamed = linsgd.fit_file(path, DataConfig(target=None, formula=formula, chunk_bytes=4096, max_memory=20_000),
+                               cfg)
+    assert streamed.streamed and not memory.streamed
+    np.testing.assert_allclose(streamed.model.w, memory.model.w, rtol=1e-9)
+    ols = smf.ols(formula, df, eval_env=1).fit()
+    assert streamed.model.coef_table()["C(city)[T.Paris]"] == pytest.approx(ols.params["C(city)[T.Paris]"], rel=1e-8)
+
+
+def test_a_numeric_column_inside_c_is_a_category_in_numeric_order(tmp_path):
+    rng = np.random.default_rng(0)
+    rooms = rng.integers(1, 12, 400)
+    df = pd.DataFrame({"rooms": rooms, "y": rooms % 3 + rng.normal(0, 0.1, 400)})
+    run = linsgd.fit_file(df, DataConfig(target=None, formula="y ~ C(rooms)"), TrainConfig(solver="exact", seed=0))
+    ols = smf.ols("y ~ C(rooms)", df).fit()
+    assert list(run.model.coef_table())[:-1] == list(ols.params.index[1:])
+    np.testing.assert_allclose(list(run.model.coef_table().values())[:-1], ols.params.to_numpy()[1:], rtol=1e-8)
+
+
+def test_the_column_listing_names_every_term(cli, carseats, tmp_path):
+    _, path = carseats
+    code, out, err = cli("train", path, "--formula", FORMULA, "--solver", "exact", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "categorical: 3 levels, reference 'Bad'; formula terms: C(ShelveLoc)" in out
+    for line in ("term Price:Income: Price:Income", "term C(ShelveLoc): C(ShelveLoc)[T.Good], C(ShelveLoc)[T.Medium]",
+                 "term np.log(Advertising + 1): np.log(Advertising + 1)", "term I(Age ** 2): I(Age ** 2)"):
+        assert line in out
+    assert "Population" in out and "excluded (not in the formula)" in out  # nothing silent: unused columns too
+    code, out, err = cli("predict", tmp_path / "run" / "model.safetensors", path, "--out", tmp_path / "p.csv")
+    assert code == 0, err
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "p.csv")["prediction"],
+                               smf.ols(FORMULA, _carseats(), eval_env=1).fit().fittedvalues, rtol=1e-9)
+
+
+@pytest.mark.parametrize("flags,needle", [
+    (["--formula", "Sales ~ Price +"], "--formula=Sales ~ Price + is not allowed: formulaic cannot read it"),
+    (["--formula", "Sales ~ Price - 1"], "the intercept kept"),
+    (["--formula", "Sales ~ center(Price)"], "term 'center(Price)' needs statistics of every row"),
+    (["--formula", "np.log(Sales) ~ Price"], "the left side must name the target column"),
+    (["--formula", "Sales ~ Price", "--missing", "impute"], "--missing=impute is not allowed"),
+    (["--formula", "Sales ~ Price", "--features", "Price,Age"], "--features=Price,Age is not allowed"),
+    (["--formula", "Sales ~ Price + nope"], "--formula reads column 'nope', which the data does not have"),
+    (["--formula", "Sales ~ Price + np.log(Advertising)"], f":{FIRST_ZERO_AD}: column 'Advertising': formula term "
+                                                           f"'np.log(Advertising)' is -inf"),
+])
+def test_bad_formulas_are_one_line_naming_the_flag_term_or_column(cli, carseats, tmp_path, flags, needle):
+    df, path = carseats
+    assert int(np.flatnonzero(df["Advertising"].to_numpy() == 0)[0]) + 2 == FIRST_ZERO_AD
+    code, out, err = cli("train", path, *flags, "--solver", "exact", "--out", tmp_path / "run")
+    assert code == 2
+    assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "run" / "model.safetensors").exists()
