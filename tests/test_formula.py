@@ -154,3 +154,33 @@ def test_bad_formulas_are_one_line_naming_the_flag_term_or_column(cli, carseats,
     assert code == 2
     assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
+def _onnx_feeds(session, df: pd.DataFrame) -> dict:
+    return {i.name: (df[i.name].astype(str).to_numpy(dtype=object) if i.type == "tensor(string)"
+                     else df[i.name].to_numpy(dtype=float)).reshape(-1, 1) for i in session.get_inputs()}
+
+
+def test_onnx_export_reproduces_the_formula_on_new_rows(carseats, tmp_path, cli):
+    ort = pytest.importorskip("onnxruntime")
+    df, path = carseats
+    code, _, err = cli("train", path, "--formula", FORMULA, "--solver", "exact", "--out", tmp_path / "run")
+    assert code == 0, err
+    code, _, err = cli("export", tmp_path / "run" / "model.safetensors", "--onnx", tmp_path / "m.onnx")
+    assert code == 0, err
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    new = df.drop(columns="Sales")
+    expected = smf.ols(FORMULA, df, eval_env=1).fit().predict(new).to_numpy()
+    np.testing.assert_allclose(session.run(None, _onnx_feeds(session, new))[0], expected, rtol=1e-9)
+
+
+def test_onnx_export_refuses_a_term_without_a_translation_in_one_line(carseats, tmp_path, cli):
+    pytest.importorskip("onnx")
+    _, path = carseats
+    code, _, err = cli("train", path, "--formula", "Sales ~ Price + np.sin(Age)", "--solver", "exact",
+                       "--out", tmp_path / "run")
+    assert code == 0, err
+    code, _, err = cli("export", tmp_path / "run" / "model.safetensors", "--onnx", tmp_path / "m.onnx")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "formula term 'np.sin(Age)' has no ONNX translation" in err
+    assert not (tmp_path / "m.onnx").exists()
