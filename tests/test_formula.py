@@ -184,3 +184,41 @@ def test_onnx_export_refuses_a_term_without_a_translation_in_one_line(carseats, 
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "formula term 'np.sin(Age)' has no ONNX translation" in err
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_linear_regressor_with_a_formula_equals_statsmodels_and_keeps_scikit_learns_conventions():
+    pytest.importorskip("sklearn")
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold, cross_val_score
+
+    df = _carseats()
+    rhs = FORMULA.split("~")[1].strip()
+    train, new = df.iloc[:300], df.iloc[300:]
+    m = linsgd.LinearRegressor(formula=rhs, solver="exact").fit(train.drop(columns="Sales"), train["Sales"])
+    ols = smf.ols(FORMULA, train, eval_env=1).fit()
+    np.testing.assert_allclose(m.predict(new.drop(columns="Sales")), ols.predict(new), rtol=1e-9)
+    assert list(m.get_feature_names_out()) == [c for c in formulaic.model_matrix(rhs, train).columns
+                                               if c != "Intercept"]
+    assert m.n_features_in_ == 10 and list(m.feature_names_in_) == list(df.columns.drop("Sales"))
+    halves = clone(m).partial_fit(train.iloc[:150].drop(columns="Sales"), train["Sales"][:150])
+    halves.partial_fit(train.iloc[150:].drop(columns="Sales"), train["Sales"][150:])
+    np.testing.assert_allclose(halves.coef_, m.coef_, rtol=1e-8)
+    scores = cross_val_score(clone(m), df.drop(columns="Sales"), df["Sales"], cv=KFold(3))
+    for score, (a, b) in zip(scores, KFold(3).split(df), strict=True):  # statsmodels on the same folds
+        fold, test = df.iloc[a], df.iloc[b]
+        residual = test["Sales"] - smf.ols(FORMULA, fold, eval_env=1).fit().predict(test)
+        assert score == pytest.approx(1 - (residual ** 2).sum() / ((test["Sales"] - test["Sales"].mean()) ** 2).sum(),
+                                      rel=1e-9)
+
+
+@pytest.mark.parametrize("X,formula,needle", [
+    ("array", "Price", "pass X as a DataFrame"),
+    ("frame", "Sales ~ Price", "the right side of a formula"),
+    ("frame", "Price - 1", "the intercept kept"),
+])
+def test_linear_regressor_refuses_a_formula_it_cannot_apply(X, formula, needle):
+    pytest.importorskip("sklearn")
+    df = _carseats()
+    data = df[["Price"]].to_numpy() if X == "array" else df.drop(columns="Sales")
+    with pytest.raises(linsgd.LinsgdError, match=needle.replace("(", r"\(")):
+        linsgd.LinearRegressor(formula=formula, solver="exact").fit(data, df["Sales"])

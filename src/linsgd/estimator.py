@@ -14,6 +14,7 @@ from linsgd import errors
 from linsgd.config import TrainConfig, default_max_memory
 from linsgd.data.checks import check_sample_weight
 from linsgd.data.formats.frame import numeric_frame
+from linsgd.data.formula import frame_design
 from linsgd.data.sparse_input import as_sparse_training, check_sparse_config, is_sparse
 from linsgd.extras import require
 from linsgd.lstsq.penalized import penalty_of
@@ -70,6 +71,11 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         loss, epsilon, quantile: scikit-learn's losses (:class:`linsgd.TrainConfig`); other than "squared",
             ``fit`` solves the trusted optimum (solver "auto" or "exact"; ``trusted_`` holds it) and
             ``partial_fit`` takes SGD steps on the loss.
+        formula: None, or the right side of a model formula (formulaic's grammar, e.g.
+            ``"area * rooms + C(city) + np.log(lot)"``): X is then a DataFrame whose columns the formula reads
+            by name; its design matrix (the intercept left to ``intercept_``) is fitted on ``fit``'s rows and
+            reapplied by ``predict``. ``coef_`` weighs the design columns (``get_feature_names_out``);
+            ``n_features_in_`` and ``feature_names_in_`` are the DataFrame's columns.
 
     Warns:
         ConvergenceWarning (linsgd's and scikit-learn's): SGD's ``fit`` ended far from the optimum — a relative
@@ -96,7 +102,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
                  alpha: float = 1e-4, l1_ratio: float = 0.15, schedule: str = "constant", power_t: float = 0.25,
                  tol: float = 1e-5, max_epochs: int = 100, engine: str = "fused", dtype: str = "float64",
                  random_state=None, threads: int = 1, sync_every: int | str = "auto", loss: str = "squared",
-                 epsilon: float = 0.1, quantile: float = 0.5) -> None:
+                 epsilon: float = 0.1, quantile: float = 0.5, formula: str | None = None) -> None:
         self.solver = solver
         self.lr = lr
         self.epochs = epochs
@@ -117,6 +123,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         self.loss = loss
         self.epsilon = epsilon
         self.quantile = quantile
+        self.formula = formula
 
     def fit(self, X, y, sample_weight=None):
         """Fit from scratch on X (n, d), y (n,) with optional ``sample_weight`` (n,) >= 0; returns self.
@@ -125,8 +132,10 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             ValueError (ConfigError) for a bad parameter, DataError/ValueError for bad data,
             DivergenceError when SGD diverges (with a stable lr to try).
         """
+        X, frame = self._formula_rows(X, first=True), X
         numeric_frame(X)  # a DataFrame's text, dates or gaps: a DataError naming the column
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, accept_sparse="csr")
+        self._formula_inputs(frame)
         config = self._config(self.epochs, self._draw_seed())
         weight = check_sample_weight(sample_weight, len(y))
         self._state = None
@@ -151,8 +160,11 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         With ``lr="auto"`` the standardisation and the lr are those of this call's rows.
         """
         first = not hasattr(self, "coef_")
+        X, frame = self._formula_rows(X, first=first), X
         numeric_frame(X)
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first, accept_sparse="csr")
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first or self.formula is not None,
+                             accept_sparse="csr")
+        self._formula_inputs(frame)
         if self.solver == "exact" and self.loss == "squared":
             return self._partial_exact(X, y, first)
 
@@ -169,6 +181,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """ŷ = X coef_ + intercept_, shape (n,)."""
         check_is_fitted(self)
+        if self.formula is not None:
+            return self._formula_rows(X, first=False) @ self.coef_ + self.intercept_
         numeric_frame(X)
         X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
         return np.asarray(X @ self.coef_ + self.intercept_).reshape(-1)
@@ -180,8 +194,11 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         return tags
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """The names of the columns ``coef_`` weighs: a DataFrame's columns, else ``x0``, ``x1``, …"""
+        """The names of the columns ``coef_`` weighs: a DataFrame's columns, else ``x0``, ``x1``, …; with a
+        formula, its design columns (formulaic's names, e.g. ``C(city)[T.Nice]``, ``area:rooms``)."""
         check_is_fitted(self)
+        if self.formula is not None:
+            return np.asarray(self.formula_columns_, dtype=object)
         return _check_feature_names_in(self, input_features)
 
     def coef_table(self) -> dict[str, float]:
@@ -189,6 +206,25 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         names = self.get_feature_names_out()
         return {**{str(n): float(v) for n, v in zip(names, self.coef_, strict=True)},
                 "(intercept)": float(self.intercept_)}
+
+    def _formula_rows(self, X, first: bool):
+        """X itself without a formula; with one, the design matrix of the DataFrame X (formulaic's spec fitted
+        on the first call's rows, then applied; :func:`linsgd.data.formula.frame_design`)."""
+        if self.formula is None:
+            return X
+        if not hasattr(X, "columns"):
+            raise errors.DataError(f"LinearRegressor(formula={self.formula!r}) reads the columns of a pandas "
+                                   f"DataFrame by name: pass X as a DataFrame")
+        if first:
+            design, self.formula_columns_, self.formula_spec_ = frame_design(self.formula, X)
+            return design
+        return frame_design(self.formula, X, self.formula_spec_)[0]
+
+    def _formula_inputs(self, frame) -> None:
+        """With a formula, the input columns as scikit-learn's ``n_features_in_`` and ``feature_names_in_``."""
+        if self.formula is not None:
+            self.n_features_in_ = frame.shape[1]
+            self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
 
     def _partial_exact(self, X, y, first: bool, weight=None):
         """Fold the rows (weighted) into the least-squares state and solve the configured objective."""
@@ -234,5 +270,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
 
 
 def _names(estimator) -> list[str] | None:
+    if estimator.formula is not None:
+        return list(estimator.formula_columns_)
     names = getattr(estimator, "feature_names_in_", None)
     return [str(n) for n in names] if names is not None else None

@@ -288,3 +288,41 @@ def categorical_roles(roles: list, cfg) -> list:
             c = dataclasses.replace(c, why="not in the formula")
         out.append(c)
     return out
+
+
+def frame_design(formula: str, frame, spec=None):
+    """The design matrix (n, p) float64 of a DataFrame under a right-hand-side formula (``"a * b + C(c)"``;
+    formulaic's intercept column left out), its column names and formulaic's model spec: fitted on ``frame``
+    when ``spec`` is None (every statistic from these rows, as in memory), else ``spec`` applied to it.
+
+    Raises:
+        ConfigError: a formula formulaic cannot read or evaluate, with a left side, or without the intercept.
+        DataError: a gap, an unknown level or a non-finite term in ``frame`` (naming the term).
+    """
+    from formulaic import model_matrix
+    from formulaic.errors import FormulaicError
+
+    if spec is None:
+        if not isinstance(formula, str) or "~" in formula:
+            raise ConfigError("formula", formula, "the right side of a formula, e.g. 'area * rooms + C(city)' (y "
+                              "is fit's second argument)")
+        parse(f"y ~ {formula}")  # the intercept kept, the grammar read
+    try:
+        with np.errstate(all="ignore"):
+            mm = (model_matrix(formula, frame, na_action="raise", output="numpy") if spec is None
+                  else spec.get_model_matrix(frame, output="numpy", na_action="raise"))
+    except FormulaicError as e:
+        if spec is not None:  # the formula was fitted: these rows lack what it reads
+            raise DataError(f"formula {formula!r}: {_one_line(e)}") from None
+        raise ConfigError("formula", formula, f"formulaic cannot evaluate it: {_one_line(e)}") from None
+    except ValueError as e:  # a gap or an unknown level (na_action="raise")
+        raise DataError(f"formula {formula!r}: {_one_line(e)}") from None
+    spec = mm.model_spec
+    keep = [j for j, c in enumerate(spec.column_names) if c != INTERCEPT]
+    X = np.asarray(mm, dtype=np.float64)[:, keep]
+    bad = np.argwhere(~np.isfinite(X))
+    if len(bad):
+        i, j = (int(v) for v in bad[0])
+        raise DataError(f"formula {formula!r}: column '{spec.column_names[keep[j]]}' is {X[i, j]} on row {i}: a "
+                        f"term must be finite")
+    return X, [spec.column_names[j] for j in keep], spec
