@@ -11,18 +11,20 @@ import numbers
 import numpy as np
 
 from linsgd import errors
-from linsgd.config import TrainConfig, default_max_memory
+from linsgd.config import TrainConfig, default_max_memory, draw_seed
 from linsgd.data.checks import check_sample_weight
 from linsgd.data.formats.frame import numeric_frame
 from linsgd.data.formula import frame_design
 from linsgd.data.sparse_input import as_sparse_training, check_sparse_config, is_sparse
 from linsgd.extras import require
+from linsgd.lstsq.multi import MultiLeastSquares
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
 from linsgd.lstsq.sparse import check_size, sparse_state
 from linsgd.sgd.convergence import warn_if_not_converged
 from linsgd.sgd.fit import gap_of, train
 from linsgd.sgd.solver import choose
+from linsgd.sgd.targets import check_targets
 
 require("sklearn", "linsgd.LinearRegressor")  # one line naming the extra, not an ImportError traceback
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
@@ -134,11 +136,13 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         """
         X, frame = self._formula_rows(X, first=True), X
         numeric_frame(X)  # a DataFrame's text, dates or gaps: a DataError naming the column
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, accept_sparse="csr")
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, accept_sparse="csr", multi_output=True)
         self._formula_inputs(frame)
         config = self._config(self.epochs, self._draw_seed())
         weight = check_sample_weight(sample_weight, len(y))
         self._state = None
+        if y.ndim == 2:  # several targets (a 2-D y, even of one column: scikit-learn's shapes follow y's)
+            return self._fit_targets(X, y, config, weight)
         if self.solver == "exact" and self.loss == "squared":  # streamed QR state: partial_fit can add rows
             return self._partial_exact(X, y, first=True, weight=weight)
         Xd, yd = self._training(X, y, config)
@@ -163,7 +167,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         X, frame = self._formula_rows(X, first=first), X
         numeric_frame(X)
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first or self.formula is not None,
-                             accept_sparse="csr")
+                             accept_sparse="csr")  # one target: a 2-D y is scikit-learn's error here
+
         self._formula_inputs(frame)
         if self.solver == "exact" and self.loss == "squared":
             return self._partial_exact(X, y, first)
@@ -179,18 +184,22 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         return self._store(result.w, result.b, history, result.lr, result.seed, None)
 
     def predict(self, X) -> np.ndarray:
-        """ŷ = X coef_ + intercept_, shape (n,)."""
+        """ŷ = X coef_ + intercept_, shape (n,); fitted on a 2-D y (n, k): X coef_ᵀ + intercept_, (n, k)."""
         check_is_fitted(self)
         if self.formula is not None:
-            return self._formula_rows(X, first=False) @ self.coef_ + self.intercept_
-        numeric_frame(X)
-        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
+            X = self._formula_rows(X, first=False)
+        else:
+            numeric_frame(X)
+            X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
+        if np.ndim(self.coef_) == 2:  # fitted on a 2-D y: (n, k), as scikit-learn's LinearRegression
+            return np.asarray(X @ self.coef_.T) + self.intercept_
         return np.asarray(X @ self.coef_ + self.intercept_).reshape(-1)
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: sparse X is accepted (trained as CSR by the O(nnz) sparse engine)."""
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
@@ -202,10 +211,42 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         return _check_feature_names_in(self, input_features)
 
     def coef_table(self) -> dict[str, float]:
-        """``{feature name: coefficient}`` then ``"(intercept)": intercept_``."""
+        """``{feature name: coefficient}`` then ``"(intercept)": intercept_`` (fitted on a 2-D y: one such table
+        per target, ``{"target 0": {…}, …}``)."""
         names = self.get_feature_names_out()
+        if np.ndim(self.coef_) == 2:
+            return {f"target {j}": {**{str(n): float(v) for n, v in zip(names, row, strict=True)},
+                                    "(intercept)": float(b)}
+                    for j, (row, b) in enumerate(zip(self.coef_, self.intercept_, strict=True))}
         return {**{str(n): float(v) for n, v in zip(names, self.coef_, strict=True)},
                 "(intercept)": float(self.intercept_)}
+
+    def _fit_targets(self, X, Y, config: TrainConfig, weight):
+        """``fit`` on Y (n, k): one exact pass over [X Y] (solver "exact", or "auto" resolving to it), else k SGD
+        runs with one seed (:mod:`linsgd.sgd.targets`: the same order of rows for every target)."""
+        check_targets(Y, loss=self.loss, sparse=is_sparse(X))
+        config = dataclasses.replace(config, seed=draw_seed() if config.seed is None else config.seed)
+        config = choose(config, X.shape[1], default_max_memory())
+        if config.solver == "exact":
+            self._state = MultiLeastSquares.empty(X.shape[1], Y.shape[1]).update(X, Y, weight)
+            alpha, l1_ratio = penalty_of(config)
+            solutions = self._state.solutions(_names(self), alpha=alpha, l1_ratio=l1_ratio)
+            self.n_epochs_ = self.n_iter_ = 0
+            self.best_epoch_, self.trusted_ = None, None
+            self.solver_ = config.solver_reason or "exact"
+            return self._store(np.vstack([s.w for s in solutions]), [s.b for s in solutions],
+                               [[s.optimum] for s in solutions], None, config.seed, solutions)
+        Xd = np.ascontiguousarray(X, dtype=self.dtype)
+        results = [train(Xd, Y[:, j].astype(self.dtype), config, weight=weight, names=_names(self))
+                   for j in range(Y.shape[1])]
+        for r, j in zip(results, range(Y.shape[1]), strict=True):
+            found = gap_of(Xd, Y[:, j], dataclasses.replace(r, feature_names=_names(self)), weight)
+            warn_if_not_converged(r, found, ConvergenceWarning, se_rule=True)
+        self.n_epochs_ = self.n_iter_ = max(len(r.history) for r in results)
+        self.best_epoch_, self.trusted_ = [r.best_epoch for r in results], None
+        self.solver_ = config.solver_reason or config.solver
+        return self._store(np.vstack([r.w for r in results]), [r.b for r in results],
+                           [r.history for r in results], results[0].lr, config.seed, None)
 
     def _formula_rows(self, X, first: bool):
         """X itself without a formula; with one, the design matrix of the DataFrame X (formulaic's spec fitted
@@ -249,7 +290,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
 
     def _store(self, w, b, history, lr, seed, solution):
         self.coef_ = np.asarray(w, dtype=np.float64).copy()
-        self.intercept_ = float(b)
+        self.intercept_ = float(b) if np.ndim(b) == 0 else np.asarray(b, dtype=np.float64)
         self.history_, self.lr_, self.seed_, self.solution_ = history, lr, seed, solution
         return self
 
