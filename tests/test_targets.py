@@ -54,6 +54,7 @@ def test_a_penalty_solves_every_target_as_elastic_net_does(diabetes):
         np.testing.assert_allclose(s.solutions[j].w, en.coef_, atol=1e-6 * np.abs(en.coef_).max())
 
 
+@pytest.mark.filterwarnings("ignore::linsgd.ConvergenceWarning")  # three short epochs, on purpose
 def test_sgd_on_y_of_k_columns_equals_k_single_target_runs_with_the_same_seed():
     X, y = linsgd.make_regression(2000, [2.0, -3.4, 0.5], 4.2, seed=2)
     Y = np.column_stack([y, 1 - y + X[:, 1]])
@@ -107,3 +108,52 @@ def test_options_without_several_targets_refuse_in_one_line(diabetes, settings, 
 
     with pytest.raises(linsgd.DataError, match="several targets need a dense X"):
         linsgd.LinearRegressor().fit(sp.csr_matrix(X), Y[:, :2])
+
+
+@pytest.fixture
+def two_targets(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    n = 800
+    df = pd.DataFrame({"area": rng.uniform(20, 200, n), "rooms": rng.integers(1, 6, n).astype(float),
+                       "city": rng.choice(["Lyon", "Nice", "Paris"], n)})
+    df["price"] = 30 * df.area + 200 * df.rooms + (df.city == "Paris") * 900 + rng.normal(0, 50, n)
+    df["rent"] = df.price / 200 + 3 * df.rooms + rng.normal(0, 2, n)
+    df.to_csv(tmp_path / "h.csv", index=False)
+    return df, tmp_path / "h.csv"
+
+
+def test_cli_several_targets_equal_linear_regression_on_the_2d_target(cli, two_targets, tmp_path):
+    import pandas as pd
+
+    df, path = two_targets
+    code, out, err = cli("train", path, "--target", "price,rent", "--solver", "exact", "--out", tmp_path / "run")
+    assert code == 0, err
+    X = pd.get_dummies(df[["area", "rooms", "city"]], columns=["city"], drop_first=True).astype(float)
+    lr = LinearRegression().fit(X, df[["price", "rent"]])
+    for j, target in enumerate(["price", "rent"]):
+        model = linsgd.load_model(tmp_path / "run" / target / "model.safetensors")
+        assert model.target == target and model.feature_names == ["area", "rooms", "city=Nice", "city=Paris"]
+        np.testing.assert_allclose(model.w, lr.coef_[j], rtol=1e-9)
+        assert model.b == pytest.approx(lr.intercept_[j], rel=1e-9)
+        assert f"target {target} ({j + 1} of 2)" in out
+    assert "rent   excluded" in out and "price  excluded" in out  # each target left out of the other's features
+    code, out, err = cli("train", path, "--target", "price,rent", "--solver", "sgd", "--epochs", "2",
+                         "--out", tmp_path / "sgd")
+    assert code == 0, err
+    seeds = {linsgd.load_model(tmp_path / "sgd" / t / "model.safetensors").config["seed"] for t in ("price", "rent")}
+    assert len(seeds) == 1  # one seed drawn for both: the same order of rows
+
+
+@pytest.mark.parametrize("flags,needle", [
+    (["--target", "price,nope"], "--target: column 'nope' not found"),
+    (["--target", "price,rent", "--loss", "huber"], "--loss=huber is not allowed: squared with several targets"),
+    (["--target", "price,rent", "--features", "area,rent"], "--features=area,rent is not allowed"),
+    (["--target", "price,price"], "listed more than once"),
+])
+def test_cli_several_targets_refuse_in_one_line_before_writing(cli, two_targets, tmp_path, flags, needle):
+    _, path = two_targets
+    code, _, err = cli("train", path, *flags, "--solver", "exact", "--out", tmp_path / "run")
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "run").exists()

@@ -207,7 +207,8 @@ def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None
                                                 "or glob of Parquet")
     if target_required:
         p.add_argument("--target", default=None,
-                       help="the target column (required, but for svmlight files: their first field)")
+                       help="the target column (required, but for svmlight files: their first field); several, "
+                            "a,b: one run folder each under --out, the other targets left out of the features")
         p.add_argument("--features", default=None,
                        help="feature columns a,b,c (default: every other column but --exclude'd ones and a "
                             "pandas index; text, bool and dictionary columns are one-hot encoded, dates become "

@@ -56,6 +56,11 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from linsgd import plots
 
+    if args.target is not None and "," in args.target:  # several targets: one run each (cli/targets.py)
+        from linsgd.cli.targets import train_targets
+
+        return train_targets(args, run)
+
     # With --plots, first of all, rank 0 (torchrun's RANK, or a plain process) forks the child that draws the
     # run folder's figures: it imports numpy and matplotlib (~0.5 s) while this process validates, reads and
     # trains, and draws when write_run asks (linsgd.plots.Painter; stopped, having written nothing, on any error).
