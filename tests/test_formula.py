@@ -222,3 +222,13 @@ def test_linear_regressor_refuses_a_formula_it_cannot_apply(X, formula, needle):
     data = df[["Price"]].to_numpy() if X == "array" else df.drop(columns="Sales")
     with pytest.raises(linsgd.LinsgdError, match=needle.replace("(", r"\(")):
         linsgd.LinearRegressor(formula=formula, solver="exact").fit(data, df["Sales"])
+
+
+def test_the_summary_of_a_formula_fit_equals_statsmodels(carseats):
+    df, path = carseats
+    run = linsgd.fit_file(path, DataConfig(target=None, formula=FORMULA), TrainConfig(solver="exact", seed=0))
+    table = linsgd.summarize(run.result.solution)
+    ols = smf.ols(FORMULA, df, eval_env=1).fit()
+    for name, se in zip(table.names, table.se, strict=True):
+        assert se == pytest.approx(ols.bse["Intercept" if name == "intercept" else name], rel=1e-7)
+    assert table.r2 == pytest.approx(ols.rsquared, rel=1e-10)

@@ -157,3 +157,15 @@ def test_cli_several_targets_refuse_in_one_line_before_writing(cli, two_targets,
     code, _, err = cli("train", path, *flags, "--solver", "exact", "--out", tmp_path / "run")
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "run").exists()
+
+
+def test_per_target_summaries_equal_statsmodels_ols_of_each_column(diabetes):
+    sm = pytest.importorskip("statsmodels.api")
+    X, Y = diabetes
+    tables = linsgd.exact(X, Y, target_names=["y", "mix", "log_y"]).summaries()
+    assert list(tables) == ["y", "mix", "log_y"]
+    for j, table in enumerate(tables.values()):
+        ols = sm.OLS(Y[:, j], sm.add_constant(X)).fit()
+        np.testing.assert_allclose(table.se, np.append(ols.bse[1:], ols.bse[0]), rtol=1e-8)
+        np.testing.assert_allclose(table.p, np.append(ols.pvalues[1:], ols.pvalues[0]), rtol=1e-6, atol=1e-300)
+        assert table.r2 == pytest.approx(ols.rsquared, rel=1e-10)

@@ -22,6 +22,7 @@ from linsgd.lstsq.qr import CHUNK_ROWS, LeastSquares, refined
 from linsgd.lstsq.qr import exact as exact_one
 from linsgd.lstsq.rows import array_chunks, weights
 from linsgd.lstsq.solution import Solution
+from linsgd.lstsq.summary import Summary, summarize
 
 
 @dataclass
@@ -108,6 +109,11 @@ class MultiSolution:
     def predict(self, X) -> np.ndarray:
         """Ŷ = X W + b, shape (n, k)."""
         return np.asarray(X, dtype=np.float64) @ self.w + self.b
+
+    def summaries(self, confidence: float = 0.95) -> dict[str, Summary]:
+        """Each target's statistical table (:func:`linsgd.lstsq.summary.summarize`), by target name."""
+        return {name: summarize(s, confidence=confidence)
+                for name, s in zip(self.target_names, self.solutions, strict=True)}
 
 
 def exact(X, y=None, *, fit_intercept: bool = True, feature_names: Sequence[str] | None = None,
