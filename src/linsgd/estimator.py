@@ -24,7 +24,7 @@ from linsgd.lstsq.sparse import check_size, sparse_state
 from linsgd.sgd.convergence import warn_if_not_converged
 from linsgd.sgd.fit import gap_of, train
 from linsgd.sgd.solver import choose
-from linsgd.sgd.targets import check_targets
+from linsgd.sgd.targets import check_targets, train_targets
 
 require("sklearn", "linsgd.LinearRegressor")  # one line naming the extra, not an ImportError traceback
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
@@ -168,7 +168,6 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         numeric_frame(X)
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first or self.formula is not None,
                              accept_sparse="csr")  # one target: a 2-D y is scikit-learn's error here
-
         self._formula_inputs(frame)
         if self.solver == "exact" and self.loss == "squared":
             return self._partial_exact(X, y, first)
@@ -225,26 +224,21 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         """``fit`` on Y (n, k): one exact pass over [X Y] (solver "exact", or "auto" resolving to it), else k SGD
         runs with one seed (:mod:`linsgd.sgd.targets`: the same order of rows for every target)."""
         check_targets(Y, loss=self.loss, sparse=is_sparse(X))
-        config = dataclasses.replace(config, seed=draw_seed() if config.seed is None else config.seed)
-        config = choose(config, X.shape[1], default_max_memory())
+        config = choose(dataclasses.replace(config, seed=draw_seed() if config.seed is None else config.seed),
+                        X.shape[1], default_max_memory())
+        self.n_epochs_ = self.n_iter_ = 0
+        self.trusted_, self.solver_ = None, config.solver_reason or config.solver
         if config.solver == "exact":
             self._state = MultiLeastSquares.empty(X.shape[1], Y.shape[1]).update(X, Y, weight)
             alpha, l1_ratio = penalty_of(config)
-            solutions = self._state.solutions(_names(self), alpha=alpha, l1_ratio=l1_ratio)
-            self.n_epochs_ = self.n_iter_ = 0
-            self.best_epoch_, self.trusted_ = None, None
-            self.solver_ = config.solver_reason or "exact"
-            return self._store(np.vstack([s.w for s in solutions]), [s.b for s in solutions],
-                               [[s.optimum] for s in solutions], None, config.seed, solutions)
-        Xd = np.ascontiguousarray(X, dtype=self.dtype)
-        results = [train(Xd, Y[:, j].astype(self.dtype), config, weight=weight, names=_names(self))
-                   for j in range(Y.shape[1])]
-        for r, j in zip(results, range(Y.shape[1]), strict=True):
-            found = gap_of(Xd, Y[:, j], dataclasses.replace(r, feature_names=_names(self)), weight)
-            warn_if_not_converged(r, found, ConvergenceWarning, se_rule=True)
+            found = self._state.solutions(_names(self), alpha=alpha, l1_ratio=l1_ratio)
+            self.best_epoch_ = None
+            return self._store(np.vstack([s.w for s in found]), [s.b for s in found], [[s.optimum] for s in found],
+                               None, config.seed, found)
+        results = train_targets(np.ascontiguousarray(X, dtype=self.dtype), Y, config, weight, _names(self),
+                                ConvergenceWarning)
         self.n_epochs_ = self.n_iter_ = max(len(r.history) for r in results)
-        self.best_epoch_, self.trusted_ = [r.best_epoch for r in results], None
-        self.solver_ = config.solver_reason or config.solver
+        self.best_epoch_ = [r.best_epoch for r in results]
         return self._store(np.vstack([r.w for r in results]), [r.b for r in results],
                            [r.history for r in results], results[0].lr, config.seed, None)
 

@@ -10,6 +10,7 @@ than squared and ``scipy.sparse`` X are single-target only and refused in one li
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,9 @@ import numpy as np
 from linsgd.config import draw_seed
 from linsgd.data.sparse_input import is_sparse
 from linsgd.errors import ConfigError, DataError
+from linsgd.sgd.convergence import warn_if_not_converged
 from linsgd.sgd.fit import fit as fit_one
+from linsgd.sgd.fit import gap_of, train
 from linsgd.sgd.result import FitResult
 
 
@@ -77,3 +80,16 @@ def fit(X, y, **settings):
     settings = dict(settings, seed=draw_seed() if settings.get("seed") is None else settings["seed"])
     results = [fit_one(X, Y[:, j], **settings) for j in range(Y.shape[1])]
     return MultiFit(results, names)
+
+
+def train_targets(X: np.ndarray, Y: np.ndarray, config, weight, names, warning) -> list[FitResult]:
+    """The k single-target :func:`~linsgd.sgd.fit.train` runs of ``config`` (one seed) on the columns of Y,
+    each checked for convergence against its exact solution (``warning``: the class to warn with)."""
+    results = []
+    for j in range(Y.shape[1]):
+        y = Y[:, j].astype(X.dtype)
+        r = train(X, y, config, weight=weight, names=names)
+        warn_if_not_converged(r, gap_of(X, y, dataclasses.replace(r, feature_names=names), weight), warning,
+                              se_rule=True)
+        results.append(r)
+    return results
