@@ -232,3 +232,39 @@ def test_the_summary_of_a_formula_fit_equals_statsmodels(carseats):
     for name, se in zip(table.names, table.se, strict=True):
         assert se == pytest.approx(ols.bse["Intercept" if name == "intercept" else name], rel=1e-7)
     assert table.r2 == pytest.approx(ols.rsquared, rel=1e-10)
+
+
+def test_evaluate_reads_the_formula_and_an_unknown_level_predicts_as_the_reference(cli, carseats, tmp_path):
+    df, path = carseats
+    train, held = df.iloc[:300], df.iloc[300:]
+    train.to_csv(tmp_path / "train.csv", index=False)
+    held.to_csv(tmp_path / "held.csv", index=False)
+    code, _, err = cli("train", tmp_path / "train.csv", "--formula", FORMULA, "--solver", "exact",
+                       "--out", tmp_path / "run")
+    assert code == 0, err
+    code, out, err = cli("evaluate", tmp_path / "run" / "model.safetensors", tmp_path / "held.csv", "--json")
+    assert code == 0, err
+    residual = held["Sales"] - smf.ols(FORMULA, train, eval_env=1).fit().predict(held)
+    assert json.loads(out)["mse"] == pytest.approx((residual ** 2).mean(), rel=1e-9)
+    model = load_model(tmp_path / "run" / "model.safetensors")
+    odd = held.head(2).assign(ShelveLoc=["Excellent", "Bad"])  # a level no training row had, then the reference
+    as_reference = held.head(2).assign(ShelveLoc=["Bad", "Bad"])
+    np.testing.assert_allclose(model.predict_table(odd), model.predict_table(as_reference), rtol=1e-12)
+
+
+def test_a_model_file_whose_formula_does_not_yield_its_columns_is_refused(carseats, tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    _, path = carseats
+    run = linsgd.fit_file(path, DataConfig(target=None, formula="Sales ~ Price + C(ShelveLoc)"),
+                          TrainConfig(solver="exact", seed=0))
+    linsgd.save_model(run.model, tmp_path / "m.safetensors")
+    with safe_open(str(tmp_path / "m.safetensors"), "np") as f:
+        meta = f.metadata()
+    pre = json.loads(meta["preprocessing"])
+    pre["formula"] = "1 + Price + C(ShelveLoc) + I(Price ** 2)"  # a term the stored columns do not have
+    save_file(load_file(tmp_path / "m.safetensors"), tmp_path / "bad.safetensors",
+              metadata=meta | {"preprocessing": json.dumps(pre)})
+    with pytest.raises(linsgd.DataError, match="not a valid linsgd model: preprocessing formula"):
+        load_model(tmp_path / "bad.safetensors")
