@@ -250,6 +250,11 @@ def test_evaluate_reads_the_formula_and_an_unknown_level_predicts_as_the_referen
     odd = held.head(2).assign(ShelveLoc=["Excellent", "Bad"])  # a level no training row had, then the reference
     as_reference = held.head(2).assign(ShelveLoc=["Bad", "Bad"])
     np.testing.assert_allclose(model.predict_table(odd), model.predict_table(as_reference), rtol=1e-12)
+    from linsgd.data.first_pass import Encoded, open_typed
+
+    table = Encoded(open_typed(odd, DataConfig(target=None)), model.preprocessor)
+    list(table.blocks())
+    assert table.unseen == {"ShelveLoc": 1}  # counted, and reported by predict
 
 
 def test_a_model_file_whose_formula_does_not_yield_its_columns_is_refused(carseats, tmp_path):

@@ -138,6 +138,7 @@ def test_cli_several_targets_equal_linear_regression_on_the_2d_target(cli, two_t
         np.testing.assert_allclose(model.w, lr.coef_[j], rtol=1e-9)
         assert model.b == pytest.approx(lr.intercept_[j], rel=1e-9)
         assert f"target {target} ({j + 1} of 2)" in out
+        assert f"  {target:<5}  train r2 {model.metrics['train']['r2']:.6g}, rmse" in out.split("targets:")[1]
     assert "rent   excluded" in out and "price  excluded" in out  # each target left out of the other's features
     code, out, err = cli("train", path, "--target", "price,rent", "--solver", "sgd", "--epochs", "2",
                          "--out", tmp_path / "sgd")

@@ -52,4 +52,18 @@ def train_targets(args: argparse.Namespace, train_one) -> int:
         code = train_one(one)
         if code:
             return code
+    _print_table(args.out, targets)
     return 0
+
+
+def _print_table(out: str, targets: list[str]) -> None:
+    """One line per target: its training (and validation) metrics, from its model file."""
+    from linsgd.model import load_model
+
+    print("targets:")
+    width = max(len(t) for t in targets)
+    for t in targets:
+        metrics = load_model(os.path.join(out, t, "model.safetensors")).metrics
+        parts = [f"{part} r2 {metrics[part]['r2']:.6g}, rmse {metrics[part]['rmse']:.6g}"
+                 for part in ("train", "val") if part in metrics]
+        print(f"  {t:<{width}}  {'; '.join(parts)}")
