@@ -273,3 +273,29 @@ def test_a_model_file_whose_formula_does_not_yield_its_columns_is_refused(carsea
               metadata=meta | {"preprocessing": json.dumps(pre)})
     with pytest.raises(linsgd.DataError, match="not a valid linsgd model: preprocessing formula"):
         load_model(tmp_path / "bad.safetensors")
+
+
+def test_a_formula_run_is_the_same_on_both_engines(carseats):
+    pytest.importorskip("torch")
+    _, path = carseats
+    runs = [linsgd.fit_file(path, DataConfig(target=None, formula=FORMULA, standardize=True),
+                            TrainConfig(solver="sgd", lr=0.02, epochs=2, batch_size=8, engine=engine, seed=3,
+                                        dtype="float64"))
+            for engine in ("fused", "reference")]
+    np.testing.assert_allclose(runs[0].model.w, runs[1].model.w, rtol=1e-9, atol=1e-12)
+    assert runs[0].model.b == pytest.approx(runs[1].model.b, rel=1e-9)
+
+
+def test_a_resumed_formula_run_equals_the_uninterrupted_one(cli, carseats, tmp_path):
+    _, path = carseats
+    common = ("train", path, "--formula", FORMULA, "--standardize", "--solver", "sgd", "--lr", 0.02, "--seed", 4,
+              "--quiet")
+    assert cli(*common, "--epochs", 3, "--out", tmp_path / "full")[0] == 0
+    run = tmp_path / "run"
+    assert cli(*common, "--epochs", 1, "--out", run, "--checkpoint-every", "1epoch")[0] == 0
+    assert cli(*common, "--epochs", 3, "--out", run, "--checkpoint-every", "1epoch", "--resume")[0] == 0
+    a, b = load_model(tmp_path / "full" / "model.safetensors"), load_model(run / "model.safetensors")
+    assert np.array_equal(a.w, b.w) and a.b == b.b
+    other = ("train", path, "--formula", "Sales ~ Price + C(ShelveLoc)", *common[4:])
+    code, _, err = cli(*other, "--epochs", 3, "--out", run, "--resume")  # another formula: other rows
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
