@@ -143,6 +143,8 @@ def test_the_column_listing_names_every_term(cli, carseats, tmp_path):
     (["--formula", "np.log(Sales) ~ Price"], "the left side must name the target column"),
     (["--formula", "Sales ~ Price", "--missing", "impute"], "--missing=impute is not allowed"),
     (["--formula", "Sales ~ Price", "--features", "Price,Age"], "--features=Price,Age is not allowed"),
+    (["--formula", "Sales ~ Price", "--hash-bits", "4"], "--hash-bits=4 is not allowed: none with a formula"),
+    (["--formula", "Sales ~ Price + Age", "--exclude", "Age"], "--exclude=Age is not allowed"),
     (["--formula", "Sales ~ Price + nope"], "--formula reads column 'nope', which the data does not have"),
     (["--formula", "Sales ~ Price + np.log(Advertising)"], f":{FIRST_ZERO_AD}: column 'Advertising': formula term "
                                                            f"'np.log(Advertising)' is -inf"),

@@ -74,7 +74,7 @@ def _run(args: argparse.Namespace, painter) -> int:
 
     from linsgd.config import DataConfig
     from linsgd.data.formats.svmlight import is_svmlight
-    from linsgd.data.formula import apply_formula
+    from linsgd.data.formula_text import apply_formula
     from linsgd.errors import ConfigError
     from linsgd.runs.distributed import broadcast_int, process_group
     from linsgd.storage import locked_folder

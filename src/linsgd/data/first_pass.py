@@ -19,7 +19,8 @@ from linsgd.data.checks import data_error
 from linsgd.data.encoding import Census, Preprocessor
 from linsgd.data.formats.base import Source
 from linsgd.data.formats.registry import open_source
-from linsgd.data.formula import TermNotFinite, apply_formula, categorical_roles, check_columns, parse, with_formula
+from linsgd.data.formula import TermNotFinite, with_formula
+from linsgd.data.formula_text import apply_formula, categorical_roles, check_columns, parse
 from linsgd.data.roles import CATEGORICAL, Column, decide_roles, looks_like_identifier, text_dates
 from linsgd.data.rows import split_mask
 

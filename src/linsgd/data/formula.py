@@ -24,115 +24,16 @@ Rules, and why:
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from linsgd.data.encoding import MISSING_LEVEL, Preprocessor
+from linsgd.data.formula_text import factor_variables, one_line, parse
 from linsgd.errors import ConfigError, DataError
 
 INTERCEPT = "Intercept"
-_CATEGORICAL_CALL = re.compile(r"^C\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*[,)]")
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A formula's parts: ``targets`` (the left side's columns), ``rhs`` (the right side as formulaic writes it),
-    ``variables`` (the columns the right side reads, sorted) and ``categorical`` (those used inside ``C(…)``)."""
-
-    text: str
-    targets: tuple[str, ...]
-    rhs: str
-    variables: tuple[str, ...]
-    categorical: frozenset = field(default_factory=frozenset)
-
-
-def parse(text: str) -> Parsed:
-    """The parts of ``text``; ConfigError naming ``--formula`` for a formula formulaic cannot read, a left side
-    that is not column names, or a right side without the intercept or without a column."""
-    from formulaic import Formula
-    from formulaic.errors import FormulaicError
-
-    if not isinstance(text, str) or "~" not in text:
-        raise ConfigError("formula", text, "a formula 'TARGET ~ TERMS' (e.g. 'price ~ area * rooms + C(city)')")
-    try:
-        formula = Formula(text)
-        lhs, rhs = formula.lhs, formula.rhs
-    except (FormulaicError, ValueError, SyntaxError) as e:
-        raise ConfigError("formula", text, f"formulaic cannot read it: {_one_line(e)}") from None
-    targets = []
-    for term in lhs:
-        if len(term.factors) != 1 or term.factors[0].eval_method.value != "lookup":
-            raise ConfigError("formula", text, f"the left side must name the target column, found '{term}' "
-                              f"(transform the target in the file instead)")
-        targets.append(term.factors[0].expr)
-    if not targets:
-        raise ConfigError("formula", text, "a target column on the left of '~'")
-    names = [str(t) for t in rhs]
-    if "1" not in names:
-        raise ConfigError("formula", text, "the intercept kept: linsgd always fits one (the bias b), so drop "
-                          "the '- 1' or '0 +'")
-    variables = tuple(sorted(set(rhs.required_variables).union(*(_factor_variables(f) for t in rhs
-                                                                  for f in t.factors))))
-    if not variables:
-        raise ConfigError("formula", text, "a right side that reads at least one column")
-    inside_c = {m.group(1) for t in rhs for f in t.factors if (m := _CATEGORICAL_CALL.match(f.expr))}
-    return Parsed(text, tuple(targets), " + ".join(names), variables, frozenset(inside_c & set(variables)))
-
-
-def _factor_variables(factor) -> set[str]:
-    """The column names a formula factor reads: a looked-up name, or the names in its Python expression that
-    are neither called nor a module (``center(x)`` reads x, ``np.log(lot)`` reads lot)."""
-    import ast
-
-    if factor.eval_method.value == "lookup":
-        return {factor.expr}
-    if factor.eval_method.value != "python":
-        return set()
-    try:
-        tree = ast.parse(factor.expr, mode="eval")
-    except SyntaxError:
-        return set()
-    skip = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    skip |= {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in skip}
-
-
-def _one_line(e: Exception) -> str:
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    return lines[0] if lines else type(e).__name__
-
-
-def apply_formula(cfg):
-    """``cfg`` (a :class:`~linsgd.config.DataConfig`) with its target and features taken from ``cfg.formula``
-    (unchanged without one). ConfigError: the formula is bad, or ``target``/``features`` say otherwise, or
-    ``missing="impute"``."""
-    if cfg.formula is None:
-        return cfg
-    parsed = parse(cfg.formula)
-    if len(parsed.targets) > 1:
-        raise ConfigError("formula", cfg.formula, f"one target on the left of '~', not {len(parsed.targets)} (a "
-                          f"formula fits one target)")
-    if cfg.target not in (None, parsed.targets[0]):
-        raise ConfigError("target", cfg.target, "the formula's target, or none: the formula names the target")
-    if cfg.features is not None and tuple(cfg.features) != parsed.variables:
-        raise ConfigError("features", ",".join(cfg.features), "none with a formula: the formula names the "
-                          "features")
-    if cfg.missing == "impute":
-        raise ConfigError("missing", cfg.missing, "error or drop with a formula (impute's indicator columns would "
-                          "sit outside it): use --missing drop, or fill the gaps in the file")
-    return dataclasses.replace(cfg, target=parsed.targets[0], features=parsed.variables)
-
-
-def check_columns(path, parsed: Parsed, columns: list[str]) -> None:
-    """DataError naming the first column the formula reads that the file does not have."""
-    absent = [v for v in parsed.variables if v not in columns]
-    if absent:
-        raise DataError(f"{path}: --formula reads column '{absent[0]}', which the data does not have (its "
-                        f"columns: {', '.join(columns)})")
 
 
 class TermNotFinite(DataError):
@@ -202,7 +103,7 @@ class FormulaPreprocessor:
         """The input columns a term reads."""
         inputs = {i.name for i in self.inputs}
         t = next(t for t in self.spec.terms if str(t) == term)
-        return {v for f in t.factors for v in _factor_variables(f) if v in inputs}
+        return {v for f in t.factors for v in factor_variables(f) if v in inputs}
 
     def terms(self) -> dict[str, list[str]]:
         """Each term (the intercept left out) and the design columns it yields."""
@@ -252,7 +153,7 @@ def _spec(rhs: str, base: Preprocessor):
         with np.errstate(all="ignore"):
             spec = model_matrix(rhs, pd.DataFrame(cols), na_action="ignore", output="numpy").model_spec
     except (FormulaicError, ValueError, TypeError, NameError) as e:
-        raise ConfigError("formula", rhs, f"formulaic cannot evaluate it: {_one_line(e)}") from None
+        raise ConfigError("formula", rhs, f"formulaic cannot evaluate it: {one_line(e)}") from None
     if spec.transform_state:
         term = sorted(spec.transform_state)[0]
         raise ConfigError("formula", rhs, f"terms evaluated row by row: term '{term}' needs statistics of every row "
@@ -274,20 +175,6 @@ def with_formula(pre: Preprocessor, cfg):
     return FormulaPreprocessor(parse(cfg.formula).rhs, pre) if cfg.formula else pre
 
 
-def categorical_roles(roles: list, cfg) -> list:
-    """``roles`` with every column used inside ``C(…)`` of ``cfg.formula`` read as categorical (and the
-    columns it leaves out said to be left out by it)."""
-    if not cfg.formula:
-        return roles
-    inside = parse(cfg.formula).categorical
-    out = []
-    for c in roles:
-        if c.name in inside and c.is_feature:
-            c = dataclasses.replace(c, role="categorical")
-        elif c.why == "not in --features":
-            c = dataclasses.replace(c, why="not in the formula")
-        out.append(c)
-    return out
 
 
 def frame_design(formula: str, frame, spec=None):
@@ -313,10 +200,10 @@ def frame_design(formula: str, frame, spec=None):
                   else spec.get_model_matrix(frame, output="numpy", na_action="raise"))
     except FormulaicError as e:
         if spec is not None:  # the formula was fitted: these rows lack what it reads
-            raise DataError(f"formula {formula!r}: {_one_line(e)}") from None
-        raise ConfigError("formula", formula, f"formulaic cannot evaluate it: {_one_line(e)}") from None
+            raise DataError(f"formula {formula!r}: {one_line(e)}") from None
+        raise ConfigError("formula", formula, f"formulaic cannot evaluate it: {one_line(e)}") from None
     except ValueError as e:  # a gap or an unknown level (na_action="raise")
-        raise DataError(f"formula {formula!r}: {_one_line(e)}") from None
+        raise DataError(f"formula {formula!r}: {one_line(e)}") from None
     spec = mm.model_spec
     keep = [j for j, c in enumerate(spec.column_names) if c != INTERCEPT]
     X = np.asarray(mm, dtype=np.float64)[:, keep]

@@ -19,7 +19,7 @@ import numpy as np
 from linsgd.config import DataConfig, TrainConfig, default_max_memory
 from linsgd.data.encoding import Census
 from linsgd.data.first_pass import Encoded, describe_roles, fit_preprocessing, open_table, scan
-from linsgd.data.formula import apply_formula
+from linsgd.data.formula_text import apply_formula
 from linsgd.data.rows import load_rows
 from linsgd.data.views import InMemory, Streamed
 from linsgd.errors import DataError, LinsgdWarning
