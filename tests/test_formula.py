@@ -301,3 +301,21 @@ def test_a_resumed_formula_run_equals_the_uninterrupted_one(cli, carseats, tmp_p
     other = ("train", path, "--formula", "Sales ~ Price + C(ShelveLoc)", *common[4:])
     code, _, err = cli(*other, "--epochs", 3, "--out", run, "--resume")  # another formula: other rows
     assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+def test_linsgd_fit_with_a_formula_equals_statsmodels_and_takes_several_targets():
+    df = _carseats()
+    r = linsgd.fit(df, formula=FORMULA, solver="exact")
+    ols = smf.ols(FORMULA, df, eval_env=1).fit()
+    for name, coef in r.coef_table().items():
+        assert coef == pytest.approx(ols.params["Intercept" if name == "(intercept)" else name], rel=1e-8)
+    both = linsgd.fit(df, formula="Sales + Price ~ Income + C(ShelveLoc)", solver="exact")
+    assert both.target_names == ["Sales", "Price"]
+    for j, target in enumerate(["Sales", "Price"]):
+        alone = smf.ols(f"{target} ~ Income + C(ShelveLoc)", df).fit()
+        np.testing.assert_allclose(both.w[:, j], alone.params.drop("Intercept")[both.results[j].feature_names],
+                                   rtol=1e-8)
+    with pytest.raises(linsgd.ConfigError, match="y None"):
+        linsgd.fit(df, df["Sales"], formula=FORMULA)
+    with pytest.raises(linsgd.DataError, match="no column 'nope'"):
+        linsgd.fit(df, formula="Sales ~ nope")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from linsgd.config import draw_seed
+from linsgd.data.formula import frame_design
+from linsgd.data.formula_text import parse
 from linsgd.data.sparse_input import is_sparse
 from linsgd.errors import ConfigError, DataError
 from linsgd.sgd.convergence import warn_if_not_converged
@@ -49,6 +51,22 @@ class MultiFit:
         return np.asarray(X, dtype=np.float64) @ self.w + self.b
 
 
+def _formula_rows(frame, y, formula: str):
+    """The design (a DataFrame named by formulaic's columns) and the target(s) of ``formula`` on ``frame``."""
+    if y is not None or not hasattr(frame, "columns"):
+        raise ConfigError("formula", formula, "a formula with X a DataFrame holding its columns and y None (the "
+                          "formula names the target)")
+    import pandas as pd
+
+    parsed = parse(formula)
+    absent = [c for c in (*parsed.targets, *parsed.variables) if c not in frame.columns]
+    if absent:
+        raise DataError(f"formula {formula!r}: the DataFrame has no column '{absent[0]}'")
+    X, names, _ = frame_design(parsed.rhs, frame[list(parsed.variables)])
+    targets = frame[list(parsed.targets)]
+    return pd.DataFrame(X, columns=names), targets.iloc[:, 0] if len(parsed.targets) == 1 else targets
+
+
 def check_targets(y, *, loss: str = "squared", sparse: bool = False) -> int:
     """k, the number of targets of a 2-D y (n, k); ConfigError/DataError for what cannot take several."""
     k = np.shape(y)[1]
@@ -61,9 +79,14 @@ def check_targets(y, *, loss: str = "squared", sparse: bool = False) -> int:
     return k
 
 
-def fit(X, y, **settings):
+def fit(X, y=None, *, formula: str | None = None, **settings):
     """:func:`linsgd.sgd.fit.fit`, and for a 2-D ``y`` (n, k) with k > 1 a :class:`MultiFit` of the k targets
     (one seed, drawn once when none is given, so every target sees the same order of rows).
+
+    ``formula``: ``"price ~ area * rooms + C(city)"`` with X a pandas DataFrame holding every column it names
+    and y None: the design is formulaic's on X (:func:`linsgd.data.formula.frame_design`; its columns name the
+    coefficients), the target the left side (``"a + b ~ …"``: several). To predict new rows by name, use
+    ``fit_file``'s model or ``LinearRegressor(formula=…)``, which carry the formula.
 
     Example:
         >>> from linsgd.data.synthetic import make_regression
@@ -72,6 +95,8 @@ def fit(X, y, **settings):
         >>> np.round(m.b, 1).tolist()
         [4.2, -3.2]
     """
+    if formula is not None:
+        X, y = _formula_rows(X, y, formula)
     if np.ndim(y) != 2 or np.shape(y)[1] == 1:
         return fit_one(X, y, **settings)
     check_targets(y, loss=settings.get("loss", "squared"), sparse=is_sparse(X))
