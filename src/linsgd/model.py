@@ -210,29 +210,17 @@ def _model_of(tensors: dict, meta: dict) -> LinearModel:
     pre = _json(meta, "preprocessing", dict) if int(version) >= 2 and "preprocessing" in meta else None
     if pre is not None:
         _check_preprocessing(pre)
-        if _preprocessor(pre).names != names:
+        try:  # a formula must rebuild the design columns it stored
+            built = load_preprocessor(pre)
+        except (ConfigError, DataError) as e:
+            raise _Invalid(f"preprocessing {first_line(e)}") from None
+        if built.names != names:
             raise _Invalid("the preprocessing does not produce the feature names")
     _check_config(config)
     columns = _json(meta, "columns", dict) if "columns" in meta else {}
     return LinearModel(w=w, b=float(b[0]), feature_names=names, target=target, dtype=meta["dtype"], mean=mean,
                        scale=scale, config=config, metrics=metrics, fingerprint=meta.get("fingerprint", ""),
                        preprocessing=pre, columns=columns)
-
-
-def _preprocessor(pre: dict):
-    """The preprocessing of checked JSON values; a formula must rebuild the design columns it stored."""
-    if "formula" not in pre:
-        return Preprocessor.from_dict(pre)
-    if not isinstance(pre["formula"], str) or not isinstance(pre.get("columns"), list):
-        raise _Invalid("preprocessing field 'formula' is not text with its list of 'columns'")
-    try:
-        rebuilt = load_preprocessor(pre)
-    except (ConfigError, DataError) as e:
-        raise _Invalid(f"preprocessing formula {pre['formula']!r}: {first_line(e)}") from None
-    if rebuilt.names != pre["columns"]:
-        raise _Invalid(f"preprocessing formula {pre['formula']!r} yields the columns {rebuilt.names}, not the "
-                       f"stored {pre['columns']} (another formulaic version?)")
-    return rebuilt
 
 
 _INPUT_FIELDS = {"name": str, "kind": str, "mean": (int, float), "indicator": bool, "levels": list}

@@ -165,9 +165,22 @@ def _spec(rhs: str, base: Preprocessor):
 
 
 def load_preprocessor(d: dict):
-    """The Preprocessor (or FormulaPreprocessor, when ``d`` holds a formula) of a model file's JSON values."""
+    """The Preprocessor (or FormulaPreprocessor, when ``d`` holds a formula) of a model file's JSON values.
+
+    Raises:
+        DataError: the formula is not text with its list of columns, or does not yield those columns (the
+            file was changed, or written with another formulaic). ConfigError: formulaic cannot compile it.
+    """
     base = Preprocessor.from_dict({k: v for k, v in d.items() if k in ("missing", "inputs")})
-    return FormulaPreprocessor(d["formula"], base) if "formula" in d else base
+    if "formula" not in d:
+        return base
+    if not isinstance(d["formula"], str) or not isinstance(d.get("columns"), list):
+        raise DataError("field 'formula' is not text with its list of 'columns'")
+    built = FormulaPreprocessor(d["formula"], base)
+    if built.names != d["columns"]:
+        raise DataError(f"formula {d['formula']!r} yields the columns {built.names}, not the stored "
+                        f"{d['columns']} (another formulaic version?)")
+    return built
 
 
 def with_formula(pre: Preprocessor, cfg):
