@@ -111,14 +111,19 @@ def test_a_streamed_file_gives_the_rows_and_the_fit_held_in_memory(tmp_path):
     assert streamed.model.coef_table()["C(city)[T.Paris]"] == pytest.approx(ols.params["C(city)[T.Paris]"], rel=1e-8)
 
 
-def test_a_numeric_column_inside_c_is_a_category_in_numeric_order(tmp_path):
+def test_a_numeric_column_inside_c_is_a_category_in_numeric_order_and_a_number_elsewhere(tmp_path):
     rng = np.random.default_rng(0)
     rooms = rng.integers(1, 12, 400)
-    df = pd.DataFrame({"rooms": rooms, "y": rooms % 3 + rng.normal(0, 0.1, 400)})
-    run = linsgd.fit_file(df, DataConfig(target=None, formula="y ~ C(rooms)"), TrainConfig(solver="exact", seed=0))
-    ols = smf.ols("y ~ C(rooms)", df).fit()
-    assert list(run.model.coef_table())[:-1] == list(ols.params.index[1:])
+    df = pd.DataFrame({"rooms": rooms, "z": rng.normal(0, 1, 400)})
+    df["y"] = rooms % 3 + 0.5 * df.z * rooms + rng.normal(0, 0.1, 400)
+    formula = "y ~ C(rooms) + z:rooms"
+    run = linsgd.fit_file(df, DataConfig(target=None, formula=formula), TrainConfig(solver="exact", seed=0))
+    ols = smf.ols(formula, df).fit()
+    assert list(run.model.coef_table())[:-1] == list(ols.params.index[1:])  # C(rooms)[T.2] … C(rooms)[T.11]
     np.testing.assert_allclose(list(run.model.coef_table().values())[:-1], ols.params.to_numpy()[1:], rtol=1e-8)
+    new = pd.DataFrame({"rooms": [12, 3], "z": [1.0, 1.0]})  # 12: a level unseen in training, still a number
+    expected = run.model.b + 12 * run.model.coef_table()["z:rooms"]
+    assert run.model.predict_table(new)[0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_the_column_listing_names_every_term(cli, carseats, tmp_path):
@@ -159,7 +164,7 @@ def test_bad_formulas_are_one_line_naming_the_flag_term_or_column(cli, carseats,
 
 
 def _onnx_feeds(session, df: pd.DataFrame) -> dict:
-    return {i.name: (df[i.name].astype(str).to_numpy(dtype=object) if i.type == "tensor(string)"
+    return {i.name: (df[i.name].to_numpy(dtype=object) if i.type == "tensor(string)"
                      else df[i.name].to_numpy(dtype=float)).reshape(-1, 1) for i in session.get_inputs()}
 
 
@@ -319,3 +324,22 @@ def test_linsgd_fit_with_a_formula_equals_statsmodels_and_takes_several_targets(
         linsgd.fit(df, df["Sales"], formula=FORMULA)
     with pytest.raises(linsgd.DataError, match="no column 'nope'"):
         linsgd.fit(df, formula="Sales ~ nope")
+
+
+def test_onnx_translates_every_listed_function_and_operator(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    from linsgd.export import to_onnx
+
+    rng = np.random.default_rng(8)
+    n = 300
+    df = pd.DataFrame({"area": rng.uniform(20, 200, n), "rooms": rng.integers(1, 6, n).astype(float),
+                       "lot": rng.uniform(50, 900, n), "city": rng.choice(["Lyon", "Nice"], n)})
+    df["price"] = 3 * df.area + np.log(df.lot) + rng.normal(0, 1, n)
+    formula = ("price ~ np.log10(lot) + np.sqrt(area) + np.abs(area - 100) + I(-rooms / 2) + np.exp(rooms / 10)"
+               " + np.log2(area) * C(city) + C(rooms):area + I(area ** 2 + 1)")
+    run = linsgd.fit_file(df, DataConfig(target=None, formula=formula), TrainConfig(solver="exact", seed=0))
+    to_onnx(run.model, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    new = df.drop(columns="price").sample(50, random_state=1)
+    np.testing.assert_allclose(session.run(None, _onnx_feeds(session, new))[0], run.model.predict_table(new),
+                               rtol=1e-9)

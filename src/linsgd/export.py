@@ -51,7 +51,8 @@ def to_onnx(model, path: str | os.PathLike) -> list[str]:
 
     if isinstance(pre, FormulaPreprocessor):  # each input as read; the design columns from the formula's terms
         for inp in pre.inputs:
-            kind = TensorProto.STRING if inp.kind == "categorical" else TensorProto.DOUBLE
+            text = inp.kind == "categorical" and inp.name not in pre.numbers  # C(x) of numbers: still numbers
+            kind = TensorProto.STRING if text else TensorProto.DOUBLE
             inputs.append(helper.make_tensor_value_info(inp.name, kind, ["N", 1]))
         columns = formula_columns(pre, Graph(helper, numpy_helper, nodes, inits), TensorProto.DOUBLE)
     for k, inp in enumerate(() if isinstance(pre, FormulaPreprocessor) else pre.inputs):

@@ -2,11 +2,11 @@
 
 Each design column of a :class:`~linsgd.data.formula.FormulaPreprocessor` is a product of its term's factors
 (formulaic names it ``f1:f2…``, a categorical factor followed by its level: ``C(city)[T.Nice]``). A
-categorical factor becomes ``Cast(Equal(column, level))`` on the column's text, so an unknown level gets 0 as
-in linsgd; a numeric factor is its Python expression translated operator by operator: column names,
-numbers, ``+ - * / **``, unary minus, ``I(…)`` and ``np.log``, ``np.log2``, ``np.log10``, ``np.exp``,
-``np.sqrt``, ``np.abs``. A term outside these has no ONNX translation here and is refused in one line naming
-it; ``linsgd predict`` applies every formula.
+categorical factor becomes ``Cast(Equal(column, level))`` on the column's text (on its number, for a column of
+numbers inside ``C()``), so an unknown level gets 0 as in linsgd; a numeric factor is its Python expression
+translated operator by operator: column names, numbers, ``+ - * / **``, unary minus, ``I(…)`` and
+``np.log``, ``np.log2``, ``np.log10``, ``np.exp``, ``np.sqrt``, ``np.abs``. A term outside these has no ONNX
+translation here and is refused in one line naming it; ``linsgd predict`` applies every formula.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def formula_columns(pre, graph: Graph, double: int) -> list[str]:
     Raises:
         DataError: a term has no ONNX translation here (naming the term).
     """
-    kinds = {i.name: i.kind for i in pre.inputs}
+    kinds = {i.name: "numbers" if i.name in pre.numbers else i.kind for i in pre.inputs}
     cache: dict[str, str] = {}
     columns = []
     for term, names in pre.terms().items():
@@ -106,7 +106,8 @@ def _factor(factor, level, kinds, graph: Graph, cache: dict, double: int) -> str
         variables = _categorical_input(factor.expr, kinds)
         key = f"{variables}={level}"
         if key not in cache:
-            eq = graph.node("Equal", [variables, graph.const(np.array([level], dtype=object))])
+            value = np.array([float(level)]) if kinds[variables] == "numbers" else np.array([level], dtype=object)
+            eq = graph.node("Equal", [variables, graph.const(value)])
             cache[key] = graph.node("Cast", [eq], to=double)
         return cache[key]
     if factor.expr not in cache:
@@ -120,14 +121,14 @@ def _categorical_input(expr: str, kinds: dict) -> str:
         return expr
     node = ast.parse(expr, mode="eval").body
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "C" and node.args
-            and isinstance(node.args[0], ast.Name) and kinds.get(node.args[0].id) == "categorical"):
+            and isinstance(node.args[0], ast.Name) and kinds.get(node.args[0].id) in ("categorical", "numbers")):
         return node.args[0].id
     raise _Unsupported(f"the categorical factor '{expr}' is not a column or C(column)")
 
 
 def _expression(node, kinds: dict, graph: Graph) -> str:
     """ONNX nodes computing a numeric Python expression of the numeric inputs, (N, 1) double."""
-    if isinstance(node, ast.Name) and kinds.get(node.id) in ("numeric", "date"):
+    if isinstance(node, ast.Name) and kinds.get(node.id) in ("numeric", "date", "numbers"):
         return node.id
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return graph.const(np.array([float(node.value)]))

@@ -68,7 +68,7 @@ def fit_preprocessing(census: Census, roles: list[Column], cfg: DataConfig):
     """The Preprocessor the census fits for these roles, compiled with ``cfg.formula`` when there is one
     (:class:`~linsgd.data.formula.FormulaPreprocessor`)."""
     pre = census.fit({c.name: c.role for c in roles}, cfg.missing, [c.name for c in roles if c.is_feature])
-    return with_formula(pre, cfg)
+    return with_formula(pre, cfg, roles)
 
 
 def _types(source: Source) -> list:

@@ -12,7 +12,8 @@ Rules, and why:
 * **The intercept** is the model's bias b: formulaic's ``Intercept`` column is dropped, and a formula without
   one (``- 1``, ``0 +``) is refused, since linsgd always fits b.
 * **Categories** are formulaic's treatment coding with the first level (sorted; numerically when every level is
-  a number) as reference. A column inside ``C(…)`` is read as categorical whatever its type. An unknown level
+  a number) as reference. A column inside ``C(…)`` has its levels collected whatever its type (a column of
+  numbers stays numbers for the formula's other terms: ``x + C(x)``). An unknown level
   at predict time gets all-zero indicators (the reference level's prediction) and is counted.
 * **Stateful transforms** (``center``, ``scale``, ``poly``, splines) need statistics of every row, which a
   block does not have: they are refused, naming the term. ``np.log(x)``, ``I(x ** 2)``, products and
@@ -33,6 +34,7 @@ from linsgd.data.formula_text import factor_variables, one_line, parse
 from linsgd.errors import ConfigError, DataError
 
 INTERCEPT = "Intercept"
+_NUMERIC_TYPES = ("int", "uint", "float", "double", "halffloat", "decimal")  # pyarrow types as text
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
@@ -49,11 +51,11 @@ class FormulaPreprocessor:
     right side of a formula, compiled once by formulaic into its model spec. Same interface as the
     Preprocessor: ``inputs``, ``names``, ``transform``, ``describe``, ``to_dict``."""
 
-    def __init__(self, rhs: str, base: Preprocessor) -> None:
-        self.rhs, self.base = rhs, base
+    def __init__(self, rhs: str, base: Preprocessor, numbers: tuple[str, ...] = ()) -> None:
+        self.rhs, self.base, self.numbers = rhs, base, tuple(numbers)
         self.inputs, self.missing = base.inputs, base.missing
         self.numeric_inputs, self.categorical_inputs = base.numeric_inputs, base.categorical_inputs
-        self.spec = _spec(rhs, base)
+        self.spec = _spec(rhs, base, self.numbers)
         self.names = [c for c in self.spec.column_names if c != INTERCEPT]
         self._keep = [j for j, c in enumerate(self.spec.column_names) if c != INTERCEPT]
 
@@ -74,7 +76,8 @@ class FormulaPreprocessor:
             unknown = int(((code < 0) & ~text.is_null().to_numpy(zero_copy_only=False)).sum())
             if unknown:
                 unseen[inp.name] = unknown
-            cols[inp.name] = pd.Categorical.from_codes(code, categories=levels)
+            cols[inp.name] = (_numbers(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False))
+                              if inp.name in self.numbers else pd.Categorical.from_codes(code, categories=levels))
         return pd.DataFrame(cols), unseen
 
     def transform(self, rows) -> tuple[np.ndarray, dict[str, int]]:
@@ -125,7 +128,7 @@ class FormulaPreprocessor:
     def to_dict(self) -> dict:
         """JSON values for the model file: the inputs (levels, means), the formula's right side and the
         design columns it yields (checked on loading)."""
-        return self.base.to_dict() | {"formula": self.rhs, "columns": list(self.names)}
+        return self.base.to_dict() | {"formula": self.rhs, "columns": list(self.names), "numbers": list(self.numbers)}
 
 
 def _categories(inp) -> list[str]:
@@ -137,7 +140,14 @@ def _categories(inp) -> list[str]:
     return levels
 
 
-def _spec(rhs: str, base: Preprocessor):
+def _numbers(values: np.ndarray) -> np.ndarray:
+    """A column of numbers read as levels, as numbers again: integers when every value is one (so ``C(rooms)``
+    names ``C(rooms)[T.3]``, as statsmodels; a level unseen in training gets zeros from ``C()``)."""
+    values = np.asarray(values, dtype=np.float64)
+    return values.astype(np.int64) if np.isfinite(values).all() and (values == np.round(values)).all() else values
+
+
+def _spec(rhs: str, base: Preprocessor, numbers: tuple[str, ...] = ()):
     """formulaic's model spec of ``rhs`` for these inputs, built on a few prototype rows that hold every level
     (no statistic is taken from them: stateful transforms are refused)."""
     import pandas as pd
@@ -148,7 +158,9 @@ def _spec(rhs: str, base: Preprocessor):
     cols = {i.name: np.full(n, i.mean if i.mean > 0 else 1.0) for i in base.numeric_inputs}
     for i in base.categorical_inputs:
         levels = _categories(i)
-        cols[i.name] = pd.Categorical.from_codes(np.arange(n) % len(levels), categories=levels)
+        code = np.arange(n) % len(levels)
+        cols[i.name] = (_numbers(np.array([float(lv) for lv in levels])[code]) if i.name in numbers
+                        else pd.Categorical.from_codes(code, categories=levels))
     try:
         with np.errstate(all="ignore"):
             spec = model_matrix(rhs, pd.DataFrame(cols), na_action="ignore", output="numpy").model_spec
@@ -176,16 +188,24 @@ def load_preprocessor(d: dict):
         return base
     if not isinstance(d["formula"], str) or not isinstance(d.get("columns"), list):
         raise DataError("field 'formula' is not text with its list of 'columns'")
-    built = FormulaPreprocessor(d["formula"], base)
+    numbers = d.get("numbers", [])
+    if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+        raise DataError("field 'numbers' is not a list of column names")
+    built = FormulaPreprocessor(d["formula"], base, tuple(numbers))
     if built.names != d["columns"]:
         raise DataError(f"formula {d['formula']!r} yields the columns {built.names}, not the stored "
                         f"{d['columns']} (another formulaic version?)")
     return built
 
 
-def with_formula(pre: Preprocessor, cfg):
-    """The fitted preprocessing of a run: ``pre``, compiled with ``cfg.formula``'s right side when it has one."""
-    return FormulaPreprocessor(parse(cfg.formula).rhs, pre) if cfg.formula else pre
+def with_formula(pre: Preprocessor, cfg, roles=()):
+    """The fitted preprocessing of a run: ``pre``, compiled with ``cfg.formula``'s right side when it has one;
+    the columns of numbers used inside ``C(…)`` (``roles``' types) stay numbers for the formula's other terms."""
+    if not cfg.formula:
+        return pre
+    parsed = parse(cfg.formula)
+    numbers = tuple(c.name for c in roles if c.name in parsed.categorical and c.type.startswith(_NUMERIC_TYPES))
+    return FormulaPreprocessor(parsed.rhs, pre, numbers)
 
 
 
