@@ -135,6 +135,11 @@ def test_the_column_listing_names_every_term(cli, carseats, tmp_path):
                  "term np.log(Advertising + 1): np.log(Advertising + 1)", "term I(Age ** 2): I(Age ** 2)"):
         assert line in out
     assert "Population" in out and "excluded (not in the formula)" in out  # nothing silent: unused columns too
+    code, out, err = cli("summary", tmp_path / "run" / "model.safetensors", path)
+    assert code == 0, err
+    ols = smf.ols(FORMULA, _carseats(), eval_env=1).fit()
+    row = next(line for line in out.splitlines() if line.startswith("C(ShelveLoc)[T.Good] "))
+    assert float(row.split()[2]) == pytest.approx(ols.bse["C(ShelveLoc)[T.Good]"], rel=1e-3)  # printed to 4 digits
     code, out, err = cli("predict", tmp_path / "run" / "model.safetensors", path, "--out", tmp_path / "p.csv")
     assert code == 0, err
     np.testing.assert_allclose(pd.read_csv(tmp_path / "p.csv")["prediction"],
