@@ -155,6 +155,7 @@ def test_the_column_listing_names_every_term(cli, carseats, tmp_path):
     (["--formula", "Sales ~ Price", "--features", "Price,Age"], "--features=Price,Age is not allowed"),
     (["--formula", "Sales ~ Price", "--hash-bits", "4"], "--hash-bits=4 is not allowed: none with a formula"),
     (["--formula", "Sales ~ Price + Age", "--exclude", "Age"], "--exclude=Age is not allowed"),
+    (["--formula", "Sales ~ Price + C(Age > 50)"], "'C(Age > 50)' takes its levels from an expression"),
     (["--formula", "Sales ~ Price + nope"], "--formula reads column 'nope', which the data does not have"),
     (["--formula", "Sales ~ Price + np.log(Advertising)"], f":{FIRST_ZERO_AD}: column 'Advertising': formula term "
                                                            f"'np.log(Advertising)' is -inf"),

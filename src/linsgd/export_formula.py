@@ -16,6 +16,7 @@ import ast
 import numpy as np
 
 from linsgd.data.formula import INTERCEPT
+from linsgd.data.formula_text import categorical_column
 from linsgd.errors import DataError
 
 _UNARY = {"log": "Log", "exp": "Exp", "sqrt": "Sqrt", "abs": "Abs"}
@@ -117,13 +118,10 @@ def _factor(factor, level, kinds, graph: Graph, cache: dict, double: int) -> str
 
 def _categorical_input(expr: str, kinds: dict) -> str:
     """The input column of a categorical factor: ``col`` or ``C(col, …)``."""
-    if kinds.get(expr) == "categorical":
-        return expr
-    node = ast.parse(expr, mode="eval").body
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "C" and node.args
-            and isinstance(node.args[0], ast.Name) and kinds.get(node.args[0].id) in ("categorical", "numbers")):
-        return node.args[0].id
-    raise _Unsupported(f"the categorical factor '{expr}' is not a column or C(column)")
+    column = categorical_column(expr, {n for n, k in kinds.items() if k in ("categorical", "numbers")})
+    if column is None:
+        raise _Unsupported(f"the categorical factor '{expr}' is not a column or C(column)")
+    return column
 
 
 def _expression(node, kinds: dict, graph: Graph) -> str:

@@ -30,7 +30,7 @@ import re
 import numpy as np
 
 from linsgd.data.encoding import MISSING_LEVEL, Preprocessor
-from linsgd.data.formula_text import factor_variables, one_line, parse
+from linsgd.data.formula_text import categorical_column, factor_variables, one_line, parse
 from linsgd.errors import ConfigError, DataError
 
 INTERCEPT = "Intercept"
@@ -166,6 +166,13 @@ def _spec(rhs: str, base: Preprocessor, numbers: tuple[str, ...] = ()):
             spec = model_matrix(rhs, pd.DataFrame(cols), na_action="ignore", output="numpy").model_spec
     except (FormulaicError, ValueError, TypeError, NameError) as e:
         raise ConfigError("formula", rhs, f"formulaic cannot evaluate it: {one_line(e)}") from None
+    kinds = {name: state[0].value for name, state in spec.encoder_state.items()}
+    levelled = {i.name for i in base.categorical_inputs}
+    odd = sorted(f for f, kind in kinds.items() if kind == "categorical" and categorical_column(f, levelled) is None)
+    if odd:
+        raise ConfigError("formula", rhs, f"categories of columns: '{odd[0]}' takes its levels from an expression of "
+                          f"the rows, which the first pass does not collect; make it a column of the file, or "
+                          f"use I(…) for a 0/1 number")
     if spec.transform_state:
         term = sorted(spec.transform_state)[0]
         raise ConfigError("formula", rhs, f"terms evaluated row by row: term '{term}' needs statistics of every row "

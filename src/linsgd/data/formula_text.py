@@ -80,6 +80,23 @@ def factor_variables(factor) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in skip}
 
 
+def categorical_column(expr: str, categorical: set[str]) -> str | None:
+    """The column a categorical factor encodes — ``col`` or ``C(col, …)`` with col in ``categorical`` — or None
+    (a factor such as ``C(x > 3)``, whose levels depend on an expression of the rows)."""
+    import ast
+
+    if expr in categorical:
+        return expr
+    try:
+        node = ast.parse(expr, mode="eval").body
+    except SyntaxError:
+        return None
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "C" and node.args
+            and isinstance(node.args[0], ast.Name) and node.args[0].id in categorical):
+        return node.args[0].id
+    return None
+
+
 def one_line(e: Exception) -> str:
     lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
     return lines[0] if lines else type(e).__name__
