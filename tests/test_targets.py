@@ -152,9 +152,13 @@ def test_cli_several_targets_equal_linear_regression_on_the_2d_target(cli, two_t
     (["--target", "price,rent", "--loss", "huber"], "--loss=huber is not allowed: squared with several targets"),
     (["--target", "price,rent", "--features", "area,rent"], "--features=area,rent is not allowed"),
     (["--target", "price,price"], "listed more than once"),
+    (["--target", "price,rent"], "none for svmlight files"),
 ])
 def test_cli_several_targets_refuse_in_one_line_before_writing(cli, two_targets, tmp_path, flags, needle):
     _, path = two_targets
+    if "svmlight" in needle:
+        path = tmp_path / "d.svm"
+        path.write_text("1 1:0.5\n2 1:1.5\n")
     code, _, err = cli("train", path, *flags, "--solver", "exact", "--out", tmp_path / "run")
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "run").exists()

@@ -22,6 +22,7 @@ def train_targets(args: argparse.Namespace, train_one) -> int:
     from linsgd.config import DataConfig, draw_seed
     from linsgd.data.checks import data_error
     from linsgd.data.first_pass import open_typed
+    from linsgd.data.formats.svmlight import is_svmlight
     from linsgd.errors import ConfigError
 
     targets = parse_features(args.target, "target")
@@ -30,6 +31,8 @@ def train_targets(args: argparse.Namespace, train_one) -> int:
         raise ConfigError("target", args.target, f"each column once ({', '.join(twice)} listed more than once)")
     if args.formula is not None:
         raise ConfigError("target", args.target, "one target with --formula (the formula names it)")
+    if is_svmlight(args.data, args.format):
+        raise ConfigError("target", args.target, "none for svmlight files: their target is their first field")
     if getattr(args, "loss", "squared") != "squared":
         raise ConfigError("loss", args.loss, "squared with several targets (train each target alone for another "
                                              "loss)")
