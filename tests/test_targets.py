@@ -174,3 +174,16 @@ def test_per_target_summaries_equal_statsmodels_ols_of_each_column(diabetes):
         np.testing.assert_allclose(table.se, np.append(ols.bse[1:], ols.bse[0]), rtol=1e-8)
         np.testing.assert_allclose(table.p, np.append(ols.pvalues[1:], ols.pvalues[0]), rtol=1e-6, atol=1e-300)
         assert table.r2 == pytest.approx(ols.rsquared, rel=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore::linsgd.ConvergenceWarning")
+def test_several_targets_without_a_unique_optimum_take_sgd_under_auto_and_refuse_under_exact(diabetes):
+    X, Y = diabetes
+    twice = np.column_stack([X, X[:, 0]])  # a duplicated column: no unique least-squares answer
+    with pytest.raises(linsgd.DataError, match="linear combination"):
+        linsgd.LinearRegressor(solver="exact").fit(twice, Y[:, :2])
+    m = linsgd.LinearRegressor(solver="auto", random_state=0).fit(twice, Y[:, :2])
+    assert m.solver_.startswith("sgd") and m.coef_.shape == (2, twice.shape[1])
+    alone = linsgd.LinearRegressor(solver="auto", random_state=0).fit(twice, Y[:, 1])
+    assert alone.solver_ == m.solver_
+    np.testing.assert_array_equal(m.coef_[1], alone.coef_)

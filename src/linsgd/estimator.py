@@ -22,7 +22,7 @@ from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
 from linsgd.lstsq.sparse import check_size, sparse_state
 from linsgd.sgd.convergence import warn_if_not_converged
-from linsgd.sgd.fit import gap_of, train
+from linsgd.sgd.fit import gap_of, no_unique_solution, train
 from linsgd.sgd.solver import choose
 from linsgd.sgd.targets import check_targets, train_targets
 
@@ -231,10 +231,18 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         if config.solver == "exact":
             self._state = MultiLeastSquares.empty(X.shape[1], Y.shape[1]).update(X, Y, weight)
             alpha, l1_ratio = penalty_of(config)
-            found = self._state.solutions(_names(self), alpha=alpha, l1_ratio=l1_ratio)
+            try:
+                found = self._state.solutions(_names(self), alpha=alpha, l1_ratio=l1_ratio)
+            except errors.DataError as e:  # solver "auto" and no unique optimum: SGD, as for one target
+                config = no_unique_solution(config, e)
+                self.solver_ = config.solver_reason
+                return self._fit_targets_sgd(X, Y, config, weight)
             self.best_epoch_ = None
             return self._store(np.vstack([s.w for s in found]), [s.b for s in found], [[s.optimum] for s in found],
                                None, config.seed, found)
+        return self._fit_targets_sgd(X, Y, config, weight)
+
+    def _fit_targets_sgd(self, X, Y, config: TrainConfig, weight):
         results = train_targets(np.ascontiguousarray(X, dtype=self.dtype), Y, config, weight, _names(self),
                                 ConvergenceWarning)
         self.n_epochs_ = self.n_iter_ = max(len(r.history) for r in results)
