@@ -85,6 +85,8 @@ def test_linear_regressor_follows_scikit_learns_shapes(diabetes, solver):
     assert m.coef_.shape == (2, X.shape[1]) and m.intercept_.shape == (2,) and m.predict(X).shape == (len(X), 2)
     if solver != "sgd":
         np.testing.assert_allclose(m.coef_, lr.coef_, rtol=1e-9, atol=1e-9)
+        single = linsgd.LinearRegressor(solver=solver).fit(X, Y[:, 1]).coef_table()
+        assert m.coef_table()["target 1"] == pytest.approx(single, rel=1e-9)
     else:  # SGD: each target as its single-target fit with the same seed
         for j in range(2):
             alone = linsgd.LinearRegressor(solver="sgd", random_state=0).fit(X, Y[:, j])

@@ -21,6 +21,7 @@ from linsgd.lstsq.multi import MultiLeastSquares
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
 from linsgd.lstsq.sparse import check_size, sparse_state
+from linsgd.model import coef_table
 from linsgd.sgd.convergence import warn_if_not_converged
 from linsgd.sgd.fit import gap_of, no_unique_solution, train
 from linsgd.sgd.solver import choose
@@ -214,11 +215,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         per target, ``{"target 0": {…}, …}``)."""
         names = self.get_feature_names_out()
         if np.ndim(self.coef_) == 2:
-            return {f"target {j}": {**{str(n): float(v) for n, v in zip(names, row, strict=True)},
-                                    "(intercept)": float(b)}
-                    for j, (row, b) in enumerate(zip(self.coef_, self.intercept_, strict=True))}
-        return {**{str(n): float(v) for n, v in zip(names, self.coef_, strict=True)},
-                "(intercept)": float(self.intercept_)}
+            return {f"target {j}": coef_table(names, self.coef_[j], self.intercept_[j]) for j in range(len(self.coef_))}
+        return coef_table(names, self.coef_, self.intercept_)
 
     def _fit_targets(self, X, Y, config: TrainConfig, weight):
         """``fit`` on Y (n, k): one exact pass over [X Y] (solver "exact", or "auto" resolving to it), else k SGD
@@ -255,9 +253,6 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         on the first call's rows, then applied; :func:`linsgd.data.formula.frame_design`)."""
         if self.formula is None:
             return X
-        if not hasattr(X, "columns"):
-            raise errors.DataError(f"LinearRegressor(formula={self.formula!r}) reads the columns of a pandas "
-                                   f"DataFrame by name: pass X as a DataFrame")
         if first:
             design, self.formula_columns_, self.formula_spec_ = frame_design(self.formula, X)
             return design

@@ -229,6 +229,9 @@ def frame_design(formula: str, frame, spec=None):
     from formulaic import model_matrix
     from formulaic.errors import FormulaicError
 
+    if not hasattr(frame, "columns"):
+        raise DataError(f"formula {formula!r} reads the columns of a pandas DataFrame by name: pass X as a "
+                        f"DataFrame")
     if spec is None:
         if not isinstance(formula, str) or "~" in formula:
             raise ConfigError("formula", formula, "the right side of a formula, e.g. 'area * rooms + C(city)' (y "
