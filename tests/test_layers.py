@@ -18,7 +18,7 @@ LAYERS = {
     2: {"data", "lstsq", "scratch"},
     3: {"engines"},
     4: {"sgd"},
-    5: {"model", "metrics", "plots"},
+    5: {"model", "metrics", "plots", "export_formula"},
     6: {"runs", "export", "lesson"},
     7: {"estimator", "cli"},
     8: {"__init__", "__main__"},

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 from linsgd._version import __version__
 
 _EXPORTS = {
-    "fit": "linsgd.sgd.fit",
+    "fit": "linsgd.sgd.targets",
     "FitResult": "linsgd.sgd.result",
     "TrainConfig": "linsgd.config",
     "make_regression": "linsgd.data.synthetic",
     "epoch_order": "linsgd.data.batching",
     "stable_lr": "linsgd.sgd.lr",
     "auto_lr": "linsgd.sgd.lr",
-    "exact": "linsgd.lstsq.qr",
+    "exact": "linsgd.lstsq.multi",
     "path": "linsgd.lstsq.cv",
     "Path": "linsgd.lstsq.path",
     "LeastSquares": "linsgd.lstsq.qr",
@@ -71,17 +71,18 @@ if TYPE_CHECKING:
     )
     from linsgd.estimator import LinearRegressor
     from linsgd.lstsq.cv import path
+    from linsgd.lstsq.multi import exact
     from linsgd.lstsq.path import Path
-    from linsgd.lstsq.qr import LeastSquares, exact
+    from linsgd.lstsq.qr import LeastSquares
     from linsgd.lstsq.solution import Solution
     from linsgd.lstsq.summary import OptimalityGap, Summary, optimality_gap, summarize
     from linsgd.metrics import regression_metrics
     from linsgd.model import LinearModel, load_model, save_model
     from linsgd.runs.folder import write_run
     from linsgd.runs.run import fit_file
-    from linsgd.sgd.fit import fit
     from linsgd.sgd.lr import auto_lr, stable_lr
     from linsgd.sgd.result import FitResult
+    from linsgd.sgd.targets import fit
 
 
 def __getattr__(name: str):

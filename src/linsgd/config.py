@@ -257,6 +257,8 @@ class DataConfig:
             unknown name is refused when the data is opened, with the names that are read.
         hash_bits: N in [1, 20], or None: a categorical column with more than ``max_levels`` levels is hashed
             into 2^N signed columns (:mod:`linsgd.data.hashing`) instead of refused.
+        formula: a model formula ``"price ~ area * rooms + C(city) + np.log(lot)"`` (formulaic's grammar,
+            :mod:`linsgd.data.formula`): its left side is the target, its right side the features; None: none.
     """
 
     target: str | None
@@ -273,6 +275,7 @@ class DataConfig:
     exclude: tuple[str, ...] = ()
     format: str | None = None  # noqa: A003 (the flag's name)
     hash_bits: int | None = None
+    formula: str | None = None
 
     def validate(self) -> DataConfig:
         """Return self if every field is in range, else raise ConfigError naming the field."""
@@ -302,6 +305,8 @@ class DataConfig:
                "None or a format name such as csv or parquet")
         _check(self.hash_bits is None or (_is_int(self.hash_bits) and 1 <= self.hash_bits <= 20), "hash_bits",
                self.hash_bits, "None or an integer in [1, 20] (2^N columns per hashed column)")
+        _check(self.formula is None or (isinstance(self.formula, str) and "~" in self.formula), "formula",
+               self.formula, "None or a formula 'TARGET ~ TERMS'")
         return self
 
     def to_dict(self) -> dict:

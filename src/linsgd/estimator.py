@@ -11,17 +11,21 @@ import numbers
 import numpy as np
 
 from linsgd import errors
-from linsgd.config import TrainConfig, default_max_memory
+from linsgd.config import TrainConfig, default_max_memory, draw_seed
 from linsgd.data.checks import check_sample_weight
 from linsgd.data.formats.frame import numeric_frame
+from linsgd.data.formula import frame_design
 from linsgd.data.sparse_input import as_sparse_training, check_sparse_config, is_sparse
 from linsgd.extras import require
+from linsgd.lstsq.multi import MultiLeastSquares
 from linsgd.lstsq.penalized import penalty_of
 from linsgd.lstsq.qr import LeastSquares
 from linsgd.lstsq.sparse import check_size, sparse_state
+from linsgd.model import coef_table
 from linsgd.sgd.convergence import warn_if_not_converged
-from linsgd.sgd.fit import gap_of, train
+from linsgd.sgd.fit import gap_of, no_unique_solution, train
 from linsgd.sgd.solver import choose
+from linsgd.sgd.targets import check_targets, train_targets
 
 require("sklearn", "linsgd.LinearRegressor")  # one line naming the extra, not an ImportError traceback
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
@@ -70,6 +74,11 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         loss, epsilon, quantile: scikit-learn's losses (:class:`linsgd.TrainConfig`); other than "squared",
             ``fit`` solves the trusted optimum (solver "auto" or "exact"; ``trusted_`` holds it) and
             ``partial_fit`` takes SGD steps on the loss.
+        formula: None, or the right side of a model formula (formulaic's grammar, e.g.
+            ``"area * rooms + C(city) + np.log(lot)"``): X is then a DataFrame whose columns the formula reads
+            by name; its design matrix (the intercept left to ``intercept_``) is fitted on ``fit``'s rows and
+            reapplied by ``predict``. ``coef_`` weighs the design columns (``get_feature_names_out``);
+            ``n_features_in_`` and ``feature_names_in_`` are the DataFrame's columns.
 
     Warns:
         ConvergenceWarning (linsgd's and scikit-learn's): SGD's ``fit`` ended far from the optimum — a relative
@@ -96,7 +105,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
                  alpha: float = 1e-4, l1_ratio: float = 0.15, schedule: str = "constant", power_t: float = 0.25,
                  tol: float = 1e-5, max_epochs: int = 100, engine: str = "fused", dtype: str = "float64",
                  random_state=None, threads: int = 1, sync_every: int | str = "auto", loss: str = "squared",
-                 epsilon: float = 0.1, quantile: float = 0.5) -> None:
+                 epsilon: float = 0.1, quantile: float = 0.5, formula: str | None = None) -> None:
         self.solver = solver
         self.lr = lr
         self.epochs = epochs
@@ -117,6 +126,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         self.loss = loss
         self.epsilon = epsilon
         self.quantile = quantile
+        self.formula = formula
 
     def fit(self, X, y, sample_weight=None):
         """Fit from scratch on X (n, d), y (n,) with optional ``sample_weight`` (n,) >= 0; returns self.
@@ -125,11 +135,15 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             ValueError (ConfigError) for a bad parameter, DataError/ValueError for bad data,
             DivergenceError when SGD diverges (with a stable lr to try).
         """
+        X, frame = self._formula_rows(X, first=True), X
         numeric_frame(X)  # a DataFrame's text, dates or gaps: a DataError naming the column
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, accept_sparse="csr")
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, accept_sparse="csr", multi_output=True)
+        self._formula_inputs(frame)
         config = self._config(self.epochs, self._draw_seed())
         weight = check_sample_weight(sample_weight, len(y))
         self._state = None
+        if y.ndim == 2:  # several targets (a 2-D y, even of one column: scikit-learn's shapes follow y's)
+            return self._fit_targets(X, y, config, weight)
         if self.solver == "exact" and self.loss == "squared":  # streamed QR state: partial_fit can add rows
             return self._partial_exact(X, y, first=True, weight=weight)
         Xd, yd = self._training(X, y, config)
@@ -151,8 +165,11 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         With ``lr="auto"`` the standardisation and the lr are those of this call's rows.
         """
         first = not hasattr(self, "coef_")
+        X, frame = self._formula_rows(X, first=first), X
         numeric_frame(X)
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first, accept_sparse="csr")
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first or self.formula is not None,
+                             accept_sparse="csr")  # one target: a 2-D y is scikit-learn's error here
+        self._formula_inputs(frame)
         if self.solver == "exact" and self.loss == "squared":
             return self._partial_exact(X, y, first)
 
@@ -167,28 +184,85 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         return self._store(result.w, result.b, history, result.lr, result.seed, None)
 
     def predict(self, X) -> np.ndarray:
-        """ŷ = X coef_ + intercept_, shape (n,)."""
+        """ŷ = X coef_ + intercept_, shape (n,); fitted on a 2-D y (n, k): X coef_ᵀ + intercept_, (n, k)."""
         check_is_fitted(self)
-        numeric_frame(X)
-        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
+        if self.formula is not None:
+            X = self._formula_rows(X, first=False)
+        else:
+            numeric_frame(X)
+            X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
+        if np.ndim(self.coef_) == 2:  # fitted on a 2-D y: (n, k), as scikit-learn's LinearRegression
+            return np.asarray(X @ self.coef_.T) + self.intercept_
         return np.asarray(X @ self.coef_ + self.intercept_).reshape(-1)
 
     def __sklearn_tags__(self):
         """scikit-learn's tags: sparse X is accepted (trained as CSR by the O(nnz) sparse engine)."""
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return tags
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        """The names of the columns ``coef_`` weighs: a DataFrame's columns, else ``x0``, ``x1``, …"""
+        """The names of the columns ``coef_`` weighs: a DataFrame's columns, else ``x0``, ``x1``, …; with a
+        formula, its design columns (formulaic's names, e.g. ``C(city)[T.Nice]``, ``area:rooms``)."""
         check_is_fitted(self)
+        if self.formula is not None:
+            return np.asarray(self.formula_columns_, dtype=object)
         return _check_feature_names_in(self, input_features)
 
     def coef_table(self) -> dict[str, float]:
-        """``{feature name: coefficient}`` then ``"(intercept)": intercept_``."""
+        """``{feature name: coefficient}`` then ``"(intercept)": intercept_`` (fitted on a 2-D y: one such table
+        per target, ``{"target 0": {…}, …}``)."""
         names = self.get_feature_names_out()
-        return {**{str(n): float(v) for n, v in zip(names, self.coef_, strict=True)},
-                "(intercept)": float(self.intercept_)}
+        if np.ndim(self.coef_) == 2:
+            return {f"target {j}": coef_table(names, self.coef_[j], self.intercept_[j]) for j in range(len(self.coef_))}
+        return coef_table(names, self.coef_, self.intercept_)
+
+    def _fit_targets(self, X, Y, config: TrainConfig, weight):
+        """``fit`` on Y (n, k): one exact pass over [X Y] (solver "exact", or "auto" resolving to it), else k SGD
+        runs with one seed (:mod:`linsgd.sgd.targets`: the same order of rows for every target)."""
+        check_targets(Y, loss=self.loss, sparse=is_sparse(X))
+        config = choose(dataclasses.replace(config, seed=draw_seed() if config.seed is None else config.seed),
+                        X.shape[1], default_max_memory())
+        self.n_epochs_ = self.n_iter_ = 0
+        self.trusted_, self.solver_ = None, config.solver_reason or config.solver
+        if config.solver == "exact":
+            self._state = MultiLeastSquares.empty(X.shape[1], Y.shape[1]).update(X, Y, weight)
+            alpha, l1_ratio = penalty_of(config)
+            try:
+                found = self._state.solutions(_names(self), alpha=alpha, l1_ratio=l1_ratio)
+            except errors.DataError as e:  # solver "auto" and no unique optimum: SGD, as for one target
+                config = no_unique_solution(config, e)
+                self.solver_ = config.solver_reason
+                return self._fit_targets_sgd(X, Y, config, weight)
+            self.best_epoch_ = None
+            return self._store(np.vstack([s.w for s in found]), [s.b for s in found], [[s.optimum] for s in found],
+                               None, config.seed, found)
+        return self._fit_targets_sgd(X, Y, config, weight)
+
+    def _fit_targets_sgd(self, X, Y, config: TrainConfig, weight):
+        results = train_targets(np.ascontiguousarray(X, dtype=self.dtype), Y, config, weight, _names(self),
+                                ConvergenceWarning)
+        self.n_epochs_ = self.n_iter_ = max(len(r.history) for r in results)
+        self.best_epoch_ = [r.best_epoch for r in results]
+        return self._store(np.vstack([r.w for r in results]), [r.b for r in results],
+                           [r.history for r in results], results[0].lr, config.seed, None)
+
+    def _formula_rows(self, X, first: bool):
+        """X itself without a formula; with one, the design matrix of the DataFrame X (formulaic's spec fitted
+        on the first call's rows, then applied; :func:`linsgd.data.formula.frame_design`)."""
+        if self.formula is None:
+            return X
+        if first:
+            design, self.formula_columns_, self.formula_spec_ = frame_design(self.formula, X)
+            return design
+        return frame_design(self.formula, X, self.formula_spec_)[0]
+
+    def _formula_inputs(self, frame) -> None:
+        """With a formula, the input columns as scikit-learn's ``n_features_in_`` and ``feature_names_in_``."""
+        if self.formula is not None:
+            self.n_features_in_ = frame.shape[1]
+            self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
 
     def _partial_exact(self, X, y, first: bool, weight=None):
         """Fold the rows (weighted) into the least-squares state and solve the configured objective."""
@@ -213,7 +287,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
 
     def _store(self, w, b, history, lr, seed, solution):
         self.coef_ = np.asarray(w, dtype=np.float64).copy()
-        self.intercept_ = float(b)
+        self.intercept_ = float(b) if np.ndim(b) == 0 else np.asarray(b, dtype=np.float64)
         self.history_, self.lr_, self.seed_, self.solution_ = history, lr, seed, solution
         return self
 
@@ -234,5 +308,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
 
 
 def _names(estimator) -> list[str] | None:
+    if estimator.formula is not None:
+        return list(estimator.formula_columns_)
     names = getattr(estimator, "feature_names_in_", None)
     return [str(n) for n in names] if names is not None else None

@@ -9,7 +9,10 @@ The graph has one input per column the model reads, named as the column, each of
 and one output ``prediction`` of shape ``(N,)`` (double). Inside, the stored preprocessing runs as in
 linsgd: a gap becomes the training mean (``Where(IsNaN(x), mean, x)``) plus its ``COL_missing`` indicator
 where training had gaps; each non-reference level is an ``Equal`` against its text, so an unknown level
-gets all-zero indicators; then ``X·w + b`` with w on the raw scale (standardisation is folded in).
+gets all-zero indicators; then ``X·w + b`` with w on the raw scale (standardisation is folded in). A model
+trained with a formula computes its design columns from its terms instead (:mod:`linsgd.export_formula`:
+products, indicators of levels, ``np.log`` and friends; any other term is refused, naming it); an empty
+numeric cell then gives a NaN prediction, as the formula's ``--missing`` policy has no imputation.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import os
 import numpy as np
 
 from linsgd.data.encoding import MISSING_LEVEL
+from linsgd.data.formula import FormulaPreprocessor
 from linsgd.errors import DataError
+from linsgd.export_formula import Graph, formula_columns
 from linsgd.extras import require
 
 OPSET = 19  # Equal on strings needs opset 19
@@ -44,7 +49,13 @@ def to_onnx(model, path: str | os.PathLike) -> list[str]:
         inits.append(numpy_helper.from_array(np.asarray(value), name))
         return name
 
-    for k, inp in enumerate(pre.inputs):
+    if isinstance(pre, FormulaPreprocessor):  # each input as read; the design columns from the formula's terms
+        for inp in pre.inputs:
+            text = inp.kind == "categorical" and inp.name not in pre.numbers  # C(x) of numbers: still numbers
+            kind = TensorProto.STRING if text else TensorProto.DOUBLE
+            inputs.append(helper.make_tensor_value_info(inp.name, kind, ["N", 1]))
+        columns = formula_columns(pre, Graph(helper, numpy_helper, nodes, inits), TensorProto.DOUBLE)
+    for k, inp in enumerate(() if isinstance(pre, FormulaPreprocessor) else pre.inputs):
         x = inp.name
         if inp.bits:  # the hash (BLAKE2b) has no ONNX operator
             raise DataError(f"column '{inp.name}' is hashed (--hash-bits {inp.bits}): ONNX has no operator for "

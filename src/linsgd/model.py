@@ -24,6 +24,7 @@ from linsgd._version import __version__
 from linsgd.config import MISSING, TrainConfig
 from linsgd.data.checks import not_a_file
 from linsgd.data.encoding import Preprocessor
+from linsgd.data.formula import load_preprocessor
 from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC
 from linsgd.data.sparse_input import is_sparse
 from linsgd.errors import ConfigError, DataError, StorageError, first_line
@@ -81,12 +82,21 @@ class LinearModel:
                             f"these features; retrain the model or check the features' scale")
         return y
 
+    def predict_table(self, data) -> np.ndarray:
+        """Predictions (n,) for the rows of a table (a file, a pandas/polars DataFrame, a pyarrow Table), its
+        columns read by name through the stored preprocessing (a formula included), as ``linsgd predict``."""
+        from linsgd.config import DataConfig
+        from linsgd.data.first_pass import Encoded, open_typed
+
+        table = Encoded(open_typed(data, DataConfig(target=None), dtype="float64"), self.preprocessor)
+        return np.concatenate([self.predict(X) for X, _, _ in table.blocks()])
+
     @property
     def preprocessor(self) -> Preprocessor:
         """How a table's columns become the features (:mod:`linsgd.data.encoding`)."""
         if self.preprocessing is None:
             return Preprocessor.numeric(self.feature_names)
-        return Preprocessor.from_dict(self.preprocessing)
+        return load_preprocessor(self.preprocessing)
 
     def coef_table(self) -> dict[str, float]:
         """``{feature name: coefficient}`` on the raw scale, then ``"(intercept)": b``.
@@ -200,7 +210,11 @@ def _model_of(tensors: dict, meta: dict) -> LinearModel:
     pre = _json(meta, "preprocessing", dict) if int(version) >= 2 and "preprocessing" in meta else None
     if pre is not None:
         _check_preprocessing(pre)
-        if Preprocessor.from_dict(pre).names != names:
+        try:  # a formula must rebuild the design columns it stored
+            built = load_preprocessor(pre)
+        except (ConfigError, DataError) as e:
+            raise _Invalid(f"preprocessing {first_line(e)}") from None
+        if built.names != names:
             raise _Invalid("the preprocessing does not produce the feature names")
     _check_config(config)
     columns = _json(meta, "columns", dict) if "columns" in meta else {}

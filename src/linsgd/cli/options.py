@@ -201,17 +201,23 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def add_data_flags(p: argparse.ArgumentParser, *, target_required: bool) -> None:
-    """DATA, --target, --features, --exclude, --missing, --max-levels, --on-bad-rows, --chunk-bytes, --format."""
+    """DATA, --target, --features, --exclude, --formula, --missing, --max-levels, --on-bad-rows, --chunk-bytes,
+    --format."""
     p.add_argument("data", metavar="DATA", help="a .csv, .parquet, .npy, .feather/.arrow or .jsonl file, a folder "
                                                 "or glob of Parquet")
     if target_required:
         p.add_argument("--target", default=None,
-                       help="the target column (required, but for svmlight files: their first field)")
+                       help="the target column (required, but for svmlight files: their first field); several, "
+                            "a,b: one run folder each under --out, the other targets left out of the features")
         p.add_argument("--features", default=None,
                        help="feature columns a,b,c (default: every other column but --exclude'd ones and a "
                             "pandas index; text, bool and dictionary columns are one-hot encoded, dates become "
                             "days since 1970-01-01)")
         p.add_argument("--exclude", default=None, metavar="COL[,COL…]", help="columns never used")
+        p.add_argument("--formula", default=None, metavar="'Y ~ TERMS'",
+                       help="a model formula (formulaic's grammar), e.g. 'price ~ area * rooms + C(city) + "
+                            "np.log(lot)': its left side is the target, its right side the features (instead of "
+                            "--target and --features)")
         p.add_argument("--missing", choices=("error", "impute", "drop"), default="error",
                        help="empty cells: stop at the first (default), impute (training mean + a COL_missing "
                             "indicator; categories: a level of their own), or drop the row")

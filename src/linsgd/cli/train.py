@@ -56,6 +56,11 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from linsgd import plots
 
+    if args.target is not None and "," in args.target:  # several targets: one run each (cli/targets.py)
+        from linsgd.cli.targets import train_targets
+
+        return train_targets(args, run)
+
     # With --plots, first of all, rank 0 (torchrun's RANK, or a plain process) forks the child that draws the
     # run folder's figures: it imports numpy and matplotlib (~0.5 s) while this process validates, reads and
     # trains, and draws when write_run asks (linsgd.plots.Painter; stopped, having written nothing, on any error).
@@ -69,6 +74,7 @@ def _run(args: argparse.Namespace, painter) -> int:
 
     from linsgd.config import DataConfig
     from linsgd.data.formats.svmlight import is_svmlight
+    from linsgd.data.formula_text import apply_formula
     from linsgd.errors import ConfigError
     from linsgd.runs.distributed import broadcast_int, process_group
     from linsgd.storage import locked_folder
@@ -80,16 +86,19 @@ def _run(args: argparse.Namespace, painter) -> int:
     if is_svmlight(args.data, args.format):
         from linsgd.cli.svmlight import train_svmlight
 
+        if args.formula is not None:
+            raise ConfigError("formula", args.formula, "none for svmlight files: their columns have no names")
         return train_svmlight(args, config, budget)
-    if args.target is None:
-        raise ConfigError("target", None, "the name of the target column (--target COL)")
+    if args.target is None and args.formula is None:
+        raise ConfigError("target", None, "the name of the target column (--target COL, or --formula 'COL ~ …')")
     features = parse_features(args.features)
     exclude = parse_features(args.exclude, "exclude") or ()
     data = DataConfig(target=args.target, features=tuple(features) if features else None,
                       val_fraction=args.val_fraction, standardize=args.standardize, max_memory=budget,
                       on_bad_rows=args.on_bad_rows, chunk_bytes=args.chunk_bytes, tmp_dir=args.tmp_dir,
                       weight=args.weight, missing=args.missing, max_levels=args.max_levels,
-                      exclude=tuple(exclude), format=args.format, hash_bits=args.hash_bits).validate()
+                      exclude=tuple(exclude), format=args.format, hash_bits=args.hash_bits, formula=args.formula)
+    data = apply_formula(data).validate()
     out = check_out_dir(args.out, "out")
     _check_exact_options(config, args)
     args.alpha_folds = _alpha_folds(config, args)

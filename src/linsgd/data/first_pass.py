@@ -20,6 +20,8 @@ from linsgd.data.encoding import Census, Preprocessor
 from linsgd.data.formats.arrow import floats, valid_mask
 from linsgd.data.formats.base import Source
 from linsgd.data.formats.registry import open_source
+from linsgd.data.formula import TermNotFinite, with_formula
+from linsgd.data.formula_text import apply_formula, categorical_roles, check_columns, parse
 from linsgd.data.roles import CATEGORICAL, Column, decide_roles, looks_like_identifier, text_dates
 from linsgd.data.rows import split_mask
 
@@ -35,10 +37,14 @@ def open_table(data, cfg: DataConfig, *, dtype: str = "float64") -> tuple[Source
     Raises:
         DataError: the data cannot be opened, a named column is missing, a feature's type is not usable.
     """
+    cfg = apply_formula(cfg)
     source = open_typed(data, cfg, dtype=dtype)
+    if cfg.formula:
+        check_columns(source.path, parse(cfg.formula), list(source.columns))
     types = _types(source)
     roles = decide_roles(source.path, source.columns, types, target=cfg.target, features=cfg.features,
                          exclude=tuple(cfg.exclude or ()), index_columns=source.index_columns, weight=cfg.weight)
+    roles = categorical_roles(roles, cfg)
     source.select([c.name for c in roles if c.is_feature], cfg.target)
     return source, roles
 
@@ -53,10 +59,17 @@ def encode(data, cfg: DataConfig, *, dtype: str = "float64", seed: int = 0) -> E
     Raises:
         DataError: as :func:`open_table` and :func:`scan`.
     """
+    cfg = apply_formula(cfg)
     source, roles = open_table(data, cfg, dtype=dtype)
     census, _ = scan(source, roles, cfg, seed=seed)
+    return Encoded(source, fit_preprocessing(census, roles, cfg), weight=cfg.weight)
+
+
+def fit_preprocessing(census: Census, roles: list[Column], cfg: DataConfig):
+    """The Preprocessor the census fits for these roles, compiled with ``cfg.formula`` when there is one
+    (:class:`~linsgd.data.formula.FormulaPreprocessor`)."""
     pre = census.fit({c.name: c.role for c in roles}, cfg.missing, [c.name for c in roles if c.is_feature])
-    return Encoded(source, pre, weight=cfg.weight)
+    return with_formula(pre, cfg, roles)
 
 
 def _types(source: Source) -> list:
@@ -199,7 +212,11 @@ class Encoded:
             rows = self.cells.rows(batch, bad, lines, where)
             if not len(rows):
                 continue
-            X, unseen = self.pre.transform(rows)
+            try:
+                X, unseen = self.pre.transform(rows)
+            except TermNotFinite as e:
+                raise data_error(self.path, int(rows.lines[e.row]), f"formula term '{e.term}' is {e.value} (a "
+                                 f"term must be finite: change the term or the rows)", column=e.column) from None
             for name, k in unseen.items():
                 self.unseen[name] = self.unseen.get(name, 0) + k
             kept += len(rows)
@@ -249,4 +266,4 @@ def describe_roles(roles: list[Column], pre: Preprocessor, seen: dict) -> list[s
         if dropped:
             text += f"; {dropped} rows dropped for an empty cell"
         lines.append(f"  {shown[c.name]:<{width}}  {text}")
-    return lines
+    return lines + (pre.describe_terms() if hasattr(pre, "describe_terms") else [])

@@ -18,7 +18,8 @@ import numpy as np
 
 from linsgd.config import DataConfig, TrainConfig, default_max_memory
 from linsgd.data.encoding import Census
-from linsgd.data.first_pass import Encoded, describe_roles, open_table, scan
+from linsgd.data.first_pass import Encoded, describe_roles, fit_preprocessing, open_table, scan
+from linsgd.data.formula_text import apply_formula
 from linsgd.data.rows import load_rows
 from linsgd.data.views import InMemory, Streamed
 from linsgd.errors import DataError, LinsgdWarning
@@ -115,7 +116,7 @@ def fit_file(path, data: DataConfig, config: TrainConfig, *, progress: bool = Fa
         >>> run.model.feature_names, bool(run.model.metrics["train"]["r2"] > 0.999)
         (['0', '1'], True)
     """
-    data, config, plan = data.validate(), config.resolved(), plan or Plan()
+    data, config, plan = apply_formula(data).validate(), config.resolved(), plan or Plan()
     first = prepare(path, data, config, plan, announce)
     loaded = load_rows(first.table, data, seed=first.config.seed, progress=progress,
                        standardize=data.standardize or (first.config.lr == "auto" and first.config.solver == "sgd"),
@@ -158,7 +159,7 @@ def prepare(path, data: DataConfig, config: TrainConfig, plan: Plan, announce=No
     census, seen = scan(raw, roles, data, seed=config.seed)
     if sharded:  # the vocabularies and means of every rank's rows, merged exactly
         census = reduce(Census.merge, [Census.from_dict(d) for d in gather_json(census.to_dict(), plan.topology)])
-    pre = census.fit({c.name: c.role for c in roles}, data.missing, [c.name for c in roles if c.is_feature])
+    pre = fit_preprocessing(census, roles, data)
     notes = [f"column '{n}' looks like an identifier (an integer, all {census.rows} training values distinct): "
              f"it is used as a feature; --exclude {n} leaves it out" for n in seen["identifiers"]]
     lines = describe_roles(roles, pre, seen)
