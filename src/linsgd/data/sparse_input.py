@@ -58,6 +58,9 @@ def check_sparse_config(config) -> None:
     if getattr(config, "loss", "squared") != "squared":
         raise ConfigError("loss", config.loss, "'squared' for sparse X (the sparse engine steps on the squared "
                                                "loss; pass X.toarray() for another loss)")
+    if config.schedule == "adagrad" and config.penalty is not None and config.alpha > 0:
+        raise ConfigError("penalty", config.penalty, "None with schedule='adagrad' (its per-coordinate steps "
+                                                     "have no O(nnz) penalty step; use schedule='constant' for l2)")
     if config.penalty in ("l1", "elasticnet"):
         raise ConfigError("penalty", config.penalty, "None or 'l2' for sparse X (an L1 step would touch every "
                                                      "coefficient; pass X.toarray() for l1 or elasticnet)")

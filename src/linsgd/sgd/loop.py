@@ -24,7 +24,7 @@ from linsgd.data.views import InMemory, normalized_weights
 from linsgd.engines import get_engine
 from linsgd.engines.averaging import pack, unpack
 from linsgd.engines.rule import StepRule
-from linsgd.errors import DivergenceError
+from linsgd.errors import ConfigError, DivergenceError
 from linsgd.lstsq.loss import loss_statistics, pays_off
 from linsgd.sgd.lr import stable_lr
 from linsgd.sgd.raw_penalty import penalty_value, penalty_weights
@@ -82,6 +82,9 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     engine = get_engine(config.engine, device=config.device, threads=config.threads,
                         lockstep=config.sync_every == 1 and sync.every in (None, 1),
                         sparse=is_sparse(data.sample()), loss=loss_spec(config))
+    if config.schedule == "adagrad" and not is_sparse(data.sample()):
+        raise ConfigError("schedule", config.schedule, "constant, invscaling or cosine for dense data (adagrad "
+                                                       "runs on sparse X and svmlight files)")
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once, and
         engine.prepare(data.X, data.y)  # each epoch's squared loss comes from the statistics of [X y] (no pass)
         if (data.statistics is None and config.loss == "squared" and not is_sparse(data.X)
