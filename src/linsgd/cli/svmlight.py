@@ -28,19 +28,18 @@ def train_svmlight(args, config, budget) -> int:
     """An svmlight file: read as CSR, trained by the sparse engine, the model written to ``--out``."""
     import dataclasses
 
-    from linsgd.runs.svmlight_run import fit_svmlight, write_model
+    from linsgd.runs.svmlight_run import fit_svmlight, write_run_folder
 
     refuse_table_flags(args)
     if args.threads is None:  # the default: the sparse engine runs on one thread
         config = dataclasses.replace(config, threads=1)
     out = check_out_dir(args.out, "out")
     result, model, reading = fit_svmlight(args.data, config, chunk_bytes=args.chunk_bytes, max_memory=budget)
-    out.mkdir(parents=True, exist_ok=True)
-    write_model(model, out)
+    write_run_folder(result, model, args.data, out)
     print(f"read {args.data} (svmlight): {len(model.w):,} feature columns, target 'y' ({reading:.2f} s)")
     print(f"solver: {result.config.solver_reason or result.config.solver}")
     train = model.metrics["train"]
     done = "the exact solution" if result.config.solver == "exact" else f"{len(result.history)} epoch(s)"
     print(f"trained: {done}, train mse {train['mse']:.6g}, r2 {train['r2']:.4g}")
-    print(f"wrote {out / 'model.safetensors'}")
+    print(f"wrote {out / 'model.safetensors'}, config.json, metrics.jsonl")
     return 0

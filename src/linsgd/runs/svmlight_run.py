@@ -4,11 +4,14 @@ The file is read in blocks of whole lines (:mod:`linsgd.data.formats.svmlight`) 
 fit the memory budget (``--max-memory``, default a quarter of RAM): svmlight runs are not streamed yet, and a
 file whose rows exceed the budget is refused before training, naming the flag. Feature j of the model is the
 file's index j (1-based, as libsvm writes it), named ``"j"``; the target is the file's first field, named
-``"y"``.
+``"y"``. The run folder holds what a table run's holds where it applies (:func:`write_run_folder`):
+``model.safetensors``, ``config.json`` (the resolved settings and the file) and ``metrics.jsonl`` (one line
+per epoch), written all at once or not at all; no pictures (one bar per hashed column says nothing).
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -19,8 +22,10 @@ from linsgd.data.sparse_input import as_sparse_training, check_sparse_config
 from linsgd.errors import DataError
 from linsgd.metrics import regression_metrics
 from linsgd.model import LinearModel, save_model
+from linsgd.runs.folder import epoch_line
 from linsgd.sgd.fit import train
 from linsgd.sgd.solver import choose
+from linsgd.storage import atomic_path, ensure_writable_dir, replacing_files
 
 
 def csr_bytes(X) -> int:
@@ -61,7 +66,21 @@ def predict_svmlight(model: LinearModel, path, *, chunk_bytes: int) -> tuple[np.
     return y, model.predict(X)
 
 
-def write_model(model: LinearModel, out) -> None:
-    """The run folder's model file (svmlight runs write no pictures: one bar per hashed column says nothing)."""
-    save_model(model, out / "model.safetensors")
+def write_run_folder(result, model: LinearModel, data, out):
+    """The run folder ``out``: ``model.safetensors``, ``config.json`` (the resolved settings, the file and its
+    format) and ``metrics.jsonl`` (a table run's lines: epoch, train_loss, seconds; none for the exact
+    solution), all replaced at once or none (:func:`~linsgd.storage.replacing_files`).
 
+    Raises:
+        ConfigError: ``out`` is not a writable folder. StorageError: a file could not be written.
+    """
+    out = ensure_writable_dir(out, "out")
+    settings = {**result.config.to_dict(), "data": str(data), "format": "svmlight", "target": "y",
+                "features": len(model.w)}
+    with replacing_files(out) as new:
+        save_model(model, new / "model.safetensors")
+        with atomic_path(new / "config.json") as tmp:
+            tmp.write_text(json.dumps(settings, indent=2) + "\n")
+        with atomic_path(new / "metrics.jsonl") as tmp:
+            tmp.write_text("".join(json.dumps(epoch_line(result, k)) + "\n" for k in range(len(result.history))))
+    return out
