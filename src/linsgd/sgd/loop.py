@@ -85,6 +85,9 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     if config.schedule == "adagrad" and not is_sparse(data.sample()):
         raise ConfigError("schedule", config.schedule, "constant, invscaling or cosine for dense data (adagrad "
                                                        "runs on sparse X and svmlight files)")
+    if config.schedule == "adagrad" and (checkpoints is not None or (resume is not None and resume.step)):
+        raise ConfigError("schedule", config.schedule, "constant, invscaling or cosine with checkpoints or a "
+                                                       "resumed run (a checkpoint does not hold adagrad's sums)")
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once, and
         engine.prepare(data.X, data.y)  # each epoch's squared loss comes from the statistics of [X y] (no pass)
         if (data.statistics is None and config.loss == "squared" and not is_sparse(data.X)
