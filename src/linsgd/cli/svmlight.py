@@ -41,10 +41,11 @@ def train_svmlight(args, config, budget) -> int:
     plan = plan_of(args, out)
     if args.seed is None and (seed := plan.checkpoint_seed()) is not None:  # a resume without --seed: its seed
         config = dataclasses.replace(config, seed=seed)
-    result, model, reading, resumed_at = fit_svmlight(args.data, config, chunk_bytes=args.chunk_bytes,
+    result, model, reading, resumed_at, streamed = fit_svmlight(args.data, config, chunk_bytes=args.chunk_bytes,
                                                       max_memory=budget, plan=plan)
     write_run_folder(result, model, args.data, out)
-    print(f"read {args.data} (svmlight): {len(model.w):,} feature columns, target 'y' ({reading:.2f} s)")
+    how = "streamed: over --max-memory as CSR" if result.config.solver == "sgd" and streamed else "in memory"
+    print(f"read {args.data} (svmlight): {len(model.w):,} feature columns, target 'y', {how} ({reading:.2f} s)")
     print(f"solver: {result.config.solver_reason or result.config.solver}")
     if resumed_at is not None:
         print(f"resumed at epoch {resumed_at[0] + 1}, example {resumed_at[1]}")

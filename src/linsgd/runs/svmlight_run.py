@@ -1,8 +1,9 @@
 """``linsgd train/predict/evaluate`` on an svmlight/libsvm file: its rows as CSR, trained by the sparse engine.
 
-The file is read in blocks of whole lines (:mod:`linsgd.data.formats.svmlight`) into one CSR matrix, which must
-fit the memory budget (``--max-memory``, default a quarter of RAM): svmlight runs are not streamed yet, and a
-file whose rows exceed the budget is refused before training, naming the flag. Feature j of the model is the
+The file is read once in blocks of whole lines (:mod:`linsgd.data.svmlight_stream`: every row checked); rows that
+fit the memory budget (``--max-memory``, default a quarter of RAM) as CSR are kept and trained in memory, the
+others are streamed window by window from the file (SGD; ``--solver exact`` is then refused, naming the
+flag). Feature j of the model is the
 file's index j (1-based, as libsvm writes it), named ``"j"``; the target is the file's first field, named
 ``"y"``. The run folder holds what a table run's holds where it applies (:func:`write_run_folder`):
 ``model.safetensors``, ``config.json`` (the resolved settings and the file) and ``metrics.jsonl`` (one line
@@ -14,7 +15,6 @@ folder as a table run's does; the checkpoint's identity is the settings and a fi
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import time
 
@@ -23,6 +23,7 @@ import numpy as np
 from linsgd.config import default_max_memory
 from linsgd.data.formats.svmlight import read_svmlight
 from linsgd.data.sparse_input import as_sparse_training, check_sparse_config
+from linsgd.data.svmlight_stream import SvmlightStreamed, scan, stack
 from linsgd.data.views import InMemory
 from linsgd.errors import DataError
 from linsgd.metrics import regression_metrics
@@ -35,39 +36,54 @@ from linsgd.sgd.solver import RESUMABLE, choose
 from linsgd.sgd.sparse_fit import sparse_auto
 from linsgd.storage import atomic_path, ensure_writable_dir, replacing_files
 
-
-def csr_bytes(X) -> int:
-    """Bytes a CSR matrix holds (values, column indices, row pointers)."""
-    return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+STREAMED = "svmlight rows over --max-memory are streamed, and the exact solver reads them in memory"
 
 
 def fit_svmlight(path, config, *, chunk_bytes: int, max_memory: int | None = None, plan=None):
-    """``(FitResult, LinearModel, seconds reading, resumed at)`` of a training run on the svmlight file ``path``;
-    ``plan``: checkpoints and resume (None: neither); resumed at: (epoch, position) of the state resumed, or None.
+    """``(FitResult, LinearModel, seconds reading, resumed at, streamed)`` of a training run on the svmlight file
+    ``path``; ``plan``: checkpoints and resume (None: neither); resumed at: (epoch, position) of the state
+    resumed, or None; streamed: whether the rows were streamed.
+
+    Rows that fit ``max_memory`` as CSR are trained in memory; the others streamed, window by window
+    (:mod:`linsgd.data.svmlight_stream`; SGD only).
 
     Raises:
-        DataError: a bad row (file, line, column), or rows that exceed ``max_memory`` (naming --max-memory).
+        DataError: a bad row (file, line, column); ``solver="exact"`` on rows over ``max_memory``.
         ConfigError: a setting the sparse engine does not take (``engine``, ``threads``, an L1 penalty).
     """
     start = time.perf_counter()
-    X, y = read_svmlight(path, dtype="float64", chunk_bytes=chunk_bytes)
     budget = max_memory or default_max_memory()
-    if csr_bytes(X) > budget:
-        raise DataError(f"{path}: its {X.shape[0]:,} rows take {csr_bytes(X) / 2**20:.1f} MiB as CSR, more than "
-                        f"--max-memory ({budget / 2**20:.1f} MiB): svmlight files are trained in memory; raise "
-                        "--max-memory")
+    found = scan(path, dtype="float64", chunk_bytes=chunk_bytes, budget=budget)
     reading = time.perf_counter() - start
+    streamed = found.parts is None
     resumable = plan is not None and bool(plan.checkpoint_every or plan.resume)
-    config = choose(config.resolved(), X.shape[1], budget, sgd_because=RESUMABLE if resumable else None)
+    because = RESUMABLE if resumable else STREAMED if streamed else None
+    config = choose(config.resolved(), found.d, budget, sgd_because=because)
     check_sparse_config(config)
+    if streamed and config.solver == "exact":
+        raise DataError(f"{path}: its {found.n:,} rows take {found.csr_bytes / 2**20:.1f} MiB as CSR, more than "
+                        f"--max-memory ({budget / 2**20:.1f} MiB): the exact solver reads svmlight rows in memory; "
+                        "raise --max-memory or use --solver sgd (streamed)")
     dtype = "float64" if config.solver == "exact" else config.dtype
-    X, y = as_sparse_training(X, y, dtype)
-    result, resumed_at = train_resumable(X, y, config, plan) if resumable else (train(X, y, config), None)
-    names = [str(j + 1) for j in range(X.shape[1])]
-    metrics = {"train": regression_metrics(y, np.asarray(X @ result.w + result.b))}
+    if streamed:
+        row_bytes = found.csr_bytes / found.n * np.dtype(dtype).itemsize / 8
+        data = SvmlightStreamed(path, found, dtype, window_rows=int(budget / 4 / row_bytes))
+        result, resumed_at = train_view(data, config, plan, found.fingerprint)
+        y, yhat = (np.concatenate(c) for c in zip(*((y, X @ result.w + result.b) for X, y in data.rows()),
+                                                  strict=True))
+    else:
+        X, y = as_sparse_training(*stack(found.parts, found.d), dtype)
+        found.parts = None
+        if resumable:
+            result, resumed_at = train_view(InMemory(X, y), config, plan, found.fingerprint)
+        else:
+            result, resumed_at = train(X, y, config), None
+        yhat = X @ result.w + result.b
+    names = [str(j + 1) for j in range(found.d)]
+    metrics = {"train": regression_metrics(y, np.asarray(yhat))}
     model = LinearModel(w=np.asarray(result.w, np.float64), b=float(result.b), feature_names=names, target="y",
                         dtype=dtype, config=result.config.to_dict(), metrics=metrics)
-    return result, model, reading, resumed_at
+    return result, model, reading, resumed_at, streamed
 
 
 class _Rows:
@@ -79,19 +95,20 @@ class _Rows:
         return {"format": "svmlight"}
 
 
-def train_resumable(X, y, config, plan):
-    """``(FitResult, resumed at)``: SGD on CSR rows with the plan's checkpoints, from its resumed state or afresh
-    (the same start as :func:`~linsgd.sgd.fit.train`: with ``lr="auto"``, the sparse step and intercept)."""
+def train_view(data, config, plan, fingerprint: str):
+    """``(FitResult, resumed at)``: SGD on a CSR view (in memory or streamed) with the plan's checkpoints (None:
+    none), from its resumed state or afresh — the same start as :func:`~linsgd.sgd.fit.train`: with
+    ``lr="auto"``, the sparse step and intercept (of the first window, streamed)."""
     fresh, run_config = None, config
     if config.lr == "auto":
+        X, y = (data.X, data.y) if isinstance(data, InMemory) else data.read(data.pieces[:data.per_window])
         lr, (w0, b0) = sparse_auto(X, y, config, None, None)
         run_config, fresh = dataclasses.replace(config, lr=lr), TrainState(w=w0, b=b0)
-    digest = hashlib.blake2b(digest_size=16)
-    for a in (X.data, X.indices, X.indptr, y):
-        digest.update(memoryview(a).cast("B"))
-    launch = plan.prepare(run_config, _Rows(), digest.hexdigest(), X.shape[1], False)
-    state = launch.resumed
-    result = train_data(InMemory(X, y), run_config, checkpoints=launch.checkpoints, resume=state or fresh)
+    state, checkpoints = None, None
+    if plan is not None and (plan.checkpoint_every or plan.resume):
+        launch = plan.prepare(run_config, _Rows(), fingerprint, data.sample().shape[1], False)
+        state, checkpoints = launch.resumed, launch.checkpoints
+    result = train_data(data, run_config, checkpoints=checkpoints, resume=state or fresh)
     if run_config is not config:
         result = dataclasses.replace(result, config=config, lr=run_config.lr)
     return result, (state.epoch, state.position) if state is not None else None
