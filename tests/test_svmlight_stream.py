@@ -95,3 +95,28 @@ def test_a_bad_row_in_a_streamed_file_is_named_by_line_and_column(cli, tmp_path)
                        "--chunk-bytes", "1K")
     assert code == 2 and f"{tmp_path / 'd.svm'}:501: column 11:" in err and err.strip().count("\n") == 0
     assert not (tmp_path / "run").exists()
+
+
+def test_the_spill_file_goes_in_tmp_dir_and_is_gone_after_the_run(cli, tmp_path):
+    _file(tmp_path / "d.svm", n=800, d=12, seed=4)
+    (tmp_path / "spill").mkdir()
+    found = scan(tmp_path / "d.svm", dtype="float64", chunk_bytes=2000, budget=0, spill_dir=tmp_path / "spill")
+    assert found.spill is not None and found.pieces[0].spilled == 0
+    found.spill.close()
+    code, out, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "run", "--max-memory", "4K",
+                         "--chunk-bytes", "1K", "--tmp-dir", tmp_path / "spill", "--lr", "0.05")
+    assert code == 0 and "streamed" in out, err
+    assert list((tmp_path / "spill").iterdir()) == []
+
+
+def test_a_value_that_overflows_float32_in_a_streamed_file_is_named(cli, tmp_path):
+    X, y = _file(tmp_path / "d.svm", n=600, d=10, seed=5)
+    lines = (tmp_path / "d.svm").read_text().splitlines(keepends=True)
+    lines[300] = "1.5 2:1e39\n"
+    (tmp_path / "d.svm").write_text("".join(lines))
+    code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "run", "--max-memory", "4K",
+                       "--chunk-bytes", "1K", "--lr", "0.05")
+    assert code == 2 and "overflows float32" in err and "--dtype float64" in err and "Traceback" not in err
+    code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "run64", "--max-memory", "4K",
+                       "--chunk-bytes", "1K", "--lr", "1e-90", "--dtype", "float64", "--epochs", 1)
+    assert code == 0, err

@@ -41,8 +41,8 @@ def train_svmlight(args, config, budget) -> int:
     plan = plan_of(args, out)
     if args.seed is None and (seed := plan.checkpoint_seed()) is not None:  # a resume without --seed: its seed
         config = dataclasses.replace(config, seed=seed)
-    result, model, reading, resumed_at, streamed = fit_svmlight(args.data, config, chunk_bytes=args.chunk_bytes,
-                                                      max_memory=budget, plan=plan)
+    result, model, resumed_at, streamed, reading = fit_svmlight(args.data, config, chunk_bytes=args.chunk_bytes,
+                                                                max_memory=budget, plan=plan, tmp_dir=args.tmp_dir)
     write_run_folder(result, model, args.data, out)
     how = "streamed: over --max-memory as CSR" if result.config.solver == "sgd" and streamed else "in memory"
     print(f"read {args.data} (svmlight): {len(model.w):,} feature columns, target 'y', {how} ({reading:.2f} s)")

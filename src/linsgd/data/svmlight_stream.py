@@ -5,11 +5,13 @@ The first pass (:func:`scan`) reads the file once in blocks of whole lines
 (:func:`linsgd.data.formats.svmlight.blocks`), checks every row with the same error path as reading it whole
 (``FILE:LINE: column C: …``), and keeps each block's byte range and row count, and the width d. It keeps
 the parsed rows too while they fit the memory budget (the run is then trained in memory); past it, it
-drops them and the run is streamed: a block is a *piece*, the pieces are dealt to windows by
+writes every parsed block to a spill file (binary CSR: y, row pointers, indices, values; ``--tmp-dir``, deleted
+when the run ends) and the run is streamed: a block is a *piece*, the pieces are dealt to windows by
 :func:`~linsgd.data.batching.stratified_windows` (one piece of every stratum per window), a window's rows
 are permuted by ``default_rng([seed, 4, epoch, k])``, and batches continue across windows, exactly as for a
 table — so a streamed epoch is the in-memory epoch over the rows in the order of :meth:`SvmlightStreamed.
-windows` (the tests compare them). A window is read from the file when it is trained (seek, parse).
+windows` (the tests compare them). A window is read from the spill file when it is trained (no second parse
+of the text: parsing is most of the first pass's time).
 
 Why not the typed table path (``data/formats`` → cells → :class:`~linsgd.data.rows.RowStore`): it carries
 named, typed, dense columns through roles, encoding and standardisation; svmlight rows are unnamed
@@ -19,7 +21,9 @@ indices up to 2²⁰ wide, kept sparse, with none of those steps. Their reader i
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,12 +37,15 @@ _WINDOW_STREAM = 4  # the seed-sequence branch of a window's permutation (as lin
 
 @dataclass(frozen=True)
 class Piece:
-    """One block of whole lines: its byte range in the file, its first line (1-based), its rows."""
+    """One block of whole lines: its byte range in the file, its first line (1-based), its rows and stored
+    values, and where its CSR starts in the spill file (-1: not spilled)."""
 
     offset: int
     size: int
     first_line: int
     rows: int
+    nnz: int
+    spilled: int = -1
 
 
 @dataclass
@@ -51,6 +58,7 @@ class Scan:
     nnz: int
     parts: list | None  # [(X, y)] of every non-empty block, or None past the budget
     fingerprint: str  # of the file's bytes
+    spill: object = None  # the spill file (an open binary temporary file) past the budget
 
     @property
     def csr_bytes(self) -> int:
@@ -58,23 +66,40 @@ class Scan:
         return self.nnz * 12 + self.n * 16
 
 
-def scan(path, *, dtype: str, chunk_bytes: int, budget: int) -> Scan:
-    """The first pass over the svmlight file ``path`` (module docstring); DataError for a bad row or no rows."""
-    pieces, parts, kept, n, d, nnz, offset = [], [], 0, 0, 0, 0, 0
+def scan(path, *, dtype: str, chunk_bytes: int, budget: int, spill_dir=None) -> Scan:
+    """The first pass over the svmlight file ``path`` (module docstring); DataError for a bad row or no rows.
+    ``spill_dir``: where the spill file goes past the budget (None: the system's temporary folder)."""
+    pieces, parts, kept, n, d, nnz, offset, spill = [], [], 0, 0, 0, 0, 0, None
     digest = hashlib.blake2b(digest_size=16)
     for first, block in blocks(path, chunk_bytes):
         digest.update(block)
         X, y = read_block(path, first, block, dtype)
         if X.shape[0]:
-            pieces.append(Piece(offset, len(block), first, X.shape[0]))
+            pieces.append(Piece(offset, len(block), first, X.shape[0], X.nnz))
             n, d, nnz = n + X.shape[0], max(d, X.shape[1]), nnz + X.nnz
-            if parts is not None:
+            if spill is not None:
+                pieces[-1] = _spill(spill, pieces[-1], X, y)
+            else:
+                parts.append((X, y))
                 kept += X.data.nbytes + X.indices.nbytes + X.indptr.nbytes + y.nbytes
-                parts = parts + [(X, y)] if kept <= budget else None
+                if kept > budget:  # from here on, every block goes to the spill file
+                    spill = tempfile.TemporaryFile(dir=spill_dir, prefix="linsgd-svmlight-")
+                    start = len(pieces) - len(parts)
+                    for k, (Xk, yk) in enumerate(parts):
+                        pieces[start + k] = _spill(spill, pieces[start + k], Xk, yk)
+                    parts = None
         offset += len(block)
     if not n:
         raise data_error(path, None, "no rows: every line is blank or a # comment")
-    return Scan(pieces, n, d, nnz, parts, digest.hexdigest())
+    return Scan(pieces, n, d, nnz, parts, digest.hexdigest(), spill)
+
+
+def _spill(f, piece: Piece, X, y) -> Piece:
+    """Append a block's CSR to the spill file ``f``: y, row pointers, column indices (int64), values."""
+    at = f.seek(0, 2)
+    for a in (y.astype(np.float64), X.indptr.astype(np.int64), X.indices.astype(np.int64), X.data):
+        f.write(np.ascontiguousarray(a).tobytes())
+    return dataclasses.replace(piece, spilled=at)
 
 
 def stack(parts, d: int):
@@ -90,24 +115,35 @@ class SvmlightStreamed:
     """The data view (:class:`linsgd.data.views.DataView`) of an svmlight file read window by window.
 
     Args:
-        path: the file. found: its :class:`Scan`. dtype: the training dtype. window_rows: rows per window
-            (whole pieces: at least one).
+        path: the file. found: its :class:`Scan`, spilled (``found.spill``). dtype: the training dtype.
+            window_rows: rows per window (whole pieces: at least one).
     """
 
     def __init__(self, path, found: Scan, dtype: str, window_rows: int) -> None:
-        self.path, self.pieces, self.d, self.dtype = path, found.pieces, found.d, dtype
+        self.path, self.pieces, self.d, self.dtype, self.spill = path, found.pieces, found.d, dtype, found.spill
         self.n = found.n
         mean_rows = self.n / len(self.pieces)
         self.per_window = max(1, int(window_rows // mean_rows))  # pieces (strata) per window
         self.nwindows = max(1, -(-len(self.pieces) // self.per_window))
 
     def read(self, pieces):
-        """``(X CSR (rows, d), y)`` of the given pieces, in their order, read from the file."""
-        parts = []
-        with open(self.path, "rb") as f:
-            for p in pieces:
-                f.seek(p.offset)
-                parts.append(read_block(self.path, p.first_line, f.read(p.size), self.dtype))
+        """``(X CSR (rows, d), y)`` of the given pieces, in their order, read from the spill file; DataError
+        (naming the block's first line) for a value that overflows the training dtype."""
+        import scipy.sparse as sp
+
+        parts, f = [], self.spill
+        for p in pieces:
+            f.seek(p.spilled)
+            y = np.fromfile(f, np.float64, p.rows)
+            indptr = np.fromfile(f, np.int64, p.rows + 1)
+            indices = np.fromfile(f, np.int64, p.nnz)
+            data = np.fromfile(f, np.float64, p.nnz)
+            X = sp.csr_matrix((data.astype(self.dtype), indices, indptr), shape=(p.rows, self.d))
+            y = y.astype(self.dtype)
+            if not (np.all(np.isfinite(X.data)) and np.all(np.isfinite(y))):
+                raise data_error(self.path, None, f"a value of the lines from {p.first_line} on overflows "
+                                                  f"{self.dtype}: train with --dtype float64")
+            parts.append((X, y))
         return stack(parts, self.d)
 
     def windows(self, seed: int, epoch: int):

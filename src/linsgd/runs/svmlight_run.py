@@ -39,10 +39,11 @@ from linsgd.storage import atomic_path, ensure_writable_dir, replacing_files
 STREAMED = "svmlight rows over --max-memory are streamed, and the exact solver reads them in memory"
 
 
-def fit_svmlight(path, config, *, chunk_bytes: int, max_memory: int | None = None, plan=None):
-    """``(FitResult, LinearModel, seconds reading, resumed at, streamed)`` of a training run on the svmlight file
+def fit_svmlight(path, config, *, chunk_bytes: int, max_memory: int | None = None, plan=None, tmp_dir=None):
+    """``(FitResult, LinearModel, resumed at, streamed, seconds reading)`` of a training run on the svmlight file
     ``path``; ``plan``: checkpoints and resume (None: neither); resumed at: (epoch, position) of the state
-    resumed, or None; streamed: whether the rows were streamed.
+    resumed, or None; streamed: whether the rows were streamed. ``tmp_dir``: where streamed rows are spilled
+    (None: the system's temporary folder).
 
     Rows that fit ``max_memory`` as CSR are trained in memory; the others streamed, window by window
     (:mod:`linsgd.data.svmlight_stream`; SGD only).
@@ -53,8 +54,17 @@ def fit_svmlight(path, config, *, chunk_bytes: int, max_memory: int | None = Non
     """
     start = time.perf_counter()
     budget = max_memory or default_max_memory()
-    found = scan(path, dtype="float64", chunk_bytes=chunk_bytes, budget=budget)
+    found = scan(path, dtype="float64", chunk_bytes=chunk_bytes, budget=budget, spill_dir=tmp_dir)
     reading = time.perf_counter() - start
+    try:
+        return _fit(path, found, config, budget, plan) + (reading,)
+    finally:
+        if found.spill is not None:
+            found.spill.close()  # a temporary file: deleted on close
+
+
+def _fit(path, found, config, budget: int, plan):
+    """:func:`fit_svmlight` after the first pass: ``(FitResult, LinearModel, resumed at, streamed)``."""
     streamed = found.parts is None
     resumable = plan is not None and bool(plan.checkpoint_every or plan.resume)
     because = RESUMABLE if resumable else STREAMED if streamed else None
@@ -83,7 +93,7 @@ def fit_svmlight(path, config, *, chunk_bytes: int, max_memory: int | None = Non
     metrics = {"train": regression_metrics(y, np.asarray(yhat))}
     model = LinearModel(w=np.asarray(result.w, np.float64), b=float(result.b), feature_names=names, target="y",
                         dtype=dtype, config=result.config.to_dict(), metrics=metrics)
-    return result, model, reading, resumed_at, streamed
+    return result, model, resumed_at, streamed
 
 
 class _Rows:
