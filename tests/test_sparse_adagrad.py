@@ -170,3 +170,11 @@ def test_adagrad_with_a_penalty_is_refused_naming_the_penalty():
     X, y = _data(n=50, d=4, density=0.5)
     with pytest.raises(ConfigError, match="^penalty='l2' is not allowed: None with schedule='adagrad'"):
         linsgd.fit(X, y, schedule="adagrad", lr=0.1, solver="sgd", penalty="l2", alpha=1e-4)
+
+
+def test_train_on_a_table_with_adagrad_is_refused_before_reading_it(cli, tmp_path):
+    (tmp_path / "t.csv").write_text("x,y\n1,2\n2,3\n3,5\n")
+    code, out, err = cli("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "run", "--schedule",
+                         "adagrad", "--lr", "0.1")
+    assert code == 2 and "--schedule=adagrad is not allowed" in err and err.strip().count("\n") == 0
+    assert "columns" not in out and not (tmp_path / "run").exists()

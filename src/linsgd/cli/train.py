@@ -81,6 +81,10 @@ def _run(args: argparse.Namespace, painter) -> int:
         from linsgd.cli.svmlight import train_svmlight
 
         return train_svmlight(args, config, budget)
+    if config.schedule == "adagrad":  # a table's rows are dense: refused before anything is read
+        from linsgd.data.sparse_input import ADAGRAD_DENSE
+
+        raise ConfigError("schedule", config.schedule, ADAGRAD_DENSE)
     if args.target is None:
         raise ConfigError("target", None, "the name of the target column (--target COL)")
     features = parse_features(args.features)

@@ -13,6 +13,9 @@ import numpy as np
 from linsgd.data.checks import as_training_arrays, check_values_of
 from linsgd.errors import ConfigError, DataError
 
+# why schedule="adagrad" is refused on dense data (the sparse engine alone has its kernel)
+ADAGRAD_DENSE = "constant, invscaling or cosine for dense data (adagrad runs on sparse X and svmlight files)"
+
 
 def is_sparse(X) -> bool:
     """Whether X is a ``scipy.sparse`` matrix or array (without importing scipy for dense input)."""

@@ -19,7 +19,7 @@ from linsgd import _held
 from linsgd.config import TrainConfig
 from linsgd.data.batching import INIT_STREAM
 from linsgd.data.checks import check_values_of
-from linsgd.data.sparse_input import is_sparse
+from linsgd.data.sparse_input import ADAGRAD_DENSE, is_sparse
 from linsgd.data.views import InMemory, normalized_weights
 from linsgd.engines import get_engine
 from linsgd.engines.averaging import pack, unpack
@@ -83,8 +83,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
                         lockstep=config.sync_every == 1 and sync.every in (None, 1),
                         sparse=is_sparse(data.sample()), loss=loss_spec(config))
     if config.schedule == "adagrad" and not is_sparse(data.sample()):
-        raise ConfigError("schedule", config.schedule, "constant, invscaling or cosine for dense data (adagrad "
-                                                       "runs on sparse X and svmlight files)")
+        raise ConfigError("schedule", config.schedule, ADAGRAD_DENSE)
     if config.schedule == "adagrad" and (checkpoints is not None or (resume is not None and resume.step)):
         raise ConfigError("schedule", config.schedule, "constant, invscaling or cosine with checkpoints or a "
                                                        "resumed run (a checkpoint does not hold adagrad's sums)")
