@@ -70,6 +70,58 @@ def _slot(keys, j):
     return h
 
 
+@njit(inline="always")
+def _add_row(data, indices, indptr, state, A, P, i, r, eta, summed, table, q):
+    """Row i's gradient terms r·x_ij: into the batch's table (``summed``), or stepped at once (B = 1, unique
+    columns); the columns listed once each in ``table``'s touched/old. Returns (q, the steps' check)."""
+    keys, grad, touched, slots, old = table
+    check = 0.0
+    for p in range(indptr[i], indptr[i + 1]):
+        j = indices[p]
+        if summed:
+            h = _slot(keys, j)
+            if keys[h] == -1:
+                keys[h] = j
+                touched[q], slots[q], old[q] = j, h, state[j, W]
+                q += 1
+            grad[h] += r * data[p]
+        else:
+            touched[q], old[q] = j, state[j, W]
+            q += 1
+            du = _step(state, A, P, j, r * data[p], eta)
+            check += du - du
+    return q, check
+
+
+@njit(inline="always")
+def _step_table(state, A, P, eta, size, table, q):
+    """The step of every column the batch's table holds (its mean gradient), emptying the table."""
+    keys, grad, touched, slots, _ = table
+    check = 0.0
+    for e in range(q):
+        j, h = touched[e], slots[e]
+        g = grad[h] / size
+        grad[h], keys[h] = 0.0, -1
+        du = _step(state, A, P, j, g, eta)
+        check += du - du
+    return check
+
+
+@njit(inline="always")
+def _scratch(order, indptr, batch, summed):
+    """(keys, grad, touched, slots, old): the batch's open-addressing table (2·B·widest slots, a power of 2;
+    empty without ``summed``) and the lists of its columns, their slots and their values before the step."""
+    widest = 0
+    for k in range(len(order)):
+        widest = max(widest, indptr[order[k] + 1] - indptr[order[k]])
+    size = 1
+    while size < 2 * batch * widest:
+        size *= 2
+    keys = np.full(size if summed else 0, -1, dtype=np.int64)
+    return (keys, np.zeros(len(keys)), np.empty(batch * widest, dtype=np.int64),
+            np.empty(batch * widest, dtype=np.int64), np.empty(batch * widest))
+
+
 @njit(nogil=True, cache=True)
 def adagrad_epoch_csr(data, indices, indptr, y, state, bias, order, batch, eta, average_from, t0, wa, v, summed,
                       ahead):
@@ -91,30 +143,16 @@ def adagrad_epoch_csr(data, indices, indptr, y, state, bias, order, batch, eta, 
         then hold their values before that step.
     """
     n, d = len(order), state.shape[0]
-    widest = 0
-    for k in range(n):
-        widest = max(widest, indptr[order[k] + 1] - indptr[order[k]])
-    touched = np.empty(batch * widest, dtype=np.int64)  # the batch's columns, in order of first sight
-    slots = np.empty(batch * widest, dtype=np.int64)  # their slots in the table
-    old = np.empty(batch * widest)
-    size_table = 1
-    while size_table < 2 * batch * widest:
-        size_table *= 2
-    keys = np.full(size_table if summed else 0, -1, dtype=np.int64)
-    grad = np.zeros(size_table if summed else 0)
-    averaging = average_from > 0
-    m0 = max(0, t0 - average_from + 1) if averaging else 0
-    P = 0.0
-    A = np.empty(d if averaging else 0)
-    for j in range(len(A)):  # S = m0·w̄ = P·u − A with P = 0
+    table = _scratch(order, indptr, batch, summed)
+    m0 = max(0, t0 - average_from + 1) if average_from else 0
+    A = np.empty(d if average_from else 0)  # S = m0·w̄ = P·u − A with P = 0
+    for j in range(len(A)):
         A[j] = -m0 * wa[j] if m0 > 0 else 0.0
-    weighted = len(v) > 0
-    step = 0
+    P, step = 0.0, 0
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
-        size = stop - start
-        q, gb, loss, check = 0, 0.0, 0.0, 0.0
+        q, gb, check = 0, 0.0, 0.0
         for k in range(start, stop):
             if ahead:
                 _prefetch_rows(data, indices, indptr, y, order, state, A, k, n, ahead)
@@ -122,48 +160,28 @@ def adagrad_epoch_csr(data, indices, indptr, y, state, bias, order, batch, eta, 
             r = bias[0] - y[i]
             for p in range(indptr[i], indptr[i + 1]):
                 r += data[p] * state[indices[p], W]
-            loss += 0.5 * r * r
-            if weighted:
-                r *= v[i]
+            check += 0.5 * r * r
+            r = r * v[i] if len(v) else r
             gb += r
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                if summed:  # the batch's gradient first, each column listed once
-                    h = _slot(keys, j)
-                    if keys[h] == -1:
-                        keys[h] = j
-                        touched[q], slots[q], old[q] = j, h, state[j, W]
-                        q += 1
-                    grad[h] += r * data[p]
-                else:  # B = 1, unique columns: the step at once
-                    touched[q] = j
-                    old[q] = state[j, W]
-                    q += 1
-                    du = _step(state, A, P, j, r * data[p], eta)
-                    check += du - du
-        for e in range(q if summed else 0):
-            j, h = touched[e], slots[e]
-            g = grad[h] / size
-            grad[h], keys[h] = 0.0, -1
-            du = _step(state, A, P, j, g, eta)
-            check += du - du
-        g = gb / size
-        b_before = bias[0]
+            q, c = _add_row(data, indices, indptr, state, A, P, i, r, eta, summed, table, q)
+            check += c
+        if summed:
+            check += _step_table(state, A, P, eta, stop - start, table, q)
+        b_before, g = bias[0], gb / (stop - start)
         if g != 0.0:
             bias[1] += g * g
             bias[0] -= eta * g / np.sqrt(bias[1])
-        if not np.isfinite(loss + check + (bias[0] - bias[0])):
+        if not np.isfinite(check + (bias[0] - bias[0])):  # restore the weights and bias before the step
             for e in range(q):
-                state[touched[e], W] = old[e]
+                state[table[2][e], W] = table[4][e]
             bias[0] = b_before
             return step
-        t = t0 + step
-        if averaging and t >= average_from:
+        if average_from and t0 + step >= average_from:
             P += 1.0
-            bias[2] += (bias[0] - bias[2]) / (t - average_from + 1)
-        elif averaging:
+            bias[2] += (bias[0] - bias[2]) / (t0 + step - average_from + 1)
+        elif average_from:
             bias[2] = bias[0]
-    m = max(0, t0 + step - average_from + 1) if averaging else 0
+    m = max(0, t0 + step - average_from + 1) if average_from else 0
     for j in range(len(A)):
         wa[j] = (P * state[j, W] - A[j]) / m if m > 0 else state[j, W]
     return 0
