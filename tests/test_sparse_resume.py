@@ -1,6 +1,6 @@
 """Checkpoints on sparse X: resuming the sparse engine from any checkpoint (within an epoch or at its end)
 equals the uninterrupted run bit for bit, through the loop and through ``linsgd train`` on an svmlight file;
-AdaGrad, whose per-coordinate sums a checkpoint does not hold, is refused with checkpoints."""
+an AdaGrad run continues its per-coordinate sums, which the checkpoint holds."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ from test_resume import _recorder
 
 from linsgd.config import TrainConfig
 from linsgd.data.views import InMemory
-from linsgd.errors import ConfigError
 from linsgd.model import load_model
+from linsgd.runs.checkpoint import Identity, load_checkpoint, save_checkpoint
 from linsgd.sgd.loop import train_data
-from linsgd.sgd.result import TrainState
 
 
 def _data(n=503, d=40, seed=0):
@@ -46,19 +45,36 @@ def test_resuming_the_sparse_engine_from_any_checkpoint_equals_the_uninterrupted
         np.testing.assert_allclose(other.w, full.w, rtol=1e-11, atol=1e-13)
 
 
-def test_adagrad_with_checkpoints_or_a_resumed_state_is_refused_naming_the_schedule():
-    X, y = _data(n=60)
-    config = TrainConfig(lr=0.1, epochs=1, batch_size=10, schedule="adagrad", dtype="float64")
-    with pytest.raises(ConfigError, match="^schedule='adagrad' is not allowed: .*checkpoint"):
-        train_data(InMemory(X, y), config, checkpoints=_recorder(2, "steps"))
-    with pytest.raises(ConfigError, match="^schedule='adagrad' is not allowed: .*checkpoint"):
-        train_data(InMemory(X, y), config, resume=TrainState(w=np.zeros(40), b=0.0, step=3))
+@pytest.mark.parametrize("batch", [1, 10])
+def test_an_adagrad_run_resumed_from_any_checkpoint_continues_its_sums(batch, tmp_path):
+    X, y = _data()
+    config = TrainConfig(lr=0.2, epochs=3, batch_size=batch, seed=5, dtype="float64", schedule="adagrad",
+                         average=False)
+    rec = _recorder(40, "steps")
+    full = train_data(InMemory(X, y), config, checkpoints=rec)
+    assert all(s.sumsq is not None and s.sumsq.shape == (41,) for s in rec.states)
+    assert rec.states[0].sumsq.sum() < rec.states[-1].sumsq.sum()  # the sums grow: copies, not one array
+    for state in rec.states[1::3]:
+        resumed = train_data(InMemory(X, y), config, resume=copy.deepcopy(state))
+        assert np.array_equal(resumed.w, full.w) and resumed.b == full.b, (state.epoch, state.position)
+        lost = copy.deepcopy(state)
+        lost.sumsq = None  # a state without its sums cannot continue: an internal error, never a silent restart
+        with pytest.raises(ValueError, match="sums of squares"):
+            train_data(InMemory(X, y), config, resume=lost)
+    # through a checkpoint file: the sums are written and read back
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(path, rec.states[4], Identity({}, ""))
+    loaded, _ = load_checkpoint(path)
+    assert np.array_equal(loaded.sumsq, rec.states[4].sumsq)
+    assert np.array_equal(train_data(InMemory(X, y), config, resume=loaded).w, full.w)
 
 
-def test_an_svmlight_run_resumed_from_its_checkpoint_equals_the_uninterrupted_run(cli, tmp_path):
+@pytest.mark.parametrize("schedule", ["constant", "adagrad"])
+def test_an_svmlight_run_resumed_from_its_checkpoint_equals_the_uninterrupted_run(cli, tmp_path, schedule):
     X, y = _data(n=800, d=25, seed=3)
     dump_svmlight_file(X, y, str(tmp_path / "d.svm"), zero_based=False)
-    flags = ("--solver", "sgd", "--lr", "0.05", "--seed", 2, "--dtype", "float64", "--average", "false")
+    flags = ("--solver", "sgd", "--lr", "0.05", "--seed", 2, "--dtype", "float64", "--average", "false",
+             "--schedule", schedule)
     code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "whole", "--epochs", 4, *flags)
     assert code == 0, err
     code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "part", "--epochs", 2,
@@ -76,3 +92,14 @@ def test_an_svmlight_run_resumed_from_its_checkpoint_equals_the_uninterrupted_ru
     code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "other", "--epochs", 1, "--lr", "0.1",
                        "--resume", "--solver", "sgd")
     assert code != 0 and "checkpoint" in err and err.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("bad", [np.zeros(40), np.full(41, -1.0), np.full(41, np.nan)])
+def test_a_checkpoint_with_unusable_sums_is_refused_naming_them(bad, tmp_path):
+    from linsgd.errors import StorageError
+    from linsgd.sgd.result import TrainState
+
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(path, TrainState(w=np.zeros(40), b=0.0, step=3, sumsq=bad), Identity({}, ""))
+    with pytest.raises(StorageError, match="corrupt checkpoint .*'sumsq'"):
+        load_checkpoint(path)

@@ -12,7 +12,8 @@ trajectories agree to float rounding — with two limits the dense engines do no
 
 ``schedule="adagrad"`` (sparse X only) steps each coordinate by its own AdaGrad rate
 (:mod:`linsgd.engines._adagrad_kernels`); the engine keeps the per-coordinate sums of squared gradients from
-one call to the next (one engine per run).
+one call to the next (one engine per run), in an array the train loop's state shares
+(:meth:`SparseEngine.share_sums`), so that checkpoints hold them and a resumed run continues them.
 
 The weights are updated in float64 whatever the data's dtype (the scale factor needs the digits), and
 returned in the data's dtype.
@@ -65,15 +66,28 @@ class SparseEngine:
             return EpochOutcome(w_out, float(b_before), diverged_at=step)
         return EpochOutcome(w_out, float(b_new), avg=(wa, float(ba)) if rule.average_from else None)
 
+    def share_sums(self, sums, d: int, *, resumed: bool) -> np.ndarray:
+        """The AdaGrad sums (d + 1,) float64 the engine steps with, updated in place: ``sums`` (a resumed
+        state's) or new zeros; the train loop keeps the returned array in its state. ValueError (an internal
+        error) when a run resumed after its first step has none."""
+        if sums is None:
+            if resumed:
+                raise ValueError("an AdaGrad run resumed after its first step needs its sums of squares")
+            sums = np.zeros(d + 1)
+        self._sumsq = np.asarray(sums, dtype=np.float64)
+        return self._sumsq
+
     def _adagrad(self, X, y, w, b, order, rule, batch_size, t0, avg, weight) -> EpochOutcome:
         """:meth:`run_epoch` under ``schedule="adagrad"`` (:mod:`linsgd.engines._adagrad_kernels`)."""
         from linsgd.engines._adagrad_kernels import SUMSQ, W, adagrad_epoch_csr
 
         d = len(w)
-        if self._sumsq is None or t0 == 0:
+        if self._sumsq is None:
             if t0:
                 raise ValueError("an AdaGrad run cannot continue on a fresh engine: its sums of squares are lost")
             self._sumsq = np.zeros(d + 1)
+        elif t0 == 0:  # a fresh run (partial_fit starts the step count, and the sums, again)
+            self._sumsq[:] = 0.0
         state = np.empty((d, 2), dtype=X.dtype)
         state[:, W], state[:, SUMSQ] = w, self._sumsq[:d]
         wa, ba = start_average(w, b, avg) if rule.average_from else (np.empty(0), 0.0)

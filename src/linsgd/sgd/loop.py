@@ -84,9 +84,6 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
                         sparse=is_sparse(data.sample()), loss=loss_spec(config))
     if config.schedule == "adagrad" and not is_sparse(data.sample()):
         raise ConfigError("schedule", config.schedule, ADAGRAD_DENSE)
-    if config.schedule == "adagrad" and (checkpoints is not None or (resume is not None and resume.step)):
-        raise ConfigError("schedule", config.schedule, "constant, invscaling or cosine with checkpoints or a "
-                                                       "resumed run (a checkpoint does not hold adagrad's sums)")
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once, and
         engine.prepare(data.X, data.y)  # each epoch's squared loss comes from the statistics of [X y] (no pass)
         if (data.statistics is None and config.loss == "squared" and not is_sparse(data.X)
@@ -95,6 +92,8 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     rule = step_rule(config, data.steps_per_epoch(process_batch(config)), penalty_scale)
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, d, config.init_std, config.dtype))
+    if config.schedule == "adagrad":  # the engine steps with the state's sums (a checkpoint then holds them)
+        s.sumsq = engine.share_sums(s.sumsq, d, resumed=s.step > 0)
     # threads and ranks average every K steps (checkpoints then fall on those points); else checkpoints cut
     # (threads in lockstep, K = 1, sync inside the kernel: no segment per step)
     averaged = (config.threads > 1 and not getattr(engine, "lockstep", False)) or sync.every is not None
