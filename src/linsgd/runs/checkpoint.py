@@ -2,7 +2,8 @@
 
 A checkpoint holds the parameters, the epoch and the position in that epoch's order (the order itself is
 recomputed from the seed, so the position is the whole RNG state), the step count (the schedule's t and
-the averaging count), the running average of the iterates (averaged SGD), the loss history, the resolved config,
+the averaging count), the running average of the iterates (averaged SGD), AdaGrad's per-coordinate sums of
+squared gradients (``schedule="adagrad"``), the loss history, the resolved config,
 a fingerprint of the data and the world size. Resuming from it continues the same arithmetic, so the final
 model equals an uninterrupted run bit for bit (single process). The previous checkpoint stays under the
 final name until the new one is complete (``storage.atomic_path``): a crash mid-write leaves it loadable.
