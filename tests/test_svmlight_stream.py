@@ -120,3 +120,26 @@ def test_a_value_that_overflows_float32_in_a_streamed_file_is_named(cli, tmp_pat
     code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "run64", "--max-memory", "4K",
                        "--chunk-bytes", "1K", "--lr", "1e-90", "--dtype", "float64", "--epochs", 1)
     assert code == 0, err
+
+
+def test_predict_and_evaluate_read_the_file_a_block_at_a_time(cli, tmp_path):
+    import pyarrow.csv as pacsv
+
+    X, y = _file(tmp_path / "d.svm", n=700, d=14, seed=6)
+    code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "run", "--solver", "exact")
+    assert code == 0, err
+    model = load_model(tmp_path / "run" / "model.safetensors")
+    code, _, err = cli("predict", tmp_path / "run" / "model.safetensors", tmp_path / "d.svm", "--out",
+                       tmp_path / "p.csv", "--chunk-bytes", "1K")
+    assert code == 0, err
+    got = pacsv.read_csv(tmp_path / "p.csv").column("prediction").to_numpy()
+    np.testing.assert_allclose(got, X @ model.w + model.b, rtol=1e-12)
+    code, out, err = cli("evaluate", tmp_path / "run" / "model.safetensors", tmp_path / "d.svm", "--json",
+                         "--chunk-bytes", "1K")
+    assert code == 0, err
+    assert json.loads(out)["mse"] == pytest.approx(np.mean((X @ model.w + model.b - y) ** 2), rel=1e-9)
+    wide = tmp_path / "wide.svm"
+    wide.write_text("1.0 3:1\n" * 50 + "2.0 99:1\n")
+    code, _, err = cli("predict", tmp_path / "run" / "model.safetensors", wide, "--out", tmp_path / "q.csv",
+                       "--chunk-bytes", "100")
+    assert code == 2 and "above the model's 14 features" in err and not (tmp_path / "q.csv").exists()

@@ -19,9 +19,11 @@ import json
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 from linsgd.config import default_max_memory
-from linsgd.data.formats.svmlight import read_svmlight
+from linsgd.data.checks import data_error
+from linsgd.data.formats.svmlight import blocks, read_block
 from linsgd.data.sparse_input import as_sparse_training, check_sparse_config
 from linsgd.data.svmlight_stream import SvmlightStreamed, scan, stack
 from linsgd.data.views import InMemory
@@ -124,10 +126,26 @@ def train_view(data, config, plan, fingerprint: str):
     return result, (state.epoch, state.position) if state is not None else None
 
 
-def predict_svmlight(model: LinearModel, path, *, chunk_bytes: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(y, ŷ)`` of the model on the svmlight file ``path`` (indices above the model's width: DataError)."""
-    X, y = read_svmlight(path, dtype="float64", chunk_bytes=chunk_bytes, n_features=len(model.w))
-    return y, model.predict(X)
+def predict_svmlight(model: LinearModel, path, *, chunk_bytes: int, model_path=None):
+    """Yield ``(y, ŷ)`` of the model on the svmlight file ``path``, a block of whole lines of about
+    ``chunk_bytes`` at a time (memory: one block).
+
+    Raises:
+        DataError: a bad row (file, line, column), an index above the model's width, a non-finite prediction
+            (naming ``model_path`` and the row), or a file with no rows.
+    """
+    d, done = len(model.w), 0
+    for first, block in blocks(path, chunk_bytes):
+        X, y = read_block(path, first, block, "float64")
+        if X.shape[1] > d:
+            raise data_error(path, None, f"a feature index {X.shape[1]} above the model's {d} features: the "
+                                         "file does not match the model")
+        if len(y):
+            X = sp.csr_matrix((X.data, X.indices, X.indptr), shape=(len(y), d))
+            yield y, model.predict_finite(X, model=model_path, data=path, first_row=done)
+            done += len(y)
+    if not done:
+        raise data_error(path, None, "no rows: every line is blank or a # comment")
 
 
 def write_run_folder(result, model: LinearModel, data, out):
