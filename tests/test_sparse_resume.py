@@ -92,6 +92,11 @@ def test_an_svmlight_run_resumed_from_its_checkpoint_equals_the_uninterrupted_ru
     code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "other", "--epochs", 1, "--lr", "0.1",
                        "--resume", "--solver", "sgd")
     assert code != 0 and "checkpoint" in err and err.strip().count("\n") == 0
+    text = (tmp_path / "d.svm").read_text()
+    (tmp_path / "d.svm").write_text(text.splitlines(keepends=True)[1] + text)  # one row more: other data
+    code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "part", "--epochs", 5, "--resume",
+                       "--checkpoint-every", "13steps", *flags)
+    assert code == 2 and "data fingerprint" in err and err.strip().count("\n") == 0
 
 
 @pytest.mark.parametrize("bad", [np.zeros(40), np.full(41, -1.0), np.full(41, np.nan)])
