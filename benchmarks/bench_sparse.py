@@ -7,16 +7,21 @@ are); the pair (k, level) is hashed with MurmurHash3 (scikit-learn's ``murmurhas
 inside a row add up. y = X w* + 1 + N(0, 0.5²) with w* ~ N(0, 0.3²) per column: 1,000,000 training rows and
 100,000 held-out rows from the same distribution.
 
-Every learner sees the same rows in the same CSR (float64, as scikit-learn requires): scikit-learn's
-SGDRegressor and linsgd with batch 1, the same constant step 0.01 and the same L2 penalty α = 10⁻⁶ (the
-same objective, ½ mean r² + α/2 ‖w‖²), three epochs; linsgd also with its default batch 10 (step 0.1) and
-with averaging; Vowpal Wabbit (its defaults: adaptive, normalised, invariant updates; ``-b 20``, three
-passes, ``--holdout_off``) reads the same rows as text, once to build its cache and once more from the cache
-(``--cache_file``), which is its learning throughput. Throughput is training rows × epochs per second of
-the whole ``fit`` call (linsgd's includes its full-data loss after every epoch; VW's from-cache run includes
-reading the cache). Held-out MSE is that of each learner's predictions on the 100,000 rows.
+Every learner sees the same rows in the same CSR (float64, as scikit-learn requires), three epochs:
 
-Run: ``.venv/bin/python benchmarks/bench_sparse.py`` (a few minutes; needs ~3 GB of RAM).
+* the same rule on both sides: scikit-learn's SGDRegressor and linsgd with batch 1, the same constant step
+  0.01, the same L2 penalty α = 10⁻⁶ (the same objective, ½ mean r² + α/2 ‖w‖²), no averaging;
+* each side's best default for this data: linsgd's ``schedule="adagrad"`` (per-coordinate steps, lr auto, no
+  penalty; float32, its default dtype, and float64), and Vowpal Wabbit (its defaults: adaptive, normalised,
+  invariant updates; ``-b 20``, ``--passes 3``, ``--holdout_off``), which reads the same rows as text, once to
+  build its cache and then from the cache (``--cache_file``): its learning throughput.
+
+Throughput is training rows × epochs per second of the whole ``fit`` call (linsgd's includes converting X to
+its dtype and its full-data loss after every epoch; VW's from-cache run includes reading the cache). Held-out
+MSE is that of each learner's predictions on the 100,000 held-out rows.
+
+Run (one command, about 4 minutes on 2 cores; ~3 GB of RAM):
+``PYTHONPATH=src .venv/bin/python benchmarks/bench_sparse.py``.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe  # noqa: E402
 
 BITS, FIELDS, EPOCHS = 20, 30, 3
-REPEATS = 3
+REPEATS = 2
 ALPHA, ETA = 1e-6, 0.01
 
 
@@ -75,8 +80,7 @@ def run_linsgd(X, y, Xt, yt, **kw):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r, s = timed(lambda: linsgd.fit(X, y, epochs=EPOCHS, seed=0, dtype="float64", penalty="l2", alpha=ALPHA,
-                                        **kw))
+        r, s = timed(lambda: linsgd.fit(X, y, epochs=EPOCHS, seed=0, solver="sgd", **kw))
     return s, float(np.mean((Xt @ r.w + r.b - yt) ** 2))
 
 
@@ -124,12 +128,15 @@ def main() -> None:
     floor = 0.25  # the noise variance: the held-out MSE of w* itself
     rows = {}
     # linsgd first once on a few rows: numba's kernels load (and compile, on a fresh cache) off the clock
-    run_linsgd(X[:5000], y[:5000], Xt[:10], yt[:10], lr=ETA, batch_size=1)
-    learners = {"linsgd, batch 1, step 0.01": lambda: run_linsgd(X, y, Xt, yt, lr=ETA, batch_size=1),
-                "linsgd, batch 10, step 0.1": lambda: run_linsgd(X, y, Xt, yt, lr=0.1, batch_size=10),
-                "linsgd, batch 10, step 0.1, averaged from epoch 2":
-                    lambda: run_linsgd(X, y, Xt, yt, lr=0.1, batch_size=10, average=True),
-                "scikit-learn SGDRegressor, batch 1, step 0.01": lambda: run_sklearn(X, y, Xt, yt)}
+    same = dict(lr=ETA, batch_size=1, penalty="l2", alpha=ALPHA, average=False, dtype="float64")
+    adagrad = dict(schedule="adagrad", lr="auto", batch_size=1, penalty=None, average=False)
+    for kw in (same, adagrad, {**adagrad, "dtype": "float64"}):
+        run_linsgd(X[:5000], y[:5000], Xt[:10], yt[:10], **kw)
+    learners = {"linsgd, batch 1, step 0.01, L2 (float64)": lambda: run_linsgd(X, y, Xt, yt, **same),
+                "scikit-learn SGDRegressor, batch 1, step 0.01, L2": lambda: run_sklearn(X, y, Xt, yt),
+                "linsgd, schedule adagrad, lr auto, batch 1 (float32)": lambda: run_linsgd(X, y, Xt, yt, **adagrad),
+                "linsgd, schedule adagrad, lr auto, batch 1 (float64)":
+                    lambda: run_linsgd(X, y, Xt, yt, **{**adagrad, "dtype": "float64"})}
     for _ in range(REPEATS):  # alternating, so that a burst of load from other processes hits every learner
         for name, learn in learners.items():
             s, mse = learn()
@@ -140,9 +147,10 @@ def main() -> None:
         rows["Vowpal Wabbit, text → cache (first run)"] = ([vw[0]], vw[3])
         rows["Vowpal Wabbit, from --cache_file"] = (vw[1:3], vw[3])
     load1 = os.getloadavg()
-    sk = min(rows["scikit-learn SGDRegressor, batch 1, step 0.01"][0])
+    sk = min(rows["scikit-learn SGDRegressor, batch 1, step 0.01, L2"][0])
     out = ["# Sparse SGD: linsgd against scikit-learn's SGDRegressor and Vowpal Wabbit", "",
-           "`python benchmarks/bench_sparse.py` (this file; its docstring says how the data is made). "
+           "`PYTHONPATH=src .venv/bin/python benchmarks/bench_sparse.py` (its docstring says how the data is "
+           "made). "
            f"**The machine was shared** with other builds and tests while this ran: load average "
            f"{load0[0]:.1f} at the start, {load1[0]:.1f} at the end, on {os.cpu_count()} logical CPUs. linsgd and "
            f"scikit-learn ran {REPEATS} times each, alternating; Vowpal Wabbit's cached run twice; the table keeps "

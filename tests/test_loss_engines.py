@@ -35,26 +35,27 @@ def heavy(n=3_000, d=5, seed=0, dtype="float64"):
     return X.astype(dtype), y.astype(dtype)
 
 
+@pytest.mark.parametrize("d", [5, 20])  # 20: the wide rows summed four at a time (batches of 10: 4 + 4 + 2)
 @pytest.mark.parametrize("name", LOSSES)
-def test_the_fused_kernel_follows_the_reference_engine(name):
+def test_the_fused_kernel_follows_the_reference_engine(name, d):
     pytest.importorskip("torch")
     loss, eps, q = LOSSES[name]
-    X, y = heavy()
+    X, y = heavy(d=d)
     v = np.random.default_rng(1).uniform(0.5, 1.5, len(y))
     v /= v.mean()
     order = np.random.default_rng(2).permutation(len(y))
     rule = StepRule(0.05, schedule="invscaling", total_steps=600, l1=0.01, l2=0.02, average_from=50, loss=loss,
                     epsilon=eps, quantile=q)
     fused, ref = (get_engine(e, loss=LOSSES[name]) for e in ("fused", "reference"))
-    a = fused.run_epoch(X, y, np.zeros(5), 0.0, order, rule, 10, weight=v)
-    b = ref.run_epoch(X, y, np.zeros(5), 0.0, order, rule, 10, weight=v)
+    a = fused.run_epoch(X, y, np.zeros(d), 0.0, order, rule, 10, weight=v)
+    b = ref.run_epoch(X, y, np.zeros(d), 0.0, order, rule, 10, weight=v)
     np.testing.assert_allclose(a.w, b.w, atol=1e-12)
     np.testing.assert_allclose(a.avg[0], b.avg[0], atol=1e-12)
     assert abs(a.b - b.b) < 1e-12 and np.abs(a.w).max() > 0.5  # and it moved
     expected = objective(X, y, a.w, a.b, loss=loss, epsilon=eps, quantile=q, sample_weight=v)
     assert fused.loss(X, y, a.w, a.b, v) == pytest.approx(expected, rel=1e-12)
     assert ref.loss(X, y, a.w, a.b, v) == pytest.approx(expected, rel=1e-12)
-    squared = get_engine("fused").run_epoch(X, y, np.zeros(5), 0.0, order, StepRule(0.05), 10)
+    squared = get_engine("fused").run_epoch(X, y, np.zeros(d), 0.0, order, StepRule(0.05), 10)
     assert np.abs(squared.w - a.w).max() > 1e-3  # the loss changes the steps
 
 

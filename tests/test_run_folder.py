@@ -35,7 +35,7 @@ def test_a_failure_halfway_through_a_run_folder_keeps_every_earlier_file(cli, da
     def full(*args):  # the disk fills while metrics.jsonl is written: after model and config, before the pictures
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("linsgd.runs.folder._epoch_line", full)
+    monkeypatch.setattr("linsgd.runs.folder.epoch_line", full)
     code, _, err = cli(*common, "--seed", 1)
     assert code == 4 and err == f"linsgd train: error: cannot write {run / 'metrics.jsonl'}: No space left on device\n"
     assert _digests(run) == before  # no new model beside old pictures; no staging folder, no temporary

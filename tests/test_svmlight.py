@@ -124,7 +124,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(cli, tmp_path):
     for flags in (("--weight", "w"), ("--target", "y"), ("--on-bad-rows", "skip"), ("--hash-bits", 4)):
         code, _, err = cli("train", path, "--out", tmp_path / "run", *flags)
         assert code == 2 and flags[0] in err and not (tmp_path / "run").exists()
-    code, _, err = cli("train", path, "--out", tmp_path / "run", "--max-memory", "1K")
+    code, _, err = cli("train", path, "--out", tmp_path / "run", "--max-memory", "1K", "--solver", "exact")
     assert code == 2 and "--max-memory" in err and not (tmp_path / "run").exists()
 
 
@@ -141,3 +141,27 @@ def test_predict_and_evaluate_refuse_the_flags_an_svmlight_file_has_no_use_for(c
     code, _, err = cli("predict", model, path, "--id", "k", "--out", tmp_path / "p.csv")
     assert code == 2 and "--id" in err and not (tmp_path / "p.csv").exists()
     assert cli("predict", model, path, "--out", tmp_path / "p.csv")[0] == 0 and (tmp_path / "p.csv").exists()
+
+
+def test_an_svmlight_run_folder_holds_the_config_and_one_metrics_line_per_epoch(cli, tmp_path):
+    import json
+
+    X, y = _data(n=1000, d=12, seed=4)
+    _write(tmp_path / "train.svm", X, y)
+    code, _, err = cli("train", tmp_path / "train.svm", "--out", tmp_path / "run", "--solver", "sgd", "--epochs", 3,
+                       "--schedule", "adagrad", "--penalty", "none", "--dtype", "float64", "--seed", 1)
+    assert code == 0, err
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["format"] == "svmlight" and config["schedule"] == "adagrad" and config["features"] == 12
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2, 3]
+    model = load_model(tmp_path / "run" / "model.safetensors")
+    last = 0.5 * np.mean((X @ model.w + model.b - y) ** 2)
+    assert lines[-1]["train_loss"] == pytest.approx(last, rel=1e-9)
+    assert lines[0]["train_loss"] > lines[-1]["train_loss"]
+    code, _, err = cli("train", tmp_path / "train.svm", "--out", tmp_path / "exact", "--solver", "exact")
+    assert code == 0, err
+    (line,) = [json.loads(line) for line in (tmp_path / "exact" / "metrics.jsonl").read_text().splitlines()]
+    exact = load_model(tmp_path / "exact" / "model.safetensors")  # one line, as a table run's: the optimum's loss
+    assert line["train_loss"] == pytest.approx(0.5 * np.mean((X @ exact.w + exact.b - y) ** 2), rel=1e-9)
+    assert line["train_loss"] < lines[-1]["train_loss"]

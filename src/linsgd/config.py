@@ -23,7 +23,7 @@ SOLVERS = ("auto", "sgd", "exact")
 CHAPTER = {"lr": 0.03, "epochs": 3, "batch_size": 10, "solver": "sgd", "average": False}
 PENALTIES = (None, "l2", "l1", "elasticnet")
 LOSSES = ("squared", "huber", "epsilon_insensitive", "quantile")  # linsgd.lstsq.losses defines each
-SCHEDULES = ("constant", "invscaling", "cosine")  # the order of linsgd.engines.rule.SCHEDULES
+SCHEDULES = ("constant", "invscaling", "cosine", "adagrad")  # the order of linsgd.engines.rule.SCHEDULES
 AUTO_PATIENCE = 3  # epochs="auto": epochs without a relative improvement > tol before it stops
 
 
@@ -72,7 +72,9 @@ class TrainConfig:
             insensitive band, in the target's units; default 0.1, SGDRegressor's) and ``quantile`` in (0, 1)
             (default 0.5). A loss other than squared runs its trusted optimum (``solver`` "exact"/"auto").
         schedule: step size η_t of 0-based step t: "constant" η₀ (the chapter's), "invscaling"
-            η₀/(1 + t)^power_t, "cosine" η₀·½(1 + cos(π t/T)) over the run's T steps.
+            η₀/(1 + t)^power_t, "cosine" η₀·½(1 + cos(π t/T)) over the run's T steps; "adagrad" (sparse X
+            only, no penalty): coordinate j steps by η₀·g_j/√(Σ g_j²) over the run's gradients g_j
+            (:mod:`linsgd.engines._adagrad_kernels`).
         power_t: the exponent of "invscaling", > 0 (default 0.25, scikit-learn's).
         max_epochs: the most epochs ``epochs="auto"`` runs (default 100).
         threads: threads of one process, each running SGD with batch ``batch_size`` on its slice of each

@@ -165,7 +165,8 @@ def add_sgd_flags(g) -> None:
     g.add_argument("--quantile", type=float, default=d.quantile,
                    help=f"the quantile of --loss quantile, in (0, 1) (default {d.quantile}: the median)")
     g.add_argument("--schedule", default=d.schedule,
-                   help="step size: constant (default), invscaling lr/(1+t)^power_t, cosine over the run")
+                   help="step size: constant (default), invscaling lr/(1+t)^power_t, cosine over the run, adagrad "
+                        "(svmlight files: lr/sqrt(sum of squared gradients) per column)")
     g.add_argument("--power-t", type=float, default=d.power_t, help=f"invscaling's exponent > 0 (default {d.power_t})")
     g.add_argument("--max-epochs", type=int, default=d.max_epochs,
                    help=f"the most epochs --epochs auto runs (default {d.max_epochs})")

@@ -85,8 +85,8 @@ def predict(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     if is_svmlight(args.data, args.format):  # one column of predictions, in the file's row order
         refuse_table_flags(args)
-        _, y_hat = predict_svmlight(model, args.data, chunk_bytes=args.chunk_bytes)
-        n = write_columns(args.out, ["prediction"], iter([{"prediction": y_hat}]))
+        n = write_columns(args.out, ["prediction"], ({"prediction": y_hat} for _, y_hat in predict_svmlight(
+            model, args.data, chunk_bytes=args.chunk_bytes, model_path=args.model)))
         print(f"wrote {n} predictions to {args.out}")
         return 0
     table = table_of(args, model, None, missing="error" if model.preprocessor.missing != "impute" else None,
@@ -140,7 +140,8 @@ def evaluate(args: argparse.Namespace) -> int:
     table = None
     if is_svmlight(args.data, args.format):  # the target is the file's first field
         refuse_table_flags(args)
-        acc.update(*predict_svmlight(model, args.data, chunk_bytes=args.chunk_bytes))
+        for y, y_hat in predict_svmlight(model, args.data, chunk_bytes=args.chunk_bytes, model_path=args.model):
+            acc.update(y, y_hat)
     else:
         table = table_of(args, model, args.target or model.target, weight=weight_column(args, model, notes))
         for chunk in table.chunks():  # rows may be skipped or dropped here: the message names no row number

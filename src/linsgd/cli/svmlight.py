@@ -8,9 +8,8 @@ from linsgd.cli.options import check_out_dir
 
 # flags that name columns or need a table: an svmlight run has neither (flag, its value when not given)
 _NOT_SVMLIGHT = (("target", None), ("features", None), ("exclude", None), ("weight", None), ("val_fraction", 0.0),
-                 ("standardize", False), ("early_stopping", False), ("checkpoint_every", None), ("resume", None),
-                 ("missing", "error"), ("max_levels", 100), ("hash_bits", None), ("on_bad_rows", "error"),
-                 ("id", None))
+                 ("standardize", False), ("early_stopping", False), ("missing", "error"), ("max_levels", 100),
+                 ("hash_bits", None), ("on_bad_rows", "error"), ("id", None))
 
 
 def refuse_table_flags(args) -> None:
@@ -28,19 +27,30 @@ def train_svmlight(args, config, budget) -> int:
     """An svmlight file: read as CSR, trained by the sparse engine, the model written to ``--out``."""
     import dataclasses
 
-    from linsgd.runs.svmlight_run import fit_svmlight, write_model
+    from linsgd.cli.run_flags import plan_of
+    from linsgd.errors import ConfigError
+    from linsgd.runs.svmlight_run import fit_svmlight, write_run_folder
+    from linsgd.sgd.exact_fit import EXACT_NO_CHECKPOINTS
 
     refuse_table_flags(args)
+    if config.solver == "exact" and (args.checkpoint_every or args.resume):
+        raise ConfigError("solver", "exact", EXACT_NO_CHECKPOINTS)
     if args.threads is None:  # the default: the sparse engine runs on one thread
         config = dataclasses.replace(config, threads=1)
     out = check_out_dir(args.out, "out")
-    result, model, reading = fit_svmlight(args.data, config, chunk_bytes=args.chunk_bytes, max_memory=budget)
-    out.mkdir(parents=True, exist_ok=True)
-    write_model(model, out)
-    print(f"read {args.data} (svmlight): {len(model.w):,} feature columns, target 'y' ({reading:.2f} s)")
+    plan = plan_of(args, out)
+    if args.seed is None and (seed := plan.checkpoint_seed()) is not None:  # a resume without --seed: its seed
+        config = dataclasses.replace(config, seed=seed)
+    result, model, resumed_at, streamed, reading = fit_svmlight(args.data, config, chunk_bytes=args.chunk_bytes,
+                                                                max_memory=budget, plan=plan, tmp_dir=args.tmp_dir)
+    write_run_folder(result, model, args.data, out)
+    how = "streamed: over --max-memory as CSR" if result.config.solver == "sgd" and streamed else "in memory"
+    print(f"read {args.data} (svmlight): {len(model.w):,} feature columns, target 'y', {how} ({reading:.2f} s)")
     print(f"solver: {result.config.solver_reason or result.config.solver}")
+    if resumed_at is not None:
+        print(f"resumed at epoch {resumed_at[0] + 1}, example {resumed_at[1]}")
     train = model.metrics["train"]
     done = "the exact solution" if result.config.solver == "exact" else f"{len(result.history)} epoch(s)"
     print(f"trained: {done}, train mse {train['mse']:.6g}, r2 {train['r2']:.4g}")
-    print(f"wrote {out / 'model.safetensors'}")
+    print(f"wrote {out / 'model.safetensors'}, config.json, metrics.jsonl")
     return 0

@@ -89,6 +89,10 @@ def _run(args: argparse.Namespace, painter) -> int:
         if args.formula is not None:
             raise ConfigError("formula", args.formula, "none for svmlight files: their columns have no names")
         return train_svmlight(args, config, budget)
+    if config.schedule == "adagrad":  # a table's rows are dense: refused before anything is read
+        from linsgd.data.sparse_input import ADAGRAD_DENSE
+
+        raise ConfigError("schedule", config.schedule, ADAGRAD_DENSE)
     if args.target is None and args.formula is None:
         raise ConfigError("target", None, "the name of the target column (--target COL, or --formula 'COL ~ …')")
     features = parse_features(args.features)

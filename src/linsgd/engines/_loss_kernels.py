@@ -19,7 +19,21 @@ import numpy as np
 from numba import njit
 
 from linsgd._prefetch import prefetch
-from linsgd.engines._fused_kernels import _MATH, _after_step, _descend, _step_size
+from linsgd.engines._fused_kernels import (
+    _MATH,
+    _NEAR,
+    _after_step,
+    _descend,
+    _prefetch_row,
+    _prefetch_row_l2,
+    _step_size,
+)
+
+# Rows wider than this are summed four at a time (:func:`_accumulate_wide`), as the squared loss's wide kernel
+# does; narrower ones one by one (the squared loss's own narrow kernel sums feature by feature instead).
+# Measured, 10⁶ × 20 float32, batch 10, shuffled, one epoch against the squared loss's (interleaved, medians of 9,
+# load 4.5-5.5 on 2 cores): row by row 1.93-2.07×, four at a time 0.88-1.04×.
+_WIDE = 16
 
 
 @njit(inline="always", fastmath=_MATH)
@@ -28,11 +42,52 @@ def _slope(r, code, eps, q, one):
     zero = r - r
     if code == 1:
         return min(max(r, -eps), eps)
-    if code == 2:
-        if r != zero and (r >= eps or r <= -eps):
-            return one if r > zero else -one
-        return zero
+    if code == 2:  # selects, not branches: the sign of r where |r| >= eps, 0 at r = 0 (and for nan)
+        sign = (one if r > zero else zero) - (one if r < zero else zero)
+        return sign if abs(r) >= eps else zero
     return one - q if r >= zero else -q
+
+
+@njit(inline="always", fastmath=_MATH)
+def _accumulate_wide(X, y, w, b, order, start, stop, ahead, g, half, v, code, eps, q):
+    """``_fused_kernels._accumulate`` with the slopes: set ``g = Σ v_i ψ(r_i) x_i`` over rows order[start:stop]
+    and return ``(Σ v_i ψ(r_i), Σ ½ r_i²)``; rows in groups of four (four dot products per pass over w), a
+    short last group repeating its last row with slope and loss weighted 0."""
+    n, d = len(order), len(w)
+    zero = b - b
+    one = half + half
+    gb, loss = zero, zero
+    for j in range(d):
+        g[j] = zero
+    last = stop - 1
+    for k in range(start, stop, 4):
+        for a in range(k + ahead, min(k + ahead + 4, n)):
+            _prefetch_row_l2(X, y, order[a])
+        for a in range(k + _NEAR, min(k + _NEAR + 4, n)):
+            _prefetch_row(X, y, order[a])
+        i0, i1, i2, i3 = order[k], order[min(k + 1, last)], order[min(k + 2, last)], order[min(k + 3, last)]
+        r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
+        for j in range(d):
+            wj = w[j]
+            r0 += X[i0, j] * wj
+            r1 += X[i1, j] * wj
+            r2 += X[i2, j] * wj
+            r3 += X[i3, j] * wj
+        m1 = one if k + 1 < stop else zero
+        m2 = one if k + 2 < stop else zero
+        m3 = one if k + 3 < stop else zero
+        r1, r2, r3 = r1 * m1, r2 * m2, r3 * m3
+        loss += (r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3) * half
+        p0 = _slope(r0, code, eps, q, one)
+        p1 = _slope(r1, code, eps, q, one) * m1
+        p2 = _slope(r2, code, eps, q, one) * m2
+        p3 = _slope(r3, code, eps, q, one) * m3
+        if len(v):
+            p0, p1, p2, p3 = p0 * v[i0], p1 * v[i1], p2 * v[i2], p3 * v[i3]
+        gb += p0 + p1 + p2 + p3
+        for j in range(d):
+            g[j] += p0 * X[i0, j] + p1 * X[i1, j] + p2 * X[i2, j] + p3 * X[i3, j]
+    return gb, loss
 
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
@@ -55,6 +110,15 @@ def sgd_epoch_loss(X, y, w, b, order, batch, rule, fixed, penalty, average_from,
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
+        if d > _WIDE:
+            gb, loss = _accumulate_wide(X, y, w, b, order, start, stop, ahead, g, half, v, code, eps, q)
+            s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
+            b_before = b
+            b, finite = _descend(w, w_before, b, g, gb, s, loss)
+            if not finite:
+                return b, step, w_before, b_before, ba
+            ba = _after_step(w, b, rule, penalty, average_from, t0 + step, wa, ba, s_buf)
+            continue
         for k in range(start + ahead, min(stop + ahead, n)):
             prefetch(X, order[k], 0)
             prefetch(X, order[k], d - 1)

@@ -7,7 +7,9 @@ and sample weights v_i (normalised to mean 1 over the data, all 1 without weight
 1. **step size** η_t (:meth:`StepRule.lr_at`): ``constant`` η₀; ``invscaling`` η₀ / (1 + t)^p
    (scikit-learn's ``eta0 / t^power_t``, shifted so that step 0 takes η₀; p = ``power_t``, default 0.25,
    scikit-learn's default: slow enough that the stable η₀ of ``lr="auto"`` is not lost in the first
-   epoch); ``cosine`` η₀ · ½(1 + cos(π t / T)) over the run's T steps.
+   epoch); ``cosine`` η₀ · ½(1 + cos(π t / T)) over the run's T steps; ``adagrad`` (sparse X only, no
+   penalty; :mod:`linsgd.engines._adagrad_kernels`): the step of coordinate j is η₀/√G_j, G_j the sum of
+   its squared batch gradients so far (this one included); :meth:`StepRule.lr_at` gives η₀.
 2. **gradient step** on the data term ``(1/2n) Σ v_i r_i²``:
    ``w' = w − η_t/|B| · Σ_{i∈B} v_i r_i x_i``, ``b ← b − η_t/|B| · Σ_{i∈B} v_i r_i``; with another ``loss``
    (:mod:`linsgd.lstsq.losses`: huber, epsilon_insensitive, quantile) r_i is replaced by the loss's slope
@@ -71,7 +73,7 @@ class StepRule:
 
     @property
     def schedule_code(self) -> int:
-        """The schedule as the kernels' integer: 0 constant, 1 invscaling, 2 cosine."""
+        """The schedule as the kernels' integer: 0 constant, 1 invscaling, 2 cosine, 3 adagrad (sparse kernel)."""
         return SCHEDULES.index(self.schedule)
 
     @property
@@ -87,7 +89,7 @@ class StepRule:
 
     def lr_at(self, t: int) -> float:
         """η_t of 0-based step t (float64; the kernels compute the same expression)."""
-        if self.schedule == "constant":
+        if self.schedule in ("constant", "adagrad"):  # adagrad: η₀, divided per coordinate in its kernel
             return self.lr
         if self.schedule == "invscaling":
             return self.lr / (1.0 + t) ** self.power_t

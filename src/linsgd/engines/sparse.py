@@ -10,6 +10,11 @@ trajectories agree to float rounding — with two limits the dense engines do no
   :mod:`linsgd.engines._sparse_kernels`); an L1 soft threshold would touch every coordinate at every step;
 * one thread.
 
+``schedule="adagrad"`` (sparse X only) steps each coordinate by its own AdaGrad rate
+(:mod:`linsgd.engines._adagrad_kernels`); the engine keeps the per-coordinate sums of squared gradients from
+one call to the next (one engine per run), in an array the train loop's state shares
+(:meth:`SparseEngine.share_sums`), so that checkpoints hold them and a resumed run continues them.
+
 The weights are updated in float64 whatever the data's dtype (the scale factor needs the digits), and
 returned in the data's dtype.
 """
@@ -36,6 +41,9 @@ class SparseEngine:
 
     name = "fused"
 
+    def __init__(self) -> None:
+        self._sumsq = None  # AdaGrad's Σ g² per coordinate and of the bias (d + 1,), from the run's first step
+
     def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
         """One epoch over ``order``: per batch B, ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with
         r = X_B w + b − y_B (the rule of :mod:`linsgd.engines.rule` with an L2 penalty, schedule, weights and
@@ -43,12 +51,12 @@ class SparseEngine:
         from linsgd.engines._sparse_kernels import sgd_epoch_csr  # lazy: numba
 
         rule = as_rule(lr)
+        if rule.schedule == "adagrad":
+            return self._adagrad(X, y, w, b, _as_index(order), rule, batch_size, t0, avg, weight)
         l2 = scalar_l2(rule, len(w))
         u = np.array(w, dtype=np.float64)
         wa, ba = start_average(w, b, avg)
-        order = np.asarray(order)
-        if order.dtype not in (np.int32, np.int64):
-            order = order.astype(np.int64)
+        order = _as_index(order)
         v = weight if weight is not None else np.empty(0, dtype=X.dtype)
         args = (float(rule.lr), float(rule.schedule_code), float(rule.power_t), float(rule.total_steps))
         b_new, step, b_before, ba = sgd_epoch_csr(X.data, X.indices, X.indptr, y, u, float(b), order, batch_size,
@@ -57,6 +65,42 @@ class SparseEngine:
         if step:
             return EpochOutcome(w_out, float(b_before), diverged_at=step)
         return EpochOutcome(w_out, float(b_new), avg=(wa, float(ba)) if rule.average_from else None)
+
+    def share_sums(self, sums, d: int, *, resumed: bool) -> np.ndarray:
+        """The AdaGrad sums (d + 1,) float64 the engine steps with, updated in place: ``sums`` (a resumed
+        state's) or new zeros; the train loop keeps the returned array in its state. ValueError (an internal
+        error) when a run resumed after its first step has none."""
+        if sums is None:
+            if resumed:
+                raise ValueError("an AdaGrad run resumed after its first step needs its sums of squares")
+            sums = np.zeros(d + 1)
+        self._sumsq = np.asarray(sums, dtype=np.float64)
+        return self._sumsq
+
+    def _adagrad(self, X, y, w, b, order, rule, batch_size, t0, avg, weight) -> EpochOutcome:
+        """:meth:`run_epoch` under ``schedule="adagrad"`` (:mod:`linsgd.engines._adagrad_kernels`)."""
+        from linsgd.engines._adagrad_kernels import SUMSQ, W, adagrad_epoch_csr
+
+        d = len(w)
+        if self._sumsq is None:
+            if t0:
+                raise ValueError("an AdaGrad run cannot continue on a fresh engine: its sums of squares are lost")
+            self._sumsq = np.zeros(d + 1)
+        elif t0 == 0:  # a fresh run (partial_fit starts the step count, and the sums, again)
+            self._sumsq[:] = 0.0
+        state = np.empty((d, 2), dtype=X.dtype)
+        state[:, W], state[:, SUMSQ] = w, self._sumsq[:d]
+        wa, ba = start_average(w, b, avg) if rule.average_from else (np.empty(0), 0.0)
+        bias = np.array([float(b), self._sumsq[d], ba])
+        v = weight if weight is not None else np.empty(0, dtype=X.dtype)
+        summed = batch_size > 1 or not X.has_canonical_format
+        step = adagrad_epoch_csr(X.data, X.indices, X.indptr, y, state, bias, order, batch_size, float(rule.lr),
+                                 rule.average_from, t0, wa, v, summed, AHEAD)
+        self._sumsq[:d], self._sumsq[d] = state[:, SUMSQ], bias[1]
+        w_out = state[:, W].astype(X.dtype)
+        if step:
+            return EpochOutcome(w_out, float(bias[0]), diverged_at=step)
+        return EpochOutcome(w_out, float(bias[0]), avg=(wa, float(bias[2])) if rule.average_from else None)
 
     def loss(self, X, y, w, b, weight=None) -> float:
         """The full-data mean of ½ v_i (x_i·w + b − y_i)², in float64 (w and b rounded to X's dtype first,
@@ -72,6 +116,12 @@ class SparseEngine:
 
     def prepare(self, X, y) -> None:
         """Nothing to lay out: the kernel reads the CSR arrays as they are."""
+
+
+def _as_index(order) -> np.ndarray:
+    """The order as int32 or int64 (what the kernels take)."""
+    order = np.asarray(order)
+    return order if order.dtype in (np.int32, np.int64) else order.astype(np.int64)
 
 
 def scalar_l2(rule, d: int) -> float:

@@ -2,7 +2,8 @@
 
 A checkpoint holds the parameters, the epoch and the position in that epoch's order (the order itself is
 recomputed from the seed, so the position is the whole RNG state), the step count (the schedule's t and
-the averaging count), the running average of the iterates (averaged SGD), the loss history, the resolved config,
+the averaging count), the running average of the iterates (averaged SGD), AdaGrad's per-coordinate sums of
+squared gradients (``schedule="adagrad"``), the loss history, the resolved config,
 a fingerprint of the data and the world size. Resuming from it continues the same arithmetic, so the final
 model equals an uninterrupted run bit for bit (single process). The previous checkpoint stays under the
 final name until the new one is complete (``storage.atomic_path``): a crash mid-write leaves it loadable.
@@ -64,6 +65,8 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, identity: Identi
         tensors["best_w"] = np.ascontiguousarray(state.best_w)
     if state.wa is not None:  # the running average of the iterates (averaged SGD), float64
         tensors["wa"] = np.ascontiguousarray(state.wa)
+    if state.sumsq is not None:  # AdaGrad's sums of squared gradients (coefficients, then the bias)
+        tensors["sumsq"] = np.ascontiguousarray(state.sumsq)
     with atomic_path(path) as tmp:
         try:
             save_file(tensors, str(tmp), metadata=meta)
@@ -84,6 +87,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[TrainState, Identity]:
             w = f.get_tensor("w")
             best_w = f.get_tensor("best_w") if "best_w" in f.keys() else None
             wa = f.get_tensor("wa") if "wa" in f.keys() else None
+            sumsq = f.get_tensor("sumsq") if "sumsq" in f.keys() else None
     except FileNotFoundError as e:
         raise StorageError(f"{path}: no checkpoint to resume from; train without --resume first") from e
     except Exception as e:  # safetensors raises its own errors for truncated or foreign files
@@ -95,7 +99,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[TrainState, Identity]:
                            f"reads ({FORMAT_VERSION}); upgrade linsgd")
     try:
         s, i = json.loads(meta["state"]), json.loads(meta["identity"])
-        state = TrainState(w=w, best_w=best_w, wa=wa, **{k: s[k] for k in _SCALARS if k in s})
+        state = TrainState(w=w, best_w=best_w, wa=wa, sumsq=sumsq, **{k: s[k] for k in _SCALARS if k in s})
         identity = Identity(i["config"], i["fingerprint"], i["world_size"])
     except (KeyError, ValueError, TypeError) as e:
         raise StorageError(f"{path}: corrupt checkpoint (metadata: {first_line(e)}); {_FIX}") from None
@@ -117,6 +121,9 @@ def _problem(state: TrainState) -> str | None:
             return f"tensor '{name}' has shape {a.shape} and dtype {a.dtype}, expected float ({d[0]},)"
         if a is not None and not np.isfinite(a).all():
             return f"tensor '{name}' holds non-finite values (nan or inf)"
+    s = state.sumsq
+    if s is not None and (s.shape != (d[0] + 1,) or s.dtype != np.float64 or not np.isfinite(s).all() or (s < 0).any()):
+        return f"tensor 'sumsq' has shape {s.shape} and dtype {s.dtype}, expected ({d[0] + 1},) float64 >= 0"
     for name in ("b", "best_b", "ba"):
         if not _real(getattr(state, name)) or not math.isfinite(getattr(state, name)):
             return f"'{name}' is {getattr(state, name)!r}, not a finite number"

@@ -49,7 +49,7 @@ def _write_files(run: FileRun, out: Path, painter: plots.Painter | None, picture
     with atomic_path(out / "config.json") as tmp:
         tmp.write_text(json.dumps(settings, indent=2) + "\n")
     with atomic_path(out / "metrics.jsonl") as tmp:
-        tmp.write_text("".join(json.dumps(_epoch_line(run.result, k)) + "\n"
+        tmp.write_text("".join(json.dumps(epoch_line(run.result, k)) + "\n"
                                for k in range(len(run.result.history))))
     pictures_of.save_sample(run.sample, out / pictures_of.SAMPLE)
     if pictures:
@@ -63,7 +63,9 @@ def _write_files(run: FileRun, out: Path, painter: plots.Painter | None, picture
             else []))
 
 
-def _epoch_line(result: FitResult, k: int) -> dict:
+def epoch_line(result: FitResult, k: int) -> dict:
+    """Line k of ``metrics.jsonl``: the 1-based epoch, its train loss, seconds (and val loss); null for a
+    non-finite number."""
     line = {"epoch": k + 1, "train_loss": result.history[k], "seconds": round(result.epoch_seconds[k], 6)}
     if result.val_history:
         line["val_loss"] = result.val_history[k]

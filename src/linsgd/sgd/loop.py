@@ -19,12 +19,12 @@ from linsgd import _held
 from linsgd.config import TrainConfig
 from linsgd.data.batching import INIT_STREAM
 from linsgd.data.checks import check_values_of
-from linsgd.data.sparse_input import is_sparse
+from linsgd.data.sparse_input import ADAGRAD_DENSE, is_sparse
 from linsgd.data.views import InMemory, normalized_weights
 from linsgd.engines import get_engine
 from linsgd.engines.averaging import pack, unpack
 from linsgd.engines.rule import StepRule
-from linsgd.errors import DivergenceError
+from linsgd.errors import ConfigError, DivergenceError
 from linsgd.lstsq.loss import loss_statistics, pays_off
 from linsgd.sgd.lr import stable_lr
 from linsgd.sgd.raw_penalty import penalty_value, penalty_weights
@@ -82,6 +82,8 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     engine = get_engine(config.engine, device=config.device, threads=config.threads,
                         lockstep=config.sync_every == 1 and sync.every in (None, 1),
                         sparse=is_sparse(data.sample()), loss=loss_spec(config))
+    if config.schedule == "adagrad" and not is_sparse(data.sample()):
+        raise ConfigError("schedule", config.schedule, ADAGRAD_DENSE)
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once, and
         engine.prepare(data.X, data.y)  # each epoch's squared loss comes from the statistics of [X y] (no pass)
         if (data.statistics is None and config.loss == "squared" and not is_sparse(data.X)
@@ -90,6 +92,8 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     rule = step_rule(config, data.steps_per_epoch(process_batch(config)), penalty_scale)
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, d, config.init_std, config.dtype))
+    if config.schedule == "adagrad":  # the engine steps with the state's sums (a checkpoint then holds them)
+        s.sumsq = engine.share_sums(s.sumsq, d, resumed=s.step > 0)
     # threads and ranks average every K steps (checkpoints then fall on those points); else checkpoints cut
     # (threads in lockstep, K = 1, sync inside the kernel: no segment per step)
     averaged = (config.threads > 1 and not getattr(engine, "lockstep", False)) or sync.every is not None

@@ -74,7 +74,9 @@ class TrainState:
     ``history``/``val_history``/``seconds`` hold one entry per finished epoch; ``best_*`` is what early
     stopping keeps (the lowest monitored loss, its 1-based epoch and parameters). ``wa``/``ba`` are the
     running average of the iterates (float64; None before averaging starts), ``objective`` the monitored
-    loss per finished epoch.
+    loss per finished epoch, ``sumsq`` the optimizer's per-coordinate state where the rule has one (AdaGrad's
+    sums of squared gradients, held by the engine and shared with it, :meth:`~linsgd.engines.sparse.
+    SparseEngine.share_sums`).
     """
 
     w: np.ndarray
@@ -92,3 +94,4 @@ class TrainState:
     wa: np.ndarray | None = None
     ba: float = 0.0
     objective: list[float] = field(default_factory=list)
+    sumsq: np.ndarray | None = None  # schedule="adagrad": Σ g² of each coefficient and the bias (d + 1,), float64
