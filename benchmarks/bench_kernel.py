@@ -8,7 +8,8 @@ worker best of ``--repeat`` inside:
 * ``wide`` (10⁶ × 100 float32, batch 256, shuffled): one epoch of the fused engine on one thread, its
   rows × 404 bytes per second as a share of the read bound (target ≥ 50 %), plain and averaged
   (target: averaged ≤ 1.1× plain);
-* a 5-epoch wide ``linsgd.fit`` per epoch: one thread (target ≥ 50 % of the bound) and two threads with
+* a 5-epoch wide ``linsgd.fit`` per epoch: one thread (target ≥ 50 % of the bound; this checkout also with
+  each epoch's loss summed before the next epoch instead of beside it, on the idle core) and two threads with
   the same process batch of 256, K = 1 (lockstep) and K = "auto" (target: ≥ 1.4× one thread);
 * ``large`` (10⁷ × 2, batch 10): a 1-epoch ``linsgd.fit`` on two threads against scikit-learn's
   SGDRegressor (one epoch over a 10⁶-row prefix; its rate does not depend on n) (target ≥ 20×) and one
@@ -78,6 +79,12 @@ def worker(repeat: int) -> dict:
     best("wide epoch averaged", lambda: engine.run_epoch(X, y, w0, 0.0, order, averaged, wide.batch))
     fit = {"lr": wide.lr, "epochs": 5, "seed": 0, "dtype": "float32"}
     best("wide fit 1 thread", lambda: linsgd.fit(X, y, batch_size=256, threads=1, **fit))
+    from linsgd.sgd import loop
+
+    if hasattr(loop, "available_cores"):  # the same fit with each epoch's loss summed before the next epoch
+        real, loop.available_cores = loop.available_cores, lambda: 1  # (no idle core seen)
+        best("wide fit 1 thread loss at once", lambda: linsgd.fit(X, y, batch_size=256, threads=1, **fit))
+        loop.available_cores = real
     best("wide fit 2 threads K=1", lambda: linsgd.fit(X, y, batch_size=128, threads=2, sync_every=1, **fit))
     best("wide fit 2 threads K=auto", lambda: linsgd.fit(X, y, batch_size=128, threads=2, **fit))
 
@@ -161,6 +168,10 @@ def report(base: dict, new: dict, bound: list[float], ref: str, commit: str, rou
     for title, key, epochs in rows:
         b, t = base[key] / epochs, new[key] / epochs
         lines.append(f"| {title} | {1e3 * b:.1f} | {1e3 * t:.1f} | {b / t:.2f}× | {100 * share(t):.0f} % |")
+    if "wide fit 1 thread loss at once" in new:
+        at_once = new["wide fit 1 thread loss at once"] / 5
+        lines.append(f"| (this only) wide fit, 5 epochs, 1 thread, each loss summed before the next epoch, per "
+                     f"epoch | — | {1e3 * at_once:.1f} | — | {100 * share(at_once):.0f} % |")
     bc, nc = base["wide epoch cpu"], new["wide epoch cpu"]
     lines += ["", f"CPU time of the calling thread for the one-thread wide epoch (descheduled time left out; still "
               f"slowed by neighbours sharing memory bandwidth): baseline {1e3 * bc:.1f} ms, this {1e3 * nc:.1f} ms "
