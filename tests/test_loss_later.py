@@ -78,3 +78,23 @@ def test_one_thread_per_core_leaves_no_idle_core(where):
     X, y = _data(12)
     _fit(X, y, 3, threads=2)
     assert where == []
+
+
+def test_validation_checkpoints_and_ranks_see_each_loss_before_the_next_epoch(where, tmp_path):
+    from linsgd.runs.checkpoint import Checkpointer, Identity
+
+    X, y = _data(12)
+    config = TrainConfig(lr=0.02, epochs=3, batch_size=64, seed=3, dtype="float32", average=False)
+    loop.train_data(InMemory(X, y), config, val=InMemory(X[:5000], y[:5000]))
+    assert where == []
+    ckpt = Checkpointer(tmp_path / "c.safetensors", Identity({}, ""), 1, "epochs")
+    loop.train_data(InMemory(X, y), config, checkpoints=ckpt)
+    assert where == []
+
+    class Ranks(loop.NoSync):  # another process's sync: not the one-process default
+        pass
+
+    loop.train_data(InMemory(X, y), config, sync=Ranks())
+    assert where == []
+    loop.train_data(InMemory(X, y), config)  # the same run alone: beside the next epoch
+    assert where == ["linsgd-loss"] * 2

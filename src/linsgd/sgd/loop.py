@@ -160,7 +160,7 @@ def _loss_later(data, config: TrainConfig, val, sync, checkpoints) -> bool:
     before the next epoch starts (early stopping, validation, checkpoints, other ranks)."""
     return (isinstance(data, InMemory) and data.statistics is None and data.n >= MIN_SPLIT_ROWS
             and config.threads < available_cores() and config.stop_patience is None and val is None
-            and not checkpoints and isinstance(sync, NoSync) and config.engine == "fused")
+            and not checkpoints and type(sync) is NoSync and config.engine == "fused")
 
 
 def _loss_on_one_core(data, engine, w, b) -> float:
