@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 import pytest
 from support.children import wait_child
 
-from linsgd._parallel import MIN_SPLIT_ROWS, in_halves
+from linsgd._parallel import MIN_SPLIT_ROWS, in_halves, one_core
 
 
 @pytest.mark.parametrize("n", [0, 1, MIN_SPLIT_ROWS - 1, MIN_SPLIT_ROWS, 2 * MIN_SPLIT_ROWS + 7])
@@ -22,6 +23,25 @@ def test_every_row_is_in_exactly_one_half(n):
     parts = in_halves(work, n)
     assert sum(parts) == n and (seen == 1).all()
     assert len(parts) == (2 if n >= MIN_SPLIT_ROWS else 1)
+
+
+def test_on_one_core_both_halves_run_on_the_calling_thread_with_the_same_split():
+    n = 2 * MIN_SPLIT_ROWS + 7
+    calls = []
+
+    def work(i0, i1):
+        calls.append((i0, i1, threading.get_ident()))
+        return i1 - i0
+
+    split = in_halves(work, n)
+    assert {t for *_, t in calls} != {threading.get_ident()}  # two threads by default
+    calls.clear()
+    with one_core():
+        assert in_halves(work, n) == split
+    assert calls == [(0, n // 2, threading.get_ident()), (n // 2, n, threading.get_ident())]
+    calls.clear()
+    in_halves(work, n)  # the context ended: two threads again
+    assert {t for *_, t in calls} != {threading.get_ident()}
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

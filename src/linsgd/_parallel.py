@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 
 # Below this many rows a pass takes less than starting the other half costs (~50 µs).
 MIN_SPLIT_ROWS = 1 << 16
 
 _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
+_here = threading.local()  # .serial: this thread runs both halves itself (one_core)
 
 
 def _helper() -> ThreadPoolExecutor:
@@ -56,6 +58,20 @@ def in_halves(work: Callable[[int, int], object], n: int, *, pool: Executor | No
     if n < max(2, min_split):
         return [work(0, n)]
     h = n // 2
+    if getattr(_here, "serial", False):  # one_core(): the same halves, one after the other, on this thread
+        return [work(0, h), work(h, n)]
     future = (pool or _helper()).submit(work, h, n)
     first = work(0, h)
     return [first, future.result()]
+
+
+@contextmanager
+def one_core() -> Iterator[None]:
+    """Within it, :func:`in_halves` called from this thread runs both halves here, one after the other: the
+    same halves, so the same result, on one core (for work done beside threads that hold the others)."""
+    before = getattr(_here, "serial", False)
+    _here.serial = True
+    try:
+        yield
+    finally:
+        _here.serial = before

@@ -16,79 +16,10 @@ import numpy as np
 from numba import njit
 
 from linsgd._jit_cache import listen
-from linsgd._prefetch import prefetch, prefetch_l2
+from linsgd._prefetch import prefetch
+from linsgd.engines._row_groups import _MATH, _accumulate
 
 listen()  # one line on the first compilation (a cache miss): linsgd._jit_cache
-
-_LINE = 64  # bytes per cache line
-# Reassociation lets LLVM vectorise the d-long dot products; no 'nnan'/'ninf', which would let it drop
-# the isfinite check of the divergence guard.
-_MATH = {"reassoc", "contract"}
-
-
-# Wide rows are requested twice: into L2 ``ahead`` rows before they are used (many misses in flight, nothing
-# evicted from L1), then into L1 this many rows before (from L2, a short wait the arithmetic hides).
-# Measured, 10⁶ shuffled rows × 100 float32, batch 256, CPU ms per epoch of pairs of rows (load ~3.5): L1
-# only, 20 ahead 73.6; L2 only, 64 ahead 58.8; L2 64 + L1 8 ahead 54.1 (L2 128 or 256, L1 16: 54.2–54.6).
-# Rows in groups of four (_accumulate) against pairs, same prefetch, at load ~12-13: best CPU ms 67.4 against
-# 100.7 in one run, 79.5 against 87.1 over three alternating processes (indistinguishable at that load).
-_NEAR = 8
-
-
-@njit(inline="always")
-def _prefetch_row(X, y, i):
-    for j in range(0, X.shape[1], _LINE // X.itemsize):  # every line of the row
-        prefetch(X, i, j)
-    prefetch(y, i, 0)
-
-
-@njit(inline="always")
-def _prefetch_row_l2(X, y, i):
-    for j in range(0, X.shape[1], _LINE // X.itemsize):
-        prefetch_l2(X, i, j)
-    prefetch_l2(y, i, 0)
-
-
-@njit(inline="always", fastmath=_MATH)
-def _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v):
-    """Set ``g = Σ v_i r_i x_i`` over rows order[start:stop] and return ``(Σ v_i r_i, Σ ½ r_i²)``
-    (v_i = 1 when ``v`` is empty).
-
-    Rows go in groups of four: four independent dot products per pass over w, one pass over g per group.
-    Row ``order[k + ahead]`` is requested into L2 and ``order[k + _NEAR]`` into L1 while row ``order[k]`` is
-    computed.
-    """
-    n, d = len(order), len(w)
-    zero = b - b  # of the dtype
-    one = half + half
-    gb, loss = zero, zero
-    for j in range(d):
-        g[j] = zero
-    last = stop - 1
-    for k in range(start, stop, 4):
-        for a in range(k + ahead, min(k + ahead + 4, n)):
-            _prefetch_row_l2(X, y, order[a])
-        for a in range(k + _NEAR, min(k + _NEAR + 4, n)):
-            _prefetch_row(X, y, order[a])
-        # a short last group repeats its last row, weighted 0 (non-finite values stay visible)
-        i0, i1, i2, i3 = order[k], order[min(k + 1, last)], order[min(k + 2, last)], order[min(k + 3, last)]
-        r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
-        for j in range(d):
-            wj = w[j]
-            r0 += X[i0, j] * wj
-            r1 += X[i1, j] * wj
-            r2 += X[i2, j] * wj
-            r3 += X[i3, j] * wj
-        r1 *= one if k + 1 < stop else zero
-        r2 *= one if k + 2 < stop else zero
-        r3 *= one if k + 3 < stop else zero
-        loss += (r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3) * half
-        if len(v):
-            r0, r1, r2, r3 = r0 * v[i0], r1 * v[i1], r2 * v[i2], r3 * v[i3]
-        gb += r0 + r1 + r2 + r3
-        for j in range(d):
-            g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
-    return gb, loss
 
 
 @njit(inline="always", fastmath=_MATH)
@@ -181,8 +112,8 @@ def sgd_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, 
         average_from: 1-based step from which to average (0: off). t0: steps run before this call.
         wa: (d,) float64 running average, updated in place. ba: its bias. v: (n,) weights, or empty.
         ahead: rows read in random order miss the cache; row ``order[k + ahead]`` is requested into L2
-            (and row ``order[k + _NEAR]`` into L1) while row ``order[k]`` is computed (the rows never depend
-            on the update), keeping misses in flight.
+            while row ``order[k]`` is computed (the rows never depend on the update), keeping misses in
+            flight; rows go in groups (:mod:`linsgd.engines._row_groups`).
 
     Returns:
         ``(b, diverged_at, w_before, b_before, ba)``: the new bias, the 1-based step whose batch loss

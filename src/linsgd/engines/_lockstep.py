@@ -2,8 +2,9 @@
 
 Thread t runs :func:`sgd_epoch_lockstep` on its slice of every process batch (``part``: its rows of the
 segment, as :func:`~linsgd.data.batching.rank_slice` cuts them), with its own copy of w. Per step it sums
-its rows' gradient, publishes it in ``shared[step % 2, t]`` and waits at a barrier for the other threads;
-then every thread adds the N partial gradients in the same order (thread 0 first), so the copies of w stay
+its rows' gradient (in the row groups of :mod:`linsgd.engines._row_groups`, prefetching its own next
+rows), publishes it in ``shared[step % 2, t]`` and waits at a barrier for the other threads; then every
+thread adds the N partial gradients in the same order (thread 0 first), so the copies of w stay
 bit-identical, and takes the step of :mod:`linsgd.engines._fused_kernels` with the process batch size:
 the trajectory of one thread with batch N·B, to float rounding (the sum is split in N parts). Two buffers
 alternate, so a thread may write step s + 1's gradient while a slower one still reads step s's.

@@ -45,6 +45,9 @@ SYNC_SHARE = 0.05
 SYNC_SECONDS = 75e-6
 ROW_SECONDS = 15e-9
 FEATURE_SECONDS = 0.7e-9
+# K = "auto" is never 1 (lockstep): on the shared 2-core machine lockstep lost to local SGD in three of four
+# measured runs of the wide workload (benchmarks/KERNEL_RESULTS.md: a barrier per step waits for any
+# descheduled thread); lockstep is the choice when one thread's trajectory matters (sync_every=1).
 # Below this many rows a run uses one thread (linsgd._parallel's threshold for splitting a pass in two).
 THREAD_MIN_ROWS = MIN_SPLIT_ROWS
 

@@ -4,6 +4,10 @@
 (:mod:`linsgd.engines`); what to do at sync points and checkpoints comes in as arguments (a
 :class:`NoSync` and no checkpoints on one process), so the loop knows nothing of ranks or files.
 Choosing between SGD, ``lr="auto"`` and the exact solver happens before the loop, in :mod:`linsgd.sgd.fit`.
+
+Each epoch's full-data loss comes from the statistics of [X y] where the loop gathered them
+(:mod:`linsgd.lstsq.loss`), else from a pass; where nothing needs that loss before the next epoch starts and a
+core is idle beside the SGD threads, the pass runs on that core while the next epoch trains (the same sum).
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import copy
 import dataclasses
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from linsgd import _held
+from linsgd._parallel import MIN_SPLIT_ROWS, available_cores, one_core
 from linsgd.config import TrainConfig
 from linsgd.data.batching import INIT_STREAM
 from linsgd.data.checks import check_values_of
@@ -98,42 +104,73 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     # (threads in lockstep, K = 1, sync inside the kernel: no segment per step)
     averaged = (config.threads > 1 and not getattr(engine, "lockstep", False)) or sync.every is not None
     stop_every = config.sync_every if averaged else (checkpoints.segment_steps if checkpoints else None)
-    start = t0 = time.perf_counter()
-    stop = False
+    start = time.perf_counter()
+    stop, pending = False, None
+    later = _loss_later(data, config, val, sync, checkpoints)
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
     #    streamed: the stratified block shuffle of linsgd.data.views, drawn window by window), from the resumed one
     orders = enumerate(data.epoch_orders(config.seed, config.epoch_budget, s.epoch), start=s.epoch)
-    for epoch, order in _progress(orders, config, progress, s.epoch):
-        # 2. the epoch's minibatch updates, segment by segment: sync and checkpoint at segment ends
-        _run_epoch(engine, data, order, s, config, rule, sync, checkpoints, stop_every)
-        # 3. full-data loss of the model training returns (the average, once averaging started), val loss
-        w, b = model_params(s, rule, config.dtype)
-        loss = data.loss(engine, w, b)
-        # 4. guard: never hand back or write a non-finite model, nor one whose loss exploded
-        if not math.isfinite(loss):
-            raise _diverged(data, config, epoch + 1, 0)
-        if config.max_loss_growth and s.history and loss > config.max_loss_growth * min(s.history):
-            raise _diverged(data, config, epoch + 1, 0, f"the loss grew from {min(s.history):.3g} to {loss:.3g}")
-        s.history.append(loss)
-        if val is not None:
-            s.val_history.append(val.loss(engine, w, b))
-        s.objective.append(s.val_history[-1] if val is not None else loss + penalty_value(w, config, penalty_scale))
-        s.seconds.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        s.epoch, s.position = epoch + 1, 0
-        _held.raise_pending()  # a signal whose exception a library's callback swallowed still ends the run
-        # 5. early stopping (and epochs="auto") on the monitored loss; keep the best parameters
-        stop = _early_stop(s, w, b, config)
-        # 6. checkpoint at the epoch's end (all ranks hold the same parameters after the epoch's syncs)
-        if checkpoints and not stop and checkpoints.due_at_epoch_end(s.epoch):
-            checkpoints.save(s)
-        if stop:
-            break
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-loss") as idle_core:
+        for epoch, order in _progress(orders, config, progress, s.epoch):
+            t0 = time.perf_counter()
+            # 2. the epoch's minibatch updates, segment by segment: sync and checkpoint at segment ends
+            _run_epoch(engine, data, order, s, config, rule, sync, checkpoints, stop_every)
+            s.epoch, s.position = epoch + 1, 0
+            w, b = model_params(s, rule, config.dtype)
+            if pending is not None:  # the previous epoch's loss, summed on the idle core meanwhile
+                _close_epoch(s, data, engine, config, pending[0].result(), *pending[1:], penalty_scale=penalty_scale)
+            if later and s.epoch < config.epoch_budget:  # 3. full-data loss of the model training returns
+                w = w.copy()  # (the average, once averaging started), on the idle core while the next epoch runs
+                pending = (idle_core.submit(_loss_on_one_core, data, engine, w, b), w, b, epoch,
+                           time.perf_counter() - t0)
+                continue
+            pending = None
+            stop = _close_epoch(s, data, engine, config, data.loss(engine, w, b), w, b, epoch,
+                                time.perf_counter() - t0, val=val, penalty_scale=penalty_scale, checkpoints=checkpoints)
+            if stop:
+                break
     w, b = (s.best_w, s.best_b) if stop and s.best_w is not None else model_params(s, rule, config.dtype)
     return FitResult(w=w, b=float(b), history=s.history, seed=config.seed, config=config,
                      seconds=time.perf_counter() - start, epoch_seconds=s.seconds,
                      val_history=s.val_history, best_epoch=s.best_epoch, lr=float(config.lr),
                      stopped_epoch=s.epoch if stop else 0, objective=s.objective)
+
+
+def _close_epoch(s: TrainState, data, engine, config: TrainConfig, loss: float, w, b, epoch: int, seconds: float,
+                 *, val=None, penalty_scale=None, checkpoints=None) -> bool:
+    """Record epoch ``epoch`` (0-based) whose model (w, b) has full-data loss ``loss``; True: stop early."""
+    # 4. guard: never hand back or write a non-finite model, nor one whose loss exploded
+    if not math.isfinite(loss):
+        raise _diverged(data, config, epoch + 1, 0)
+    if config.max_loss_growth and s.history and loss > config.max_loss_growth * min(s.history):
+        raise _diverged(data, config, epoch + 1, 0, f"the loss grew from {min(s.history):.3g} to {loss:.3g}")
+    s.history.append(loss)
+    if val is not None:
+        s.val_history.append(val.loss(engine, w, b))
+    s.objective.append(s.val_history[-1] if val is not None else loss + penalty_value(w, config, penalty_scale))
+    s.seconds.append(seconds)
+    _held.raise_pending()  # a signal whose exception a library's callback swallowed still ends the run
+    # 5. early stopping (and epochs="auto") on the monitored loss; keep the best parameters
+    stop = _early_stop(s, w, b, config, epoch + 1)
+    # 6. checkpoint at the epoch's end (all ranks hold the same parameters after the epoch's syncs)
+    if checkpoints and not stop and checkpoints.due_at_epoch_end(s.epoch):
+        checkpoints.save(s)
+    return stop
+
+
+def _loss_later(data, config: TrainConfig, val, sync, checkpoints) -> bool:
+    """Whether an epoch's full-data loss may be summed on an idle core while the next epoch trains: in memory,
+    by a pass (no statistics), with a core left beside the SGD threads, and nothing that must see the loss
+    before the next epoch starts (early stopping, validation, checkpoints, other ranks)."""
+    return (isinstance(data, InMemory) and data.statistics is None and data.n >= MIN_SPLIT_ROWS
+            and config.threads < available_cores() and config.stop_patience is None and val is None
+            and not checkpoints and type(sync) is NoSync and config.engine == "fused")
+
+
+def _loss_on_one_core(data, engine, w, b) -> float:
+    """``data.loss(engine, w, b)`` on this thread alone: the same halves summed as a pass on two cores."""
+    with one_core():
+        return data.loss(engine, w, b)
 
 
 def train_arrays(X: np.ndarray, y: np.ndarray, config: TrainConfig, *, init: tuple[np.ndarray, float] | None = None,
@@ -217,15 +254,15 @@ def _sync(average, s: TrainState, examples: int) -> None:
     s.w, s.b = w, b
 
 
-def _early_stop(s: TrainState, w: np.ndarray, b: float, config: TrainConfig) -> bool:
-    """Record the best epoch; True when ``config.stop_patience`` epochs passed without a relative
-    improvement of the monitored loss by more than ``config.tol``."""
+def _early_stop(s: TrainState, w: np.ndarray, b: float, config: TrainConfig, done: int) -> bool:
+    """Record the best epoch (``done``: the epochs run up to this model); True when ``config.stop_patience``
+    epochs passed without a relative improvement of the monitored loss by more than ``config.tol``."""
     monitored = s.objective[-1]
     if not math.isfinite(s.best_loss) or monitored < s.best_loss - config.tol * abs(s.best_loss):
-        s.best_loss, s.best_epoch, s.best_w, s.best_b = monitored, s.epoch, w, b
+        s.best_loss, s.best_epoch, s.best_w, s.best_b = monitored, done, w, b
         return False
     patience = config.stop_patience
-    return patience is not None and s.epoch - s.best_epoch >= patience
+    return patience is not None and done - s.best_epoch >= patience
 
 
 def _diverged(data, config: TrainConfig, epoch: int, step: int, reason: str | None = None) -> Exception:
