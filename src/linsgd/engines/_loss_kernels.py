@@ -19,15 +19,8 @@ import numpy as np
 from numba import njit
 
 from linsgd._prefetch import prefetch
-from linsgd.engines._fused_kernels import (
-    _MATH,
-    _NEAR,
-    _after_step,
-    _descend,
-    _prefetch_row,
-    _prefetch_row_l2,
-    _step_size,
-)
+from linsgd.engines._fused_kernels import _after_step, _descend, _step_size
+from linsgd.engines._row_groups import _MATH, _NEAR, _prefetch_row, _prefetch_row_l2
 
 # Rows wider than this are summed four at a time (:func:`_accumulate_wide`), as the squared loss's wide kernel
 # does; narrower ones one by one (the squared loss's own narrow kernel sums feature by feature instead).
