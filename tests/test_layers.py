@@ -17,7 +17,7 @@ LAYERS = {
     1: {"config", "storage", "extras", "standardize", "_jit_cache"},
     2: {"data", "lstsq", "scratch"},
     3: {"engines"},
-    4: {"sgd"},
+    4: {"sgd", "model_checks"},
     5: {"model", "metrics", "plots", "export_formula"},
     6: {"runs", "export", "lesson"},
     7: {"estimator", "cli"},

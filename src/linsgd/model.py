@@ -12,27 +12,23 @@ A file of a newer format version is refused.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from linsgd._version import __version__
-from linsgd.config import MISSING, TrainConfig
 from linsgd.data.checks import not_a_file
 from linsgd.data.encoding import Preprocessor
 from linsgd.data.formula import load_preprocessor
-from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC
 from linsgd.data.sparse_input import is_sparse
 from linsgd.errors import ConfigError, DataError, StorageError, first_line
+from linsgd.model_checks import Invalid, check_config, check_preprocessing, json_field, tensor_field
 from linsgd.storage import atomic_path
 
 FORMAT = "linsgd-model"
 FORMAT_VERSION = 2
-KINDS = (NUMERIC, DATE, CATEGORICAL)  # of a preprocessing input (linsgd.data.encoding.Input)
 
 
 @dataclass
@@ -170,141 +166,50 @@ def load_model(path: str | os.PathLike) -> LinearModel:
         raise DataError(f"{path}: not a linsgd model file (safetensors without linsgd metadata)")
     try:
         return _model_of(tensors, meta)
-    except _Invalid as e:
+    except Invalid as e:
         raise DataError(f"{path}: not a valid linsgd model: {e}") from None
 
 
-class _Invalid(Exception):
-    """What is wrong in a model file (becomes the DataError of :func:`load_model`)."""
-
-
 def _model_of(tensors: dict, meta: dict) -> LinearModel:
-    """The model of a file's tensors and metadata, checked field by field (_Invalid on the first problem)."""
+    """The model of a file's tensors and metadata, checked field by field (Invalid on the first problem)."""
     version = meta.get("format_version")
     if not (isinstance(version, str) and version.isdigit() and version.isascii() and int(version) >= 1):
-        raise _Invalid(f"format_version {version!r} is not a version number")
+        raise Invalid(f"format_version {version!r} is not a version number")
     if int(version) > FORMAT_VERSION:
-        raise _Invalid(f"model format version {version} is newer than this linsgd reads ({FORMAT_VERSION}): "
+        raise Invalid(f"model format version {version} is newer than this linsgd reads ({FORMAT_VERSION}): "
                        f"upgrade linsgd")
-    names, target = _json(meta, "feature_names", list), _json(meta, "target", str)
-    config, metrics = _json(meta, "config", dict), _json(meta, "metrics", dict)
+    names, target = json_field(meta, "feature_names", list), json_field(meta, "target", str)
+    config, metrics = json_field(meta, "config", dict), json_field(meta, "metrics", dict)
     if not names or not all(isinstance(n, str) and n for n in names):
-        raise _Invalid(f"feature_names {names!r} is not a non-empty list of column names")
+        raise Invalid(f"feature_names {names!r} is not a non-empty list of column names")
     if len(set(names)) != len(names):
-        raise _Invalid(f"feature name {next(n for n in names if names.count(n) > 1)!r} appears twice")
+        raise Invalid(f"feature name {next(n for n in names if names.count(n) > 1)!r} appears twice")
     if not target or target in names:
-        raise _Invalid(f"target {target!r} is empty or also a feature")
+        raise Invalid(f"target {target!r} is empty or also a feature")
     if meta.get("dtype") not in ("float32", "float64"):
-        raise _Invalid(f"dtype {meta.get('dtype')!r} is not float32 or float64")
+        raise Invalid(f"dtype {meta.get('dtype')!r} is not float32 or float64")
     if not isinstance(meta.get("fingerprint", ""), str):
-        raise _Invalid("fingerprint is not text")
+        raise Invalid("fingerprint is not text")
     extra = set(tensors) - {"w", "b", "mean", "scale"}
     if extra or ("mean" in tensors) != ("scale" in tensors):
-        raise _Invalid(f"unexpected tensors {sorted(extra)}" if extra else "mean and scale come together")
+        raise Invalid(f"unexpected tensors {sorted(extra)}" if extra else "mean and scale come together")
     d = len(names)
-    w, b = _tensor(tensors, "w", (d,)), _tensor(tensors, "b", (1,))
-    mean = _tensor(tensors, "mean", (d,)) if "mean" in tensors else None
-    scale = _tensor(tensors, "scale", (d,)) if "scale" in tensors else None
+    w, b = tensor_field(tensors, "w", (d,)), tensor_field(tensors, "b", (1,))
+    mean = tensor_field(tensors, "mean", (d,)) if "mean" in tensors else None
+    scale = tensor_field(tensors, "scale", (d,)) if "scale" in tensors else None
     if scale is not None and not (scale > 0).all():
-        raise _Invalid("scale holds values <= 0")
-    pre = _json(meta, "preprocessing", dict) if int(version) >= 2 and "preprocessing" in meta else None
+        raise Invalid("scale holds values <= 0")
+    pre = json_field(meta, "preprocessing", dict) if int(version) >= 2 and "preprocessing" in meta else None
     if pre is not None:
-        _check_preprocessing(pre)
+        check_preprocessing(pre)
         try:  # a formula must rebuild the design columns it stored
             built = load_preprocessor(pre)
         except (ConfigError, DataError) as e:
-            raise _Invalid(f"preprocessing {first_line(e)}") from None
+            raise Invalid(f"preprocessing {first_line(e)}") from None
         if built.names != names:
-            raise _Invalid("the preprocessing does not produce the feature names")
-    _check_config(config)
-    columns = _json(meta, "columns", dict) if "columns" in meta else {}
+            raise Invalid("the preprocessing does not produce the feature names")
+    check_config(config)
+    columns = json_field(meta, "columns", dict) if "columns" in meta else {}
     return LinearModel(w=w, b=float(b[0]), feature_names=names, target=target, dtype=meta["dtype"], mean=mean,
                        scale=scale, config=config, metrics=metrics, fingerprint=meta.get("fingerprint", ""),
                        preprocessing=pre, columns=columns)
-
-
-_INPUT_FIELDS = {"name": str, "kind": str, "mean": (int, float), "indicator": bool, "levels": list}
-_HASH_FIELDS = ("bits", "collisions")  # a hashed categorical input (--hash-bits): both, integers >= 0
-
-
-def _check_preprocessing(pre: dict) -> None:
-    """Every field of the metadata 'preprocessing' (:meth:`Preprocessor.to_dict`), one by one."""
-    if pre.get("missing") not in MISSING:
-        raise _Invalid(f"preprocessing field 'missing' is {pre.get('missing')!r}, not one of {', '.join(MISSING)}")
-    inputs = pre.get("inputs")
-    if not isinstance(inputs, list) or not inputs:
-        raise _Invalid("preprocessing field 'inputs' is not a non-empty list")
-    for k, i in enumerate(inputs):
-        if not isinstance(i, dict) or set(i) - set(_HASH_FIELDS) != set(_INPUT_FIELDS):
-            raise _Invalid(f"preprocessing input {k} does not have exactly the fields {', '.join(_INPUT_FIELDS)} "
-                           f"(and {', '.join(_HASH_FIELDS)} when hashed)")
-        for key in _HASH_FIELDS:
-            value, most = i.get(key, 0), 20 if key == "bits" else 1 << 62
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
-                raise _Invalid(f"preprocessing input {k}: field '{key}' is {value!r}, not an integer in range")
-        where = f"preprocessing input {i['name']!r}" if isinstance(i["name"], str) else f"preprocessing input {k}"
-        for key, kind in _INPUT_FIELDS.items():
-            if not isinstance(i[key], kind) or (key == "mean" and isinstance(i[key], bool)):
-                raise _Invalid(f"{where}: field '{key}' is {i[key]!r}, not a JSON {_kind_name(kind)}")
-        if not i["name"]:
-            raise _Invalid(f"{where}: field 'name' is empty")
-        if i["kind"] not in KINDS:
-            raise _Invalid(f"{where}: field 'kind' is {i['kind']!r}, not one of {', '.join(KINDS)}")
-        if not math.isfinite(i["mean"]):
-            raise _Invalid(f"{where}: field 'mean' is {i['mean']!r}, not a finite number")
-        levels = i["levels"]
-        if (i["kind"] == "categorical" and not i.get("bits")) != bool(levels):
-            raise _Invalid(f"{where}: field 'levels' is {_shown(json.dumps(levels))[1:-1]} for a {i['kind']} input "
-                           f"(levels belong to categorical inputs, which have at least one)")
-        if len({json.dumps(v) for v in levels}) != len(levels):
-            raise _Invalid(f"{where}: field 'levels' repeats a level")
-
-
-def _check_config(config: dict) -> None:
-    """The training settings saved with the model: known fields, each in its range (TrainConfig.validate)."""
-    if not config:  # a model made in Python without them
-        return
-    known = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(config) - known)
-    if unknown:
-        raise _Invalid(f"config field {unknown[0]!r} is unknown")
-    try:
-        TrainConfig(**config).validate()
-    except ConfigError as e:
-        raise _Invalid(f"config field {e.param!r} is {e.value!r}: {e.allowed}") from None
-    except TypeError as e:  # a value of a type validate cannot compare
-        raise _Invalid(f"config is malformed ({first_line(e)})") from None
-
-
-def _kind_name(kind) -> str:
-    return {str: "string", bool: "boolean", list: "list"}.get(kind, "number")
-
-
-def _json(meta: dict, key: str, kind: type):
-    if key not in meta:
-        raise _Invalid(f"metadata {key!r} is missing")
-    try:
-        value = json.loads(meta[key])
-    except ValueError:
-        raise _Invalid(f"metadata {key!r} is not JSON ({_shown(meta[key])})") from None
-    if not isinstance(value, kind):
-        raise _Invalid(f"metadata {key!r} is not a JSON {kind.__name__} ({_shown(meta[key])})")
-    return value
-
-
-def _tensor(tensors: dict, key: str, shape: tuple[int, ...]) -> np.ndarray:
-    if key not in tensors:
-        raise _Invalid(f"tensor {key!r} is missing")
-    a = tensors[key]
-    if a.dtype not in (np.float32, np.float64):
-        raise _Invalid(f"tensor {key!r} has dtype {a.dtype} (float32 or float64 expected)")
-    if a.shape != shape:
-        raise _Invalid(f"tensor {key!r} has shape {a.shape}, expected {shape}")
-    if not np.isfinite(a).all():
-        raise _Invalid(f"tensor {key!r} holds non-finite values (nan or inf)")
-    return a.astype(np.float64)
-
-
-def _shown(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
