@@ -40,3 +40,23 @@ def test_the_warning_takes_its_rule_by_keyword_and_its_subjects_by_name():
         warn_if_not_converged(result=_run([3.0, 2.0, 1.0]), found=far, se_rule=True)
     with pytest.raises(TypeError):
         warn_if_not_converged(_run([3.0, 2.0, 1.0]), far, ConvergenceWarning, True)
+
+
+def test_two_epochs_of_a_flat_loss_are_converged_and_a_fall_is_relative_to_the_last_loss():
+    assert diagnose(_run([2.0, 2.0]), None) is None  # two epochs: the rule compares them, not "a single epoch"
+    why = diagnose(_run([5.0, 3.0, 2.0]), None)  # (3 − 2) / 2
+    assert "the loss fell by 0.5 (relative) in the last epoch when the 3 epochs ran out" in why, why
+
+
+def test_the_relative_gap_is_the_excess_over_the_least_squares_loss():
+    from linsgd.sgd.convergence import relative_gap
+
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((100, 2))
+    y = X @ [1.0, -1.0] + 0.3 + rng.standard_normal(100)
+    A = np.column_stack([X, np.ones(100)])
+    theta = np.linalg.lstsq(A, y, rcond=None)[0]
+    optimum = 0.5 * np.mean((A @ theta - y) ** 2)
+    w, b = theta[:2] + [0.1, -0.2], theta[2] + 0.05
+    loss = 0.5 * np.mean((X @ w + b - y) ** 2)
+    assert relative_gap(X, y, w, b) == pytest.approx((loss - optimum) / optimum, rel=1e-9)
