@@ -60,3 +60,29 @@ def test_the_relative_gap_is_the_excess_over_the_least_squares_loss():
     w, b = theta[:2] + [0.1, -0.2], theta[2] + 0.05
     loss = 0.5 * np.mean((X @ w + b - y) ** 2)
     assert relative_gap(X, y, w, b) == pytest.approx((loss - optimum) / optimum, rel=1e-9)
+
+
+def test_a_run_of_no_epochs_gets_no_verdict_even_far_from_the_optimum():
+    assert diagnose(_run([]), Distance(loss=2.0, optimum=1.0, null=10.0)) is None
+
+
+def test_the_warning_points_at_the_line_that_called_the_public_function():
+    """stacklevel 3: warn_if_not_converged, the public function that calls it, then the user's line."""
+    import warnings
+
+    from linsgd.sgd.convergence import warn_if_not_converged
+
+    def public_function():
+        warn_if_not_converged(_run([3.0, 2.0, 1.0]), Distance(loss=2.0, optimum=1.0, null=10.0))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = _line_here() + 1
+        public_function()
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]
+
+
+def _line_here() -> int:
+    import inspect
+
+    return inspect.currentframe().f_back.f_lineno
