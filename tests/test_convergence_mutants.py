@@ -86,3 +86,14 @@ def _line_here() -> int:
     import inspect
 
     return inspect.currentframe().f_back.f_lineno
+
+
+def test_the_warning_applies_the_standard_error_rule_only_when_asked():
+    import warnings
+
+    from linsgd.sgd.convergence import warn_if_not_converged
+
+    close_in_loss_far_in_se = Distance(loss=1.0001, optimum=1.0, null=10.0, max_se=5.0, worst="a")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        warn_if_not_converged(_run([3.0, 2.0, 1.0]), close_in_loss_far_in_se)
