@@ -1,0 +1,28 @@
+"""A streamed view's pieces at their smallest, against a hand count (what mutation testing of data/views.py
+found unpinned)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from linsgd.config import DataConfig
+from linsgd.data.first_pass import encode
+from linsgd.data.rows import load_rows
+from linsgd.data.views import Streamed
+
+
+def test_pieces_of_one_row_cut_the_table_row_by_row(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 2))
+    path = tmp_path / "d.npy"
+    np.save(path, np.column_stack([X, X @ [1.0, 2.0]]))
+    cfg = DataConfig(target="2", max_memory=1000)
+    table = load_rows(encode(path, cfg, dtype="float64"), cfg, seed=0).train
+    view = Streamed(table, window_rows=4, piece_rows=1)
+    assert view.pieces == [(i, i + 1) for i in range(30)]  # 30 pieces of one row
+    windows = list(view.windows(7, 0))
+    assert len(windows) == 8  # ⌈30 / 4⌉ windows of 4 pieces (strata), the last strata short
+    assert sorted(a for group, _ in windows for a, _ in group) == list(range(30))  # each row once
+    rows = np.concatenate([table.read(a, b)[0] for a, b in view.pieces])
+    np.testing.assert_array_equal(rows, X)
+    table.close()
