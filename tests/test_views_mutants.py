@@ -26,3 +26,24 @@ def test_pieces_of_one_row_cut_the_table_row_by_row(tmp_path):
     rows = np.concatenate([table.read(a, b)[0] for a, b in view.pieces])
     np.testing.assert_array_equal(rows, X)
     table.close()
+
+
+def test_a_window_of_one_row_holds_one_piece(tmp_path):
+    path = tmp_path / "d.npy"
+    np.save(path, np.column_stack([np.arange(12.0), np.arange(12.0)]))
+    cfg = DataConfig(target="1", max_memory=100)
+    table = load_rows(encode(path, cfg, dtype="float64"), cfg, seed=0).train
+    view = Streamed(table, window_rows=1, piece_rows=1)
+    assert view.window_rows == 1 and view.per_window == 1
+    windows = list(view.windows(3, 0))
+    assert len(windows) == 12 and all(len(group) == 1 for group, _ in windows)  # K = P = 12
+    table.close()
+
+
+def test_sample_weights_are_held_normalised_to_mean_one_and_none_stays_none():
+    from linsgd.data.views import normalized_weights
+
+    assert normalized_weights(None, 3, np.float64) is None
+    v = normalized_weights([1.0, 2.0, 3.0], 3, np.float32)  # s · n / Σs = s · 3 / 6
+    assert v.dtype == np.float32
+    np.testing.assert_array_equal(v, np.array([0.5, 1.0, 1.5], np.float32))
