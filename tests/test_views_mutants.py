@@ -47,3 +47,17 @@ def test_sample_weights_are_held_normalised_to_mean_one_and_none_stays_none():
     v = normalized_weights([1.0, 2.0, 3.0], 3, np.float32)  # s · n / Σs = s · 3 / 6
     assert v.dtype == np.float32
     np.testing.assert_array_equal(v, np.array([0.5, 1.0, 1.5], np.float32))
+
+
+def test_a_default_piece_holds_at_least_eight_kib_of_rows_counting_the_weight(tmp_path):
+    """float64 rows of 2 features and the target: 24 bytes, ⌈8192/24⌉ = 342 rows; with a weight 32, 256."""
+    rng = np.random.default_rng(1)
+    columns = np.column_stack([rng.standard_normal((2000, 3)), rng.uniform(1, 2, 2000)])
+    for weight, rows in [(None, 342), ("3", 256)]:
+        path = tmp_path / f"d{weight}.npy"
+        np.save(path, columns if weight else columns[:, :3])
+        cfg = DataConfig(target="2", weight=weight, max_memory=1000)
+        table = load_rows(encode(path, cfg, dtype="float64"), cfg, seed=0).train
+        assert (table.d, table.weighted) == (2, weight is not None)
+        assert Streamed(table, window_rows=1000).piece_rows == rows  # 1000 // 64 = 15 is below the 8 KiB floor
+        table.close()
