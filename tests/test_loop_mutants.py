@@ -27,3 +27,12 @@ def test_continuing_after_three_epochs_for_two_more_equals_five_epochs_at_once()
     np.testing.assert_array_equal(rest.w, whole.w)
     assert rest.b == whole.b
     np.testing.assert_array_equal(first.history + rest.history, whole.history)
+
+
+def test_the_epoch_bar_is_off_by_default(capsys):
+    from linsgd.data.views import InMemory
+    from linsgd.sgd.loop import train_data
+
+    X, y = _data()
+    train_data(InMemory(X, y), TrainConfig(lr=0.05, epochs=2, seed=3, dtype="float64", average=False))
+    assert capsys.readouterr().err == ""
