@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from linsgd.config import TrainConfig
 from linsgd.sgd.loop import train_arrays
@@ -36,3 +37,62 @@ def test_the_epoch_bar_is_off_by_default(capsys):
     X, y = _data()
     train_data(InMemory(X, y), TrainConfig(lr=0.05, epochs=2, seed=3, dtype="float64", average=False))
     assert capsys.readouterr().err == ""
+
+
+def test_a_huber_run_long_enough_for_the_loss_statistics_reports_the_huber_loss():
+    """The loss from the statistics of [X y] is the squared loss: a huber run, with as many rows and epochs
+    as make the statistics pay off for squared runs, reports each epoch's mean huber loss, by hand."""
+    from linsgd.data.views import InMemory
+    from linsgd.lstsq.loss import MIN_ROWS, pays_off
+    from linsgd.sgd.loop import train_data
+
+    rng = np.random.default_rng(2)
+    n, eps = MIN_ROWS, 0.5
+    X = rng.standard_normal((n, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.3 + rng.standard_t(2, n)  # heavy tails: many residuals beyond ε
+    config = TrainConfig(solver="sgd", seed=1, lr=0.01, batch_size=4096, epochs=4, average=False, dtype="float64",
+                         engine="reference", loss="huber", epsilon=eps)
+    assert pays_off(config.epochs, 3)
+    result = train_data(InMemory(X, y), config)
+    r = np.abs(y - X @ result.w - result.b)
+    huber = np.mean(np.where(r <= eps, 0.5 * r * r, eps * r - 0.5 * eps * eps))
+    assert result.history[-1] == pytest.approx(huber, rel=1e-9)
+    assert huber < 0.5 * np.mean(r * r) / 2  # far from the squared loss it must not be
+
+
+def test_continuing_an_auto_run_extends_its_epoch_cap_by_max_epochs():
+    X, y = _data()
+    config = TrainConfig(solver="sgd", seed=4, lr=0.001, batch_size=8, average=False, dtype="float64",
+                         epochs="auto", max_epochs=5, tol=0.0)  # a slow step: the loss falls every epoch
+    whole = train_arrays(X, y, config)
+    assert len(whole.history) == 5 and not whole.stopped_epoch  # ran into the cap of 5
+    first = train_arrays(X, y, dataclasses.replace(config, max_epochs=3))
+    rest = train_arrays(X, y, dataclasses.replace(config, max_epochs=2), init=(first.w, first.b), first_epoch=3)
+    assert len(rest.history) == 2  # epochs 3 and 4: the cap is 3 + 2
+    np.testing.assert_array_equal(rest.w, whole.w)
+
+
+def test_train_arrays_takes_its_continuation_by_keyword_only():
+    X, y = _data()
+    config = TrainConfig(solver="sgd", seed=4, lr=0.02, batch_size=8, dtype="float64", epochs=1)
+    with pytest.raises(TypeError):
+        train_arrays(X, y, config, (np.zeros(3), 0.0))
+
+
+def test_a_streamed_run_that_diverges_raises_the_divergence_error(tmp_path):
+    from linsgd.config import DataConfig
+    from linsgd.data.first_pass import encode
+    from linsgd.data.rows import load_rows
+    from linsgd.data.views import Streamed
+    from linsgd.errors import DivergenceError
+    from linsgd.sgd.loop import train_data
+
+    X, y = _data()
+    path = tmp_path / "d.npy"
+    np.save(path, np.column_stack([X * 1e3, y]))
+    cfg = DataConfig(target="3", max_memory=2000)
+    table = load_rows(encode(path, cfg, dtype="float64"), cfg, seed=0).train
+    config = TrainConfig(solver="sgd", seed=0, lr=10.0, batch_size=8, average=False, dtype="float64", epochs=3)
+    with pytest.raises(DivergenceError):
+        train_data(Streamed(table, window_rows=16), config)
+    table.close()
