@@ -96,3 +96,21 @@ def test_a_streamed_run_that_diverges_raises_the_divergence_error(tmp_path):
     with pytest.raises(DivergenceError):
         train_data(Streamed(table, window_rows=16), config)
     table.close()
+
+
+def test_starting_at_a_later_epoch_without_init_steps_from_the_seeds_initial_weights_in_that_epochs_order():
+    """The chapter's minibatch step replayed by hand: epoch 2's order, w ← w − η·mean(r·x), from init_params."""
+    from linsgd.data.batching import epoch_order
+    from linsgd.sgd.loop import init_params
+
+    X, y = _data()
+    config = TrainConfig(solver="sgd", seed=4, lr=0.02, batch_size=8, average=False, dtype="float64", epochs=1)
+    got = train_arrays(X, y, config, first_epoch=2)
+    w, b = init_params(4, 3, config.init_std, "float64")
+    order = epoch_order(4, 2, len(y))
+    for a in range(0, len(y), 8):
+        i = order[a:a + 8]
+        r = X[i] @ w + b - y[i]
+        w, b = w - 0.02 * (X[i].T @ r) / len(i), b - 0.02 * r.mean()
+    np.testing.assert_allclose(got.w, w, rtol=1e-12)
+    assert got.b == pytest.approx(b, rel=1e-12)
