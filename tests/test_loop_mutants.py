@@ -114,3 +114,24 @@ def test_starting_at_a_later_epoch_without_init_steps_from_the_seeds_initial_wei
         w, b = w - 0.02 * (X[i].T @ r) / len(i), b - 0.02 * r.mean()
     np.testing.assert_allclose(got.w, w, rtol=1e-12)
     assert got.b == pytest.approx(b, rel=1e-12)
+
+
+def test_with_tol_zero_an_equal_loss_is_no_improvement():
+    """y ≡ 0 from w = 0, b = 0: every epoch's loss is exactly 0; the first is the best, and the run stops
+    AUTO_PATIENCE = 3 epochs later (the documented rule: an improvement must exceed tol · |best|)."""
+    X = np.random.default_rng(0).standard_normal((40, 2))
+    config = TrainConfig(solver="sgd", seed=0, lr=0.05, batch_size=8, average=False, dtype="float64", init_std=0.0,
+                         epochs="auto", max_epochs=10, tol=0.0)
+    result = train_arrays(X, np.zeros(40), config)
+    assert result.history == [0.0] * 4
+    assert (result.best_epoch, result.stopped_epoch) == (1, 4)
+
+
+def test_the_run_time_is_measured_from_its_start():
+    import time
+
+    X, y = _data()
+    before = time.perf_counter()
+    result = train_arrays(X, y, TrainConfig(solver="sgd", seed=0, lr=0.02, batch_size=8, dtype="float64", epochs=3))
+    elapsed = time.perf_counter() - before
+    assert sum(result.epoch_seconds) <= result.seconds <= elapsed
