@@ -1,0 +1,43 @@
+"""The Gram path's refinement step and its defaults against numpy's SVD least squares on the centred rows
+(what mutation testing of lstsq/gram.py found unpinned)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from linsgd.lstsq.gram import centred_gram, gram_factor, refine_centred
+from linsgd.lstsq.qr import LeastSquares
+
+
+def _near_the_bound(n=5000, k=90.0):
+    """Two columns of condition number k (just inside the Gram path's bound of 100), far from the origin."""
+    rng = np.random.default_rng(5)
+    Q = np.linalg.qr(rng.normal(size=(n, 2)) - rng.normal(size=(n, 2)).mean(axis=0))[0]
+    rho = (k * k - 1) / (k * k + 1)
+    X = np.column_stack([Q[:, 0], rho * Q[:, 0] + np.sqrt(1 - rho * rho) * Q[:, 1]]) * 50 + 1000.0
+    return X, X @ [2.0, -1.0] + 5.0 + rng.normal(size=n)
+
+
+def test_one_refinement_step_takes_the_gram_solution_tenfold_closer_to_the_least_squares_one():
+    X, y = _near_the_bound()
+    n, mean, R, lo, hi = gram_factor(X, y)
+    raw = LeastSquares(True, n, mean, R, lo, hi, float(n)).solution()
+    refined = refine_centred(raw, X, y)
+    Xc = X - X.mean(axis=0)
+    w = np.linalg.lstsq(Xc, y - y.mean(), rcond=None)[0]  # SVD: error ≈ κε, the Gram matrix's ≈ κ²ε
+    before, after = (np.max(np.abs(s.w - w) / np.abs(w)) for s in (raw, refined))
+    assert before > 1e-13  # the squared condition number shows
+    assert after < before / 10 and after < 5e-13, (before, after)
+    assert refined.b == pytest.approx(y.mean() - X.mean(axis=0) @ w, rel=1e-12)
+
+
+def test_the_gram_matrix_is_centred_by_default():
+    rng = np.random.default_rng(6)
+    X = rng.normal(3.0, 1.0, size=(500, 3))
+    y = rng.normal(-2.0, 1.0, 500)
+    n, mean, G, _, _ = centred_gram(X, y)
+    A = np.column_stack([X, y])
+    assert n == 500
+    np.testing.assert_allclose(mean, A.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(G, (A - A.mean(axis=0)).T @ (A - A.mean(axis=0)), rtol=1e-10)
