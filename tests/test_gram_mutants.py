@@ -41,3 +41,16 @@ def test_the_gram_matrix_is_centred_by_default():
     assert n == 500
     np.testing.assert_allclose(mean, A.mean(axis=0), rtol=1e-13)
     np.testing.assert_allclose(G, (A - A.mean(axis=0)).T @ (A - A.mean(axis=0)), rtol=1e-10)
+
+
+@pytest.mark.parametrize("n", range(8, 31))
+def test_blocks_of_seven_rows_with_any_last_block_give_the_gram_matrix_by_hand(n):
+    """Blocks of 7 rows of [X y 1] (d + 2 = 5 columns): whatever size the last block of each half has."""
+    rng = np.random.default_rng(n)
+    X, y = rng.normal(size=(n, 3)), rng.normal(size=n)
+    count, mean, G, lo, hi = centred_gram(X, y, rows=7)
+    A = np.column_stack([X, y])
+    assert count == n
+    np.testing.assert_allclose(G, (A - A.mean(axis=0)).T @ (A - A.mean(axis=0)), rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(lo, X.min(axis=0))
+    np.testing.assert_array_equal(hi, X.max(axis=0))
