@@ -54,3 +54,24 @@ def test_blocks_of_seven_rows_with_any_last_block_give_the_gram_matrix_by_hand(n
     np.testing.assert_allclose(G, (A - A.mean(axis=0)).T @ (A - A.mean(axis=0)), rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(lo, X.min(axis=0))
     np.testing.assert_array_equal(hi, X.max(axis=0))
+
+
+@pytest.mark.parametrize("k, taken", [(99.5, True), (100.5, False)])
+def test_the_gram_path_takes_every_condition_number_up_to_a_hundred(k, taken):
+    """The documented bound κ²ε ≤ 2.2e-12 is κ ≤ 100: two unit, centred columns at correlation ρ have
+    κ = √((1+ρ)/(1−ρ)); κ = 99.5 is taken, 100.5 is not."""
+    rng = np.random.default_rng(5)
+    Z = rng.normal(size=(2000, 2))
+    Q = np.linalg.qr(Z - Z.mean(axis=0))[0]
+    rho = (k * k - 1) / (k * k + 1)
+    X = np.column_stack([Q[:, 0], rho * Q[:, 0] + np.sqrt(1 - rho * rho) * Q[:, 1]]) + 7.0
+    assert k * k * np.finfo(np.float64).eps <= 2.2e-12 or not taken
+    assert (gram_factor(X, rng.normal(size=2000)) is not None) == taken
+
+
+def test_refine_centred_takes_its_block_rows_by_keyword_only():
+    X, y = _near_the_bound(n=300)
+    n, mean, R, lo, hi = gram_factor(X, y)
+    raw = LeastSquares(True, n, mean, R, lo, hi, float(n)).solution()
+    with pytest.raises(TypeError):
+        refine_centred(raw, X, y, 7)
