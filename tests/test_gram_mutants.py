@@ -75,3 +75,9 @@ def test_refine_centred_takes_its_block_rows_by_keyword_only():
     raw = LeastSquares(True, n, mean, R, lo, hi, float(n)).solution()
     with pytest.raises(TypeError):
         refine_centred(raw, X, y, 7)
+
+
+def test_centred_gram_takes_its_settings_by_keyword_only():
+    X, y = _near_the_bound(n=300)
+    with pytest.raises(TypeError):
+        centred_gram(X, y, False)
