@@ -35,3 +35,28 @@ def test_a_path_is_frozen():
     path = solve_path(state, [1.0, 0.1], 1.0, ["a", "b", "c", "d"])
     with pytest.raises(dataclasses.FrozenInstanceError):
         path.l1_ratio = 0.5
+
+
+def test_an_empty_grid_is_refused_and_a_single_alpha_is_scikit_learns_elastic_net():
+    from sklearn.linear_model import ElasticNet
+
+    from linsgd.errors import ConfigError
+
+    X, y, state = _state()
+    with pytest.raises(ConfigError, match="alphas"):
+        solve_path(state, [], 0.5, ["a", "b", "c", "d"])
+    path = solve_path(state, [0.3], 0.5, ["a", "b", "c", "d"])
+    net = ElasticNet(alpha=0.3, l1_ratio=0.5, tol=1e-14, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(path.coefs[:, 0], net.coef_, rtol=1e-8, atol=1e-10)
+    assert path.intercepts[0] == pytest.approx(net.intercept_, rel=1e-8)
+
+
+def test_a_path_on_fewer_rows_than_features_is_scikit_learns():
+    """Two rows, four features: the factor has fewer rows than columns and is padded square."""
+    from sklearn.linear_model import ElasticNet
+
+    rng = np.random.default_rng(8)
+    X, y = rng.normal(size=(2, 4)), rng.normal(size=2)
+    path = solve_path(LeastSquares.empty(4).update(X, y), [0.05], 0.5, ["a", "b", "c", "d"])
+    net = ElasticNet(alpha=0.05, l1_ratio=0.5, tol=1e-14, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(path.coefs[:, 0], net.coef_, rtol=1e-7, atol=1e-9)
