@@ -60,3 +60,15 @@ def test_a_path_on_fewer_rows_than_features_is_scikit_learns():
     path = solve_path(LeastSquares.empty(4).update(X, y), [0.05], 0.5, ["a", "b", "c", "d"])
     net = ElasticNet(alpha=0.05, l1_ratio=0.5, tol=1e-14, max_iter=100_000).fit(X, y)
     np.testing.assert_allclose(path.coefs[:, 0], net.coef_, rtol=1e-7, atol=1e-9)
+
+
+def test_alpha_zero_on_a_design_without_a_unique_solution_names_the_column():
+    from linsgd.errors import DataError
+
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(30, 2))
+    X = np.column_stack([X, X[:, 0]])  # c repeats a
+    state = LeastSquares.empty(3).update(X, rng.normal(size=30))
+    with pytest.raises(DataError, match="column 'c' is a linear combination"):
+        solve_path(state, [0.1, 0.0], 0.5, ["a", "b", "c"])
+    assert solve_path(state, [0.1], 0.5, ["a", "b", "c"]).coefs.shape == (3, 1)  # a penalty makes it unique
