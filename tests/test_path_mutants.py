@@ -72,3 +72,29 @@ def test_alpha_zero_on_a_design_without_a_unique_solution_names_the_column():
     with pytest.raises(DataError, match="column 'c' is a linear combination"):
         solve_path(state, [0.1, 0.0], 0.5, ["a", "b", "c"])
     assert solve_path(state, [0.1], 0.5, ["a", "b", "c"]).coefs.shape == (3, 1)  # a penalty makes it unique
+
+
+def test_a_grid_for_a_target_of_small_spread_starts_at_its_own_alpha_max():
+    """|Xᵀy|/n well below 1: the grid starts at max|c_j|/ρ, scikit-learn's α_max, not at 1."""
+    X, y, _ = _state()
+    y = 1e-3 * y
+    sk_alphas, _, _ = enet_path(X - X.mean(axis=0), y - y.mean(), l1_ratio=0.5)
+    grid = alpha_grid(LeastSquares.empty(4).update(X, y), 0.5)
+    assert grid[0] < 0.1
+    np.testing.assert_allclose(grid, sk_alphas, rtol=1e-12)
+
+
+def test_eps_one_gives_a_flat_grid_and_eps_outside_zero_to_one_is_refused():
+    from linsgd.errors import ConfigError
+
+    _, _, state = _state()
+    grid = alpha_grid(state, 0.5, n_alphas=3, eps=1)
+    np.testing.assert_allclose(grid, [grid[0]] * 3, rtol=1e-15)
+    for eps in (0, -0.5, 1.5, 2.5, "0.1"):
+        with pytest.raises(ConfigError, match="eps"):
+            alpha_grid(state, 0.5, eps=eps)
+
+
+def test_a_path_without_cross_validation_has_no_folds():
+    _, _, state = _state()
+    assert solve_path(state, [1.0, 0.1], 1.0, ["a", "b", "c", "d"]).folds == 0
