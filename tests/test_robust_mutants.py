@@ -4,6 +4,7 @@ testing of lstsq/robust.py found unpinned)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from linsgd.lstsq.robust import trusted_optimum
 
@@ -31,3 +32,11 @@ def test_a_penalty_without_l1_ratio_is_ridge():
     assert found.converged and np.all(found.w != 0)
     np.testing.assert_allclose(-X.T @ psi / len(y) + alpha * found.w, 0.0, atol=1e-5)  # the stop: moves below √tol
     assert abs(psi.mean()) < 1e-5
+
+
+def test_the_linear_program_reports_a_converged_solution_of_no_irls_passes():
+    X, y = _rows()
+    found = trusted_optimum(lambda: [(X, y, None)], 2, loss="quantile", epsilon=0.1, quantile=0.5)
+    assert (found.converged, found.steps) == (True, 0)
+    r = y - X @ found.w - found.b
+    assert found.optimum == pytest.approx(np.mean(np.maximum(0.5 * r, -0.5 * r)), rel=1e-12)  # pinball, q = ½
