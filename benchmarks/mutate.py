@@ -143,7 +143,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "MUTATION-last.md"))
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant's tests")
     parser.add_argument("--minutes", type=float, default=None,
-                        help="stop a module's run after this long and report the mutants not run (default: no limit)")
+                        help="stop a module's run after this long and report the mutants not run (default: no limit); "
+                             "cosmic-ray runs the mutants in random order, so a capped run is a random sample")
     parser.add_argument("--recheck", metavar="REPORT",
                         help="instead: run the survivors of an earlier report against the tests as they are now")
     args = parser.parse_args(argv)
