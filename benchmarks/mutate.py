@@ -44,6 +44,7 @@ def _config(module: dict, operators: dict, timeout: float) -> str:
 
 def run_module(name: str, module: dict, operators: dict, timeout: float, minutes: float | None = None) -> dict:
     """Mutate one module in a copy of the tree; returns the counts and the survivors' diffs."""
+    load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix=f"mutate-{name}-") as tmp:
         work = Path(tmp)
         for part in ("src", "tests"):
@@ -66,6 +67,7 @@ def run_module(name: str, module: dict, operators: dict, timeout: float, minutes
         except subprocess.TimeoutExpired:  # out of time: what ran is reported, the rest counted as not run
             os.killpg(execute.pid, signal.SIGTERM)
             execute.wait()
+        load.append(os.getloadavg()[0])
         dump = subprocess.run([str(BIN / "cosmic-ray"), "dump", "session.sqlite"], cwd=work, env=env, check=True,
                               capture_output=True, text=True).stdout
     counts = {"made": 0, "killed": 0, "survived": 0, "timeout": 0, "incompetent": 0, "not_run": 0}
@@ -88,7 +90,7 @@ def run_module(name: str, module: dict, operators: dict, timeout: float, minutes
             counts["incompetent"] += 1
         else:
             counts["killed"] += 1
-    return {"name": name, "path": module["path"], **counts, "survivors": survivors}
+    return {"name": name, "path": module["path"], **counts, "survivors": survivors, "load": load}
 
 
 def recheck(report_path: Path, modules: dict) -> list[dict]:
@@ -121,12 +123,13 @@ def recheck(report_path: Path, modules: dict) -> list[dict]:
 
 def report(results: list[dict]) -> str:
     out = ["# Mutation testing: last run", "",
-           "| module | mutants | killed | timed out | survived | not run | score (of those run) |",
-           "|---|---|---|---|---|---|---|"]
+           "| module | mutants | killed | timed out | survived | not run | score (of those run) | load (start, end) |",
+           "|---|---|---|---|---|---|---|---|"]
     for r in results:
         dead = r["killed"] + r["timeout"] + r["incompetent"]
         out.append(f"| {r['path']} | {r['made']} | {r['killed'] + r['incompetent']} | {r['timeout']} | "
-                   f"{r['survived']} | {r['not_run']} | {dead / max(dead + r['survived'], 1):.1%} |")
+                   f"{r['survived']} | {r['not_run']} | {dead / max(dead + r['survived'], 1):.1%} | "
+                   f"{r['load'][0]:.1f}, {r['load'][-1]:.1f} |")
     for r in results:
         out += ["", f"## {r['path']}: survivors", ""]
         for s in r["survivors"]:
@@ -140,7 +143,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "MUTATION-last.md"))
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant's tests")
     parser.add_argument("--minutes", type=float, default=None,
-                        help="stop a module's run after this long and report the mutants not run (default: no limit)")
+                        help="stop a module's run after this long and report the mutants not run (default: no limit); "
+                             "cosmic-ray runs the mutants in random order, so a capped run is a random sample")
     parser.add_argument("--recheck", metavar="REPORT",
                         help="instead: run the survivors of an earlier report against the tests as they are now")
     args = parser.parse_args(argv)

@@ -1,0 +1,137 @@
+"""Continuing a run in memory (train_arrays with init and first_epoch) against the uninterrupted run: what
+mutation testing of sgd/loop.py found unpinned."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from linsgd.config import TrainConfig
+from linsgd.sgd.loop import train_arrays
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3))
+    return X, X @ [1.0, -2.0, 0.5] + 0.3 + 0.1 * rng.standard_normal(64)
+
+
+def test_continuing_after_three_epochs_for_two_more_equals_five_epochs_at_once():
+    X, y = _data()
+    config = TrainConfig(solver="sgd", seed=4, lr=0.02, batch_size=8, average=False, dtype="float64", epochs=5)
+    whole = train_arrays(X, y, config)
+    first = train_arrays(X, y, dataclasses.replace(config, epochs=3))
+    rest = train_arrays(X, y, dataclasses.replace(config, epochs=2), init=(first.w, first.b), first_epoch=3)
+    assert len(rest.history) == 2  # epochs 3 and 4: two more, not none
+    np.testing.assert_array_equal(rest.w, whole.w)
+    assert rest.b == whole.b
+    np.testing.assert_array_equal(first.history + rest.history, whole.history)
+
+
+def test_the_epoch_bar_is_off_by_default(capsys):
+    from linsgd.data.views import InMemory
+    from linsgd.sgd.loop import train_data
+
+    X, y = _data()
+    train_data(InMemory(X, y), TrainConfig(lr=0.05, epochs=2, seed=3, dtype="float64", average=False))
+    assert capsys.readouterr().err == ""
+
+
+def test_a_huber_run_long_enough_for_the_loss_statistics_reports_the_huber_loss():
+    """The loss from the statistics of [X y] is the squared loss: a huber run, with as many rows and epochs
+    as make the statistics pay off for squared runs, reports each epoch's mean huber loss, by hand."""
+    from linsgd.data.views import InMemory
+    from linsgd.lstsq.loss import MIN_ROWS, pays_off
+    from linsgd.sgd.loop import train_data
+
+    rng = np.random.default_rng(2)
+    n, eps = MIN_ROWS, 0.5
+    X = rng.standard_normal((n, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.3 + rng.standard_t(2, n)  # heavy tails: many residuals beyond ε
+    config = TrainConfig(solver="sgd", seed=1, lr=0.01, batch_size=4096, epochs=4, average=False, dtype="float64",
+                         engine="reference", loss="huber", epsilon=eps)
+    assert pays_off(config.epochs, 3)
+    result = train_data(InMemory(X, y), config)
+    r = np.abs(y - X @ result.w - result.b)
+    huber = np.mean(np.where(r <= eps, 0.5 * r * r, eps * r - 0.5 * eps * eps))
+    assert result.history[-1] == pytest.approx(huber, rel=1e-9)
+    assert huber < 0.5 * np.mean(r * r) / 2  # far from the squared loss it must not be
+
+
+def test_continuing_an_auto_run_extends_its_epoch_cap_by_max_epochs():
+    X, y = _data()
+    config = TrainConfig(solver="sgd", seed=4, lr=0.001, batch_size=8, average=False, dtype="float64",
+                         epochs="auto", max_epochs=5, tol=0.0)  # a slow step: the loss falls every epoch
+    whole = train_arrays(X, y, config)
+    assert len(whole.history) == 5 and not whole.stopped_epoch  # ran into the cap of 5
+    first = train_arrays(X, y, dataclasses.replace(config, max_epochs=3))
+    rest = train_arrays(X, y, dataclasses.replace(config, max_epochs=2), init=(first.w, first.b), first_epoch=3)
+    assert len(rest.history) == 2  # epochs 3 and 4: the cap is 3 + 2
+    np.testing.assert_array_equal(rest.w, whole.w)
+
+
+def test_train_arrays_takes_its_continuation_by_keyword_only():
+    X, y = _data()
+    config = TrainConfig(solver="sgd", seed=4, lr=0.02, batch_size=8, dtype="float64", epochs=1)
+    with pytest.raises(TypeError):
+        train_arrays(X, y, config, (np.zeros(3), 0.0))
+
+
+def test_a_streamed_run_that_diverges_raises_the_divergence_error(tmp_path):
+    from linsgd.config import DataConfig
+    from linsgd.data.first_pass import encode
+    from linsgd.data.rows import load_rows
+    from linsgd.data.views import Streamed
+    from linsgd.errors import DivergenceError
+    from linsgd.sgd.loop import train_data
+
+    X, y = _data()
+    path = tmp_path / "d.npy"
+    np.save(path, np.column_stack([X * 1e3, y]))
+    cfg = DataConfig(target="3", max_memory=2000)
+    table = load_rows(encode(path, cfg, dtype="float64"), cfg, seed=0).train
+    config = TrainConfig(solver="sgd", seed=0, lr=10.0, batch_size=8, average=False, dtype="float64", epochs=3)
+    with pytest.raises(DivergenceError):
+        train_data(Streamed(table, window_rows=16), config)
+    table.close()
+
+
+def test_starting_at_a_later_epoch_without_init_steps_from_the_seeds_initial_weights_in_that_epochs_order():
+    """The chapter's minibatch step replayed by hand: epoch 2's order, w ← w − η·mean(r·x), from init_params."""
+    from linsgd.data.batching import epoch_order
+    from linsgd.sgd.loop import init_params
+
+    X, y = _data()
+    config = TrainConfig(solver="sgd", seed=4, lr=0.02, batch_size=8, average=False, dtype="float64", epochs=1)
+    got = train_arrays(X, y, config, first_epoch=2)
+    w, b = init_params(4, 3, config.init_std, "float64")
+    order = epoch_order(4, 2, len(y))
+    for a in range(0, len(y), 8):
+        i = order[a:a + 8]
+        r = X[i] @ w + b - y[i]
+        w, b = w - 0.02 * (X[i].T @ r) / len(i), b - 0.02 * r.mean()
+    np.testing.assert_allclose(got.w, w, rtol=1e-12)
+    assert got.b == pytest.approx(b, rel=1e-12)
+
+
+def test_with_tol_zero_an_equal_loss_is_no_improvement():
+    """y ≡ 0 from w = 0, b = 0: every epoch's loss is exactly 0; the first is the best, and the run stops
+    AUTO_PATIENCE = 3 epochs later (the documented rule: an improvement must exceed tol · |best|)."""
+    X = np.random.default_rng(0).standard_normal((40, 2))
+    config = TrainConfig(solver="sgd", seed=0, lr=0.05, batch_size=8, average=False, dtype="float64", init_std=0.0,
+                         epochs="auto", max_epochs=10, tol=0.0)
+    result = train_arrays(X, np.zeros(40), config)
+    assert result.history == [0.0] * 4
+    assert (result.best_epoch, result.stopped_epoch) == (1, 4)
+
+
+def test_the_run_time_is_measured_from_its_start():
+    import time
+
+    X, y = _data()
+    before = time.perf_counter()
+    result = train_arrays(X, y, TrainConfig(solver="sgd", seed=0, lr=0.02, batch_size=8, dtype="float64", epochs=3))
+    elapsed = time.perf_counter() - before
+    assert sum(result.epoch_seconds) <= result.seconds <= elapsed
