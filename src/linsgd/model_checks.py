@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from linsgd.config import MISSING, TrainConfig
+from linsgd.config import MAX_HASH_BITS, MISSING, TrainConfig
 from linsgd.data.roles import CATEGORICAL, DATE, NUMERIC
 from linsgd.errors import ConfigError, first_line
 
@@ -38,7 +38,7 @@ def check_preprocessing(pre: dict) -> None:
             raise Invalid(f"preprocessing input {k} does not have exactly the fields {', '.join(_INPUT_FIELDS)} "
                            f"(and {', '.join(_HASH_FIELDS)} when hashed)")
         for key in _HASH_FIELDS:
-            value, most = i.get(key, 0), 20 if key == "bits" else 1 << 62
+            value, most = i.get(key, 0), MAX_HASH_BITS if key == "bits" else 1 << 62
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
                 raise Invalid(f"preprocessing input {k}: field '{key}' is {value!r}, not an integer in range")
         where = f"preprocessing input {i['name']!r}" if isinstance(i["name"], str) else f"preprocessing input {k}"

@@ -8,7 +8,15 @@ parameter's name, the value and the allowed range (:class:`~linsgd.errors.Config
 
 from __future__ import annotations
 
-from linsgd.config.data import MAX_CHUNK_BYTES, MAX_MEMORY, MISSING, ON_BAD_ROWS, DataConfig, default_max_memory
+from linsgd.config.data import (
+    MAX_CHUNK_BYTES,
+    MAX_HASH_BITS,
+    MAX_MEMORY,
+    MISSING,
+    ON_BAD_ROWS,
+    DataConfig,
+    default_max_memory,
+)
 from linsgd.config.rules import draw_seed
 from linsgd.config.train import (
     AUTO_PATIENCE,
@@ -22,6 +30,6 @@ from linsgd.config.train import (
     TrainConfig,
 )
 
-__all__ = ["AUTO_PATIENCE", "CHAPTER", "DTYPES", "ENGINES", "LOSSES", "MAX_CHUNK_BYTES", "MAX_MEMORY", "MISSING",
-           "ON_BAD_ROWS", "PENALTIES", "SCHEDULES", "SOLVERS", "DataConfig", "TrainConfig", "default_max_memory",
-           "draw_seed"]
+__all__ = ["AUTO_PATIENCE", "CHAPTER", "DTYPES", "ENGINES", "LOSSES", "MAX_CHUNK_BYTES", "MAX_HASH_BITS", "MAX_MEMORY",
+           "MISSING", "ON_BAD_ROWS", "PENALTIES", "SCHEDULES", "SOLVERS", "DataConfig", "TrainConfig",
+           "default_max_memory", "draw_seed"]

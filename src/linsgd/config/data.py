@@ -13,6 +13,7 @@ ON_BAD_ROWS = ("error", "skip")
 MISSING = ("error", "impute", "drop")
 MAX_MEMORY = 1 << 60  # bytes: beyond any machine; larger numbers overflow the sizes computed from it
 MAX_CHUNK_BYTES = 1 << 30  # pyarrow's CSV block size is a 32-bit integer
+MAX_HASH_BITS = 20  # 2^20 dense columns of float32 per row would already be 4 MiB a row
 
 
 def default_max_memory() -> int:
@@ -48,7 +49,7 @@ class DataConfig:
         format: the input format by name (``linsgd.data.formats.registry.FORMATS``: csv, parquet, npy,
             arrow, jsonl, …), whatever the file is called; None: from the suffix, else the first bytes. An
             unknown name is refused when the data is opened, with the names that are read.
-        hash_bits: N in [1, 20], or None: a categorical column with more than ``max_levels`` levels is hashed
+        hash_bits: N in [1, MAX_HASH_BITS = 20], or None: a categorical column with more than ``max_levels`` levels is hashed
             into 2^N signed columns (:mod:`linsgd.data.hashing`) instead of refused.
         formula: a model formula ``"price ~ area * rooms + C(city) + np.log(lot)"`` (formulaic's grammar,
             :mod:`linsgd.data.formula`): its left side is the target, its right side the features; None: none.
@@ -96,8 +97,9 @@ class DataConfig:
                "exclude", self.exclude, "a list of column names")
         check(self.format is None or (isinstance(self.format, str) and self.format != ""), "format", self.format,
                "None or a format name such as csv or parquet")
-        check(self.hash_bits is None or (is_int(self.hash_bits) and 1 <= self.hash_bits <= 20), "hash_bits",
-               self.hash_bits, "None or an integer in [1, 20] (2^N columns per hashed column)")
+        check(self.hash_bits is None or (is_int(self.hash_bits) and 1 <= self.hash_bits <= MAX_HASH_BITS),
+              "hash_bits", self.hash_bits,
+              f"None or an integer in [1, {MAX_HASH_BITS}] (2^N columns per hashed column)")
         check(self.formula is None or (isinstance(self.formula, str) and "~" in self.formula), "formula",
                self.formula, "None or a formula 'TARGET ~ TERMS'")
         return self

@@ -17,8 +17,6 @@ import hashlib
 
 import numpy as np
 
-MAX_BITS = 20  # 2^20 dense columns of float32 per row would already be 4 MiB a row
-
 
 def bucket_and_sign(level: str, bits: int) -> tuple[int, float]:
     """(column in [0, 2^bits), ±1.0) of one level.
