@@ -49,8 +49,8 @@ class DataConfig:
         format: the input format by name (``linsgd.data.formats.registry.FORMATS``: csv, parquet, npy,
             arrow, jsonl, …), whatever the file is called; None: from the suffix, else the first bytes. An
             unknown name is refused when the data is opened, with the names that are read.
-        hash_bits: N in [1, MAX_HASH_BITS = 20], or None: a categorical column with more than ``max_levels`` levels is hashed
-            into 2^N signed columns (:mod:`linsgd.data.hashing`) instead of refused.
+        hash_bits: N in [1, MAX_HASH_BITS = 20], or None: a categorical column with more than ``max_levels``
+            levels is hashed into 2^N signed columns (:mod:`linsgd.data.hashing`) instead of refused.
         formula: a model formula ``"price ~ area * rooms + C(city) + np.log(lot)"`` (formulaic's grammar,
             :mod:`linsgd.data.formula`): its left side is the target, its right side the features; None: none.
     """
