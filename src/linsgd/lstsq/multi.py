@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from linsgd.errors import DataError
+from linsgd.lstsq.factor import chunk_state, merged_state
 from linsgd.lstsq.qr import CHUNK_ROWS, LeastSquares, refined
 from linsgd.lstsq.qr import exact as exact_one
 from linsgd.lstsq.rows import array_chunks, weights
@@ -52,16 +53,10 @@ class MultiLeastSquares:
         """
         A = _augmented(X, Y, self.d, self.k, self.count)
         wts = weights(sample_weight, len(A))
-        if wts is not None:
-            A, wts = A[wts > 0], wts[wts > 0]
-        if len(A) == 0:
+        part = chunk_state(A, wts, self.d, centred=True)
+        if part is None:
             return replace(self, weighted=self.weighted or wts is not None)
-        W = float(len(A)) if wts is None else float(wts.sum())
-        mean = A.mean(axis=0) if wts is None else wts @ A / W
-        B = A - mean if wts is None else (A - mean) * np.sqrt(wts)[:, None]
-        part = MultiLeastSquares(self.d, self.k, len(A), mean, np.linalg.qr(B, mode="r"), A[:, :self.d].min(axis=0),
-                                 A[:, :self.d].max(axis=0), W, wts is not None)
-        return self.merge(part)
+        return self.merge(MultiLeastSquares(self.d, self.k, *part, wts is not None))
 
     def merge(self, other: MultiLeastSquares) -> MultiLeastSquares:
         """The state of both row sets (:mod:`linsgd.lstsq.qr`'s pairwise formula)."""
@@ -70,12 +65,7 @@ class MultiLeastSquares:
         weighted = self.weighted or other.weighted
         if self.count == 0 or other.count == 0:
             return replace(other if self.count == 0 else self, weighted=weighted)
-        W = self.weight + other.weight
-        delta = other.mean - self.mean
-        stacked = np.vstack([self.R, other.R, np.sqrt(self.weight * other.weight / W) * delta[None, :]])
-        return MultiLeastSquares(self.d, self.k, self.count + other.count, self.mean + delta * (other.weight / W),
-                                 np.linalg.qr(stacked, mode="r"), np.minimum(self.lo, other.lo),
-                                 np.maximum(self.hi, other.hi), W, weighted)
+        return MultiLeastSquares(self.d, self.k, *merged_state(self, other, centred=True), weighted)
 
     def target(self, j: int) -> LeastSquares:
         """The single-target state of y_j: the factor of R's columns (x₁ … x_d, y_j)."""

@@ -32,6 +32,7 @@ import numpy as np
 
 from linsgd.errors import DataError
 from linsgd.lstsq.design import check_design, check_numeric_columns, warn_about
+from linsgd.lstsq.factor import chunk_state, merged_state
 from linsgd.lstsq.gram import gram_factor, refine_centred
 from linsgd.lstsq.linalg import solve_triangular
 from linsgd.lstsq.penalized import check_penalty, solve_penalized
@@ -83,18 +84,10 @@ class LeastSquares:
         """
         A = augmented(X, y, self.n_features, self.count)
         wts = weights(sample_weight, len(A))
-        if wts is not None:
-            A, wts = A[wts > 0], wts[wts > 0]
-        if len(A) == 0:
+        part = chunk_state(A, wts, self.n_features, centred=self.fit_intercept)
+        if part is None:
             return replace(self, weighted=self.weighted or wts is not None)
-        W = float(len(A)) if wts is None else float(wts.sum())
-        mean = A.mean(axis=0) if wts is None else wts @ A / W
-        B = A - mean if self.fit_intercept else A
-        if wts is not None:
-            B = B * np.sqrt(wts)[:, None]
-        part = LeastSquares(self.fit_intercept, len(A), mean, _r_factor(B), A[:, :-1].min(axis=0),
-                            A[:, :-1].max(axis=0), W, wts is not None)
-        return self.merge(part)
+        return self.merge(LeastSquares(self.fit_intercept, *part, wts is not None))
 
     def merge(self, other: LeastSquares) -> LeastSquares:
         """The state of the union of both row sets (the module docstring gives the weighted formula)."""
@@ -103,14 +96,7 @@ class LeastSquares:
         weighted = self.weighted or other.weighted
         if self.count == 0 or other.count == 0:
             return replace(other if self.count == 0 else self, weighted=weighted)
-        W = self.weight + other.weight
-        delta = other.mean - self.mean
-        blocks = [self.R, other.R]
-        if self.fit_intercept:
-            blocks.append(np.sqrt(self.weight * other.weight / W) * delta[None, :])
-        return LeastSquares(self.fit_intercept, self.count + other.count, self.mean + delta * (other.weight / W),
-                            _r_factor(np.vstack(blocks)), np.minimum(self.lo, other.lo),
-                            np.maximum(self.hi, other.hi), W, weighted)
+        return LeastSquares(self.fit_intercept, *merged_state(self, other, centred=self.fit_intercept), weighted)
 
     def to_floats(self) -> np.ndarray:
         """The state as one float64 vector of length (d+1)² + 3d + 5, to send between ranks.
@@ -292,8 +278,3 @@ def refined(solution: Solution, chunks: Iterable) -> Solution:
 def default_names(d: int) -> list[str]:
     """Column names x1 … xd (1-based, as in statistical tables)."""
     return [f"x{j + 1}" for j in range(d)]
-
-
-def _r_factor(A: np.ndarray) -> np.ndarray:
-    """R of the Householder QR of A (LAPACK dgeqrf via numpy), rows = min(m, columns)."""
-    return np.linalg.qr(A, mode="r")
