@@ -83,6 +83,34 @@ def _accumulate_wide(X, y, w, b, order, start, stop, ahead, g, half, v, code, ep
     return gb, loss
 
 
+@njit(inline="always", fastmath=_MATH)
+def _accumulate_narrow(X, y, w, b, order, start, stop, ahead, g, half, v, code, eps, q):
+    """:func:`_accumulate_wide` one row at a time (narrow rows: the next rows are requested ``ahead``)."""
+    n, d = len(order), len(w)
+    zero = b - b
+    one = half + half
+    for k in range(start + ahead, min(stop + ahead, n)):
+        prefetch(X, order[k], 0)
+        prefetch(X, order[k], d - 1)
+        prefetch(y, order[k], 0)
+    gb, loss = zero, zero
+    for j in range(d):
+        g[j] = zero
+    for k in range(start, stop):
+        i = order[k]
+        r = b - y[i]
+        for j in range(d):
+            r += X[i, j] * w[j]
+        loss += r * r * half
+        p = _slope(r, code, eps, q, one)
+        if len(v):
+            p *= v[i]
+        gb += p
+        for j in range(d):
+            g[j] += p * X[i, j]
+    return gb, loss
+
+
 @njit(nogil=True, cache=True, fastmath=_MATH)
 def sgd_epoch_loss(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half,
                    ahead, code, eps, q):
@@ -96,41 +124,14 @@ def sgd_epoch_loss(X, y, w, b, order, batch, rule, fixed, penalty, average_from,
     n, d = len(order), len(w)
     g = np.zeros(d, dtype=w.dtype)
     w_before = w.copy()
-    zero = b - b
-    one = half + half
-    weighted = len(v) > 0
     step = 0
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
         if d > _WIDE:
             gb, loss = _accumulate_wide(X, y, w, b, order, start, stop, ahead, g, half, v, code, eps, q)
-            s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
-            b_before = b
-            b, finite = _descend(w, w_before, b, g, gb, s, loss)
-            if not finite:
-                return b, step, w_before, b_before, ba
-            ba = _after_step(w, b, rule, penalty, average_from, t0 + step, wa, ba, s_buf)
-            continue
-        for k in range(start + ahead, min(stop + ahead, n)):
-            prefetch(X, order[k], 0)
-            prefetch(X, order[k], d - 1)
-            prefetch(y, order[k], 0)
-        gb, loss = zero, zero
-        for j in range(d):
-            g[j] = zero
-        for k in range(start, stop):
-            i = order[k]
-            r = b - y[i]
-            for j in range(d):
-                r += X[i, j] * w[j]
-            loss += r * r * half
-            p = _slope(r, code, eps, q, one)
-            if weighted:
-                p *= v[i]
-            gb += p
-            for j in range(d):
-                g[j] += p * X[i, j]
+        else:
+            gb, loss = _accumulate_narrow(X, y, w, b, order, start, stop, ahead, g, half, v, code, eps, q)
         s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
         b_before = b
         b, finite = _descend(w, w_before, b, g, gb, s, loss)
