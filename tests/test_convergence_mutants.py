@@ -97,3 +97,24 @@ def test_the_warning_applies_the_standard_error_rule_only_when_asked():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning fails the test
         warn_if_not_converged(_run([3.0, 2.0, 1.0]), close_in_loss_far_in_se)
+
+
+def test_the_standard_error_rule_at_exactly_one_standard_error_is_converged_and_just_above_is_not():
+    """The documented rule: not converged when a coefficient is *more than* SE_THRESHOLD standard errors away."""
+    from linsgd.sgd.convergence import SE_THRESHOLD
+
+    def at(max_se):
+        return Distance(loss=1.0001, optimum=1.0, null=10.0, max_se=max_se, worst="a")  # gap 0.01 %: close
+
+    assert SE_THRESHOLD == 1.0
+    assert diagnose(_run([3.0, 2.0, 1.0]), at(1.0), se_rule=True) is None
+    why = diagnose(_run([3.0, 2.0, 1.0]), at(float(np.nextafter(1.0, 2.0))), se_rule=True)
+    assert why.startswith("a coefficient (a) is 1 standard errors from the exact least-squares one"), why
+
+
+def test_the_verdicts_settings_are_keywords_only():
+    far = Distance(loss=2.0, optimum=1.0, null=10.0)
+    with pytest.raises(TypeError):
+        diagnose(_run([3.0, 2.0, 1.0]), far, True)
+    with pytest.raises(TypeError):
+        diagnose(_run([3.0, 2.0, 1.0]), far, False, True)
