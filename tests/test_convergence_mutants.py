@@ -118,3 +118,17 @@ def test_the_verdicts_settings_are_keywords_only():
         diagnose(_run([3.0, 2.0, 1.0]), far, True)
     with pytest.raises(TypeError):
         diagnose(_run([3.0, 2.0, 1.0]), far, False, True)
+
+
+def test_a_fall_of_exactly_a_tenth_of_a_percent_is_not_still_falling():
+    """The documented rule: still falling when the last epoch improved the loss by *more than* 0.1 %."""
+    from linsgd.sgd.convergence import FALLING_THRESHOLD
+
+    assert FALLING_THRESHOLD * 1000.0 == 1001.0 - 1000.0  # the threshold to the last bit
+    assert diagnose(_run([1002.0, 1001.0, 1000.0]), None) is None
+    assert diagnose(_run([1002.0, float(np.nextafter(1001.0, 2000.0)), 1000.0]), None) is not None
+
+
+def test_two_epochs_of_a_falling_loss_say_how_much_it_fell():
+    why = diagnose(_run([4.0, 2.0]), None)  # (4 − 2) / 2
+    assert "the loss fell by 1 (relative) in the last epoch when the 2 epochs ran out" in why, why
