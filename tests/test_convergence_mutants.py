@@ -132,3 +132,10 @@ def test_a_fall_of_exactly_a_tenth_of_a_percent_is_not_still_falling():
 def test_two_epochs_of_a_falling_loss_say_how_much_it_fell():
     why = diagnose(_run([4.0, 2.0]), None)  # (4 − 2) / 2
     assert "the loss fell by 1 (relative) in the last epoch when the 2 epochs ran out" in why, why
+
+
+def test_a_missing_unit_loses_even_to_a_coefficient_exactly_at_the_optimum():
+    """se_units of a file run's gap: None (nan in JSON) never names the worst coefficient, even when every
+    known unit is 0 (the answer equal to the exact one)."""
+    gap = {"loss": 1.0, "optimum": 1.0, "max_se_units": 0.0, "se_units": [None, 0.0, None], "names": ["a", "b", "c"]}
+    assert Distance.from_gap(gap, 4.0).worst == "b"
