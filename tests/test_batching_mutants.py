@@ -30,3 +30,24 @@ def test_the_default_piece_is_a_sixty_fourth_of_the_window_but_at_least_eight_ki
         (2978, 372, 100)  # the docstring's: 190650 // 64, 23831 // 64, a window below 8 KiB
     assert default_piece_rows(5_000, 44) == 8_192 // 44 + 1  # 8 KiB = 186.2 rows of 44 bytes, rounded up
     assert default_piece_rows(5_000, 1) == 5_000  # 8 KiB of 1-byte rows: more than the window
+
+
+def test_the_order_functions_take_their_settings_by_keyword_only():
+    import pytest
+
+    from linsgd.data.batching import epoch_order, iter_epoch_orders
+
+    assert sorted(epoch_order(0, 0, 5, pool=None).tolist()) == [0, 1, 2, 3, 4]
+    with pytest.raises(TypeError):
+        epoch_order(0, 0, 5, None)
+    assert len(list(iter_epoch_orders(0, 5, 3, start=1))) == 2
+    with pytest.raises(TypeError):
+        iter_epoch_orders(0, 5, 3, 1)
+
+
+def test_the_deal_is_the_documented_stream_of_seed_three_and_epoch():
+    """Window k gets piece sK + perm_s[k], perm = default_rng([seed, 3, epoch]).permuted(tile(range(K), (S, 1)))."""
+    seed, epoch, npieces, K = 11, 4, 40, 8
+    perm = np.random.default_rng([seed, 3, epoch]).permuted(np.tile(np.arange(K), (npieces // K, 1)), axis=1)
+    expected = [[s * K + perm[s, k] for s in range(npieces // K)] for k in range(K)]
+    assert [w.tolist() for w in stratified_windows(seed, epoch, npieces, K)] == expected
