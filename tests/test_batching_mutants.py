@@ -30,6 +30,7 @@ def test_the_default_piece_is_a_sixty_fourth_of_the_window_but_at_least_eight_ki
         (2978, 372, 100)  # the docstring's: 190650 // 64, 23831 // 64, a window below 8 KiB
     assert default_piece_rows(5_000, 44) == 8_192 // 44 + 1  # 8 KiB = 186.2 rows of 44 bytes, rounded up
     assert default_piece_rows(5_000, 1) == 5_000  # 8 KiB of 1-byte rows: more than the window
+    assert default_piece_rows(1, 44) == 1  # a window of one row: a piece of one row
 
 
 def test_the_order_functions_take_their_settings_by_keyword_only():
