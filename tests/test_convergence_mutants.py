@@ -97,3 +97,45 @@ def test_the_warning_applies_the_standard_error_rule_only_when_asked():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning fails the test
         warn_if_not_converged(_run([3.0, 2.0, 1.0]), close_in_loss_far_in_se)
+
+
+def test_the_standard_error_rule_at_exactly_one_standard_error_is_converged_and_just_above_is_not():
+    """The documented rule: not converged when a coefficient is *more than* SE_THRESHOLD standard errors away."""
+    from linsgd.sgd.convergence import SE_THRESHOLD
+
+    def at(max_se):
+        return Distance(loss=1.0001, optimum=1.0, null=10.0, max_se=max_se, worst="a")  # gap 0.01 %: close
+
+    assert SE_THRESHOLD == 1.0
+    assert diagnose(_run([3.0, 2.0, 1.0]), at(1.0), se_rule=True) is None
+    why = diagnose(_run([3.0, 2.0, 1.0]), at(float(np.nextafter(1.0, 2.0))), se_rule=True)
+    assert why.startswith("a coefficient (a) is 1 standard errors from the exact least-squares one"), why
+
+
+def test_the_verdicts_settings_are_keywords_only():
+    far = Distance(loss=2.0, optimum=1.0, null=10.0)
+    with pytest.raises(TypeError):
+        diagnose(_run([3.0, 2.0, 1.0]), far, True)
+    with pytest.raises(TypeError):
+        diagnose(_run([3.0, 2.0, 1.0]), far, False, True)
+
+
+def test_a_fall_of_exactly_a_tenth_of_a_percent_is_not_still_falling():
+    """The documented rule: still falling when the last epoch improved the loss by *more than* 0.1 %."""
+    from linsgd.sgd.convergence import FALLING_THRESHOLD
+
+    assert FALLING_THRESHOLD * 1000.0 == 1001.0 - 1000.0  # the threshold to the last bit
+    assert diagnose(_run([1002.0, 1001.0, 1000.0]), None) is None
+    assert diagnose(_run([1002.0, float(np.nextafter(1001.0, 2000.0)), 1000.0]), None) is not None
+
+
+def test_two_epochs_of_a_falling_loss_say_how_much_it_fell():
+    why = diagnose(_run([4.0, 2.0]), None)  # (4 − 2) / 2
+    assert "the loss fell by 1 (relative) in the last epoch when the 2 epochs ran out" in why, why
+
+
+def test_a_missing_unit_loses_even_to_a_coefficient_exactly_at_the_optimum():
+    """se_units of a file run's gap: None (nan in JSON) never names the worst coefficient, even when every
+    known unit is 0 (the answer equal to the exact one)."""
+    gap = {"loss": 1.0, "optimum": 1.0, "max_se_units": 0.0, "se_units": [None, 0.0, None], "names": ["a", "b", "c"]}
+    assert Distance.from_gap(gap, 4.0).worst == "b"

@@ -81,3 +81,34 @@ def test_centred_gram_takes_its_settings_by_keyword_only():
     X, y = _near_the_bound(n=300)
     with pytest.raises(TypeError):
         centred_gram(X, y, False)
+
+
+def test_gram_factor_takes_its_settings_by_keyword_only():
+    X, y = _near_the_bound(n=300)
+    assert gram_factor(X, y, fit_intercept=True, rows=7) is not None
+    with pytest.raises(TypeError):
+        gram_factor(X, y, False)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_one_refinement_step_corrects_a_known_error_in_w_b_and_the_rss(fit_intercept):
+    """The step is exact for an error that is linear in the rows: a solution whose w is off by e (and, with an
+    intercept, whose ȳ is off by δ and b = ȳ − x̄·w) is taken by δw = (RxxᵀRxx)⁻¹Σ x̃r, δb = Σr/n − x̄·δw and
+    RSS = Σr² − gᵀδw − (Σr)²/n to the least-squares answer and its RSS (numpy's, by SVD)."""
+    import dataclasses
+
+    from linsgd.lstsq.qr import exact
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(2.0, 1.0, size=(400, 3))
+    y = X @ [1.0, -0.5, 0.25] + 3.0 * fit_intercept + rng.normal(size=400)
+    A = np.column_stack([X, np.ones(400)]) if fit_intercept else X
+    theta, rss = np.linalg.lstsq(A, y, rcond=None)[:2]
+    solution = exact(X, y, fit_intercept=fit_intercept)
+    e, delta = np.array([0.2, -0.1, 0.05]), 0.3 * fit_intercept
+    b = solution.b + (delta - solution.mean @ e if fit_intercept else 0.0)  # b = ȳ − x̄·w, as a solution's is
+    off = dataclasses.replace(solution, w=solution.w + e, b=b, y_mean=solution.y_mean + delta, rss=0.0)
+    refined = refine_centred(off, X, y)
+    np.testing.assert_allclose(refined.w, theta[:3], rtol=1e-10)
+    assert refined.b == pytest.approx(theta[3] if fit_intercept else 0.0, rel=1e-10, abs=1e-12)
+    assert refined.rss == pytest.approx(float(rss[0]), rel=1e-10)

@@ -98,3 +98,14 @@ def test_eps_one_gives_a_flat_grid_and_eps_outside_zero_to_one_is_refused():
 def test_a_path_without_cross_validation_has_no_folds():
     _, _, state = _state()
     assert solve_path(state, [1.0, 0.1], 1.0, ["a", "b", "c", "d"]).folds == 0
+
+
+def test_a_grid_of_one_alpha_is_alpha_max_and_a_grid_of_none_is_refused():
+    from linsgd.errors import ConfigError
+
+    X, y, state = _state()
+    sk_alphas, _, _ = enet_path(X - X.mean(axis=0), y - y.mean(), l1_ratio=0.5)
+    np.testing.assert_allclose(alpha_grid(state, 0.5, n_alphas=1), sk_alphas[:1], rtol=1e-12)  # α_max alone
+    for bad in (0, -1, 2.0):
+        with pytest.raises(ConfigError, match="an integer >= 1"):
+            alpha_grid(state, 0.5, n_alphas=bad)
