@@ -47,8 +47,7 @@ def valid_mask(col) -> np.ndarray:
         col = col.combine_chunks()
     if not col.null_count:
         return np.ones(len(col), dtype=bool)
-    flags = col.is_valid().cast(pa.int8())
-    return _data(flags, np.int8).astype(bool)
+    return bools(col.is_valid())
 
 
 def bool_array(mask: np.ndarray):
