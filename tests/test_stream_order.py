@@ -10,7 +10,7 @@ from scipy import stats
 
 from linsgd.config import DataConfig, TrainConfig
 from linsgd.data.batching import default_piece_rows
-from linsgd.data.rows import RowStore
+from linsgd.data.row_store import RowStore
 from linsgd.data.views import Streamed
 from linsgd.runs.run import fit_file
 

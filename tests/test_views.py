@@ -10,7 +10,8 @@ import pytest
 from linsgd.cli.options import parse_size
 from linsgd.config import DataConfig, TrainConfig
 from linsgd.data.first_pass import encode
-from linsgd.data.rows import RowStore, load_rows, split_mask
+from linsgd.data.row_store import RowStore
+from linsgd.data.rows import load_rows, split_mask
 from linsgd.data.synthetic import make_regression
 from linsgd.data.views import InMemory, Streamed
 from linsgd.engines import get_engine

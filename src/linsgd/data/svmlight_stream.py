@@ -13,7 +13,7 @@ table — so a streamed epoch is the in-memory epoch over the rows in the order 
 windows` (the tests compare them). A window is read from the spill file when it is trained (no second parse
 of the text: parsing is most of the first pass's time).
 
-Why not the typed table path (``data/formats`` → cells → :class:`~linsgd.data.rows.RowStore`): it carries
+Why not the typed table path (``data/formats`` → cells → :class:`~linsgd.data.row_store.RowStore`): it carries
 named, typed, dense columns through roles, encoding and standardisation; svmlight rows are unnamed
 indices up to 2²⁰ wide, kept sparse, with none of those steps. Their reader is one file
 (:mod:`linsgd.data.formats.svmlight`) and this view.

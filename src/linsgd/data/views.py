@@ -1,7 +1,7 @@
 """Data views: what the train loop iterates over — data in memory, streamed from a table, or a rank's share.
 
 Every view keeps the :class:`DataView` protocol. Epochs over data in memory or streamed from a
-:class:`~linsgd.data.rows.RowStore`, for any engine:
+:class:`~linsgd.data.row_store.RowStore`, for any engine:
 
 In memory, an epoch visits ``epoch_order(seed, epoch, n)`` (the chapter's shuffle of all n examples).
 Streamed, the order is a documented stratified block shuffle that needs one window of rows in memory:
@@ -121,7 +121,7 @@ class Streamed:
     """A table read window by window (see the module docstring for the order).
 
     Args:
-        table: a :class:`~linsgd.data.rows.RowStore` (in memory or spilled).
+        table: a :class:`~linsgd.data.row_store.RowStore` (in memory or spilled).
         window_rows: rows per window (the memory of an epoch is about 2–3 windows).
         piece_rows: rows per piece, the unit read at once (default:
             :func:`~linsgd.data.batching.default_piece_rows`).
