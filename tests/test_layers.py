@@ -19,7 +19,7 @@ LAYERS = {
     3: {"engines"},
     4: {"sgd", "model_checks"},
     5: {"model", "metrics", "plots", "export_formula"},
-    6: {"runs", "export", "lesson"},
+    6: {"runs", "export", "lesson", "estimator_inputs"},
     7: {"estimator", "cli"},
     8: {"__init__", "__main__"},
 }

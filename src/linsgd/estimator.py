@@ -6,7 +6,6 @@ Imported only through ``linsgd.LinearRegressor`` (or this module), since it impo
 from __future__ import annotations
 
 import dataclasses
-import numbers
 
 import numpy as np
 
@@ -14,8 +13,8 @@ from linsgd import errors
 from linsgd.config import TrainConfig, default_max_memory, draw_seed
 from linsgd.data.checks import check_sample_weight
 from linsgd.data.formats.frame import numeric_frame
-from linsgd.data.formula import frame_design
 from linsgd.data.sparse_input import as_sparse_training, check_sparse_config, is_sparse
+from linsgd.estimator_inputs import draw_random_state, feature_names, formula_inputs, formula_rows
 from linsgd.extras import require
 from linsgd.lstsq.multi import MultiLeastSquares
 from linsgd.lstsq.penalized import penalty_of
@@ -30,7 +29,6 @@ from linsgd.sgd.targets import check_targets, train_targets
 require("sklearn", "linsgd.LinearRegressor")  # one line naming the extra, not an ImportError traceback
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning  # noqa: E402
-from sklearn.utils import check_random_state  # noqa: E402
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data  # noqa: E402
 
 
@@ -135,11 +133,11 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             ValueError (ConfigError) for a bad parameter, DataError/ValueError for bad data,
             DivergenceError when SGD diverges (with a stable lr to try).
         """
-        X, frame = self._formula_rows(X, first=True), X
+        X, frame = formula_rows(self, X, first=True), X
         numeric_frame(X)  # a DataFrame's text, dates or gaps: a DataError naming the column
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, accept_sparse="csr", multi_output=True)
-        self._formula_inputs(frame)
-        config = self._config(self.epochs, self._draw_seed())
+        formula_inputs(self, frame)
+        config = self._config(self.epochs, draw_random_state(self.random_state))
         weight = check_sample_weight(sample_weight, len(y))
         self._state = None
         if y.ndim == 2:  # several targets (a 2-D y, even of one column: scikit-learn's shapes follow y's)
@@ -147,12 +145,12 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         if self.solver == "exact" and self.loss == "squared":  # streamed QR state: partial_fit can add rows
             return self._partial_exact(X, y, first=True, weight=weight)
         Xd, yd = self._training(X, y, config)
-        result = train(Xd, yd, config, weight=weight, names=_names(self))
+        result = train(Xd, yd, config, weight=weight, names=feature_names(self))
         self.n_epochs_ = 0 if result.config.solver == "exact" else len(result.history)
         self.n_iter_, self.best_epoch_ = self.n_epochs_, result.best_epoch
         self.solver_ = result.config.solver_reason or result.config.solver
         if result.config.solver == "sgd":
-            found = gap_of(Xd, yd, dataclasses.replace(result, feature_names=_names(self)), weight)
+            found = gap_of(Xd, yd, dataclasses.replace(result, feature_names=feature_names(self)), weight)
             warn_if_not_converged(result, found, ConvergenceWarning, se_rule=True)
         self.trusted_ = result.trusted
         return self._store(result.w, result.b, result.history, result.lr, result.seed, result.solution)
@@ -165,15 +163,15 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         With ``lr="auto"`` the standardisation and the lr are those of this call's rows.
         """
         first = not hasattr(self, "coef_")
-        X, frame = self._formula_rows(X, first=first), X
+        X, frame = formula_rows(self, X, first=first), X
         numeric_frame(X)
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first or self.formula is not None,
                              accept_sparse="csr")  # one target: a 2-D y is scikit-learn's error here
-        self._formula_inputs(frame)
+        formula_inputs(self, frame)
         if self.solver == "exact" and self.loss == "squared":
             return self._partial_exact(X, y, first)
 
-        config = choose(self._config(1, self._draw_seed() if first else self.seed_), X.shape[1], 0,
+        config = choose(self._config(1, draw_random_state(self.random_state) if first else self.seed_), X.shape[1], 0,
                         sgd_because="partial_fit takes SGD steps on each call's rows")
         self.solver_ = config.solver_reason or config.solver
         init = None if first else (self.coef_, self.intercept_)
@@ -187,7 +185,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         """ŷ = X coef_ + intercept_, shape (n,); fitted on a 2-D y (n, k): X coef_ᵀ + intercept_, (n, k)."""
         check_is_fitted(self)
         if self.formula is not None:
-            X = self._formula_rows(X, first=False)
+            X = formula_rows(self, X, first=False)
         else:
             numeric_frame(X)
             X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
@@ -230,7 +228,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             self._state = MultiLeastSquares.empty(X.shape[1], Y.shape[1]).update(X, Y, weight)
             alpha, l1_ratio = penalty_of(config)
             try:
-                found = self._state.solutions(_names(self), alpha=alpha, l1_ratio=l1_ratio)
+                found = self._state.solutions(feature_names(self), alpha=alpha, l1_ratio=l1_ratio)
             except errors.DataError as e:  # solver "auto" and no unique optimum: SGD, as for one target
                 config = no_unique_solution(config, e)
                 self.solver_ = config.solver_reason
@@ -241,28 +239,12 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         return self._fit_targets_sgd(X, Y, config, weight)
 
     def _fit_targets_sgd(self, X, Y, config: TrainConfig, weight):
-        results = train_targets(np.ascontiguousarray(X, dtype=self.dtype), Y, config, weight, _names(self),
+        results = train_targets(np.ascontiguousarray(X, dtype=self.dtype), Y, config, weight, feature_names(self),
                                 ConvergenceWarning)
         self.n_epochs_ = self.n_iter_ = max(len(r.history) for r in results)
         self.best_epoch_ = [r.best_epoch for r in results]
         return self._store(np.vstack([r.w for r in results]), [r.b for r in results],
                            [r.history for r in results], results[0].lr, config.seed, None)
-
-    def _formula_rows(self, X, first: bool):
-        """X itself without a formula; with one, the design matrix of the DataFrame X (formulaic's spec fitted
-        on the first call's rows, then applied; :func:`linsgd.data.formula.frame_design`)."""
-        if self.formula is None:
-            return X
-        if first:
-            design, self.formula_columns_, self.formula_spec_ = frame_design(self.formula, X)
-            return design
-        return frame_design(self.formula, X, self.formula_spec_)[0]
-
-    def _formula_inputs(self, frame) -> None:
-        """With a formula, the input columns as scikit-learn's ``n_features_in_`` and ``feature_names_in_``."""
-        if self.formula is not None:
-            self.n_features_in_ = frame.shape[1]
-            self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
 
     def _partial_exact(self, X, y, first: bool, weight=None):
         """Fold the rows (weighted) into the least-squares state and solve the configured objective."""
@@ -273,7 +255,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         else:
             self._state = state.update(X, y, sample_weight=weight)
         alpha, l1_ratio = penalty_of(self._config(1, None))
-        solution = self._state.solution(_names(self), alpha=alpha, l1_ratio=l1_ratio)
+        solution = self._state.solution(feature_names(self), alpha=alpha, l1_ratio=l1_ratio)
         self.n_epochs_, self.solver_ = 0, "exact"
         return self._store(solution.w, solution.b, [solution.optimum], None, None, solution)
 
@@ -298,17 +280,3 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
                            power_t=self.power_t, tol=self.tol, max_epochs=self.max_epochs, threads=self.threads,
                            sync_every=self.sync_every, loss=self.loss, epsilon=self.epsilon,
                            quantile=self.quantile).resolved()
-
-    def _draw_seed(self) -> int | None:
-        """None (linsgd draws and records one), an int as is, or an int drawn from a numpy RNG."""
-        rs = self.random_state
-        if rs is None or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool)):
-            return None if rs is None else int(rs)
-        return int(check_random_state(rs).randint(2**31 - 1))
-
-
-def _names(estimator) -> list[str] | None:
-    if estimator.formula is not None:
-        return list(estimator.formula_columns_)
-    names = getattr(estimator, "feature_names_in_", None)
-    return [str(n) for n in names] if names is not None else None
