@@ -225,7 +225,7 @@ def _thread_words(asked: int, used) -> str:
 def _summary(args, config, plan, run, out: Path, painter) -> None:
     """What the run did (printed), then on rank 0 the run folder and the metrics."""
     from linsgd.runs.checkpoint import CHECKPOINT
-    from linsgd.runs.folder import write_run
+    from linsgd.runs.folder import RUN_PICTURES, write_run
     from linsgd.runs.pictures import PICTURES, SAMPLE
 
     main = plan.topology.is_main
@@ -262,7 +262,9 @@ def _summary(args, config, plan, run, out: Path, painter) -> None:
             print(f"epoch {k}, loss {loss:f}" + (f", val loss {r.val_history[k - 1]:f}" if r.val_history else ""))
     if not main:  # only rank 0 writes
         return
+    earlier = [name for name in RUN_PICTURES if (out / name).exists()]
     write_run(run, out, painter, pictures=args.plots)
+    removed = [name for name in earlier if not (out / name).exists()]
     for part, m in ((k, v) for k, v in run.model.metrics.items() if k in ("train", "val")):
         print(f"{part}: " + ", ".join(f"{k} {v:.6g}" for k, v in m.items() if k != "optimality_gap"))
     _print_gap(run.model.metrics["train"].get("optimality_gap", {}))
@@ -275,6 +277,8 @@ def _summary(args, config, plan, run, out: Path, painter) -> None:
     else:
         print(f"wrote {out}/model.safetensors, config.json, metrics.jsonl, {SAMPLE}{extra}; pictures not drawn "
               f"(--plots draws them): linsgd plot {out} draws {', '.join(PICTURES)}")
+    if removed:
+        print(f"removed {out}'s {', '.join(removed)}: they showed the run the folder held before")
 
 
 def _convergence_lines(run, gap: dict) -> None:

@@ -17,6 +17,8 @@ from linsgd.runs.run import FileRun
 from linsgd.sgd.result import FitResult
 from linsgd.storage import atomic_path, ensure_writable_dir, replacing_files
 
+RUN_PICTURES = (*pictures_of.PICTURES, "cv.png")  # a run's pictures: those this run did not draw are removed
+
 
 def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | None = None, *,
               pictures: bool = True) -> Path:
@@ -26,8 +28,9 @@ def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | Non
     ``model.safetensors``, ``config.json``, ``metrics.jsonl`` and ``sample.safetensors`` (the (actual,
     predicted) pairs fit.png shows) always; with ``pictures`` also ``loss.png``, ``fit.png``, ``residuals.png``
     and ``coef.png`` (:mod:`linsgd.runs.pictures`; without, ``linsgd plot`` draws them later from the folder).
-    ``painter``: a :class:`~linsgd.plots.Painter` to draw them (``linsgd train --plots`` forks one before
-    training, so that matplotlib loads meanwhile); None: drawn in this process.
+    Pictures of :data:`RUN_PICTURES` that this run does not draw are removed from the folder: they showed the
+    run it held before. ``painter``: a :class:`~linsgd.plots.Painter` to draw them (``linsgd train --plots``
+    forks one before training, so that matplotlib loads meanwhile); None: drawn in this process.
 
     Returns:
         The folder.
@@ -38,6 +41,9 @@ def write_run(run: FileRun, out: str | os.PathLike, painter: plots.Painter | Non
     out = ensure_writable_dir(out, "out")
     with replacing_files(out) as new:  # every file complete before any of the folder's is replaced
         _write_files(run, new, painter if pictures else None, pictures)
+        written = set(os.listdir(new))
+    for name in set(RUN_PICTURES) - written:  # a picture of the run this folder held before shows another model
+        (out / name).unlink(missing_ok=True)
     return out
 
 
