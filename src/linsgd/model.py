@@ -136,7 +136,8 @@ def save_model(model: LinearModel, path: str | os.PathLike) -> None:
 
 
 def load_model(path: str | os.PathLike) -> LinearModel:
-    """Read a model written by :func:`save_model` (safetensors: no code is ever unpickled).
+    """Read a model written by :func:`save_model` (safetensors: no code is ever unpickled), or the
+    ``model.safetensors`` of the run folder ``path``.
 
     The file is checked as a whole before anything uses it: tensor names, dtypes, shapes and finite
     values, unique non-empty feature names, every metadata field's type, the format version.
@@ -148,6 +149,11 @@ def load_model(path: str | os.PathLike) -> LinearModel:
     """
     from safetensors import safe_open
 
+    if os.path.isdir(path):  # a run folder of ``linsgd train``: its model
+        if not os.path.isfile(os.path.join(path, "model.safetensors")):
+            raise DataError(f"{path}: a folder without model.safetensors; give a model file or the run folder "
+                            "linsgd train --out wrote")
+        path = os.path.join(path, "model.safetensors")
     if not os.path.isfile(path):
         e = not_a_file(path)
         raise DataError(f"{path}: no such model file") if "no such file" in str(e) else e

@@ -9,7 +9,7 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("export", help="write a model file as ONNX (needs linsgd[onnx])",
                               description="Write MODEL, its preprocessing included (imputation, one-hot levels), "
                                           "as an ONNX graph with one input per column (see linsgd.export).")
-    p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train")
+    p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train, or its run folder")
     p.add_argument("--onnx", required=True, metavar="FILE", help="the ONNX file to write")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     p.set_defaults(func=run)

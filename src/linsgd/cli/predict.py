@@ -14,7 +14,7 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("predict", help="predict with a model file, streamed",
                               description="Predict with MODEL on DATA (columns matched by name, any "
                                           "order) and write the column 'prediction' to PRED.")
-    p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train")
+    p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train, or its run folder")
     add_data_flags(p, target_required=False)
     p.add_argument("--out", required=True, help="predictions file: .csv or .parquet")
     p.add_argument("--id", default=None, metavar="COL",
@@ -24,7 +24,7 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=predict)
     p = subparsers.add_parser("evaluate", help="MSE, RMSE, MAE, R² of a model on a data file",
                               description="Evaluate MODEL on DATA against its column --target.")
-    p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train")
+    p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train, or its run folder")
     add_data_flags(p, target_required=False)
     p.add_argument("--target", default=None, help="the target column (default: the model's)")
     p.add_argument("--weight", default=None, metavar="COL",

@@ -16,7 +16,7 @@ def add_parser(subparsers) -> None:
                                           "errors, t, p, confidence intervals, R², the condition number, "
                                           "warnings, and how far MODEL's coefficients are from the optimum of "
                                           "the objective it was trained on (its penalty, if any).")
-    p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train")
+    p.add_argument("model", metavar="MODEL", help="a model.safetensors written by linsgd train, or its run folder")
     add_data_flags(p, target_required=False)
     p.add_argument("--target", default=None, help="the target column (default: the model's)")
     p.add_argument("--weight", default=None, metavar="COL",
