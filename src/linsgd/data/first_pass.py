@@ -17,7 +17,7 @@ from linsgd.config import DataConfig
 from linsgd.data.cells import Cells
 from linsgd.data.checks import data_error
 from linsgd.data.encoding import Census, Preprocessor
-from linsgd.data.formats.arrow import floats, valid_mask
+from linsgd.data.formats.arrow import TEXT_DATE_UNIT, floats, valid_mask
 from linsgd.data.formats.base import Source
 from linsgd.data.formats.registry import open_source
 from linsgd.data.formula import TermNotFinite, with_formula
@@ -77,9 +77,11 @@ def _types(source: Source) -> list:
     reader already parses them), from the first batch."""
     import pyarrow as pa
 
-    if not any(pa.types.is_string(t) or pa.types.is_large_string(t) for t in source.types):
+    text = {c: t for c, t in zip(source.columns, source.types, strict=True)
+            if pa.types.is_string(t) or pa.types.is_large_string(t)}
+    if not text:
         return source.types
-    first = next(iter(source.batches({})), None)
+    first = next(iter(source.batches(text)), None)  # read as text: a reader left alone may infer another type
     return text_dates(source.columns, source.types, first[0] if first is not None else None)
 
 
@@ -101,7 +103,7 @@ def read_types(source: Source, kinds: dict[str, str]) -> dict:
         if kind == CATEGORICAL:
             return pa.string()
         if kind == "date":
-            return t if pa.types.is_temporal(t) else pa.timestamp("s")
+            return t if pa.types.is_temporal(t) else pa.timestamp(TEXT_DATE_UNIT)
         return pa.float64() if kind is not None or c == source.target else t
 
     return {c: of(c) for c in source.selected}

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from linsgd.data.checks import data_error
+from linsgd.data.formats.arrow import TEXT_DATE_UNIT
 
 NUMERIC, CATEGORICAL, DATE = "numeric", "categorical", "date"
 TARGET, WEIGHT, EXCLUDED = "target", "weight", "excluded"
@@ -89,7 +90,7 @@ def mostly_dates(col) -> bool:
 
 
 def text_dates(names: list[str], types: list, first_batch) -> list:
-    """``types`` with ``timestamp[s]`` for each string column whose cells in ``first_batch`` (a pyarrow
+    """``types`` with ``timestamp[us]`` for each string column whose cells in ``first_batch`` (a pyarrow
     RecordBatch with those column names, or None) are mostly ISO dates (:func:`mostly_dates`): Parquet and
     DataFrames store such a column as text, a CSV reader parses it as dates; both get the date role.
     Its cells are parsed when read (:mod:`linsgd.data.cells`), a bad one reported with its row."""
@@ -105,7 +106,7 @@ def text_dates(names: list[str], types: list, first_batch) -> list:
             if pa.types.is_large_string(t):
                 col = col.cast(pa.string())
             if mostly_dates(col):
-                out[j] = pa.timestamp("s")
+                out[j] = pa.timestamp(TEXT_DATE_UNIT)
     return out
 
 

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# the unit text dates are read in (roles.DATE_TEXT allows fractions of a second: microseconds keep them)
+TEXT_DATE_UNIT = "us"
+
 EXACT = 2**53  # above it not every integer is a float64
 _PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
@@ -149,17 +152,17 @@ def _text_days(col) -> np.ndarray:
 
     text = pc.utf8_trim_whitespace(col.cast(pa.string()))
     try:
-        return floats(text.cast(pa.timestamp("s")))
+        return floats(text.cast(pa.timestamp(TEXT_DATE_UNIT)))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     stamps, bad = [], np.zeros(len(text), dtype=bool)
     for i, cell in enumerate(text.to_pylist()):  # only a column with a bad cell gets here: find them all
         try:
-            stamps.append(None if cell is None else pa.scalar(cell).cast(pa.timestamp("s")).value)
+            stamps.append(None if cell is None else pa.scalar(cell).cast(pa.timestamp(TEXT_DATE_UNIT)).value)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             stamps.append(None)
             bad[i] = True
-    days = floats(pa.array(stamps, pa.int64()).cast(pa.timestamp("s")))
+    days = floats(pa.array(stamps, pa.int64()).cast(pa.timestamp(TEXT_DATE_UNIT)))
     raise NotDate(bad, [c for c, b in zip(text.to_pylist(), bad, strict=True) if b], days)
 
 

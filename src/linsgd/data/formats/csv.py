@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from linsgd.data.checks import data_error, first_unparsable, io_error, is_utf8, show_value, too_large
-from linsgd.data.formats.arrow import EXACT, bool_array, bools
+from linsgd.data.formats.arrow import EXACT, TEXT_DATE_UNIT, bool_array, bools
 from linsgd.data.formats.base import DEFAULT_CHUNK_BYTES, Source
 from linsgd.data.roles import mostly_dates, mostly_numbers
 
@@ -218,7 +218,7 @@ def csv_types(schema, first_batch) -> list:
             if pa.types.is_binary(t) or mostly_numbers(col):
                 out.append(pa.float64())
             elif mostly_dates(col):  # a date column with a bad date: reported by line
-                out.append(pa.timestamp("s"))
+                out.append(pa.timestamp(TEXT_DATE_UNIT))
             else:
                 out.append(pa.string())
         elif pa.types.is_boolean(t):
@@ -253,6 +253,26 @@ def _parse_lenient(col):
         col = pc.if_else(bool_array(mask), pa.nulls(len(col), col.type), col)
 
 
+# the ISO forms of roles.DATE_TEXT (fractions of a second are cut off first and added back)
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
+
+
+def _parse_dates(col, t):
+    """Text cells as ``t`` (a date or timestamp type) by the forms of :data:`linsgd.data.roles.DATE_TEXT`,
+    fractions of a second kept; null where no form fits or ``t`` cannot hold the value (as the strict reader)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(col.cast(pa.string()))
+    whole = pc.replace_substring_regex(text, r"(:\d{2})\.\d*$", r"\1")
+    at = pc.coalesce(*(pc.strptime(whole, format=f, unit="us", error_is_null=True) for f in _DATE_FORMATS))
+    fraction = pc.struct_field(pc.extract_regex(text, r"(?P<f>\.\d+)$"), [0]).cast(pa.float64())
+    micros = pc.round(pc.multiply(pc.fill_null(fraction, pa.scalar(0.0)), pa.scalar(1e6))).cast(pa.int64())
+    value = pc.add(at.cast(pa.int64()), micros).cast(pa.timestamp("us"))
+    kept = value.cast(t, safe=False)
+    return pc.if_else(pc.equal(kept.cast(pa.timestamp("us")), value), kept, pa.scalar(None, t))
+
+
 def _parse_typed(batch, types: dict):
     """A batch read as bytes, parsed to ``types`` leniently; returns (batch, rows with an unparsable cell)."""
     import pyarrow as pa
@@ -265,10 +285,7 @@ def _parse_typed(batch, types: dict):
         if t is None or pa.types.is_string(t):
             parsed = col
         elif pa.types.is_temporal(t):
-            text = pc.utf8_trim_whitespace(col.cast(pa.string()))
-            parsed = pc.coalesce(pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True),
-                                 pc.strptime(text, format="%Y-%m-%dT%H:%M:%S", unit="s", error_is_null=True))
-            parsed = parsed.cast(t)
+            parsed = _parse_dates(col, t)
         else:
             parsed = _parse_lenient(col)
         bad |= bools(pc.and_(col.is_valid(), parsed.is_null()))
