@@ -117,7 +117,8 @@ def test_the_sparse_bound_is_the_one_auto_applies():
         assert statistics_bytes(d) == solver.statistics_bytes(d)
 
 
-@pytest.mark.parametrize(("options", "param"), [({"engine": "reference"}, "engine"), ({"threads": 2}, "threads"),
+@pytest.mark.parametrize(("options", "param"), [({"engine": "reference"}, "engine"),
+                                                ({"threads": 2, "schedule": "adagrad"}, "threads"),
                                                 ({"penalty": "l1"}, "penalty"),
                                                 ({"penalty": "elasticnet"}, "penalty")])
 def test_what_the_sparse_engine_does_not_do_is_refused_naming_the_setting(options, param):

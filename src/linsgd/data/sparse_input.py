@@ -52,15 +52,16 @@ def check_sparse_config(config) -> None:
     """Refuse what the sparse engine does not do, naming the setting.
 
     Raises:
-        ConfigError: ``engine="reference"`` (torch's dense oracle), ``threads`` > 1, or an L1 part in the
-            penalty (``"l1"``, ``"elasticnet"``): the sparse engine keeps an L2 penalty as one scale factor; a
-            loss other than squared.
+        ConfigError: ``engine="reference"`` (torch's dense oracle), ``threads`` > 1 with
+            ``schedule="adagrad"``, or an L1 part in the penalty (``"l1"``, ``"elasticnet"``): the sparse
+            engine keeps an L2 penalty as one scale factor; a loss other than squared.
     """
     if config.engine != "fused":
         raise ConfigError("engine", config.engine, "'fused' for sparse X (pass X.toarray() to use the reference "
                                                     "engine)")
-    if config.threads > 1:
-        raise ConfigError("threads", config.threads, "1 for sparse X (the sparse engine runs on one thread)")
+    if config.threads > 1 and config.schedule == "adagrad":
+        raise ConfigError("threads", config.threads, "1 with schedule='adagrad' on sparse X (its per-coordinate "
+                                                     "sums are one thread's; use schedule='constant' for threads)")
     if getattr(config, "loss", "squared") != "squared":
         raise ConfigError("loss", config.loss, "'squared' for sparse X (the sparse engine steps on the squared "
                                                "loss; pass X.toarray() for another loss)")

@@ -71,6 +71,20 @@ def _prefetch_ahead(data, indices, indptr, y, u, A, order, k, n, ahead):
 
 
 @njit(nogil=True, cache=True)
+def _widest_row(indptr, order):
+    """The most stored values of a row in ``order``: over the rows of the order when it is short, else over
+    every row in storage order (a bound; sequential reads instead of one cache miss per visited row)."""
+    widest = 0
+    if 8 * len(order) < len(indptr) - 1:
+        for k in range(len(order)):
+            widest = max(widest, indptr[order[k] + 1] - indptr[order[k]])
+    else:
+        for i in range(len(indptr) - 1):
+            widest = max(widest, indptr[i + 1] - indptr[i])
+    return widest
+
+
+@njit(nogil=True, cache=True)
 def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, average_from, t0, wa, ba, v, ahead):
     """One epoch over CSR rows ``order[k]`` in consecutive batches of ``batch``.
 
@@ -95,9 +109,7 @@ def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, averag
         ``b_before`` the bias), and the averaged bias.
     """
     n, d = len(order), len(u)
-    widest = 0
-    for k in range(n):
-        widest = max(widest, indptr[order[k] + 1] - indptr[order[k]])
+    widest = _widest_row(indptr, order)
     r = np.empty(batch)
     old = np.empty(batch * widest)  # the values a step overwrote, to restore on divergence
     where = np.empty(batch * widest, dtype=np.int64)

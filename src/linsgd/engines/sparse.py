@@ -61,7 +61,7 @@ class SparseEngine:
         args = (float(rule.lr), float(rule.schedule_code), float(rule.power_t), float(rule.total_steps))
         b_new, step, b_before, ba = sgd_epoch_csr(X.data, X.indices, X.indptr, y, u, float(b), order, batch_size,
                                                   args, l2, rule.average_from, t0, wa, ba, v, AHEAD)
-        w_out = u.astype(X.dtype)
+        w_out = u if X.dtype == np.float64 else u.astype(X.dtype)  # u is this call's own array
         if step:
             return EpochOutcome(w_out, float(b_before), diverged_at=step)
         return EpochOutcome(w_out, float(b_new), avg=(wa, float(ba)) if rule.average_from else None)

@@ -84,7 +84,9 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
         StorageError: a checkpoint could not be written. CollectiveError: another rank failed.
     """
     config, sync, d = config.resolved(), sync or NoSync(), data.sample().shape[1]
-    config = resolve_threads(config, data.n, d, sync.every)  # threads used, K; the loop steps in process batches of N·B
+    sample = data.sample()  # threads used, K; the loop steps in process batches of N·B
+    row_nnz = sample.nnz / max(1, sample.shape[0]) if is_sparse(sample) else None
+    config = resolve_threads(config, data.n, d, sync.every, row_nnz=row_nnz)
     engine = get_engine(config.engine, device=config.device, threads=config.threads,
                         lockstep=config.sync_every == 1 and sync.every in (None, 1),
                         sparse=is_sparse(data.sample()), loss=loss_spec(config))
