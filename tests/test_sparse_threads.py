@@ -112,3 +112,47 @@ def test_k_auto_on_sparse_x_keeps_the_o_of_d_averaging_under_its_share_of_the_ep
     assert resolve(config, 10**6, d).sync_every == threaded.default_sync_every(d, B) < k  # dense: per feature
     fitted = _fit(X, y, batch_size=5, threads=2)  # through fit: the rows' mean stored values
     assert fitted.config.sync_every == default_sync_every(D, X.nnz / N_ROWS, 5, 2)
+
+
+def test_a_streamed_svmlight_run_on_two_threads_averaging_every_step_equals_one_thread_with_double_batch(
+        data, cli, tmp_path):
+    from sklearn.datasets import dump_svmlight_file
+
+    from linsgd.model import load_model
+
+    X, y, _, _ = data
+    dump_svmlight_file(X, y, str(tmp_path / "d.svm"), zero_based=False)
+    flags = ("--max-memory", "1M", "--seed", 4, "--lr", "0.05", "--dtype", "float64", "--epochs", 2,
+             "--average", "false", "--solver", "sgd")
+    code, out, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "two", "--threads", 2, "--sync-every", 1,
+                         "--batch-size", 5, *flags)
+    assert code == 0 and "streamed" in out, err
+    code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "one", "--batch-size", 10, *flags)
+    assert code == 0, err
+    two, one = (load_model(tmp_path / r / "model.safetensors") for r in ("two", "one"))
+    assert two.config["threads"] == 2
+    np.testing.assert_allclose(two.w, one.w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(two.b, one.b, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(two.w, 0.0, atol=0.01)
+
+
+def test_a_streamed_svmlight_run_on_two_threads_resumed_from_its_checkpoint_equals_the_uninterrupted_run(
+        data, cli, tmp_path):
+    from sklearn.datasets import dump_svmlight_file
+
+    from linsgd.model import load_model
+
+    X, y, _, _ = data
+    dump_svmlight_file(X, y, str(tmp_path / "d.svm"), zero_based=False)
+    flags = ("--max-memory", "1M", "--seed", 4, "--lr", "0.05", "--dtype", "float64", "--threads", 2,
+             "--sync-every", 50, "--batch-size", 5, "--checkpoint-every", "2000steps", "--solver", "sgd",
+             "--penalty", "l2", "--alpha", "1e-3", "--average", "true")
+    code, out, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "whole", "--epochs", 2, *flags)
+    assert code == 0 and "streamed" in out, err
+    code, _, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "part", "--epochs", 1, *flags)
+    assert code == 0, err
+    code, out, err = cli("train", tmp_path / "d.svm", "--out", tmp_path / "part", "--epochs", 2, "--resume", *flags)
+    assert code == 0 and "resumed at epoch 2" in out, err
+    whole, part = (load_model(tmp_path / r / "model.safetensors") for r in ("whole", "part"))
+    assert whole.config["threads"] == 2 and whole.config["sync_every"] == 50
+    assert np.array_equal(whole.w, part.w) and whole.b == part.b
