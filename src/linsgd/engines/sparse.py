@@ -129,8 +129,8 @@ def scalar_l2(rule, d: int) -> float:
     first) when the rule has an L1 part or per-coefficient L2 weights that differ."""
     if not rule.penalized:
         return 0.0
-    l1, l2 = rule.penalty_vectors(d)
-    if np.any(l1 > 0) or (d and np.ptp(l2) > 0):
+    l1, l2 = (np.asarray(p, dtype=np.float64) for p in (rule.l1, rule.l2))  # scalars, or one per coefficient:
+    if np.any(l1 > 0) or (d and l2.size > 1 and np.ptp(l2) > 0):  # no d-long copies per call for a scalar
         raise ValueError("the sparse engine keeps one scalar L2 penalty; an L1 part or per-coefficient "
                          "weights must be refused before training")
-    return float(l2[0]) if d else 0.0
+    return float(l2.flat[0]) if d else 0.0
