@@ -44,7 +44,7 @@ from machine import describe  # noqa: E402
 
 BITS, FIELDS, EPOCHS = 20, 30, 3
 REPEATS = 3
-UPDATES: list[float] = []  # seconds of linsgd's fit calls spent in the epochs' updates, the last call's last
+UPDATES: list[float] = []  # seconds of linsgd's fit calls spent in the epochs, the last call's last
 ALPHA, ETA = 1e-6, 0.01
 
 
@@ -204,11 +204,11 @@ def main() -> None:
         s = min(times)
         every = ", ".join(f"{t:.1f}" for t in times)
         out.append(f"| {name} | {s:.2f} | {every} | {n * EPOCHS / s:.3g} | {sk / s:.2f}× | {mse:.4f} |")
-    out += ["", "Where linsgd's time goes (the run with the best total): the epochs' updates (the O(nnz) kernel, its "
-            "threads and syncs, waiting for the previous epoch's loss) and the rest of `fit` (the check of X, the "
-            "initial weights, the orders, the full-data loss of the last epoch, the earlier epochs' where no core "
-            "was idle):", ""]
-    out += [f"- {name}: {t:.2f} s in all, {u:.2f} s in the updates, {t - u:.2f} s around them"
+    out += ["", "Where linsgd's time goes (the run with the best total): in the epochs (`FitResult.epoch_seconds`: the "
+            "O(nnz) kernel, its threads and syncs, and the full-data losses an epoch waited for — the last epoch's, "
+            "and with two threads every epoch's) and around them (the check of X, the initial weights, the "
+            "result):", ""]
+    out += [f"- {name}: {t:.2f} s in all, {u:.2f} s in the epochs, {t - u:.2f} s around them"
             for name, runs in inside.items() for t, u in [min(runs)]]
     out += ["", f"**3× scikit-learn {'met' if sk / best >= 3 else 'not met'}** in this run: linsgd's best same-rule "
             f"run {best:.2f} s against scikit-learn's {sk:.2f} s = {sk / best:.2f}×."]
