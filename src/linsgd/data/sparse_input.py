@@ -37,7 +37,9 @@ def as_sparse_training(X, y, dtype: str) -> tuple:
         raise DataError(f"X must have shape (n, d) with n, d >= 1, got {X.shape}")
     with np.errstate(over="ignore"):
         _, y = as_training_arrays(np.zeros((X.shape[0], 1), dtype=dtype), y, dtype)
-    if not np.all(np.isfinite(X.data)):
+    # a nan or inf makes the sum non-finite (no n-long mask when every value is finite); the sum of large
+    # finite values may overflow too: the mask then decides
+    if not np.isfinite(np.sum(X.data)) and not np.all(np.isfinite(X.data)):
         p = int(np.flatnonzero(~np.isfinite(X.data))[0])
         row = int(np.searchsorted(X.indptr, p, side="right") - 1)
         raise DataError(f"X[{row}, {int(X.indices[p])}] = {float(X.data[p])} is not finite (values overflowing "
