@@ -3,12 +3,11 @@
 Same contract as every engine (:mod:`linsgd.engines.base`), with ``X`` a ``scipy.sparse`` CSR matrix
 (canonical or not: repeated indices add up, as in ``X.toarray()``). Same initial parameters, same epoch
 order, same update rule and normalisation as the fused and reference engines on ``X.toarray()``, so the
-trajectories agree to float rounding — with two limits the dense engines do not have, both checked by
-``linsgd.fit`` before an epoch runs (:func:`linsgd.data.sparse_input.check_sparse_config`):
-
-* the penalty is L2 only, one scalar for every coefficient (it is kept lazily as a scale factor on w,
-  :mod:`linsgd.engines._sparse_kernels`); an L1 soft threshold would touch every coordinate at every step;
-* one thread.
+trajectories agree to float rounding — with one limit the dense engines do not have, checked by
+``linsgd.fit`` before an epoch runs (:func:`linsgd.data.sparse_input.check_sparse_config`): the penalty is L2
+only, one scalar for every coefficient (it is kept lazily as a scale factor on w,
+:mod:`linsgd.engines._sparse_kernels`); an L1 soft threshold would touch every coordinate at every step.
+Threads run this engine on their slices (:mod:`linsgd.engines.sparse_threads`).
 
 ``schedule="adagrad"`` (sparse X only) steps each coordinate by its own AdaGrad rate
 (:mod:`linsgd.engines._adagrad_kernels`); the engine keeps the per-coordinate sums of squared gradients from
