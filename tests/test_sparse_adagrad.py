@@ -16,6 +16,7 @@ from linsgd.data.batching import epoch_order
 from linsgd.engines.rule import StepRule
 from linsgd.engines.sparse import SparseEngine
 from linsgd.errors import ConfigError
+from linsgd.sgd.sparse_fit import sum_of_squares
 
 
 def _data(n=300, d=25, density=0.15, seed=0):
@@ -178,3 +179,9 @@ def test_train_on_a_table_with_adagrad_is_refused_before_reading_it(cli, tmp_pat
                          "adagrad", "--lr", "0.1")
     assert code == 2 and "--schedule=adagrad is not allowed" in err and err.strip().count("\n") == 0
     assert "columns" not in out and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("n", [1, 5, 12])
+def test_the_sum_of_squares_in_chunks_equals_the_float64_sum(n):
+    v = np.random.default_rng(n).standard_normal(n).astype(np.float32) * 1e3
+    assert sum_of_squares(v, chunk=4) == pytest.approx(float(np.sum(v.astype(np.float64) ** 2)), rel=1e-14)

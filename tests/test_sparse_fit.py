@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 import linsgd
+from linsgd.data.sparse_input import as_sparse_training
 from linsgd.errors import ConfigError, DataError
 from linsgd.lstsq.sparse import statistics_bytes
 from linsgd.model import LinearModel
@@ -117,7 +118,8 @@ def test_the_sparse_bound_is_the_one_auto_applies():
         assert statistics_bytes(d) == solver.statistics_bytes(d)
 
 
-@pytest.mark.parametrize(("options", "param"), [({"engine": "reference"}, "engine"), ({"threads": 2}, "threads"),
+@pytest.mark.parametrize(("options", "param"), [({"engine": "reference"}, "engine"),
+                                                ({"threads": 2, "schedule": "adagrad"}, "threads"),
                                                 ({"penalty": "l1"}, "penalty"),
                                                 ({"penalty": "elasticnet"}, "penalty")])
 def test_what_the_sparse_engine_does_not_do_is_refused_naming_the_setting(options, param):
@@ -201,3 +203,12 @@ def test_lr_auto_with_weights_takes_the_step_of_the_weighted_curvature():
         lr, (w0, b0) = sparse_auto(X, y, config, v, None)
         assert lr == pytest.approx(rule(scaled, 8), rel=1e-9)
         assert b0 == pytest.approx(np.average(y, weights=v), rel=1e-12) and w0.shape == (20,)
+
+
+def test_finite_values_whose_sum_overflows_are_accepted_and_a_nan_among_them_is_named():
+    X = sp.csr_matrix(np.array([[1e308, 0.0], [0.0, 1e308]]))
+    checked, _ = as_sparse_training(X, np.zeros(2), "float64")
+    assert np.array_equal(checked.toarray(), X.toarray())
+    X.data[1] = np.nan
+    with pytest.raises(DataError, match=r"X\[1, 1\] = nan is not finite"):
+        as_sparse_training(X, np.zeros(2), "float64")

@@ -37,7 +37,9 @@ def as_sparse_training(X, y, dtype: str) -> tuple:
         raise DataError(f"X must have shape (n, d) with n, d >= 1, got {X.shape}")
     with np.errstate(over="ignore"):
         _, y = as_training_arrays(np.zeros((X.shape[0], 1), dtype=dtype), y, dtype)
-    if not np.all(np.isfinite(X.data)):
+    # a nan or inf makes the sum non-finite (no n-long mask when every value is finite); the sum of large
+    # finite values may overflow too: the mask then decides
+    if not np.isfinite(np.sum(X.data)) and not np.all(np.isfinite(X.data)):
         p = int(np.flatnonzero(~np.isfinite(X.data))[0])
         row = int(np.searchsorted(X.indptr, p, side="right") - 1)
         raise DataError(f"X[{row}, {int(X.indices[p])}] = {float(X.data[p])} is not finite (values overflowing "
@@ -52,15 +54,16 @@ def check_sparse_config(config) -> None:
     """Refuse what the sparse engine does not do, naming the setting.
 
     Raises:
-        ConfigError: ``engine="reference"`` (torch's dense oracle), ``threads`` > 1, or an L1 part in the
-            penalty (``"l1"``, ``"elasticnet"``): the sparse engine keeps an L2 penalty as one scale factor; a
-            loss other than squared.
+        ConfigError: ``engine="reference"`` (torch's dense oracle), ``threads`` > 1 with
+            ``schedule="adagrad"``, or an L1 part in the penalty (``"l1"``, ``"elasticnet"``): the sparse
+            engine keeps an L2 penalty as one scale factor; a loss other than squared.
     """
     if config.engine != "fused":
         raise ConfigError("engine", config.engine, "'fused' for sparse X (pass X.toarray() to use the reference "
                                                     "engine)")
-    if config.threads > 1:
-        raise ConfigError("threads", config.threads, "1 for sparse X (the sparse engine runs on one thread)")
+    if config.threads > 1 and config.schedule == "adagrad":
+        raise ConfigError("threads", config.threads, "1 with schedule='adagrad' on sparse X (its per-coordinate "
+                                                     "sums are one thread's; use schedule='constant' for threads)")
     if getattr(config, "loss", "squared") != "squared":
         raise ConfigError("loss", config.loss, "'squared' for sparse X (the sparse engine steps on the squared "
                                                "loss; pass X.toarray() for another loss)")

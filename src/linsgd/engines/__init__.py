@@ -18,7 +18,8 @@ def get_engine(name: str, *, device: str = "cpu", threads: int = 1, lockstep: bo
     """The engine called ``name`` ("fused" or "reference"); the only dispatch point.
 
     ``sparse``: X is a CSR matrix; "fused" is then the O(nnz) :class:`~linsgd.engines.sparse.SparseEngine`
-    (one thread, an L2 penalty at most: ``linsgd.data.sparse_input.check_sparse_config`` refuses the rest).
+    (an L2 penalty at most: ``linsgd.data.sparse_input.check_sparse_config`` refuses the rest), with threads
+    :class:`~linsgd.engines.sparse_threads.SparseThreadedEngine`.
 
     With ``threads`` > 1 it runs each process batch as that many slices on as many threads, averaged at the
     end of every call (:class:`~linsgd.engines.threaded.ThreadedEngine`; its batch size is the process batch);
@@ -39,6 +40,9 @@ def get_engine(name: str, *, device: str = "cpu", threads: int = 1, lockstep: bo
             reference engine without PyTorch installed (``pip install 'linsgd[torch]'``).
     """
     if sparse and name == "fused" and device == "cpu":
+        if threads > 1:
+            from linsgd.engines.sparse_threads import SparseThreadedEngine
+            return SparseThreadedEngine(threads, lockstep)
         from linsgd.engines.sparse import SparseEngine
         return SparseEngine()
     engine = _one(name, device, loss)

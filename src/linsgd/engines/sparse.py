@@ -3,12 +3,11 @@
 Same contract as every engine (:mod:`linsgd.engines.base`), with ``X`` a ``scipy.sparse`` CSR matrix
 (canonical or not: repeated indices add up, as in ``X.toarray()``). Same initial parameters, same epoch
 order, same update rule and normalisation as the fused and reference engines on ``X.toarray()``, so the
-trajectories agree to float rounding — with two limits the dense engines do not have, both checked by
-``linsgd.fit`` before an epoch runs (:func:`linsgd.data.sparse_input.check_sparse_config`):
-
-* the penalty is L2 only, one scalar for every coefficient (it is kept lazily as a scale factor on w,
-  :mod:`linsgd.engines._sparse_kernels`); an L1 soft threshold would touch every coordinate at every step;
-* one thread.
+trajectories agree to float rounding — with one limit the dense engines do not have, checked by
+``linsgd.fit`` before an epoch runs (:func:`linsgd.data.sparse_input.check_sparse_config`): the penalty is L2
+only, one scalar for every coefficient (it is kept lazily as a scale factor on w,
+:mod:`linsgd.engines._sparse_kernels`); an L1 soft threshold would touch every coordinate at every step.
+Threads run this engine on their slices (:mod:`linsgd.engines.sparse_threads`).
 
 ``schedule="adagrad"`` (sparse X only) steps each coordinate by its own AdaGrad rate
 (:mod:`linsgd.engines._adagrad_kernels`); the engine keeps the per-coordinate sums of squared gradients from
@@ -61,7 +60,7 @@ class SparseEngine:
         args = (float(rule.lr), float(rule.schedule_code), float(rule.power_t), float(rule.total_steps))
         b_new, step, b_before, ba = sgd_epoch_csr(X.data, X.indices, X.indptr, y, u, float(b), order, batch_size,
                                                   args, l2, rule.average_from, t0, wa, ba, v, AHEAD)
-        w_out = u.astype(X.dtype)
+        w_out = u if X.dtype == np.float64 else u.astype(X.dtype)  # u is this call's own array
         if step:
             return EpochOutcome(w_out, float(b_before), diverged_at=step)
         return EpochOutcome(w_out, float(b_new), avg=(wa, float(ba)) if rule.average_from else None)
@@ -129,8 +128,8 @@ def scalar_l2(rule, d: int) -> float:
     first) when the rule has an L1 part or per-coefficient L2 weights that differ."""
     if not rule.penalized:
         return 0.0
-    l1, l2 = rule.penalty_vectors(d)
-    if np.any(l1 > 0) or (d and np.ptp(l2) > 0):
+    l1, l2 = (np.asarray(p, dtype=np.float64) for p in (rule.l1, rule.l2))  # scalars, or one per coefficient:
+    if np.any(l1 > 0) or (d and l2.size > 1 and np.ptp(l2) > 0):  # no d-long copies per call for a scalar
         raise ValueError("the sparse engine keeps one scalar L2 penalty; an L1 part or per-coefficient "
                          "weights must be refused before training")
-    return float(l2[0]) if d else 0.0
+    return float(l2.flat[0]) if d else 0.0

@@ -52,7 +52,8 @@ def fit_svmlight(path, config, *, chunk_bytes: int, max_memory: int | None = Non
 
     Raises:
         DataError: a bad row (file, line, column); ``solver="exact"`` on rows over ``max_memory``.
-        ConfigError: a setting the sparse engine does not take (``engine``, ``threads``, an L1 penalty).
+        ConfigError: a setting the sparse engine does not take (``engine``, ``threads`` with AdaGrad, an L1
+            penalty).
     """
     start = time.perf_counter()
     budget = max_memory or default_max_memory()

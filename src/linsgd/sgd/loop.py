@@ -83,12 +83,15 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
         DivergenceError: the loss or parameters became non-finite.
         StorageError: a checkpoint could not be written. CollectiveError: another rank failed.
     """
-    config, sync, d = config.resolved(), sync or NoSync(), data.sample().shape[1]
-    config = resolve_threads(config, data.n, d, sync.every)  # threads used, K; the loop steps in process batches of N·B
+    sample = data.sample()
+    config, sync, d = config.resolved(), sync or NoSync(), sample.shape[1]
+    row_nnz = sample.nnz / max(1, sample.shape[0]) if is_sparse(sample) else None  # sparse: K from O(d) syncs
+    config = resolve_threads(config, data.n, d, sync.every, row_nnz=row_nnz)  # threads used, K; the loop steps
+    # in process batches of N·B
     engine = get_engine(config.engine, device=config.device, threads=config.threads,
                         lockstep=config.sync_every == 1 and sync.every in (None, 1),
-                        sparse=is_sparse(data.sample()), loss=loss_spec(config))
-    if config.schedule == "adagrad" and not is_sparse(data.sample()):
+                        sparse=is_sparse(sample), loss=loss_spec(config))
+    if config.schedule == "adagrad" and not is_sparse(sample):
         raise ConfigError("schedule", config.schedule, ADAGRAD_DENSE)
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once, and
         engine.prepare(data.X, data.y)  # each epoch's squared loss comes from the statistics of [X y] (no pass)

@@ -16,13 +16,17 @@ from __future__ import annotations
 import dataclasses
 
 from linsgd.config import TrainConfig
+from linsgd.engines.sparse_threads import default_sync_every as sparse_sync_every
 from linsgd.engines.threaded import default_sync_every, threads_used
 
 
-def resolve(config: TrainConfig, rows: int, d: int, one_thread_k: int | None = None) -> TrainConfig:
+def resolve(config: TrainConfig, rows: int, d: int, one_thread_k: int | None = None, *,
+            row_nnz: float | None = None) -> TrainConfig:
     """``config`` with ``threads`` the threads used on ``rows`` × ``d`` data and ``sync_every`` an integer.
 
-    ``one_thread_k``: K of "auto" on one thread (the ranks' ``Sync.every``; None: 1).
+    ``one_thread_k``: K of "auto" on one thread (the ranks' ``Sync.every``; None: 1). ``row_nnz``: sparse
+    data's mean stored values per row (None: dense), whose K of "auto" is
+    :func:`linsgd.engines.sparse_threads.default_sync_every` (a sync there costs O(d), a step O(nnz)).
 
     Idempotent: a resolved config comes back unchanged.
 
@@ -36,7 +40,12 @@ def resolve(config: TrainConfig, rows: int, d: int, one_thread_k: int | None = N
     threads = threads_used(config.threads, rows, steps)
     k = config.sync_every
     if k == "auto":
-        k = default_sync_every(d, config.batch_size) if threads > 1 else one_thread_k or 1
+        if threads == 1:
+            k = one_thread_k or 1
+        elif row_nnz is not None:
+            k = sparse_sync_every(d, row_nnz, config.batch_size, threads)
+        else:
+            k = default_sync_every(d, config.batch_size)
     return dataclasses.replace(config, threads=threads, sync_every=k)
 
 
