@@ -1,7 +1,7 @@
 """The one-line notice that the kernels are being compiled, because numba's on-disk cache misses.
 
-The numba kernels (``engines/_fused_kernels.py``, ``data/_shuffle_kernels.py``, ``data/_feistel_kernels.py``, …)
-are compiled on first use (~4 s for all of them) and cached next to their source (or under ``NUMBA_CACHE_DIR``); later processes load
+The numba kernels (``engines/_fused_kernels.py``, ``data/_shuffle_kernels.py``) are compiled on first use
+(~4 s for all of them) and cached next to their source (or under ``NUMBA_CACHE_DIR``); later processes load
 the machine code in ~0.2 s. So that the first wait is never silent, each kernel module calls :func:`listen`
 when imported: numba announces every compilation (its ``numba:compile`` event, which a cache hit does not
 send), and the first one of a linsgd kernel logs one INFO record on the ``linsgd.compile`` logger, once per
