@@ -58,14 +58,14 @@ def epoch_order(seed: int, epoch: int, n: int, *, pool: Executor | None = None,
         True
     """
     sequence = np.random.SeedSequence([seed, _ORDER_STREAM, epoch])
-    order = np.empty(n, dtype=index_dtype(n)) if out is None else out  # every slot is written once
     if n > SHUFFLE_ROWS:
-        return feistel_order(sequence.generate_state(4, np.uint64), n, pool=pool, out=order)
+        return feistel_order(sequence.generate_state(4, np.uint64), n, pool=pool, out=out)
     swap_key = sequence.generate_state(2, np.uint64)[1]
     if small_shuffle(n, epochs):  # the same Fisher–Yates without numba's start-up (linsgd._small)
-        return fisher_yates(swap_key, n, order)
+        return fisher_yates(swap_key, n, out)
     from linsgd.data import _shuffle_kernels as k  # lazy: numba
 
+    order = np.empty(n, dtype=index_dtype(n)) if out is None else out
     order[:] = np.arange(n, dtype=order.dtype)
     k.shuffle_buckets(swap_key, np.array([0, n], dtype=np.int64), order, 0, 1)
     return order
