@@ -5,7 +5,8 @@ a temporary folder), ``--rounds`` rounds (default 2), each worker best of ``--re
 rounds (the least disturbed on a shared machine). Per workload (``large``: 10⁷ × 2 float32, batch 10;
 ``wide``: 10⁶ × 100 float32, batch 256):
 
-* the next epoch's order (``epoch_order``) on one thread and on two;
+* the next epoch's order (``epoch_order``) on one thread and on two (one thread's figures also as the CPU
+  time of the calling thread, which a neighbour on the machine disturbs least);
 * the fused kernel on the two halves of an epoch's order, one after the other and on two plain threads;
 * the full-data loss pass; one sync of two threads (a 2-thread segment of one process batch against one
   thread's step with the same process batch);
@@ -45,12 +46,15 @@ def worker(repeat: int) -> dict:
 
     def best(key, fn):
         fn()  # compile and warm the caches off the clock
-        times = []
+        times, cpu = [], []
         for _ in range(repeat):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             fn()
             times.append(time.perf_counter() - t)
+            cpu.append(time.thread_time() - c)
         out[key] = min(times)
+        if " 1 thread" in key or "serial" in key:  # one thread's work: its CPU time is the least disturbed
+            out[key + " (CPU of the thread)"] = min(cpu)
 
     for name, fits in (("large", ((1, False), (3, False))), ("wide", ((5, True),))):
         wl = WORKLOADS[name]
@@ -158,7 +162,7 @@ def report(base: dict, new: dict, ref: str, commit: str, rounds: int, repeat: in
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
              "| measurement | baseline ms | this ms | this / baseline |", "|---|---|---|---|"]
     for key in new:
-        if key == "load":
+        if key == "load" or (key.endswith("(CPU of the thread)") and "fit" in key):  # a fit's helpers work too
             continue
         b, t = base.get(key), new[key]
         scale = 1e3 / 200 if " step " in key else 1e3  # a step: per call, of 200
