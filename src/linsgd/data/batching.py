@@ -12,10 +12,9 @@ that compute it), through two uint64 streams keyed by numpy's SeedSequence of ``
   computed without numba, by :mod:`linsgd.data._shuffle_python`.
 * **n > SHUFFLE_ROWS**: a keyed pseudo-random permutation, the four-round Feistel bijection of [0, 2^m)
   (2^m ≥ n) of :mod:`linsgd.data._feistel_kernels`, its values below n kept in order. It is drawn
-  without a random swap or a table: ~2 ns an index, vectorised and sequential in memory, so the next
-  epoch's order of 10⁷ rows costs a small fraction of an SGD epoch on the core beside it (the exact
-  shuffle it replaced, a two-level bucket shuffle, cost about half an epoch of 10⁷ × 2 rows and competed
-  with a second SGD thread). Pseudo-random, not exactly uniform: positions pass the chi-square tests of
+  without a random swap or a table, vectorised and sequential in memory: ~4 ns a row (10⁷ rows: 39 ms
+  of CPU, half of the exact two-level bucket shuffle it replaced, which cost about half an SGD epoch of
+  10⁷ × 2 rows and competed with a second SGD thread; benchmarks/THREADS_RESULTS.md). Pseudo-random, not exactly uniform: positions pass the chi-square tests of
   ``tests/test_batching.py`` at 10⁵–10⁶ rows, as SGD needs (batches are samples without replacement).
 """
 
