@@ -7,6 +7,8 @@ rounds (the least disturbed on a shared machine). Per workload (``large``: 10⁷
 
 * the next epoch's order (``epoch_order``) on one thread and on two (one thread's figures also as the CPU
   time of the calling thread, which a neighbour on the machine disturbs least);
+* one fused epoch on one thread in the epoch's order and in numpy's uniform permutation (the order's
+  locality: the rows' gather should cost the same);
 * the fused kernel on the two halves of an epoch's order, one after the other and on two plain threads;
 * the full-data loss pass; one sync of two threads (a 2-thread segment of one process batch against one
   thread's step with the same process batch);
@@ -100,6 +102,9 @@ def _parts(name, X, y, wl, best) -> None:
     def run(part):
         return engine.run_epoch(X, y, w0, 0.0, part, rule, B)
 
+    uniform = np.random.default_rng(0).permutation(n).astype(order.dtype)  # the order's locality: none either
+    best(f"{name} epoch 1 thread, epoch_order", lambda: run(order))
+    best(f"{name} epoch 1 thread, numpy permutation", lambda: run(uniform))
     best(f"{name} halves serial", lambda: (run(order[:half]), run(order[half:])))
     best(f"{name} halves 2 threads", lambda: (pool.submit(run, order[half:]), run(order[:half]))[0].result())
     best(f"{name} loss pass", lambda: engine.loss(X, y, w0, 0.0))
