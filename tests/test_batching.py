@@ -119,3 +119,12 @@ def test_neighbours_in_the_order_are_independent(n):
     expected_var = (n * n - 1) / 12 / 10 * (n - 10) / (n - 1)
     ratio = means.var() / expected_var
     assert abs(ratio - 1) < 6 * math.sqrt(2 / len(means))  # six standard errors of a sample variance
+
+
+def test_an_int64_order_holds_the_same_indices():
+    """Above 2³¹ rows the order is int64 (index_dtype); the kernel writes either width the same."""
+    keys = np.array([5, 6, 7, 8], dtype=np.uint64)
+    n = SHUFFLE_ROWS + 99
+    wide = feistel_order(keys, n, out=np.empty(n, dtype=np.int64))
+    np.testing.assert_array_equal(wide, feistel_order(keys, n))
+    assert wide.dtype == np.int64
