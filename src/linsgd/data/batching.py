@@ -4,7 +4,7 @@ Every engine visits examples in this order, so engines are comparable step for s
 epoch is ``order[k·B : min((k+1)·B, n)]``: consecutive slices, the last one possibly shorter.
 
 The permutation depends on ``(seed, epoch, n)`` only (not on the engine, the dtype or the number of threads
-that compute it), through two uint64 streams keyed by numpy's SeedSequence of ``(seed, 2, epoch)``:
+that compute it), through uint64 keys drawn by numpy's SeedSequence of ``(seed, 2, epoch)``:
 
 * **n ≤ SHUFFLE_ROWS** (32,768): Fisher–Yates on ``range(n)``, each swap position drawn exactly uniformly
   (Lemire's rejection method on splitmix64 output, :mod:`linsgd.data._shuffle_kernels`): every one of the
@@ -12,9 +12,10 @@ that compute it), through two uint64 streams keyed by numpy's SeedSequence of ``
   computed without numba, by :mod:`linsgd.data._shuffle_python`.
 * **n > SHUFFLE_ROWS**: a keyed pseudo-random permutation, the four-round Feistel bijection of [0, 2^m)
   (2^m ≥ n) of :mod:`linsgd.data._feistel_kernels`, its values below n kept in order. It is drawn
-  without a random swap or a table, vectorised and sequential in memory: ~4 ns a row (10⁷ rows: 39 ms
-  of CPU, half of the exact two-level bucket shuffle it replaced, which cost about half an SGD epoch of
-  10⁷ × 2 rows and competed with a second SGD thread; benchmarks/THREADS_RESULTS.md). Pseudo-random, not exactly uniform: positions pass the chi-square tests of
+  without a random swap or a table, vectorised and sequential in memory: ~4 ns a row (10⁷ rows: 35–39 ms
+  of CPU, a third to a half of the exact two-level bucket shuffle it replaced, which cost about half an
+  SGD epoch of 10⁷ × 2 rows and competed with a second SGD thread; benchmarks/THREADS_RESULTS.md).
+  Pseudo-random, not exactly uniform: positions and neighbours pass the chi-square tests of
   ``tests/test_batching.py`` at 10⁵–10⁶ rows, as SGD needs (batches are samples without replacement).
 """
 
