@@ -13,7 +13,7 @@ from support.problems import wide_problem
 from linsgd._small import SMALL_ROWS, SMALL_STEPS
 from linsgd.data import _shuffle_kernels
 from linsgd.data._shuffle_python import fisher_yates
-from linsgd.data.batching import BUCKET_ROWS, SEGMENT_ROWS, bucket_permutation, epoch_order
+from linsgd.data.batching import SHUFFLE_ROWS, epoch_order
 from linsgd.data.synthetic import make_regression
 from linsgd.engines import _fused_kernels, _numpy_kernels, fused, get_engine
 from linsgd.engines.rule import StepRule
@@ -27,26 +27,33 @@ def _keys(seed: int, epoch: int) -> np.ndarray:
     return np.random.SeedSequence([seed, 2, epoch]).generate_state(2, np.uint64)  # as epoch_order
 
 
-def test_the_small_limit_is_one_bucket_and_one_segment():
-    assert 1 <= SMALL_ROWS <= min(BUCKET_ROWS, SEGMENT_ROWS)
+def _numba_order(keys: np.ndarray, n: int) -> np.ndarray:
+    """The numba kernel's Fisher–Yates (orders of n <= SHUFFLE_ROWS rows) with the epoch's swap key."""
+    order = np.arange(n, dtype=np.int32)
+    _shuffle_kernels.shuffle_buckets(keys[1], np.array([0, n], dtype=np.int64), order, 0, 1)
+    return order
+
+
+def test_the_small_limit_is_a_fisher_yates_order():
+    assert 1 <= SMALL_ROWS <= SHUFFLE_ROWS
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 10, 999, 1000, 1003, 2048, SMALL_ROWS - 1, SMALL_ROWS])
 def test_small_orders_are_the_numba_kernels_orders(n):
     for seed in range(4):
         for epoch in range(3):
-            expected = bucket_permutation(_keys(seed, epoch), n, 1)  # the numba kernels
+            expected = _numba_order(_keys(seed, epoch), n)  # the numba kernels
             got = epoch_order(seed, epoch, n)
             assert got.dtype == expected.dtype == np.int32
             np.testing.assert_array_equal(got, expected)
     out = np.full(n, -1, dtype=np.int32)
     assert epoch_order(5, 1, n, out=out) is out
-    np.testing.assert_array_equal(out, bucket_permutation(_keys(5, 1), n, 1))
+    np.testing.assert_array_equal(out, _numba_order(_keys(5, 1), n))
 
 
 def test_above_the_limit_the_order_is_unchanged():
     n = SMALL_ROWS + 1
-    np.testing.assert_array_equal(epoch_order(3, 0, n), bucket_permutation(_keys(3, 0), n, 1))
+    np.testing.assert_array_equal(epoch_order(3, 0, n), _numba_order(_keys(3, 0), n))
 
 
 def test_a_rejected_draw_is_skipped_as_in_the_kernel():

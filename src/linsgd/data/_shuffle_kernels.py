@@ -1,4 +1,4 @@
-"""Numba kernels of the epoch shuffle: a uniformly random permutation, built cache-aware in buckets.
+"""Numba kernel of the epoch shuffle up to SHUFFLE_ROWS rows: Fisher–Yates, exactly uniform.
 
 Random numbers: splitmix64 (Steele, Lea & Flood 2014), a 64-bit counter passed through a bijective
 mixer; each stream is a counter started at a key derived from ``(seed, epoch, stream)`` by numpy's
@@ -47,38 +47,6 @@ def _below(state, s):
 def _stream(key, k):
     """Start of stream k of a key: streams are 2³² counters apart, so streams of < 2³² draws are disjoint."""
     return np.uint64(key) + np.uint64(k) * _STREAM_STRIDE
-
-
-@njit(nogil=True, cache=True)
-def segment_counts(label_key, n, segment_rows, counts, s0, s1):
-    """``counts[s, k]`` = how many examples of segment s draw bucket label k, for s0 ≤ s < s1.
-
-    Segment s is rows ``[s·segment_rows, min((s+1)·segment_rows, n))``; its labels are iid uniform
-    draws from stream s of ``label_key``. ``counts``: (nsegments, nbuckets) int64, zero on entry.
-    """
-    k = np.uint64(counts.shape[1])
-    for s in range(s0, s1):
-        state = _stream(label_key, s)
-        for _ in range(s * segment_rows, min((s + 1) * segment_rows, n)):
-            state, label = _below(state, k)
-            counts[s, label] += 1
-
-
-@njit(nogil=True, cache=True)
-def segment_scatter(label_key, n, segment_rows, starts, order, s0, s1):
-    """Write each index i of segments s0 ≤ s < s1 to the next free slot of its bucket in ``order``.
-
-    The labels are replayed from the streams of :func:`segment_counts`; ``starts[s, k]`` is the first
-    slot of segment s's examples in bucket k (a sequential read, ``nbuckets`` sequential write streams).
-    """
-    k = np.uint64(starts.shape[1])
-    for s in range(s0, s1):
-        free = starts[s].copy()
-        state = _stream(label_key, s)
-        for i in range(s * segment_rows, min((s + 1) * segment_rows, n)):
-            state, label = _below(state, k)
-            order[free[label]] = i
-            free[label] += 1
 
 
 @njit(nogil=True, cache=True)

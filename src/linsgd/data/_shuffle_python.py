@@ -1,8 +1,7 @@
 """The epoch order of a small n in pure Python/NumPy: the same permutation as the numba kernels.
 
-For n <= BUCKET_ROWS the two-level shuffle of :mod:`linsgd.data.batching` has one bucket and one
-segment: every label is 0, so the scatter leaves ``order = range(n)``, and the permutation is the
-Fisher–Yates pass of ``_shuffle_kernels.shuffle_buckets`` over stream 0 of the swap key. This module
+For n <= SHUFFLE_ROWS the order of :mod:`linsgd.data.batching` is the Fisher–Yates pass of
+``_shuffle_kernels.shuffle_buckets`` on ``range(n)`` over stream 0 of the swap key. This module
 draws the same splitmix64 outputs (vectorised in NumPy's wrapping uint64 arithmetic) and the same
 Lemire rejections (Python ints), so it returns exactly the kernels' array without importing numba;
 ~0.25 µs a row, for the few thousand rows where numba's start-up would dominate (:mod:`linsgd._small`).

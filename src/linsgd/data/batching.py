@@ -3,55 +3,43 @@
 Every engine visits examples in this order, so engines are comparable step for step. Batch ``k`` of an
 epoch is ``order[k·B : min((k+1)·B, n)]``: consecutive slices, the last one possibly shorter.
 
-The permutation is a two-level (bucket) shuffle, uniform and cache-aware (Sanders 1998, "Random
-permutations on distributed, external and hierarchical memory"):
+The permutation depends on ``(seed, epoch, n)`` only (not on the engine, the dtype or the number of threads
+that compute it), through uint64 keys drawn by numpy's SeedSequence of ``(seed, 2, epoch)``:
 
-1. every example i draws a bucket label L_i, iid uniform on {0, …, K−1}, K = ⌈n / BUCKET_ROWS⌉;
-   bucket k takes the positions ``[c_0 + … + c_{k−1}, c_0 + … + c_k)``, c_k = #{i : L_i = k};
-2. the examples of each bucket are put in a uniformly random order by Fisher–Yates.
-
-Why it is uniform: fix any arrangement π of range(n). Whatever the bucket sizes c, there is exactly one
-labelling that puts π's elements into the buckets π needs, with probability K⁻ⁿ, and then the
-Fisher–Yates shuffles produce π's within-bucket orders with probability ∏_k 1/c_k!. So
-P(π) = Σ_c K⁻ⁿ ∏_k 1/c_k! over the size vectors c, the same for every π. (Equivalently: sort by iid keys
-(L_i, U_i).) The random integers are exact (Lemire's rejection method on splitmix64 output), each step
-touches only one bucket (BUCKET_ROWS indices fit in a core's L2 cache), and no step is approximate.
-
-Labels are drawn per segment of SEGMENT_ROWS examples and the Fisher–Yates swaps per bucket, each from
-its own stream (disjoint ranges of one splitmix64 counter), so threads can share the work. The streams
-are keyed by numpy's SeedSequence of ``(seed, 2, epoch)``, so orders depend on ``(seed, epoch, n)``
-only: not on the engine, the dtype or the number of threads that compute them. For a small job
-(``linsgd._small.small_shuffle``: n <= SMALL_ROWS, one bucket) the same array is computed without numba, by
-:mod:`linsgd.data._shuffle_python`.
+* **n ≤ SHUFFLE_ROWS** (32,768): Fisher–Yates on ``range(n)``, each swap position drawn exactly uniformly
+  (Lemire's rejection method on splitmix64 output, :mod:`linsgd.data._shuffle_kernels`): every one of the
+  n! arrangements is equally likely. For a small job (``linsgd._small.small_shuffle``) the same array is
+  computed without numba, by :mod:`linsgd.data._shuffle_python`.
+* **n > SHUFFLE_ROWS**: a keyed pseudo-random permutation, the four-round Feistel bijection of [0, 2^m)
+  (2^m ≥ n) of :mod:`linsgd.data._feistel_kernels`, its values below n kept in order. It is drawn
+  without a random swap or a table, vectorised and sequential in memory: ~4 ns a row (10⁷ rows: 35–39 ms
+  of CPU, a third to a half of the exact two-level bucket shuffle it replaced, which cost about half an
+  SGD epoch of 10⁷ × 2 rows and competed with a second SGD thread; benchmarks/THREADS_RESULTS.md).
+  Pseudo-random, not exactly uniform: positions and neighbours pass the chi-square tests of
+  ``tests/test_batching.py`` at 10⁵–10⁶ rows, as SGD needs (batches are samples without replacement).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from functools import partial
 
 import numpy as np
 
-from linsgd._parallel import in_halves
 from linsgd._small import SMALL_ROWS, small_shuffle
 from linsgd.data._shuffle_python import fisher_yates
 
 INIT_STREAM = 1  # seed-sequence branch of the initial parameters (linsgd.sgd.loop)
 _ORDER_STREAM = 2
 _PIECE_STREAM = 3  # the streamed order's dealing of pieces to windows (linsgd.data.views)
-# 32,768 int64 indices = 256 KB per bucket: the Fisher–Yates swaps stay in L2 (measured fastest of
-# 2¹³…2¹⁷ for n = 10⁷). Changing it changes every order: it is part of the definition.
-BUCKET_ROWS = 32_768
-# Labels are drawn per segment of 2²⁰ rows, each from its own stream, so that threads can draw them in
-# parallel; like BUCKET_ROWS, part of the definition of the order.
-SEGMENT_ROWS = 1 << 20
+# Up to this many rows an order is an exact Fisher–Yates shuffle (its swaps stay in L2), above it the
+# Feistel permutation: part of the definition of the order, like the streams and the round count.
+SHUFFLE_ROWS = 32_768
 
 
 def epoch_order(seed: int, epoch: int, n: int, *, pool: Executor | None = None,
                 out: np.ndarray | None = None, epochs: int = 1) -> np.ndarray:
-    """A uniformly random permutation of ``range(n)`` for 0-based ``epoch`` under ``seed``.
+    """A random permutation of ``range(n)`` for 0-based ``epoch`` under ``seed`` (the module docstring's).
 
     The indices are int32 (int64 when n ≥ 2³¹): half the memory an epoch streams through and, above
     all, half the fresh pages a fit touches (see :func:`index_dtype`).
@@ -69,34 +57,43 @@ def epoch_order(seed: int, epoch: int, n: int, *, pool: Executor | None = None,
         >>> bool((epoch_order(3, 1, 100_000) == epoch_order(3, 1, 100_000)).all())
         True
     """
-    keys = np.random.SeedSequence([seed, _ORDER_STREAM, epoch]).generate_state(2, np.uint64)
-    if small_shuffle(n, epochs):  # one bucket: the same Fisher–Yates without numba's start-up (linsgd._small)
-        return fisher_yates(keys[1], n, out)
-    return bucket_permutation(keys, n, max(1, -(-n // BUCKET_ROWS)), pool=pool, out=out)
-
-
-def bucket_permutation(keys: np.ndarray, n: int, nbuckets: int, *, pool: Executor | None = None,
-                       segment_rows: int = SEGMENT_ROWS, out: np.ndarray | None = None) -> np.ndarray:
-    """The two-level shuffle of the module docstring with ``nbuckets`` buckets and two uint64 ``keys``.
-
-    Uniform for any ``nbuckets`` and ``segment_rows`` >= 1; ``epoch_order`` fixes nbuckets =
-    ⌈n / BUCKET_ROWS⌉ and SEGMENT_ROWS. Segments (label streams) and buckets (Fisher–Yates streams)
-    are independent, so the work splits between the calling thread and ``pool``'s threads.
-    """
+    sequence = np.random.SeedSequence([seed, _ORDER_STREAM, epoch])
+    if n > SHUFFLE_ROWS:
+        return feistel_order(sequence.generate_state(4, np.uint64), n, pool=pool, out=out)
+    swap_key = sequence.generate_state(2, np.uint64)[1]
+    if small_shuffle(n, epochs):  # the same Fisher–Yates without numba's start-up (linsgd._small)
+        return fisher_yates(swap_key, n, out)
     from linsgd.data import _shuffle_kernels as k  # lazy: numba
 
-    label_key, swap_key = keys
-    # with a pool its thread does half of each step (segments, buckets); without, all runs here
-    in_parts = partial(in_halves, pool=pool, min_split=2 if pool is not None else sys.maxsize)
-    nseg = max(1, -(-n // segment_rows))
-    counts = np.zeros((nseg, nbuckets), dtype=np.int64)
-    in_parts(lambda s0, s1: k.segment_counts(label_key, n, segment_rows, counts, s0, s1), nseg)
-    bounds = np.zeros(nbuckets + 1, dtype=np.int64)
-    np.cumsum(counts.sum(axis=0), out=bounds[1:])
-    starts = bounds[:-1] + np.cumsum(counts, axis=0) - counts  # segment s after segments < s
-    order = np.empty(n, dtype=index_dtype(n)) if out is None else out  # every slot is written once
-    in_parts(lambda s0, s1: k.segment_scatter(label_key, n, segment_rows, starts, order, s0, s1), nseg)
-    in_parts(lambda b0, b1: k.shuffle_buckets(swap_key, bounds, order, b0, b1), nbuckets)
+    order = np.empty(n, dtype=index_dtype(n)) if out is None else out
+    order[:] = np.arange(n, dtype=order.dtype)
+    k.shuffle_buckets(swap_key, np.array([0, n], dtype=np.int64), order, 0, 1)
+    return order
+
+
+def feistel_order(keys: np.ndarray, n: int, *, pool: Executor | None = None,
+                  out: np.ndarray | None = None) -> np.ndarray:
+    """The values below n of the Feistel permutation of [0, 2^m) with round ``keys`` (uint64 (4,)), in order.
+
+    With ``pool`` its thread fills the order from the back over the second half of [0, 2^m) while this
+    thread fills it from the front over the first half (the same array).
+
+    >>> keys = np.array([1, 2, 3, 4], dtype=np.uint64)
+    >>> order = feistel_order(keys, 1000)
+    >>> sorted(order.tolist()) == list(range(1000)), order[:4].tolist()
+    (True, [838, 958, 164, 447])
+    """
+    from linsgd.data._feistel_kernels import feistel_fill  # lazy: numba
+
+    bits = max(2, (n - 1).bit_length())
+    order = np.empty(n, dtype=index_dtype(n)) if out is None else out
+    if pool is None:
+        feistel_fill(keys, bits, n, order, 0, 1 << bits, True)
+        return order
+    half = 1 << (bits - 1)  # a bijection keeps n values in all, so the two fills meet exactly
+    back = pool.submit(feistel_fill, keys, bits, n, order, half, 1 << bits, False)
+    feistel_fill(keys, bits, n, order, 0, half, True)
+    back.result()
     return order
 
 

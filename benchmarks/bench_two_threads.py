@@ -1,0 +1,222 @@
+"""Where two threads' time goes, this checkout against a baseline commit, in one run.
+
+Worker processes alternate between this checkout's ``src/`` and the baseline's (``git archive <ref> src`` in
+a temporary folder), ``--rounds`` rounds (default 2), each worker best of ``--repeat``; each figure is the best over the
+rounds (the least disturbed on a shared machine). Per workload (``large``: 10⁷ × 2 float32, batch 10;
+``wide``: 10⁶ × 100 float32, batch 256):
+
+* the next epoch's order (``epoch_order``) on one thread and on two (one thread's figures also as the CPU
+  time of the calling thread, which a neighbour on the machine disturbs least);
+* one fused epoch on one thread in the epoch's order and in numpy's uniform permutation (the order's
+  locality: the rows' gather should cost the same);
+* the fused kernel on the two halves of an epoch's order, one after the other and on two plain threads;
+* the full-data loss pass; one sync of two threads (a 2-thread segment of one process batch against one
+  thread's step with the same process batch);
+* whole ``linsgd.fit``: large 1 and 3 epochs, wide 5 epochs; 1 thread (batch B) and 2 threads (B/2 each,
+  the same process batch) with K = "auto" and, on wide, K = 1 (lockstep);
+* scikit-learn's SGDRegressor, one epoch over a 10⁶-row prefix of large (its rate does not depend on n);
+* the chapter's 1,000-row ``linsgd.fit`` (3 epochs).
+
+    python benchmarks/bench_two_threads.py [--baseline main] [--rounds 2] [--repeat 2] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SKLEARN_ROWS = 1_000_000
+
+
+def worker(repeat: int) -> dict:
+    """Every measurement of one code version (the linsgd on sys.path); seconds, best of ``repeat``."""
+    import warnings
+
+    from workloads import WORKLOADS, make_data
+
+    warnings.simplefilter("ignore")
+    out: dict = {"load": [os.getloadavg()[0]]}
+
+    def best(key, fn):
+        fn()  # compile and warm the caches off the clock
+        times, cpu = [], []
+        for _ in range(repeat):
+            t, c = time.perf_counter(), time.thread_time()
+            fn()
+            times.append(time.perf_counter() - t)
+            cpu.append(time.thread_time() - c)
+        out[key] = min(times)
+        if " 1 thread" in key or "serial" in key or key == "chapter":  # one thread: its CPU time is least disturbed
+            out[key + " (CPU of the thread)"] = min(cpu)
+
+    for name, fits in (("large", ((1, False), (3, False))), ("wide", ((5, True),))):
+        wl = WORKLOADS[name]
+        X, y = make_data(wl)
+        _parts(name, X, y, wl, best)
+        for epochs, lockstep in fits:
+            _fits(f"{name} fit {epochs} ep", X, y, wl.lr, epochs, wl.batch, best, lockstep)
+        if name == "large":
+            best("sklearn epoch", partial(_sklearn_epoch, X[:SKLEARN_ROWS], y[:SKLEARN_ROWS], wl.lr))
+        del X, y
+    import linsgd
+
+    seed = WORKLOADS["seed"]
+    X, y = make_data(seed)
+    best("chapter", lambda: linsgd.fit(X, y, lr=seed.lr, batch_size=seed.batch, epochs=seed.epochs, seed=0))
+    out["load"].append(os.getloadavg()[0])
+    return out
+
+
+def _parts(name, X, y, wl, best) -> None:
+    """The pieces of an epoch: the order, the kernel on two halves, the loss pass, one sync."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from linsgd.data.batching import epoch_order
+    from linsgd.engines import get_engine
+    from linsgd.engines.rule import StepRule
+    from linsgd.engines.threaded import ThreadedEngine
+
+    n, B = len(y), wl.batch
+    pool = ThreadPoolExecutor(max_workers=1)
+    spare = epoch_order(0, 0, n)
+    best(f"{name} order 1 thread", lambda: epoch_order(0, 1, n, out=spare))
+    best(f"{name} order 2 threads", lambda: epoch_order(0, 1, n, out=spare, pool=pool))
+    order = epoch_order(0, 0, n)
+    engine = get_engine("fused")
+    engine.prepare(X, y)
+    w0 = np.zeros(X.shape[1], dtype=X.dtype)
+    half = n // 2 // B * B
+    rule = StepRule(wl.lr, total_steps=-(-n // B))
+
+    def run(part):
+        return engine.run_epoch(X, y, w0, 0.0, part, rule, B)
+
+    uniform = np.random.default_rng(0).permutation(n).astype(order.dtype)  # the order's locality: none either
+    best(f"{name} epoch 1 thread, epoch_order", lambda: run(order))
+    best(f"{name} epoch 1 thread, numpy permutation", lambda: run(uniform))
+    best(f"{name} halves serial", lambda: (run(order[:half]), run(order[half:])))
+    best(f"{name} halves 2 threads", lambda: (pool.submit(run, order[half:]), run(order[:half]))[0].result())
+    best(f"{name} loss pass", lambda: engine.loss(X, y, w0, 0.0))
+    threaded = ThreadedEngine(engine, 2)
+    one_step = StepRule(wl.lr, total_steps=1)
+    batch = order[:B]
+    best(f"{name} step 1 thread", lambda: [engine.run_epoch(X, y, w0, 0.0, batch, one_step, B) for _ in range(200)])
+    best(f"{name} step 2 threads", lambda: [threaded.run_epoch(X, y, w0, 0.0, batch, one_step, B)
+                                            for _ in range(200)])
+    pool.shutdown()
+
+
+def _fits(key, X, y, lr, epochs, batch, best, lockstep) -> None:
+    """1 thread with batch B, 2 threads with B/2 each; lockstep (K = 1) only where a barrier per step is cheap
+    against a step (wide: on large, a barrier per 5-row step costs seconds on a loaded machine)."""
+    import linsgd
+
+    kw = {"lr": lr, "epochs": epochs, "seed": 0, "dtype": "float32"}
+    best(f"{key} 1 thread", lambda: linsgd.fit(X, y, batch_size=batch, threads=1, **kw))
+    if lockstep:
+        best(f"{key} 2 threads K=1", lambda: linsgd.fit(X, y, batch_size=batch // 2, threads=2, sync_every=1, **kw))
+    best(f"{key} 2 threads K=auto", lambda: linsgd.fit(X, y, batch_size=batch // 2, threads=2, **kw))
+
+
+def _sklearn_epoch(X, y, lr: float) -> None:
+    from sklearn.linear_model import SGDRegressor
+
+    SGDRegressor(loss="squared_error", penalty=None, learning_rate="constant", eta0=lr, tol=None, max_iter=1,
+                 shuffle=True, random_state=0).fit(X, y)
+
+
+def _run_worker(src: Path, repeat: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(HERE)])}
+    proc = subprocess.run([sys.executable, __file__, "--worker", "--repeat", str(repeat)], env=env,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode:
+        sys.exit(f"bench_two_threads: the worker on {src} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _baseline(ref: str, into: Path) -> str:
+    """``ref``'s src/ extracted into ``into``; returns its short commit."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", ref], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def _merge(runs: list[dict]) -> dict:
+    merged = {k: min(r[k] for r in runs) for k in runs[0] if k != "load"}
+    merged["load"] = [x for r in runs for x in r["load"]]
+    return merged
+
+
+def report(base: dict, new: dict, ref: str, commit: str, rounds: int, repeat: int) -> str:
+    """The markdown tables: every figure of both versions, the ratios, and the targets."""
+    load = base["load"] + new["load"]
+    lines = [f"`python benchmarks/bench_two_threads.py --baseline {ref} --rounds {rounds} --repeat {repeat}`; "
+             f"baseline {ref} ({commit}); load average (1 min) {min(load):.2f}–{max(load):.2f} over the workers, "
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
+             "| measurement | baseline ms | this ms | this / baseline |", "|---|---|---|---|"]
+    for key in new:
+        if key == "load" or (key.endswith("(CPU of the thread)") and "fit" in key):  # a fit's helpers work too
+            continue
+        b, t = base.get(key), new[key]
+        scale = 1e3 / 200 if " step " in key else 1e3  # a step: per call, of 200
+        cells = f"{b * scale:.2f} | {t * scale:.2f} | {t / b:.2f}×" if b else f"– | {t * scale:.2f} | –"
+        lines.append(f"| {key}{' (per call)' if ' step ' in key else ''} | {cells} |")
+    lines += ["", "Ratios (this checkout; baseline in brackets):", ""]
+
+    def ratio(a, b):
+        return f"{new[a] / new[b]:.2f}× ({base[a] / base[b]:.2f}×)"
+
+    sk = new["sklearn epoch"] * 10  # its 10⁶-row epoch scaled to 10⁷ rows
+    pairs = [("large fit 1 epoch, 2 threads (K=auto)", "large fit 1 ep"), ("large fit 3 epochs, 2 threads (K=auto)",
+             "large fit 3 ep"), ("wide fit 5 epochs, 2 threads (K=1)", "wide fit 5 ep"),
+             ("wide fit 5 epochs, 2 threads (K=auto)", "wide fit 5 ep")]
+    for label, key in pairs:
+        two = f"{key} 2 threads {'K=1' if 'K=1' in label else 'K=auto'}"
+        lines.append(f"- {label} vs 1 thread: {ratio(f'{key} 1 thread', two)}")
+    per_epoch = new["large fit 3 ep 2 threads K=auto"] / 3
+    lines += [f"- large, scikit-learn's epoch (10⁶ rows × 10) against linsgd's 2-thread fit per epoch (3 epochs): "
+              f"{sk / per_epoch:.1f}× (baseline "
+              f"{base['sklearn epoch'] * 10 / (base['large fit 3 ep 2 threads K=auto'] / 3):.1f}×); against the "
+              f"kernel halves on 2 threads: {sk / new['large halves 2 threads']:.1f}×",
+              f"- chapter 1,000 rows: this / baseline {new['chapter'] / base['chapter']:.2f}×"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--baseline", default="main", help="git ref to compare with (default: main)")
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--out", type=Path)
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.repeat)))
+        return
+    with tempfile.TemporaryDirectory(prefix="linsgd-baseline-") as tmp:
+        commit = _baseline(args.baseline, Path(tmp))
+        base, new = [], []
+        for r in range(args.rounds):
+            print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
+            base.append(_run_worker(Path(tmp) / "src", args.repeat))
+            new.append(_run_worker(REPO / "src", args.repeat))
+    text = report(_merge(base), _merge(new), args.baseline, commit, args.rounds, args.repeat)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
