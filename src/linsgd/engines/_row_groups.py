@@ -13,6 +13,7 @@ at a time, to float rounding.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from linsgd._prefetch import prefetch, prefetch_l2
@@ -142,3 +143,21 @@ def _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v):
     gb, loss = _rows12(X, y, w, b, order, start, full, ahead, g, half, v)
     gb4, loss4 = _rows4(X, y, w, b, order, full, stop, ahead, g, half, v)
     return gb + gb4, loss + loss4
+
+
+@njit(inline="always", fastmath=_MATH)
+def _score(X, y, order, start, stop, wp, bp, v):
+    """Σ v_i (x_i·wp + bp − y_i)² over rows order[start:stop], in float64 (``wp`` float64, ``bp`` a float64):
+    the loss of another model over rows the batch has just read (in cache now, no read from memory).
+
+    The sums of :func:`linsgd.engines._fused_kernels.sum_squared_residual` (each value widened to float64
+    before it is multiplied), in another order: equal to float64 rounding.
+    """
+    total = 0.0
+    for k in range(start, stop):
+        i = order[k]
+        r = bp - np.float64(y[i])
+        for j in range(len(wp)):
+            r += np.float64(X[i, j]) * wp[j]
+        total += r * r * (np.float64(v[i]) if len(v) else 1.0)
+    return total

@@ -41,6 +41,7 @@ class EpochOutcome:
     b: float
     diverged_at: int = 0
     avg: tuple[np.ndarray, float] | None = None  # (w̄ float64, b̄) when the rule averages
+    scored: float | None = None  # Σ v_i r_i² of the model passed as ``score`` over the epoch's rows (None: not asked)
 
 
 class Engine(Protocol):
