@@ -17,7 +17,7 @@ from numba import njit
 
 from linsgd._jit_cache import listen
 from linsgd._prefetch import prefetch
-from linsgd.engines._row_groups import _MATH, _accumulate, _score
+from linsgd.engines._row_groups import _MATH, _accumulate, _accumulate_scored  # noqa: F401 (_accumulate: the lockstep kernel's)
 
 listen()  # one line on the first compilation (a cache miss): linsgd._jit_cache
 
@@ -148,9 +148,8 @@ def _wide_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
-        gb, loss = _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v)
-        if len(wp):
-            scored += _score(X, y, order, start, stop, wp, bp, v)
+        gb, loss, batch_scored = _accumulate_scored(X, y, w, b, order, start, stop, ahead, g, half, v, wp, bp)
+        scored += batch_scored
         s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
         b_before = b
         b, finite = _descend(w, w_before, b, g, gb, s, loss)
