@@ -16,6 +16,9 @@ C-contiguous, ``y`` (n,),
   ``l.mean()`` (each term times its weight when ``weight`` is given).
 * ``prepare(X, y) -> None`` — a hint that these arrays come back every epoch (data in memory): the
   engine may lay them out for itself once (the fused engine packs narrow rows). Changes no result.
+* optionally ``scores(X) -> bool``: ``run_epoch(..., score=(w', b'))`` then also sums Σ v_i (x_i·w' + b' − y_i)²
+  over the rows of ``order`` as it reads them (``EpochOutcome.scored``): the loop gets the previous epoch's
+  full-data loss without a pass of its own (the fused engine, one thread, wide rows).
 
 Engines do no validation: Python validates and allocates (linsgd.sgd.fit, linsgd.data.checks), engines compute.
 """

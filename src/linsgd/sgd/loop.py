@@ -7,7 +7,8 @@ Choosing between SGD, ``lr="auto"`` and the exact solver happens before the loop
 
 Each epoch's full-data loss comes from the statistics of [X y] where the loop gathered them
 (:mod:`linsgd.lstsq.loss`), else from a pass; where nothing needs that loss before the next epoch starts and a
-core is idle beside the SGD threads, the pass runs on that core while the next epoch trains (the same sum).
+core is idle beside the SGD threads, the pass runs on that core while the next epoch trains (the same sum), or,
+where the engine can (one thread, wide rows), the next epoch's kernel sums it over the rows it reads anyway.
 """
 
 from __future__ import annotations
