@@ -121,7 +121,7 @@ def sgd_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, 
         before that step (``w`` then holds garbage), and the averaged bias.
     """
     b, step, w_before, b_before, ba, _ = _wide_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from,
-                                                     t0, wa, ba, v, s_buf, half, ahead, np.empty(0), 0.0)
+                                                     t0, wa, ba, v, s_buf, half, ahead, None, None)
     return b, step, w_before, b_before, ba
 
 
@@ -139,7 +139,7 @@ def sgd_epoch_scored(X, y, w, b, order, batch, rule, fixed, penalty, average_fro
 @njit(inline="always", fastmath=_MATH)
 def _wide_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead,
                 wp, bp):
-    """The loop of :func:`sgd_epoch`; each batch's rows also scored against (wp, bp) when wp is not empty."""
+    """The loop of :func:`sgd_epoch`; each batch's rows also scored against (wp, bp) unless wp is None."""
     n, d = len(order), len(w)
     g = np.zeros(d, dtype=w.dtype)
     w_before = w.copy()
