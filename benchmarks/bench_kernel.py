@@ -10,8 +10,7 @@ worker best of ``--repeat`` inside:
   (target: averaged ≤ 1.1× plain);
 * a 5-epoch wide ``linsgd.fit`` per epoch: one thread (target ≥ 50 % of the bound; this checkout also with
   each epoch's loss summed before the next epoch instead of beside it, on the idle core, and — where the
-  costs around the kernel go — each loss by a pass on the idle core instead of summed by the next epoch's
-  kernel, without the loss pass, without drawing the orders, and without both) and two
+  costs around the kernel go — without the loss pass, without drawing the orders, and without both) and two
   threads with the same process batch of 256, K = 1 (lockstep) and K = "auto" (target: ≥ 1.4× one thread);
 * ``large`` (10⁷ × 2, batch 10): a 1-epoch ``linsgd.fit`` on two threads against scikit-learn's
   SGDRegressor (one epoch over a 10⁶-row prefix; its rate does not depend on n) (target ≥ 20×) and one
@@ -122,17 +121,10 @@ def _fit_without(best, X, y, fit: dict) -> None:
     from them, O(d²)) and the orders (every epoch's order drawn before the clock starts)."""
     import linsgd
     from linsgd.data.views import InMemory
-    from linsgd.engines.fused import FusedEngine
     from linsgd.sgd import loop
 
     if not hasattr(loop, "loss_statistics"):
         return
-    if hasattr(FusedEngine, "scores"):  # each loss by a pass on the idle core, not summed in the next kernel
-        real_scores, FusedEngine.scores = FusedEngine.scores, lambda self, X: False
-        try:
-            best("wide fit 1 thread idle-core pass", lambda: linsgd.fit(X, y, batch_size=256, threads=1, **fit))
-        finally:
-            FusedEngine.scores = real_scores
     stats = loop.loss_statistics(X, y)
     orders = list(InMemory(X, y).epoch_orders(fit["seed"], fit["epochs"]))
     real = loop.loss_statistics, loop.pays_off, InMemory.epoch_orders
@@ -188,8 +180,7 @@ def _merge(runs: list[dict]) -> dict:
 def _breakdown(new: dict, share) -> list[str]:
     """Rows of the 1-thread 5-epoch fit without the loss pass, the orders, or both (this checkout only)."""
     rows = []
-    for key, what in (("idle-core pass", "each loss by a pass on the idle core instead of in the next kernel"),
-                      ("no loss pass", "each epoch's loss from statistics gathered before the clock (no pass)"),
+    for key, what in (("no loss pass", "each epoch's loss from statistics gathered before the clock (no pass)"),
                       ("no order", "every epoch's order drawn before the clock"),
                       ("kernel only", "both: the kernel and the loop alone")):
         if f"wide fit 1 thread {key}" in new:

@@ -43,8 +43,9 @@ def _fit(X, y, epochs, **more):
     return loop.train_data(InMemory(X, y), config)
 
 
-def test_the_run_equals_one_that_sums_each_loss_right_after_its_epoch(where, monkeypatch):
-    X, y = _data(12)  # the narrow kernel (wide rows: the next epoch's kernel sums it, tests/test_loss_in_kernel.py)
+@pytest.mark.parametrize("d", [12, 40])  # the narrow and the wide kernel
+def test_the_run_equals_one_that_sums_each_loss_right_after_its_epoch(where, monkeypatch, d):
+    X, y = _data(d)
     later = _fit(X, y, 4)
     assert where == ["linsgd-loss"] * 3  # epochs 1-3 summed beside the next epoch, the last one at once
     monkeypatch.setattr(loop, "available_cores", lambda: 1)  # no idle core: each loss right after its epoch

@@ -17,7 +17,7 @@ from numba import njit
 
 from linsgd._jit_cache import listen
 from linsgd._prefetch import prefetch
-from linsgd.engines._row_groups import _MATH, _accumulate, _accumulate_scored  # noqa: F401 (_accumulate: the lockstep kernel's)
+from linsgd.engines._row_groups import _MATH, _accumulate
 
 listen()  # one line on the first compilation (a cache miss): linsgd._jit_cache
 
@@ -120,43 +120,21 @@ def sgd_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, 
         ½Σr² or updated parameters were first non-finite (0: none) and, in that case, the parameters
         before that step (``w`` then holds garbage), and the averaged bias.
     """
-    b, step, w_before, b_before, ba, _ = _wide_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from,
-                                                     t0, wa, ba, v, s_buf, half, ahead, None, None)
-    return b, step, w_before, b_before, ba
-
-
-@njit(nogil=True, cache=True, fastmath=_MATH)
-def sgd_epoch_scored(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead,
-                     wp, bp):
-    """:func:`sgd_epoch` that also sums the squared loss of another model (wp, bp) over the rows it reads: the
-    previous epoch's model, whose full-data loss then needs no pass of its own (each row is in cache once the
-    batch has read it). ``wp``: (d,) float64, ``bp`` a float64. Returns :func:`sgd_epoch`'s tuple and
-    Σ v_i (x_i·wp + bp − y_i)² over the rows of the batches run (all of ``order`` unless it diverged)."""
-    return _wide_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half,
-                       ahead, wp, bp)
-
-
-@njit(inline="always", fastmath=_MATH)
-def _wide_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead,
-                wp, bp):
-    """The loop of :func:`sgd_epoch`; each batch's rows also scored against (wp, bp) unless wp is None."""
     n, d = len(order), len(w)
     g = np.zeros(d, dtype=w.dtype)
     w_before = w.copy()
     step = 0
-    scored = 0.0
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
-        gb, loss, batch_scored = _accumulate_scored(X, y, w, b, order, start, stop, ahead, g, half, v, wp, bp)
-        scored += batch_scored
+        gb, loss = _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v)
         s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
         b_before = b
         b, finite = _descend(w, w_before, b, g, gb, s, loss)
         if not finite:
-            return b, step, w_before, b_before, ba, scored
+            return b, step, w_before, b_before, ba
         ba = _after_step(w, b, rule, penalty, average_from, t0 + step, wa, ba, s_buf)
-    return b, 0, w_before, b, ba, scored
+    return b, 0, w_before, b, ba
 
 
 @njit(nogil=True, cache=True, fastmath=_MATH)

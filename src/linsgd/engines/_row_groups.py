@@ -13,9 +13,7 @@ at a time, to float rounding.
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit, types
-from numba.extending import overload
+from numba import njit
 
 from linsgd._prefetch import prefetch, prefetch_l2
 
@@ -59,10 +57,10 @@ def _prefetch_ahead(X, y, order, k, ahead, size):
 
 
 @njit(inline="always", fastmath=_MATH)
-def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v, wp, bp):
+def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v):
     """Add rows order[start:stop] (a multiple of twelve) to ``g`` in groups of twelve; returns their
-    (Σ v_i r_i, Σ ½ r_i², :func:`_score` of (wp, bp) over them: 0 when wp is None)."""
-    gb, loss, scored = b - b, b - b, 0.0
+    (Σ v_i r_i, Σ ½ r_i²)."""
+    gb, loss = b - b, b - b
     for k in range(start, stop, GROUP):
         _prefetch_ahead(X, y, order, k, ahead, GROUP)
         i0, i1, i2, i3, i4, i5 = order[k], order[k + 1], order[k + 2], order[k + 3], order[k + 4], order[k + 5]
@@ -85,7 +83,6 @@ def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v, wp, bp):
             r11 += X[i11, j] * wj
         loss += ((r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3) + (r4 * r4 + r5 * r5 + r6 * r6 + r7 * r7)
                  + (r8 * r8 + r9 * r9 + r10 * r10 + r11 * r11)) * half
-        scored += _scored12(X, y, order, k, wp, bp, v)  # (in L1 now; the rows ahead arriving meanwhile)
         if len(v):
             r0, r1, r2, r3, r4, r5 = r0 * v[i0], r1 * v[i1], r2 * v[i2], r3 * v[i3], r4 * v[i4], r5 * v[i5]
             r6, r7, r8, r9, r10, r11 = r6 * v[i6], r7 * v[i7], r8 * v[i8], r9 * v[i9], r10 * v[i10], r11 * v[i11]
@@ -96,19 +93,18 @@ def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v, wp, bp):
             g[j] += r4 * X[i4, j] + r5 * X[i5, j] + r6 * X[i6, j] + r7 * X[i7, j]
         for j in range(len(w)):
             g[j] += r8 * X[i8, j] + r9 * X[i9, j] + r10 * X[i10, j] + r11 * X[i11, j]
-    return gb, loss, scored
+    return gb, loss
 
 
 @njit(inline="always", fastmath=_MATH)
-def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, wp, bp):
-    """Add rows order[start:stop] to ``g`` four at a time; returns their (Σ v_i r_i, Σ ½ r_i², the score as in
-    :func:`_rows12`).
+def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v):
+    """Add rows order[start:stop] to ``g`` four at a time; returns their (Σ v_i r_i, Σ ½ r_i²).
 
     A short last group repeats its last row, weighted 0 (non-finite values stay visible).
     """
     zero = b - b
     one = half + half
-    gb, loss, scored = zero, zero, 0.0
+    gb, loss = zero, zero
     last = stop - 1
     for k in range(start, stop, 4):
         _prefetch_ahead(X, y, order, k, ahead, 4)
@@ -124,13 +120,12 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, wp, bp):
         r2 *= one if k + 2 < stop else zero
         r3 *= one if k + 3 < stop else zero
         loss += (r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3) * half
-        scored += _scored(X, y, order, k, min(k + 4, stop), wp, bp, v)
         if len(v):
             r0, r1, r2, r3 = r0 * v[i0], r1 * v[i1], r2 * v[i2], r3 * v[i3]
         gb += r0 + r1 + r2 + r3
         for j in range(len(w)):
             g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
-    return gb, loss, scored
+    return gb, loss
 
 
 @njit(inline="always", fastmath=_MATH)
@@ -141,91 +136,9 @@ def _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v):
     Row ``order[k + ahead]`` is requested into L2 while row ``order[k]`` is computed (the rows never depend
     on the update).
     """
-    gb, loss, _ = _accumulate_scored(X, y, w, b, order, start, stop, ahead, g, half, v, None, None)
-    return gb, loss
-
-
-@njit(inline="always", fastmath=_MATH)
-def _accumulate_scored(X, y, w, b, order, start, stop, ahead, g, half, v, wp, bp):
-    """:func:`_accumulate`, and :func:`_score` of (wp, bp) over the same rows, group by group while each is in
-    L1 (the rows ahead keep arriving meanwhile); returns ``(Σ v_i r_i, Σ ½ r_i², score)`` (score 0: wp None)."""
     for j in range(len(w)):
         g[j] = b - b
     full = start + (stop - start) // GROUP * GROUP
-    gb, loss, scored = _rows12(X, y, w, b, order, start, full, ahead, g, half, v, wp, bp)
-    gb4, loss4, scored4 = _rows4(X, y, w, b, order, full, stop, ahead, g, half, v, wp, bp)
-    return gb + gb4, loss + loss4, scored + scored4
-
-
-@njit(inline="always", fastmath=_MATH)
-def _score(X, y, order, start, stop, wp, bp, v):
-    """Σ v_i (x_i·wp + bp − y_i)² over rows order[start:stop], in float64 (``wp`` float64, ``bp`` a float64):
-    the loss of another model over rows the batch has just read (in cache now, no read from memory).
-
-    The sums of :func:`linsgd.engines._fused_kernels.sum_squared_residual` (each value widened to float64
-    before it is multiplied), in another order: equal to float64 rounding.
-    """
-    total = 0.0
-    for k in range(start, stop):
-        i = order[k]
-        r = bp - np.float64(y[i])
-        for j in range(len(wp)):
-            r += np.float64(X[i, j]) * wp[j]
-        total += r * r * (np.float64(v[i]) if len(v) else 1.0)
-    return total
-
-
-@njit(inline="always", fastmath=_MATH)
-def _score12(X, y, order, k, wp, bp, v):
-    """:func:`_score` of the twelve rows order[k:k + 12]: twelve float64 dot products in one pass over wp."""
-    i0, i1, i2, i3 = order[k + 0], order[k + 1], order[k + 2], order[k + 3]
-    i4, i5, i6, i7 = order[k + 4], order[k + 5], order[k + 6], order[k + 7]
-    i8, i9, i10, i11 = order[k + 8], order[k + 9], order[k + 10], order[k + 11]
-    q0, q1, q2, q3 = bp - np.float64(y[i0]), bp - np.float64(y[i1]), bp - np.float64(y[i2]), bp - np.float64(y[i3])
-    q4, q5, q6, q7 = bp - np.float64(y[i4]), bp - np.float64(y[i5]), bp - np.float64(y[i6]), bp - np.float64(y[i7])
-    q8, q9, q10, q11 = bp - np.float64(y[i8]), bp - np.float64(y[i9]), bp - np.float64(y[i10]), bp - np.float64(y[i11])
-    for j in range(len(wp)):
-        pj = wp[j]
-        q0 += np.float64(X[i0, j]) * pj
-        q1 += np.float64(X[i1, j]) * pj
-        q2 += np.float64(X[i2, j]) * pj
-        q3 += np.float64(X[i3, j]) * pj
-        q4 += np.float64(X[i4, j]) * pj
-        q5 += np.float64(X[i5, j]) * pj
-        q6 += np.float64(X[i6, j]) * pj
-        q7 += np.float64(X[i7, j]) * pj
-        q8 += np.float64(X[i8, j]) * pj
-        q9 += np.float64(X[i9, j]) * pj
-        q10 += np.float64(X[i10, j]) * pj
-        q11 += np.float64(X[i11, j]) * pj
-    if len(v):
-        return (q0 * q0 * np.float64(v[i0]) + q1 * q1 * np.float64(v[i1]) + q2 * q2 * np.float64(v[i2]) +
-                q3 * q3 * np.float64(v[i3]) + q4 * q4 * np.float64(v[i4]) + q5 * q5 * np.float64(v[i5]) +
-                q6 * q6 * np.float64(v[i6]) + q7 * q7 * np.float64(v[i7]) + q8 * q8 * np.float64(v[i8]) +
-                q9 * q9 * np.float64(v[i9]) + q10 * q10 * np.float64(v[i10]) + q11 * q11 * np.float64(v[i11]))
-    return (q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3 + q4 * q4 + q5 * q5
-            + q6 * q6 + q7 * q7 + q8 * q8 + q9 * q9 + q10 * q10 + q11 * q11)
-
-
-
-def _scored12(X, y, order, k, wp, bp, v):
-    """:func:`_score12`; with wp None no code at all (numba compiles the plain kernel without it, so the plain
-    epoch keeps its registers: with a run-time test instead, 21.6 against 15.5 CPU ms with rows in cache)."""
-
-
-def _scored(X, y, order, k, stop, wp, bp, v):
-    """:func:`_score`; with wp None no code at all (as :func:`_scored12`)."""
-
-
-@overload(_scored12, inline="always")
-def _scored12_typed(X, y, order, k, wp, bp, v):
-    if isinstance(wp, types.NoneType):
-        return lambda X, y, order, k, wp, bp, v: 0.0
-    return lambda X, y, order, k, wp, bp, v: _score12(X, y, order, k, wp, bp, v)
-
-
-@overload(_scored, inline="always")
-def _scored_typed(X, y, order, k, stop, wp, bp, v):
-    if isinstance(wp, types.NoneType):
-        return lambda X, y, order, k, stop, wp, bp, v: 0.0
-    return lambda X, y, order, k, stop, wp, bp, v: _score(X, y, order, k, stop, wp, bp, v)
+    gb, loss = _rows12(X, y, w, b, order, start, full, ahead, g, half, v)
+    gb4, loss4 = _rows4(X, y, w, b, order, full, stop, ahead, g, half, v)
+    return gb + gb4, loss + loss4

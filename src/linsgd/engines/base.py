@@ -16,9 +16,6 @@ C-contiguous, ``y`` (n,),
   ``l.mean()`` (each term times its weight when ``weight`` is given).
 * ``prepare(X, y) -> None`` — a hint that these arrays come back every epoch (data in memory): the
   engine may lay them out for itself once (the fused engine packs narrow rows). Changes no result.
-* optionally ``scores(X) -> bool``: ``run_epoch(..., score=(w', b'))`` then also sums Σ v_i (x_i·w' + b' − y_i)²
-  over the rows of ``order`` as it reads them (``EpochOutcome.scored``): the loop gets the previous epoch's
-  full-data loss without a pass of its own (the fused engine, one thread, wide rows).
 
 Engines do no validation: Python validates and allocates (linsgd.sgd.fit, linsgd.data.checks), engines compute.
 """
@@ -44,7 +41,6 @@ class EpochOutcome:
     b: float
     diverged_at: int = 0
     avg: tuple[np.ndarray, float] | None = None  # (w̄ float64, b̄) when the rule averages
-    scored: float | None = None  # Σ v_i r_i² of the model passed as ``score`` over the epoch's rows (None: not asked)
 
 
 class Engine(Protocol):

@@ -10,8 +10,6 @@ rounding; the gradient is the analytic one of Σ ½ r², r = Xw + b − y. Never
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from linsgd._parallel import in_halves
@@ -58,26 +56,17 @@ class FusedEngine:
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # the arrays of the previous call
         self._packed: np.ndarray | None = None  # their packed rows, once made
 
-    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None,
-                  score=None) -> EpochOutcome:
+    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
         """One epoch of minibatch SGD over ``order``; see :mod:`linsgd.engines.base` for the contract.
 
         Per batch B: ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with r = X_B w + b − y_B, or the
-        full rule of :mod:`linsgd.engines.rule` when ``lr`` is a StepRule. ``score``: a model (w', b') whose
-        Σ v_i (x_i·w' + b' − y_i)² over the rows of ``order`` comes back as ``scored``, summed as the rows are
-        read (only where :meth:`scores` says so; else ``scored`` is None).
+        full rule of :mod:`linsgd.engines.rule` when ``lr`` is a StepRule.
         """
         rule = as_rule(lr)
         # small job: NumPy, numba's start-up would cost more (the squared loss's; the others' kernel is numba's)
         if small(len(X), rule.total_steps) and rule.loss == "squared":
             return small_epoch(X, y, w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight)
-        return kernel_epoch(self.layout(X, y), w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight,
-                            score=score if self.scores(X) else None)
-
-    def scores(self, X) -> bool:
-        """Whether :meth:`run_epoch` sums the squared loss of a ``score`` model over X's rows as it reads them:
-        wide rows (the row-group kernel), the squared loss, more rows than the NumPy path takes."""
-        return X.shape[1] > NARROW_MAX_FEATURES and self.loss_spec[0] == "squared" and len(X) > SMALL_ROWS
+        return kernel_epoch(self.layout(X, y), w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight)
 
     def layout(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(X, y, Xk, yk)``: the arrays and the ones the kernel reads (packed rows when there are some).
@@ -129,7 +118,7 @@ class FusedEngine:
         return self._packed
 
 
-def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weight=None, score=None) -> EpochOutcome:
+def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
     """One epoch (or segment) in the numba kernels over ``arrays`` of :meth:`FusedEngine.layout`.
 
     Stateless and GIL-free while the kernel runs: threads may call it at once on the same arrays, each with
@@ -147,12 +136,6 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
         scalar = X.dtype.type
         return outcome(sgd_epoch_loss(arrays[2], arrays[3], w, scalar(b), order, batch_size, *args,
                                       rule.loss_code, scalar(rule.epsilon), scalar(rule.quantile)), w, wa, rule)
-    if score is not None and X.shape[1] > NARROW_MAX_FEATURES:  # (w', b') as the data pass takes them
-        from linsgd.engines._fused_kernels import sgd_epoch_scored
-
-        wp, bp = np.asarray(score[0], dtype=X.dtype).astype(np.float64), float(X.dtype.type(score[1]))
-        *result, scored = sgd_epoch_scored(arrays[2], arrays[3], w, X.dtype.type(b), order, batch_size, *args, wp, bp)
-        return dataclasses.replace(outcome(result, w, wa, rule), scored=float(scored))
     kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
     return outcome(kernel(arrays[2], arrays[3], w, X.dtype.type(b), order, batch_size, *args), w, wa, rule)
 

@@ -7,8 +7,7 @@ Choosing between SGD, ``lr="auto"`` and the exact solver happens before the loop
 
 Each epoch's full-data loss comes from the statistics of [X y] where the loop gathered them
 (:mod:`linsgd.lstsq.loss`), else from a pass; where nothing needs that loss before the next epoch starts and a
-core is idle beside the SGD threads, the pass runs on that core while the next epoch trains (the same sum), or,
-where the engine can (one thread, wide rows), the next epoch's kernel sums it over the rows it reads anyway.
+core is idle beside the SGD threads, the pass runs on that core while the next epoch trains (the same sum).
 """
 
 from __future__ import annotations
@@ -108,7 +107,6 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     start = time.perf_counter()
     stop, pending = False, None
     later = _loss_later(data, config, val, sync, checkpoints)
-    in_kernel = later and config.threads == 1 and getattr(engine, "scores", lambda X: False)(data.X)
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
     #    streamed: the stratified block shuffle of linsgd.data.views, drawn window by window), from the resumed one
     orders = enumerate(data.epoch_orders(config.seed, config.epoch_budget, s.epoch), start=s.epoch)
@@ -116,17 +114,15 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
         for epoch, order in _progress(orders, config, progress, s.epoch):
             t0 = time.perf_counter()
             # 2. the epoch's minibatch updates, segment by segment: sync and checkpoint at segment ends
-            score = pending[1:3] if pending is not None and pending[0] is None else None
-            scored = _run_epoch(engine, data, order, s, config, rule, sync, checkpoints, stop_every, score)
+            _run_epoch(engine, data, order, s, config, rule, sync, checkpoints, stop_every)
             s.epoch, s.position = epoch + 1, 0
             w, b = model_params(s, rule, config.dtype)
-            if pending is not None:  # the previous epoch's loss, summed meanwhile (by the kernel or the idle core)
-                loss = pending[0].result() if score is None else _scored_loss(scored, data, engine, *score)
-                _close_epoch(s, data, engine, config, loss, *pending[1:], penalty_scale=penalty_scale)
+            if pending is not None:  # the previous epoch's loss, summed on the idle core meanwhile
+                _close_epoch(s, data, engine, config, pending[0].result(), *pending[1:], penalty_scale=penalty_scale)
             if later and s.epoch < config.epoch_budget:  # 3. full-data loss of the model training returns
-                w = w.copy()  # (the average, once averaging started): summed by the next epoch's kernel as it
-                pending = (None if in_kernel else idle_core.submit(_loss_on_one_core, data, engine, w, b),  # reads
-                           w, b, epoch, time.perf_counter() - t0)  # the rows, else on the idle core meanwhile
+                w = w.copy()  # (the average, once averaging started), on the idle core while the next epoch runs
+                pending = (idle_core.submit(_loss_on_one_core, data, engine, w, b), w, b, epoch,
+                           time.perf_counter() - t0)
                 continue
             pending = None
             stop = _close_epoch(s, data, engine, config, data.loss(engine, w, b), w, b, epoch,
@@ -169,11 +165,6 @@ def _loss_later(data, config: TrainConfig, val, sync, checkpoints) -> bool:
     return (isinstance(data, InMemory) and data.statistics is None and data.n >= MIN_SPLIT_ROWS
             and config.threads < available_cores() and config.stop_patience is None and val is None
             and not checkpoints and type(sync) is NoSync and config.engine == "fused")
-
-
-def _scored_loss(scored: float | None, data, engine, w, b) -> float:
-    """The full-data loss of (w, b) from the next epoch's Σ v_i r_i² over every row (None: a pass now)."""
-    return 0.5 * scored / data.n if scored is not None else data.loss(engine, w, b)
 
 
 def _loss_on_one_core(data, engine, w, b) -> float:
@@ -223,23 +214,18 @@ def model_params(s: TrainState, rule: StepRule, dtype: str) -> tuple[np.ndarray,
 
 
 def _run_epoch(engine, data, order, s, config: TrainConfig, rule: StepRule, sync, checkpoints,
-               every: int | None, score=None) -> float | None:
+               every: int | None) -> None:
     """The epoch's updates from step ``s.position / B`` on, piece by piece (see :func:`linsgd.sgd.segments.cut`).
 
     At every segment end the parameters are averaged over ranks (one process: unchanged) and a
     checkpoint is written when due; at the epoch's end the last, partial segment is synced.
-    ``score``: a model (w, b) whose Σ v_i r_i² over the epoch's rows the engine sums as it reads them;
-    returns that sum (None: not asked, or not summed).
     """
     B = process_batch(config)  # every thread's batch
     pending = 0  # examples run since the last sync
     mark = s.position // B  # epoch step of the last checkpoint (or of the resume)
-    scored = 0.0 if score is not None else None
     for p in cut(data.epoch_runs(order, B), B, every, start=s.position // B):
         avg = (s.wa, s.ba) if s.wa is not None else None
-        out = engine.run_epoch(p.X, p.y, s.w, s.b, p.idx, rule, B, t0=s.step, avg=avg, weight=p.v,
-                               **({"score": score} if score is not None else {}))
-        scored = None if scored is None or out.scored is None else scored + out.scored
+        out = engine.run_epoch(p.X, p.y, s.w, s.b, p.idx, rule, B, t0=s.step, avg=avg, weight=p.v)
         if out.diverged_at:
             raise _diverged(data, config, s.epoch + 1, p.first + out.diverged_at)
         s.w, s.b, s.step, pending = out.w, out.b, s.step + p.end - p.first, pending + len(p.idx)
@@ -252,7 +238,6 @@ def _run_epoch(engine, data, order, s, config: TrainConfig, rule: StepRule, sync
                 checkpoints.save(s)
                 mark = p.end
     _sync(sync.drain, s, pending)
-    return scored
 
 
 def _sync(average, s: TrainState, examples: int) -> None:
