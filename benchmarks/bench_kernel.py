@@ -9,8 +9,9 @@ worker best of ``--repeat`` inside:
   rows × 404 bytes per second as a share of the read bound (target ≥ 50 %), plain and averaged
   (target: averaged ≤ 1.1× plain);
 * a 5-epoch wide ``linsgd.fit`` per epoch: one thread (target ≥ 50 % of the bound; this checkout also with
-  each epoch's loss summed before the next epoch instead of beside it, on the idle core) and two threads with
-  the same process batch of 256, K = 1 (lockstep) and K = "auto" (target: ≥ 1.4× one thread);
+  each epoch's loss summed before the next epoch instead of beside it, on the idle core, and — where the
+  costs around the kernel go — without the loss pass, without drawing the orders, and without both) and two
+  threads with the same process batch of 256, K = 1 (lockstep) and K = "auto" (target: ≥ 1.4× one thread);
 * ``large`` (10⁷ × 2, batch 10): a 1-epoch ``linsgd.fit`` on two threads against scikit-learn's
   SGDRegressor (one epoch over a 10⁶-row prefix; its rate does not depend on n) (target ≥ 20×) and one
   thread (target: 2 threads ≥ 1.7×), each fit's epoch alone too, and the
@@ -85,6 +86,7 @@ def worker(repeat: int) -> dict:
         real, loop.available_cores = loop.available_cores, lambda: 1  # (no idle core seen)
         best("wide fit 1 thread loss at once", lambda: linsgd.fit(X, y, batch_size=256, threads=1, **fit))
         loop.available_cores = real
+    _fit_without(best, X, y, fit)
     best("wide fit 2 threads K=1", lambda: linsgd.fit(X, y, batch_size=128, threads=2, sync_every=1, **fit))
     best("wide fit 2 threads K=auto", lambda: linsgd.fit(X, y, batch_size=128, threads=2, **fit))
 
@@ -111,6 +113,36 @@ def worker(repeat: int) -> dict:
                                                  seed=0))
     out["load"].append(os.getloadavg()[0])
     return out
+
+
+def _fit_without(best, X, y, fit: dict) -> None:
+    """The 1-thread wide fit without each cost around the kernel, one at a time and both (where this version
+    has the hooks): the loss pass (statistics of [X y] gathered before the clock starts: each epoch's loss
+    from them, O(d²)) and the orders (every epoch's order drawn before the clock starts)."""
+    import linsgd
+    from linsgd.data.views import InMemory
+    from linsgd.sgd import loop
+
+    if not hasattr(loop, "loss_statistics"):
+        return
+    stats = loop.loss_statistics(X, y)
+    orders = list(InMemory(X, y).epoch_orders(fit["seed"], fit["epochs"]))
+    real = loop.loss_statistics, loop.pays_off, InMemory.epoch_orders
+
+    def no_loss_pass():
+        loop.loss_statistics, loop.pays_off = (lambda *a, **k: stats), (lambda *a: True)
+
+    def no_order():
+        InMemory.epoch_orders = lambda self, seed, epochs, start=0: iter(orders[start:epochs])
+
+    for key, patches in (("no loss pass", [no_loss_pass]), ("no order", [no_order]),
+                         ("kernel only", [no_loss_pass, no_order])):
+        for patch in patches:
+            patch()
+        try:
+            best(f"wide fit 1 thread {key}", lambda: linsgd.fit(X, y, batch_size=256, threads=1, **fit))
+        finally:
+            loop.loss_statistics, loop.pays_off, InMemory.epoch_orders = real
 
 
 def _sklearn_epoch(X, y, lr: float) -> None:
@@ -145,6 +177,19 @@ def _merge(runs: list[dict]) -> dict:
     return merged
 
 
+def _breakdown(new: dict, share) -> list[str]:
+    """Rows of the 1-thread 5-epoch fit without the loss pass, the orders, or both (this checkout only)."""
+    rows = []
+    for key, what in (("no loss pass", "each epoch's loss from statistics gathered before the clock (no pass)"),
+                      ("no order", "every epoch's order drawn before the clock"),
+                      ("kernel only", "both: the kernel and the loop alone")):
+        if f"wide fit 1 thread {key}" in new:
+            t = new[f"wide fit 1 thread {key}"] / 5
+            rows.append(f"| (this only) wide fit, 5 epochs, 1 thread, {what}, per epoch | — | {1e3 * t:.1f} | — | "
+                        f"{100 * share(t):.0f} % |")
+    return rows
+
+
 def report(base: dict, new: dict, bound: list[float], ref: str, commit: str, rounds: int, repeat: int) -> str:
     import machine
 
@@ -172,6 +217,7 @@ def report(base: dict, new: dict, bound: list[float], ref: str, commit: str, rou
         at_once = new["wide fit 1 thread loss at once"] / 5
         lines.append(f"| (this only) wide fit, 5 epochs, 1 thread, each loss summed before the next epoch, per "
                      f"epoch | — | {1e3 * at_once:.1f} | — | {100 * share(at_once):.0f} % |")
+    lines += _breakdown(new, share)
     bc, nc = base["wide epoch cpu"], new["wide epoch cpu"]
     lines += ["", f"CPU time of the calling thread for the one-thread wide epoch (descheduled time left out; still "
               f"slowed by neighbours sharing memory bandwidth): baseline {1e3 * bc:.1f} ms, this {1e3 * nc:.1f} ms "

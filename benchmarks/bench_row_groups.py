@@ -1,11 +1,12 @@
 """The wide epoch kernel of this checkout against a baseline's, in ONE process, interleaved, in CPU time.
 
 On a shared machine wall times of separate processes mostly measure the neighbours; this compares the two
-kernels (``sgd_epoch`` of ``engines/_fused_kernels.py``: the baseline's file is loaded beside this checkout's
-under another name) on the same arrays, one call after the other, in the calling thread's CPU time (time
-descheduled left out; a neighbour's memory traffic still slows both). Three orders of the 10⁶ × 100 float32
-rows, batch 256: shuffled (the epoch's order), storage order, and 1,024 rows again and again (in cache: the
-arithmetic alone). The streaming read bound of one core is measured before and after.
+kernels (``sgd_epoch`` of ``engines/_fused_kernels.py``: the baseline's file and its ``_row_groups.py`` are
+loaded beside this checkout's under other names) on the same arrays, one call after the other, in the calling
+thread's CPU time (time descheduled left out; a neighbour's memory traffic still slows both).
+Three orders of the 10⁶ × 100 float32 rows, batch 256: shuffled (the epoch's order), storage order, and
+1,024 rows again and again (in cache: the arithmetic alone). The streaming read bound of one core is
+measured before and after.
 
     python benchmarks/bench_row_groups.py [--baseline main] [--rounds 10]
 """
@@ -29,16 +30,31 @@ sys.path.insert(0, str(HERE))
 ROW_BYTES = 404
 
 
-def _baseline_kernels(ref: str, into: Path):
-    """The baseline's _fused_kernels module, loaded from ``git show`` under the name ``baseline_kernels``."""
-    text = subprocess.run(["git", "-C", str(REPO), "show", f"{ref}:src/linsgd/engines/_fused_kernels.py"],
-                          capture_output=True, text=True, check=True).stdout
-    path = into / "baseline_kernels.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location("baseline_kernels", path)
+def _show(ref: str, path: str) -> str | None:
+    """The text of ``path`` at ``ref`` (None: not there)."""
+    found = subprocess.run(["git", "-C", str(REPO), "show", f"{ref}:{path}"], capture_output=True, text=True)
+    return found.stdout if found.returncode == 0 else None
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _baseline_kernels(ref: str, into: Path):
+    """The baseline's _fused_kernels module, loaded from ``git show`` under the name ``baseline_kernels``, with
+    the baseline's own row groups (``baseline_row_groups``) where it has them: both files are the kernel."""
+    text = _show(ref, "src/linsgd/engines/_fused_kernels.py")
+    groups = _show(ref, "src/linsgd/engines/_row_groups.py")
+    if groups is not None:
+        (into / "baseline_row_groups.py").write_text(groups)
+        _load("baseline_row_groups", into / "baseline_row_groups.py")
+        text = text.replace("from linsgd.engines._row_groups import", "from baseline_row_groups import")
+    (into / "baseline_kernels.py").write_text(text)
+    return _load("baseline_kernels", into / "baseline_kernels.py")
 
 
 def main() -> None:

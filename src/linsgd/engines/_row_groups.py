@@ -2,9 +2,10 @@
 
 A shuffled epoch reads every row from memory at a random place; the arithmetic of a row (one dot product
 with w, one update of the gradient) is short next to that wait. Two things together let the wait overlap the
-arithmetic: rows are requested into L2 far ahead of use (many misses in flight) and into L1 one group
-ahead, and rows are processed in groups of :data:`GROUP` — twelve independent dot products in one pass over
-w keep many loads in flight. The gradient is updated four rows per pass (a loop that reads more rows than
+arithmetic: rows are requested into L2 far ahead of use (many misses in flight), and rows are processed in
+groups of :data:`GROUP` — twelve independent dot products in one pass over w keep many loads in flight (the
+out-of-order core brings a group's lines from L2 to L1 by itself: a prefetch into L1 as well only costs
+instructions). The gradient is updated four rows per pass (a loop that reads more rows than
 that is not vectorised: the compiler checks at run time that g overlaps none of the rows, up to a limit).
 A batch's rows that do not fill a group go four at a time, the short last four masked. Same sums as one row
 at a time, to float rounding.
@@ -26,8 +27,12 @@ _MATH = {"reassoc", "contract"}
 # against 54.8 for the former groups of four, with rows already in cache 22.8 against 19.7; the gradient
 # of twelve rows in one pass instead of three passes of four: 52.1. In separate experiments groups of 8, 12
 # and 16 were within noise of each other (46.6, 48.2, 48.6 ms) and all ahead of 4 (57.6 ms).
+# Requesting the next group's rows into L1 as well (besides L2 far ahead) was dropped: measured, CPU ms per
+# epoch, best of 5-8 interleaved in one process (load 4-8 on 2 cores): rows in cache 14.3-15.1 without
+# against 17.7-18.6 with (fourteen prefetch instructions a row fewer), shuffled 38.3-39.7 against 38.1-43.4.
+# Groups of 8 and 16 without it: in cache 13.1 and 16.1, shuffled 43.6-46.8 and 36.5 (noisy).
 GROUP = 12
-_NEAR = GROUP  # rows into L1 this far ahead: the next group
+_NEAR = GROUP  # rows into L1 this far ahead in the loss kernels (:mod:`linsgd.engines._loss_kernels`)
 
 
 @njit(inline="always")
@@ -46,12 +51,9 @@ def _prefetch_row_l2(X, y, i):
 
 @njit(inline="always")
 def _prefetch_ahead(X, y, order, k, ahead, size):
-    """Request the ``size`` rows ``ahead`` places after row k into L2, those :data:`_NEAR` after it into L1."""
-    n = len(order)
-    for a in range(k + ahead, min(k + ahead + size, n)):
+    """Request the ``size`` rows ``ahead`` places after row k into L2."""
+    for a in range(k + ahead, min(k + ahead + size, len(order))):
         _prefetch_row_l2(X, y, order[a])
-    for a in range(k + _NEAR, min(k + _NEAR + size, n)):
-        _prefetch_row(X, y, order[a])
 
 
 @njit(inline="always", fastmath=_MATH)
@@ -132,7 +134,7 @@ def _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v):
     (v_i = 1 when ``v`` is empty).
 
     Row ``order[k + ahead]`` is requested into L2 while row ``order[k]`` is computed (the rows never depend
-    on the update), and the next group's rows into L1.
+    on the update).
     """
     for j in range(len(w)):
         g[j] = b - b
