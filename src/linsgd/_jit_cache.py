@@ -8,6 +8,11 @@ send), and the first one of a linsgd kernel logs one INFO record on the ``linsgd
 process, before the compiler runs. INFO is not shown without a handler: the ``linsgd`` command adds one
 (:func:`show_on_stderr`); Python callers see nothing unless they configure logging.
 
+numba's cache checks only the file of the cached function, while a kernel compiles in the jitted functions it
+calls from other files (the row groups, the prefetch, the update rule): :func:`listen` also puts locators
+first in numba's list that stamp a linsgd kernel with a digest of every linsgd source that holds jitted code
+(:func:`kernel_digest`), so editing any of them recompiles every kernel once instead of loading stale code.
+
 The same events say when the main thread is inside numba's compiler, where an exception raised by a signal
 handler can be lost: Python may run the handler inside one of llvmlite's ctypes callbacks, which swallows
 it and leaves the compilation half done. The compiler is one of :mod:`linsgd._held`'s sections: a signal
@@ -16,15 +21,61 @@ that arrives during a compilation is raised as soon as the main thread leaves th
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 import threading
+from pathlib import Path
 
 from linsgd import _faults, _held
 
 MESSAGE = "compiling the fused kernels once (~4 s); later runs load them from the cache"
 _log = logging.getLogger("linsgd.compile")
 _state = {"listening": False, "told": False}
+_PACKAGE = Path(__file__).resolve().parent
+_digest: dict[Path, str] = {}
+
+
+def kernel_digest(package: Path = _PACKAGE) -> str:
+    """A digest of the bytes of every ``.py`` file under ``package`` that mentions numba (read once per process)."""
+    if package not in _digest:
+        h = hashlib.blake2b(digest_size=16)
+        for path in sorted(package.rglob("*.py")):
+            text = path.read_bytes()
+            if b"numba" in text:
+                h.update(str(path.relative_to(package)).encode() + b"\0" + text)
+        _digest[package] = h.hexdigest()
+    return _digest[package]
+
+
+def _stamped(locator: type) -> type:
+    """``locator`` for linsgd's files only, its source stamp joined with :func:`kernel_digest`."""
+
+    class Stamped(locator):
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if not Path(py_file).resolve().is_relative_to(_PACKAGE):
+                return None
+            return super().from_function(py_func, py_file)
+
+        def get_source_stamp(self):
+            return super().get_source_stamp(), kernel_digest()
+
+    Stamped.__name__ = Stamped.__qualname__ = f"Linsgd{locator.__name__}"
+    return Stamped
+
+
+def _stamp_kernels() -> None:
+    """Put :func:`_stamped` locators first in numba's list (numba's API moved: its own stamps, never an error)."""
+    try:
+        from numba.core import caching
+
+        bases = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator, caching.UserWideCacheLocator)
+        caching.CacheImpl._locator_classes[:0] = [_stamped(b) for b in bases]
+    except (ImportError, AttributeError):
+        return
+
+
 def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
@@ -34,6 +85,7 @@ def listen() -> None:
     if _state["listening"]:
         return
     _state["listening"] = True
+    _stamp_kernels()
     try:
         from numba.core import event
     except ImportError:  # numba's event API moved: no notice, never an error
