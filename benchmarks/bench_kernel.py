@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +36,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from against import baseline, run_worker, sklearn_epoch  # noqa: E402
+
 ROW_BYTES = 404  # a wide row: 100 float32 features and the target
 
 
@@ -105,7 +108,7 @@ def worker(repeat: int) -> dict:
                                                   threads=1, seed=0, dtype="float32"))
     prefix = 1_000_000
     out["sklearn rows"] = prefix
-    best("sklearn epoch", lambda: _sklearn_epoch(X[:prefix], y[:prefix], large.lr))
+    best("sklearn epoch", lambda: sklearn_epoch(X[:prefix], y[:prefix], large.lr))
 
     seed = WORKLOADS["seed"]
     X, y = make_data(seed)
@@ -143,30 +146,6 @@ def _fit_without(best, X, y, fit: dict) -> None:
             best(f"wide fit 1 thread {key}", lambda: linsgd.fit(X, y, batch_size=256, threads=1, **fit))
         finally:
             loop.loss_statistics, loop.pays_off, InMemory.epoch_orders = real
-
-
-def _sklearn_epoch(X, y, lr: float) -> None:
-    from sklearn.linear_model import SGDRegressor
-
-    SGDRegressor(loss="squared_error", penalty=None, learning_rate="constant", eta0=lr, tol=None, max_iter=1,
-                 shuffle=True, random_state=0).fit(X, y)
-
-
-def _run_worker(src: Path, repeat: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(HERE)])}
-    proc = subprocess.run([sys.executable, __file__, "--worker", "--repeat", str(repeat)], env=env,
-                          capture_output=True, text=True, check=False)
-    if proc.returncode:
-        sys.exit(f"bench_kernel: the worker on {src} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def _baseline(ref: str, into: Path) -> str:
-    """``ref``'s src/ extracted into ``into``; returns its short commit."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src"], capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", ref], capture_output=True, text=True,
-                          check=True).stdout.strip()
 
 
 def _merge(runs: list[dict]) -> dict:
@@ -273,12 +252,12 @@ def main() -> None:
 
     bound = [machine.one_core(machine.bandwidth(1.5))]
     with tempfile.TemporaryDirectory(prefix="linsgd-baseline-") as tmp:
-        commit = _baseline(args.baseline, Path(tmp))
+        commit = baseline(args.baseline, Path(tmp))
         base, new = [], []
         for r in range(args.rounds):
             print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
-            base.append(_run_worker(Path(tmp) / "src", args.repeat))
-            new.append(_run_worker(REPO / "src", args.repeat))
+            base.append(run_worker(__file__, Path(tmp) / "src", args.repeat))
+            new.append(run_worker(__file__, REPO / "src", args.repeat))
     bound.append(machine.one_core(machine.bandwidth(1.5)))
     text = report(_merge(base), _merge(new), bound, args.baseline, commit, args.rounds, args.repeat)
     print(text)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from against import baseline, run_worker, sklearn_epoch  # noqa: E402
+
 SKLEARN_ROWS = 1_000_000
 
 
@@ -65,7 +68,7 @@ def worker(repeat: int) -> dict:
         for epochs, lockstep in fits:
             _fits(f"{name} fit {epochs} ep", X, y, wl.lr, epochs, wl.batch, best, lockstep)
         if name == "large":
-            best("sklearn epoch", partial(_sklearn_epoch, X[:SKLEARN_ROWS], y[:SKLEARN_ROWS], wl.lr))
+            best("sklearn epoch", partial(sklearn_epoch, X[:SKLEARN_ROWS], y[:SKLEARN_ROWS], wl.lr))
         del X, y
     import linsgd
 
@@ -129,30 +132,6 @@ def _fits(key, X, y, lr, epochs, batch, best, lockstep) -> None:
     best(f"{key} 2 threads K=auto", lambda: linsgd.fit(X, y, batch_size=batch // 2, threads=2, **kw))
 
 
-def _sklearn_epoch(X, y, lr: float) -> None:
-    from sklearn.linear_model import SGDRegressor
-
-    SGDRegressor(loss="squared_error", penalty=None, learning_rate="constant", eta0=lr, tol=None, max_iter=1,
-                 shuffle=True, random_state=0).fit(X, y)
-
-
-def _run_worker(src: Path, repeat: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(HERE)])}
-    proc = subprocess.run([sys.executable, __file__, "--worker", "--repeat", str(repeat)], env=env,
-                          capture_output=True, text=True, check=False)
-    if proc.returncode:
-        sys.exit(f"bench_two_threads: the worker on {src} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def _baseline(ref: str, into: Path) -> str:
-    """``ref``'s src/ extracted into ``into``; returns its short commit."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "src"], capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
-    return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", ref], capture_output=True, text=True,
-                          check=True).stdout.strip()
-
-
 def _merge(runs: list[dict]) -> dict:
     merged = {k: min(r[k] for r in runs) for k in runs[0] if k != "load"}
     merged["load"] = [x for r in runs for x in r["load"]]
@@ -206,12 +185,12 @@ def main() -> None:
         print(json.dumps(worker(args.repeat)))
         return
     with tempfile.TemporaryDirectory(prefix="linsgd-baseline-") as tmp:
-        commit = _baseline(args.baseline, Path(tmp))
+        commit = baseline(args.baseline, Path(tmp))
         base, new = [], []
         for r in range(args.rounds):
             print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
-            base.append(_run_worker(Path(tmp) / "src", args.repeat))
-            new.append(_run_worker(REPO / "src", args.repeat))
+            base.append(run_worker(__file__, Path(tmp) / "src", args.repeat))
+            new.append(run_worker(__file__, REPO / "src", args.repeat))
     text = report(_merge(base), _merge(new), args.baseline, commit, args.rounds, args.repeat)
     print(text)
     if args.out:
