@@ -37,3 +37,31 @@ def sklearn_epoch(X, y, lr: float) -> None:
 
     SGDRegressor(loss="squared_error", penalty=None, learning_rate="constant", eta0=lr, tol=None, max_iter=1,
                  shuffle=True, random_state=0).fit(X, y)
+
+
+def alternate(script: str, ref: str, rounds: int, repeat: int) -> tuple[str, list[dict], list[dict]]:
+    """``rounds`` × (a worker on ``ref``'s src, then one on this checkout's), alternating so that both see the
+    same neighbours; returns (the baseline's short commit, its workers' results, this checkout's)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="linsgd-baseline-") as tmp:
+        commit = baseline(ref, Path(tmp))
+        base, new = [], []
+        for r in range(rounds):
+            print(f"round {r + 1}/{rounds}", file=sys.stderr)
+            base.append(run_worker(script, Path(tmp) / "src", repeat))
+            new.append(run_worker(script, REPO / "src", repeat))
+    return commit, base, new
+
+
+def options(doc: str, rounds: int):
+    """The command line of such a benchmark: --baseline REF, --rounds, --repeat, --out FILE (and --worker)."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--baseline", default="main", help="git ref to compare with (default: main)")
+    p.add_argument("--rounds", type=int, default=rounds)
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--out", type=Path)
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    return p.parse_args()

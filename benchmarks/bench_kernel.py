@@ -26,11 +26,9 @@ least disturbed. Writes the markdown report to stdout (and ``--out``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from against import baseline, run_worker, sklearn_epoch  # noqa: E402
+from against import alternate, options, sklearn_epoch  # noqa: E402
 
 ROW_BYTES = 404  # a wide row: 100 float32 features and the target
 
@@ -237,13 +235,7 @@ def report(base: dict, new: dict, bound: list[float], ref: str, commit: str, rou
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--baseline", default="main", help="git ref to compare with (default: main)")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--repeat", type=int, default=2)
-    p.add_argument("--out", type=Path)
-    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = options(__doc__, rounds=3)
     if args.worker:
         print(json.dumps(worker(args.repeat)))
         return
@@ -251,13 +243,7 @@ def main() -> None:
     import machine
 
     bound = [machine.one_core(machine.bandwidth(1.5))]
-    with tempfile.TemporaryDirectory(prefix="linsgd-baseline-") as tmp:
-        commit = baseline(args.baseline, Path(tmp))
-        base, new = [], []
-        for r in range(args.rounds):
-            print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
-            base.append(run_worker(__file__, Path(tmp) / "src", args.repeat))
-            new.append(run_worker(__file__, REPO / "src", args.repeat))
+    commit, base, new = alternate(__file__, args.baseline, args.rounds, args.repeat)
     bound.append(machine.one_core(machine.bandwidth(1.5)))
     text = report(_merge(base), _merge(new), bound, args.baseline, commit, args.rounds, args.repeat)
     print(text)

@@ -22,11 +22,9 @@ rounds (the least disturbed on a shared machine). Per workload (``large``: 10⁷
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -35,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from against import baseline, run_worker, sklearn_epoch  # noqa: E402
+from against import alternate, options, sklearn_epoch  # noqa: E402
 
 SKLEARN_ROWS = 1_000_000
 
@@ -174,23 +172,11 @@ def report(base: dict, new: dict, ref: str, commit: str, rounds: int, repeat: in
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--baseline", default="main", help="git ref to compare with (default: main)")
-    p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--repeat", type=int, default=2)
-    p.add_argument("--out", type=Path)
-    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    args = p.parse_args()
+    args = options(__doc__, rounds=2)
     if args.worker:
         print(json.dumps(worker(args.repeat)))
         return
-    with tempfile.TemporaryDirectory(prefix="linsgd-baseline-") as tmp:
-        commit = baseline(args.baseline, Path(tmp))
-        base, new = [], []
-        for r in range(args.rounds):
-            print(f"round {r + 1}/{args.rounds}", file=sys.stderr)
-            base.append(run_worker(__file__, Path(tmp) / "src", args.repeat))
-            new.append(run_worker(__file__, REPO / "src", args.repeat))
+    commit, base, new = alternate(__file__, args.baseline, args.rounds, args.repeat)
     text = report(_merge(base), _merge(new), args.baseline, commit, args.rounds, args.repeat)
     print(text)
     if args.out:
