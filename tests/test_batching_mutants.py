@@ -36,14 +36,17 @@ def test_the_default_piece_is_a_sixty_fourth_of_the_window_but_at_least_eight_ki
 def test_the_order_functions_take_their_settings_by_keyword_only():
     import pytest
 
-    from linsgd.data.batching import epoch_order, iter_epoch_orders
+    from linsgd.data.batching import bucket_permutation, epoch_order, iter_epoch_orders
 
     assert sorted(epoch_order(0, 0, 5, pool=None).tolist()) == [0, 1, 2, 3, 4]
     with pytest.raises(TypeError):
         epoch_order(0, 0, 5, None)
     assert len(list(iter_epoch_orders(0, 5, 3, start=1))) == 2
+    assert len(list(iter_epoch_orders(0, 5, 3))) == 3  # epochs 0, 1, 2: start defaults to the first epoch
     with pytest.raises(TypeError):
         iter_epoch_orders(0, 5, 3, 1)
+    with pytest.raises(TypeError):  # refused before any work: the pool is a keyword, not the 4th argument
+        bucket_permutation(np.zeros(2, np.uint64), 5, 1, None)
 
 
 def test_the_deal_is_the_documented_stream_of_seed_three_and_epoch():
