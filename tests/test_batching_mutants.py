@@ -55,3 +55,44 @@ def test_the_deal_is_the_documented_stream_of_seed_three_and_epoch():
     perm = np.random.default_rng([seed, 3, epoch]).permuted(np.tile(np.arange(K), (npieces // K, 1)), axis=1)
     expected = [[s * K + perm[s, k] for s in range(npieces // K)] for k in range(K)]
     assert [w.tolist() for w in stratified_windows(seed, epoch, npieces, K)] == expected
+
+
+def test_an_order_needs_int64_indices_only_from_two_to_the_31_rows():
+    from linsgd.data.batching import index_dtype
+
+    assert index_dtype(2**31 - 1) is np.int32  # indices up to 2³¹ − 2 (the docstring: int64 when n ≥ 2³¹)
+    assert index_dtype(2**31) is np.int64
+
+
+def _labels_by_hand(label_key: int, n: int, nbuckets: int, segment_rows: int) -> np.ndarray:
+    """Each row's bucket label, replayed from the documented definition: segment s (rows s·2²⁰ …) draws from
+    stream s of the label key, a splitmix64 counter started at key + s·(golden ratio << 32) mod 2⁶⁴; a label
+    is Lemire's multiply-shift (top 32 bits × K) >> 32, a draw rejected while its low word < 2³² mod K."""
+    golden, mask = 0x9E3779B97F4A7C15, (1 << 64) - 1
+    labels, threshold = [], ((1 << 32) - nbuckets) % nbuckets
+    for s, start in enumerate(range(0, n, segment_rows)):
+        rows = min(start + segment_rows, n) - start
+        key = np.uint64((label_key + s * ((golden << 32) & mask)) & mask)
+        z = np.arange(1, rows + 64, dtype=np.uint64) * np.uint64(golden) + key  # a few spare draws
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        m = ((z ^ (z >> np.uint64(31))) >> np.uint64(32)) * np.uint64(nbuckets)
+        accepted = m[(m & np.uint64(0xFFFFFFFF)) >= threshold][:rows]
+        assert len(accepted) == rows
+        labels.append(accepted >> np.uint64(32))
+    return np.concatenate(labels).astype(np.int64)
+
+
+def test_rows_past_two_to_the_20_draw_their_bucket_from_the_second_label_stream():
+    """Step 1 of the order (module docstring) by hand: bucket k of epoch_order holds exactly the rows whose
+    label is k, the labels of rows 2²⁰ … drawn from stream 1 (a segment of SEGMENT_ROWS = 2²⁰ rows each)."""
+    from linsgd.data.batching import epoch_order
+
+    seed, epoch, n = 5, 1, (1 << 20) + 50_000
+    nbuckets = -(-n // 32_768)  # BUCKET_ROWS
+    label_key = int(np.random.SeedSequence([seed, 2, epoch]).generate_state(2, np.uint64)[0])
+    labels = _labels_by_hand(label_key, n, nbuckets, 1 << 20)
+    order = epoch_order(seed, epoch, n)
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=nbuckets))])
+    for k in range(nbuckets):
+        assert np.array_equal(np.sort(order[bounds[k]:bounds[k + 1]]), np.flatnonzero(labels == k))
