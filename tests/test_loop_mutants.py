@@ -135,3 +135,27 @@ def test_the_run_time_is_measured_from_its_start():
     result = train_arrays(X, y, TrainConfig(solver="sgd", seed=0, lr=0.02, batch_size=8, dtype="float64", epochs=3))
     elapsed = time.perf_counter() - before
     assert sum(result.epoch_seconds) <= result.seconds <= elapsed
+
+
+def test_a_large_in_memory_run_with_validation_records_every_epochs_validation_loss():
+    """With validation rows every epoch's validation loss is recorded before the next epoch (early stopping
+    reads it), also in a run large enough for a training loss to be summed on the idle core (2¹⁶ rows, one
+    thread, huber: no statistics): one validation loss per epoch, the objective it monitors, the last one the
+    returned model's mean huber loss on the validation rows, by hand."""
+    from linsgd._parallel import MIN_SPLIT_ROWS
+    from linsgd.data.views import InMemory
+    from linsgd.sgd.loop import train_data
+
+    rng = np.random.default_rng(6)
+    n, eps = MIN_SPLIT_ROWS, 0.5
+    X, Xv = rng.standard_normal((n, 2)), rng.standard_normal((500, 2))
+    y = X @ [1.0, -2.0] + 0.3 + rng.standard_t(3, n)
+    yv = Xv @ [1.0, -2.0] + 0.3 + rng.standard_t(3, 500)
+    config = TrainConfig(solver="sgd", seed=2, lr=0.01, batch_size=1024, epochs=3, average=False, dtype="float64",
+                         engine="reference", loss="huber", epsilon=eps, threads=1)
+    result = train_data(InMemory(X, y), config, val=InMemory(Xv, yv))
+    assert len(result.history) == len(result.val_history) == 3
+    assert result.objective == result.val_history  # the monitored objective is the validation loss
+    r = np.abs(yv - Xv @ result.w - result.b)
+    assert result.val_history[-1] == pytest.approx(np.mean(np.where(r <= eps, 0.5 * r * r, eps * r - 0.5 * eps**2)),
+                                                   rel=1e-9)
