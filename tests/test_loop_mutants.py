@@ -151,11 +151,41 @@ def test_a_large_in_memory_run_with_validation_records_every_epochs_validation_l
     X, Xv = rng.standard_normal((n, 2)), rng.standard_normal((500, 2))
     y = X @ [1.0, -2.0] + 0.3 + rng.standard_t(3, n)
     yv = Xv @ [1.0, -2.0] + 0.3 + rng.standard_t(3, 500)
-    config = TrainConfig(solver="sgd", seed=2, lr=0.01, batch_size=1024, epochs=3, average=False, dtype="float64",
-                         engine="reference", loss="huber", epsilon=eps, threads=1)
-    result = train_data(InMemory(X, y), config, val=InMemory(Xv, yv))
-    assert len(result.history) == len(result.val_history) == 3
-    assert result.objective == result.val_history  # the monitored objective is the validation loss
-    r = np.abs(yv - Xv @ result.w - result.b)
-    assert result.val_history[-1] == pytest.approx(np.mean(np.where(r <= eps, 0.5 * r * r, eps * r - 0.5 * eps**2)),
-                                                   rel=1e-9)
+    for engine in ("reference", "fused"):  # (the compiled engine is the one whose loss may go to the idle core)
+        config = TrainConfig(solver="sgd", seed=2, lr=0.01, batch_size=1024, epochs=3, average=False,
+                             dtype="float64", engine=engine, loss="huber", epsilon=eps, threads=1)
+        result = train_data(InMemory(X, y), config, val=InMemory(Xv, yv))
+        assert len(result.history) == len(result.val_history) == 3, engine
+        assert result.objective == result.val_history  # the monitored objective is the validation loss
+        r = np.abs(yv - Xv @ result.w - result.b)
+        huber = np.mean(np.where(r <= eps, 0.5 * r * r, eps * r - 0.5 * eps**2))
+        assert result.val_history[-1] == pytest.approx(huber, rel=1e-9)
+
+
+def test_an_adagrad_run_starts_new_sums_and_a_resumed_one_needs_its_own():
+    """A fresh AdaGrad run (sparse rows) starts from zero sums of squares; a run resumed after its first step
+    continues its sums (equal to the uninterrupted run) and, without them, is an internal error, even one step
+    in (never a silent restart of the sums)."""
+    import copy
+
+    import scipy.sparse as sp
+    from test_resume import _recorder
+
+    from linsgd.data.views import InMemory
+    from linsgd.sgd.loop import train_data
+
+    rng = np.random.default_rng(1)
+    X = sp.random(60, 8, density=0.3, format="csr", random_state=1, dtype=np.float64)
+    y = X @ rng.standard_normal(8) + 0.5
+    config = TrainConfig(lr=0.2, epochs=2, batch_size=4, seed=5, dtype="float64", schedule="adagrad",
+                         average=False)
+    rec = _recorder(1, "steps")
+    full = train_data(InMemory(X, y), config, checkpoints=rec)
+    first = rec.states[0]
+    assert first.step == 1
+    resumed = train_data(InMemory(X, y), config, resume=copy.deepcopy(first))
+    assert np.array_equal(resumed.w, full.w) and resumed.b == full.b
+    lost = copy.deepcopy(first)
+    lost.sumsq = None
+    with pytest.raises(ValueError, match="sums of squares"):
+        train_data(InMemory(X, y), config, resume=lost)
