@@ -189,3 +189,53 @@ def test_an_adagrad_run_starts_new_sums_and_a_resumed_one_needs_its_own():
     lost.sumsq = None
     with pytest.raises(ValueError, match="sums of squares"):
         train_data(InMemory(X, y), config, resume=lost)
+
+
+def test_early_stopping_on_the_training_loss_of_a_large_run_stops_by_the_documented_rule():
+    """Early stopping without validation rows reads each epoch's training loss before the next epoch, also in a
+    run large enough for the loss to go to the idle core (2¹⁶ rows, one thread, huber): with patience 2 and a
+    tol of 0.5 no epoch improves enough after the first, so it keeps epoch 1 and stops at epoch 3 — the rule
+    replayed on the recorded losses — returning epoch 1's model."""
+    from linsgd._parallel import MIN_SPLIT_ROWS
+    from linsgd.data.views import InMemory
+    from linsgd.sgd.loop import train_data
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((MIN_SPLIT_ROWS, 2))
+    y = X @ [1.0, -2.0] + 0.3 + rng.standard_t(3, MIN_SPLIT_ROWS)
+    for engine in ("reference", "fused"):
+        config = TrainConfig(solver="sgd", seed=2, lr=0.01, batch_size=1024, epochs=10, average=False,
+                             dtype="float64", engine=engine, loss="huber", epsilon=0.5, threads=1, patience=2,
+                             tol=0.5)
+        result = train_data(InMemory(X, y), config)
+        losses = result.history
+        assert all(loss >= losses[0] * (1 - 0.5) for loss in losses[1:])  # no relative improvement > tol
+        assert (result.best_epoch, result.stopped_epoch, len(losses)) == (1, 3, 3), engine
+        one = train_data(InMemory(X, y), dataclasses.replace(config, epochs=1, patience=None))
+        np.testing.assert_array_equal(result.w, one.w)
+
+
+@pytest.mark.parametrize("engine", ["reference", "compiled"])
+def test_before_averaging_starts_the_model_and_its_loss_are_the_plain_iterates(engine):
+    """average="auto" averages from the second epoch on: a one-epoch run returns the plain SGD iterate, the
+    model of average=False, and records its loss, ½·mean((Xw + b − y)²) by hand."""
+    X, y = _data()
+    config = TrainConfig(solver="sgd", seed=4, lr=0.02, batch_size=8, dtype="float64", epochs=1,
+                         engine="fused" if engine == "compiled" else engine)
+    auto = train_arrays(X, y, dataclasses.replace(config, average="auto"))
+    plain = train_arrays(X, y, dataclasses.replace(config, average=False))
+    np.testing.assert_array_equal(auto.w, plain.w)
+    assert auto.b == plain.b
+    assert auto.history[0] == pytest.approx(0.5 * np.mean((X @ plain.w + plain.b - y) ** 2), rel=1e-12)
+
+
+def test_the_epoch_bar_is_cleared_when_the_run_ends(capsys):
+    """The bar is a transient line: drawn while the epochs run, erased at the end (tqdm's leave=False), so the
+    run's report that follows starts on a clean line and no finished bar is left on the terminal."""
+    from linsgd.data.views import InMemory
+    from linsgd.sgd.loop import train_data
+
+    X, y = _data()
+    train_data(InMemory(X, y), TrainConfig(lr=0.05, epochs=2, seed=3, dtype="float64", average=False), progress=True)
+    err = capsys.readouterr().err
+    assert "epochs" in err and "\n" not in err  # no line left behind: only carriage returns
