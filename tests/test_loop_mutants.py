@@ -239,3 +239,20 @@ def test_the_epoch_bar_is_cleared_when_the_run_ends(capsys):
     train_data(InMemory(X, y), TrainConfig(lr=0.05, epochs=2, seed=3, dtype="float64", average=False), progress=True)
     err = capsys.readouterr().err
     assert "epochs" in err and "\n" not in err  # no line left behind: only carriage returns
+
+
+def test_a_run_from_given_weights_at_epoch_zero_starts_from_them():
+    """init without first_epoch: epoch 0 from the given (w, b), the chapter's minibatch step replayed by hand."""
+    from linsgd.data.batching import epoch_order
+
+    X, y = _data()
+    config = TrainConfig(solver="sgd", seed=4, lr=0.02, batch_size=8, average=False, dtype="float64", epochs=1)
+    w, b = np.array([3.0, 1.0, -1.0]), 2.0
+    got = train_arrays(X, y, config, init=(w, b))
+    order = epoch_order(4, 0, len(y))
+    for a in range(0, len(y), 8):
+        i = order[a:a + 8]
+        r = X[i] @ w + b - y[i]
+        w, b = w - 0.02 * (X[i].T @ r) / len(i), b - 0.02 * r.mean()
+    np.testing.assert_allclose(got.w, w, rtol=1e-12)
+    assert got.b == pytest.approx(b, rel=1e-12)
