@@ -256,3 +256,27 @@ def test_a_run_from_given_weights_at_epoch_zero_starts_from_them():
         w, b = w - 0.02 * (X[i].T @ r) / len(i), b - 0.02 * r.mean()
     np.testing.assert_allclose(got.w, w, rtol=1e-12)
     assert got.b == pytest.approx(b, rel=1e-12)
+
+
+def test_a_large_run_with_epoch_checkpoints_writes_one_at_every_epochs_end():
+    """A checkpointer sees every epoch's end (with its loss recorded), also in a run large enough for the loss
+    to go to the idle core (2¹⁶ rows, one thread, huber, the compiled engine): epochs 1, 2, 3, and epoch 1's
+    state holds the model of a one-epoch run."""
+    from test_resume import _recorder
+
+    from linsgd._parallel import MIN_SPLIT_ROWS
+    from linsgd.data.views import InMemory
+    from linsgd.sgd.loop import train_data
+
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((MIN_SPLIT_ROWS, 2))
+    y = X @ [1.0, -2.0] + 0.3 + rng.standard_t(3, MIN_SPLIT_ROWS)
+    config = TrainConfig(solver="sgd", seed=2, lr=0.01, batch_size=1024, epochs=3, average=False, dtype="float64",
+                         engine="fused", loss="huber", epsilon=0.5, threads=1)
+    rec = _recorder(1, "epochs")
+    result = train_data(InMemory(X, y), config, checkpoints=rec)
+    assert [s.epoch for s in rec.states] == [1, 2, 3]
+    assert [len(s.history) for s in rec.states] == [1, 2, 3]
+    np.testing.assert_array_equal(rec.states[-1].w, result.w)
+    one = train_data(InMemory(X, y), dataclasses.replace(config, epochs=1))
+    np.testing.assert_array_equal(rec.states[0].w, one.w)
