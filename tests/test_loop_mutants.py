@@ -303,3 +303,21 @@ def test_the_epoch_times_of_a_large_run_lie_within_its_wall_time():
     wall = time.perf_counter() - start
     assert len(result.epoch_seconds) == 3
     assert all(t > 0 for t in result.epoch_seconds) and sum(result.epoch_seconds) <= wall
+
+
+def test_a_sparse_run_long_enough_for_the_loss_statistics_reports_its_loss_by_a_pass():
+    """The statistics of [X y] are gathered for dense rows only: a sparse run of as many epochs as make them pay
+    off for dense rows trains and reports its last epoch's loss, ½·mean((Xw + b − y)²) by hand."""
+    import scipy.sparse as sp
+
+    from linsgd.data.views import InMemory
+    from linsgd.lstsq.loss import pays_off
+    from linsgd.sgd.loop import train_data
+
+    rng = np.random.default_rng(1)
+    X = sp.random(2000, 8, density=0.3, format="csr", random_state=1, dtype=np.float64)
+    y = X @ rng.standard_normal(8) + 0.5 + rng.standard_normal(2000)
+    config = TrainConfig(lr=0.01, epochs=20, batch_size=64, seed=5, dtype="float64", average=False)
+    assert pays_off(config.epochs, 8)
+    result = train_data(InMemory(X, y), config)
+    assert result.history[-1] == pytest.approx(0.5 * np.mean((X @ result.w + result.b - y) ** 2), rel=1e-12)
