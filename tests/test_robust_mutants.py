@@ -82,3 +82,18 @@ def test_irls_stops_when_both_the_objective_and_the_coefficients_are_still(tol):
     assert (found.steps, found.converged) == (steps, True)
     np.testing.assert_allclose(found.w, theta[:2], rtol=1e-10)
     assert found.b == pytest.approx(theta[2], rel=1e-10)
+
+
+def test_a_quantile_fit_without_intercept_equals_quantileregressor_through_the_origin():
+    """fit_intercept=False: the linear program has no intercept columns to use (b = 0) and its optimum is
+    scikit-learn's QuantileRegressor(fit_intercept=False) on the same rows, to the solver's tolerance."""
+    from sklearn.linear_model import QuantileRegressor
+
+    X, y = _rows(80, seed=3)
+    found = trusted_optimum(lambda: [(X, y, None)], 2, loss="quantile", epsilon=0.0, quantile=0.7,
+                            fit_intercept=False)
+    m = QuantileRegressor(quantile=0.7, alpha=0.0, fit_intercept=False, solver="highs").fit(X, y)
+    assert found.b == 0.0
+    np.testing.assert_allclose(found.w, m.coef_, atol=1e-6)
+    r = y - X @ m.coef_
+    assert found.optimum == pytest.approx(np.mean(np.maximum(0.7 * r, -0.3 * r)), rel=1e-9)
