@@ -97,3 +97,18 @@ def test_a_quantile_fit_without_intercept_equals_quantileregressor_through_the_o
     np.testing.assert_allclose(found.w, m.coef_, atol=1e-6)
     r = y - X @ m.coef_
     assert found.optimum == pytest.approx(np.mean(np.maximum(0.7 * r, -0.3 * r)), rel=1e-9)
+
+
+def test_a_linear_programs_solution_names_its_penalty_and_is_frozen():
+    """The solution records the objective it solved: no penalty is α = 0 and l1_ratio 0; an l1 penalty α·ρ is
+    α·ρ with l1_ratio 1 (the linear program's only penalty). Its fields cannot be changed afterwards."""
+    import dataclasses
+
+    X, y = _rows()
+    plain = trusted_optimum(lambda: [(X, y, None)], 2, loss="quantile", epsilon=0.0, quantile=0.5)
+    assert (plain.alpha, plain.l1_ratio) == (0.0, 0.0)
+    l1 = trusted_optimum(lambda: [(X, y, None)], 2, loss="quantile", epsilon=0.0, quantile=0.5, alpha=0.2,
+                         l1_ratio=1.0)
+    assert (l1.alpha, l1.l1_ratio) == (0.2, 1.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plain.b = 1.0
