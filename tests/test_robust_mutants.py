@@ -112,3 +112,15 @@ def test_a_linear_programs_solution_names_its_penalty_and_is_frozen():
     assert (l1.alpha, l1.l1_ratio) == (0.2, 1.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         plain.b = 1.0
+
+
+@pytest.mark.parametrize("l1_ratio,name", [(0.0, "l2"), (0.5, "elasticnet")])
+def test_a_linear_program_refuses_a_ridge_part_naming_the_penalty(l1_ratio, name):
+    """The refusal names the penalty the user set: ρ = 0 is an l2 penalty, 0 < ρ < 1 an elastic net."""
+    from linsgd.errors import ConfigError
+
+    X, y = _rows()
+    with pytest.raises(ConfigError) as refused:
+        trusted_optimum(lambda: [(X, y, None)], 2, loss="quantile", epsilon=0.0, quantile=0.5, alpha=0.1,
+                        l1_ratio=l1_ratio)
+    assert (refused.value.param, refused.value.value) == ("penalty", name)
