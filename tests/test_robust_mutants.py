@@ -124,3 +124,11 @@ def test_a_linear_program_refuses_a_ridge_part_naming_the_penalty(l1_ratio, name
         trusted_optimum(lambda: [(X, y, None)], 2, loss="quantile", epsilon=0.0, quantile=0.5, alpha=0.1,
                         l1_ratio=l1_ratio)
     assert (refused.value.param, refused.value.value) == ("penalty", name)
+
+
+@pytest.mark.parametrize("loss", ["quantile", "epsilon_insensitive", "huber"])
+def test_no_rows_at_all_is_a_data_error_saying_so(loss):
+    from linsgd.errors import DataError
+
+    with pytest.raises(DataError, match="no rows"):
+        trusted_optimum(lambda: [], 2, loss=loss, epsilon=0.5, quantile=0.5)
