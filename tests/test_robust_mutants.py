@@ -132,3 +132,16 @@ def test_no_rows_at_all_is_a_data_error_saying_so(loss):
 
     with pytest.raises(DataError, match="no rows"):
         trusted_optimum(lambda: [], 2, loss=loss, epsilon=0.5, quantile=0.5)
+
+
+def test_irls_reads_the_rows_exactly_one_thousand_times_when_it_never_converges():
+    """The documented cap is 1,000 passes over the rows: the rows are asked for exactly 1,000 times."""
+    X, y = _rows(12)
+    calls = []
+
+    def passes():
+        calls.append(1)
+        return [(X, y, None)]
+
+    found = trusted_optimum(passes, 2, loss="huber", epsilon=0.5, quantile=0.5, tol=-1.0)
+    assert (len(calls), found.steps, found.converged) == (1000, 1000, False)
