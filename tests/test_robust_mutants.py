@@ -145,3 +145,15 @@ def test_irls_reads_the_rows_exactly_one_thousand_times_when_it_never_converges(
 
     found = trusted_optimum(passes, 2, loss="huber", epsilon=0.5, quantile=0.5, tol=-1.0)
     assert (len(calls), found.steps, found.converged) == (1000, 1000, False)
+
+
+def test_huber_weights_of_any_scale_give_the_same_fit():
+    """The objective is normalised by W = Σs: weights summing to 0.6 (0.01 a row) and to 60 give the same
+    minimiser, that of the unweighted rows."""
+    X, y = _rows(60)
+    fits = [trusted_optimum(lambda s=s: [(X, y, np.full(60, s))], 2, loss="huber", epsilon=0.5, quantile=0.5)
+            for s in (0.01, 1.0)]
+    plain = trusted_optimum(lambda: [(X, y, None)], 2, loss="huber", epsilon=0.5, quantile=0.5)
+    for found in fits:
+        np.testing.assert_allclose(found.w, plain.w, rtol=1e-9)
+        assert found.b == pytest.approx(plain.b, rel=1e-9)
