@@ -157,3 +157,14 @@ def test_huber_weights_of_any_scale_give_the_same_fit():
     for found in fits:
         np.testing.assert_allclose(found.w, plain.w, rtol=1e-9)
         assert found.b == pytest.approx(plain.b, rel=1e-9)
+
+
+@pytest.mark.parametrize("loss", ["quantile", "huber"])
+def test_a_missing_target_is_named_by_its_row(loss):
+    from linsgd.errors import DataError
+
+    X, y = _rows()
+    y = y.copy()
+    y[3] = np.nan  # the 0-based row 3 of the only chunk
+    with pytest.raises(DataError, match=r"y at row 3 is nan"):
+        trusted_optimum(lambda: [(X, y, None)], 2, loss=loss, epsilon=0.5, quantile=0.5)
