@@ -68,17 +68,18 @@ def _irls_by_hand(X, y, eps, tol, coefficients=True):
         theta = new
 
 
-@pytest.mark.parametrize("tol", [1e-4, 1e-8])
-def test_irls_stops_when_both_the_objective_and_the_coefficients_are_still(tol):
+@pytest.mark.parametrize("tol,scale", [(1e-4, 1.0), (1e-8, 1.0), (1e-4, 0.1)])
+def test_irls_stops_when_both_the_objective_and_the_coefficients_are_still(tol, scale):
     """On Cauchy noise the coefficients still move after the objective has gone flat: the coefficient half of
     the stopping rule binds (the objective's half alone would stop passes earlier), and the passes, w and b
-    are those of IRLS replayed by hand with the documented rule."""
+    are those of IRLS replayed by hand with the documented rule (also for coefficients below 1: scale 0.1)."""
     rng = np.random.default_rng(5)
     X = rng.normal(size=(60, 2))
-    y = X @ [1.0, -2.0] + 0.5 + rng.standard_t(1, 60)
-    steps, theta = _irls_by_hand(X, y, 0.3, tol)
-    assert _irls_by_hand(X, y, 0.3, tol, coefficients=False)[0] < steps  # the coefficients' half binds here
-    found = trusted_optimum(lambda: [(X, y, None)], 2, loss="huber", epsilon=0.3, quantile=0.5, tol=tol)
+    y = (X @ [1.0, -2.0] + 0.5 + rng.standard_t(1, 60)) * scale
+    eps = 0.3 * scale
+    steps, theta = _irls_by_hand(X, y, eps, tol)
+    assert _irls_by_hand(X, y, eps, tol, coefficients=False)[0] < steps  # the coefficients' half binds here
+    found = trusted_optimum(lambda: [(X, y, None)], 2, loss="huber", epsilon=eps, quantile=0.5, tol=tol)
     assert (found.steps, found.converged) == (steps, True)
     np.testing.assert_allclose(found.w, theta[:2], rtol=1e-10)
     assert found.b == pytest.approx(theta[2], rel=1e-10)
