@@ -112,7 +112,7 @@ def epoch_rates(path: str, budget: int, folder: str, repeats: int) -> dict[str, 
     order itself, with the load of the moment shared."""
     import pyarrow.parquet as pq
 
-    from linsgd.data.rows import RowStore
+    from linsgd.data.row_store import RowStore
     from linsgd.sgd.loop import train_data
 
     rows = pq.read_table(path).to_pandas().to_numpy(np.float32)

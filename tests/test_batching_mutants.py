@@ -36,14 +36,17 @@ def test_the_default_piece_is_a_sixty_fourth_of_the_window_but_at_least_eight_ki
 def test_the_order_functions_take_their_settings_by_keyword_only():
     import pytest
 
-    from linsgd.data.batching import epoch_order, iter_epoch_orders
+    from linsgd.data.batching import epoch_order, feistel_order, iter_epoch_orders
 
     assert sorted(epoch_order(0, 0, 5, pool=None).tolist()) == [0, 1, 2, 3, 4]
     with pytest.raises(TypeError):
         epoch_order(0, 0, 5, None)
     assert len(list(iter_epoch_orders(0, 5, 3, start=1))) == 2
+    assert len(list(iter_epoch_orders(0, 5, 3))) == 3  # epochs 0, 1, 2: start defaults to the first epoch
     with pytest.raises(TypeError):
         iter_epoch_orders(0, 5, 3, 1)
+    with pytest.raises(TypeError):  # refused before any work: the pool is a keyword, not the 3rd argument
+        feistel_order(np.zeros(4, np.uint64), 5, None)
 
 
 def test_the_deal_is_the_documented_stream_of_seed_three_and_epoch():
@@ -52,3 +55,10 @@ def test_the_deal_is_the_documented_stream_of_seed_three_and_epoch():
     perm = np.random.default_rng([seed, 3, epoch]).permuted(np.tile(np.arange(K), (npieces // K, 1)), axis=1)
     expected = [[s * K + perm[s, k] for s in range(npieces // K)] for k in range(K)]
     assert [w.tolist() for w in stratified_windows(seed, epoch, npieces, K)] == expected
+
+
+def test_an_order_needs_int64_indices_only_from_two_to_the_31_rows():
+    from linsgd.data.batching import index_dtype
+
+    assert index_dtype(2**31 - 1) is np.int32  # indices up to 2³¹ − 2 (the docstring: int64 when n ≥ 2³¹)
+    assert index_dtype(2**31) is np.int64

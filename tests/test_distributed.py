@@ -35,8 +35,9 @@ def test_shard_deals_files_round_robin():
 
 
 def test_plan_refuses_streaming_all_rows_on_every_rank_and_wraps_in_memory_data(tmp_path):
+    from linsgd.data.rank_views import RankSlice
     from linsgd.data.row_store import RowStore
-    from linsgd.data.views import InMemory, RankSlice, Streamed
+    from linsgd.data.views import InMemory, Streamed
     from linsgd.errors import ConfigError
     from linsgd.runs.plan import Plan
 

@@ -112,3 +112,23 @@ def test_one_refinement_step_corrects_a_known_error_in_w_b_and_the_rss(fit_inter
     np.testing.assert_allclose(refined.w, theta[:3], rtol=1e-10)
     assert refined.b == pytest.approx(theta[3] if fit_intercept else 0.0, rel=1e-10, abs=1e-12)
     assert refined.rss == pytest.approx(float(rss[0]), rel=1e-10)
+
+
+def test_the_refined_rss_of_an_exact_fit_is_never_below_zero():
+    """On rows that a linear model fits exactly the RSS is 0, and a sum of squares is never negative. A solution
+    off by a large e makes the step's RSS Σr² − gᵀδw (both ~10⁸) cancel to rounding of either sign: the refined
+    RSS is that rounding floored at 0, never a negative number (over 40 draws some roundings are negative)."""
+    import dataclasses
+
+    from linsgd.lstsq.qr import exact
+
+    rss = []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(200, 3))
+        y = X @ [1.0, -2.0, 0.5]  # exact: the least-squares RSS is 0
+        solution = exact(X, y, fit_intercept=False)
+        off = dataclasses.replace(solution, w=solution.w + rng.normal(0.0, 1e3, 3), rss=0.0)
+        rss.append(refine_centred(off, X, y).rss)
+    assert min(rss) >= 0.0
+    assert max(rss) < 1e-4  # rounding of sums of ~10⁸ (seen: up to 5e-7), not a residual

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from linsgd.data.batching import epoch_order, rank_slice
-from linsgd.data.views import InMemory, RankSlice, Sharded
+from linsgd.data.rank_views import RankSlice, Sharded
+from linsgd.data.views import InMemory
 from linsgd.engines import get_engine
 
 

@@ -40,3 +40,132 @@ def test_the_linear_program_reports_a_converged_solution_of_no_irls_passes():
     assert (found.converged, found.steps) == (True, 0)
     r = y - X @ found.w - found.b
     assert found.optimum == pytest.approx(np.mean(np.maximum(0.5 * r, -0.5 * r)), rel=1e-12)  # pinball, q = ½
+
+
+def _huber(r, eps):
+    a = np.abs(r)
+    return np.where(a <= eps, 0.5 * r * r, eps * a - 0.5 * eps * eps)
+
+
+def _irls_by_hand(X, y, eps, tol, coefficients=True):
+    """IRLS replayed with numpy's least squares: pass 1 is OLS; each later pass evaluates the mean huber loss at
+    the current (w, b), stops when it fell by at most tol·|F| and (``coefficients``) the last move
+    max|Δw| + |Δb| is at most √tol·(1 + max|w|), else solves least squares weighted by min(1, ε/|r|)."""
+    A = np.column_stack([X, np.ones(len(y))])
+    theta, previous, moved, step = None, np.inf, np.inf, 0
+    while True:
+        step += 1
+        v = np.ones(len(y))
+        if theta is not None:
+            r = y - A @ theta
+            value = _huber(r, eps).mean()
+            if previous - value <= tol * abs(value) and (
+                    not coefficients or moved <= np.sqrt(tol) * (1 + np.abs(theta[:-1]).max())):
+                return step, theta
+            previous, v = value, np.minimum(1.0, eps / np.abs(r))
+        new = np.linalg.lstsq(A * np.sqrt(v)[:, None], y * np.sqrt(v), rcond=None)[0]
+        moved = 0.0 if theta is None else np.abs(new[:-1] - theta[:-1]).max() + abs(new[-1] - theta[-1])
+        theta = new
+
+
+@pytest.mark.parametrize("tol,scale", [(1e-4, 1.0), (1e-8, 1.0), (1e-4, 0.1)])
+def test_irls_stops_when_both_the_objective_and_the_coefficients_are_still(tol, scale):
+    """On Cauchy noise the coefficients still move after the objective has gone flat: the coefficient half of
+    the stopping rule binds (the objective's half alone would stop passes earlier), and the passes, w and b
+    are those of IRLS replayed by hand with the documented rule (also for coefficients below 1: scale 0.1)."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 2))
+    y = (X @ [1.0, -2.0] + 0.5 + rng.standard_t(1, 60)) * scale
+    eps = 0.3 * scale
+    steps, theta = _irls_by_hand(X, y, eps, tol)
+    assert _irls_by_hand(X, y, eps, tol, coefficients=False)[0] < steps  # the coefficients' half binds here
+    found = trusted_optimum(lambda: [(X, y, None)], 2, loss="huber", epsilon=eps, quantile=0.5, tol=tol)
+    assert (found.steps, found.converged) == (steps, True)
+    np.testing.assert_allclose(found.w, theta[:2], rtol=1e-10)
+    assert found.b == pytest.approx(theta[2], rel=1e-10)
+
+
+def test_a_quantile_fit_without_intercept_equals_quantileregressor_through_the_origin():
+    """fit_intercept=False: the linear program has no intercept columns to use (b = 0) and its optimum is
+    scikit-learn's QuantileRegressor(fit_intercept=False) on the same rows, to the solver's tolerance."""
+    from sklearn.linear_model import QuantileRegressor
+
+    X, y = _rows(80, seed=3)
+    found = trusted_optimum(lambda: [(X, y, None)], 2, loss="quantile", epsilon=0.0, quantile=0.7,
+                            fit_intercept=False)
+    m = QuantileRegressor(quantile=0.7, alpha=0.0, fit_intercept=False, solver="highs").fit(X, y)
+    assert found.b == 0.0
+    np.testing.assert_allclose(found.w, m.coef_, atol=1e-6)
+    r = y - X @ m.coef_
+    assert found.optimum == pytest.approx(np.mean(np.maximum(0.7 * r, -0.3 * r)), rel=1e-9)
+
+
+def test_a_linear_programs_solution_names_its_penalty_and_is_frozen():
+    """The solution records the objective it solved: no penalty is α = 0 and l1_ratio 0; an l1 penalty α·ρ is
+    α·ρ with l1_ratio 1 (the linear program's only penalty). Its fields cannot be changed afterwards."""
+    import dataclasses
+
+    X, y = _rows()
+    plain = trusted_optimum(lambda: [(X, y, None)], 2, loss="quantile", epsilon=0.0, quantile=0.5)
+    assert (plain.alpha, plain.l1_ratio) == (0.0, 0.0)
+    l1 = trusted_optimum(lambda: [(X, y, None)], 2, loss="quantile", epsilon=0.0, quantile=0.5, alpha=0.2,
+                         l1_ratio=1.0)
+    assert (l1.alpha, l1.l1_ratio) == (0.2, 1.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plain.b = 1.0
+
+
+@pytest.mark.parametrize("l1_ratio,name", [(0.0, "l2"), (0.5, "elasticnet")])
+def test_a_linear_program_refuses_a_ridge_part_naming_the_penalty(l1_ratio, name):
+    """The refusal names the penalty the user set: ρ = 0 is an l2 penalty, 0 < ρ < 1 an elastic net."""
+    from linsgd.errors import ConfigError
+
+    X, y = _rows()
+    with pytest.raises(ConfigError) as refused:
+        trusted_optimum(lambda: [(X, y, None)], 2, loss="quantile", epsilon=0.0, quantile=0.5, alpha=0.1,
+                        l1_ratio=l1_ratio)
+    assert (refused.value.param, refused.value.value) == ("penalty", name)
+
+
+@pytest.mark.parametrize("loss", ["quantile", "epsilon_insensitive", "huber"])
+def test_no_rows_at_all_is_a_data_error_saying_so(loss):
+    from linsgd.errors import DataError
+
+    with pytest.raises(DataError, match="no rows"):
+        trusted_optimum(lambda: [], 2, loss=loss, epsilon=0.5, quantile=0.5)
+
+
+def test_irls_reads_the_rows_exactly_one_thousand_times_when_it_never_converges():
+    """The documented cap is 1,000 passes over the rows: the rows are asked for exactly 1,000 times."""
+    X, y = _rows(12)
+    calls = []
+
+    def passes():
+        calls.append(1)
+        return [(X, y, None)]
+
+    found = trusted_optimum(passes, 2, loss="huber", epsilon=0.5, quantile=0.5, tol=-1.0)
+    assert (len(calls), found.steps, found.converged) == (1000, 1000, False)
+
+
+def test_huber_weights_of_any_scale_give_the_same_fit():
+    """The objective is normalised by W = Σs: weights summing to 0.6 (0.01 a row) and to 60 give the same
+    minimiser, that of the unweighted rows."""
+    X, y = _rows(60)
+    fits = [trusted_optimum(lambda s=s: [(X, y, np.full(60, s))], 2, loss="huber", epsilon=0.5, quantile=0.5)
+            for s in (0.01, 1.0)]
+    plain = trusted_optimum(lambda: [(X, y, None)], 2, loss="huber", epsilon=0.5, quantile=0.5)
+    for found in fits:
+        np.testing.assert_allclose(found.w, plain.w, rtol=1e-9)
+        assert found.b == pytest.approx(plain.b, rel=1e-9)
+
+
+@pytest.mark.parametrize("loss", ["quantile", "huber"])
+def test_a_missing_target_is_named_by_its_row(loss):
+    from linsgd.errors import DataError
+
+    X, y = _rows()
+    y = y.copy()
+    y[3] = np.nan  # the 0-based row 3 of the only chunk
+    with pytest.raises(DataError, match=r"y at row 3 is nan"):
+        trusted_optimum(lambda: [(X, y, None)], 2, loss=loss, epsilon=0.5, quantile=0.5)

@@ -13,8 +13,9 @@ from test_resume import _recorder
 
 import linsgd
 from linsgd.config import TrainConfig
+from linsgd.data.rank_views import RankSlice
 from linsgd.data.synthetic import make_regression
-from linsgd.data.views import InMemory, RankSlice, Streamed
+from linsgd.data.views import InMemory, Streamed
 from linsgd.engines.averaging import pack, unpack, weighted_mean
 from linsgd.engines.threaded import THREAD_MIN_ROWS, default_sync_every
 from linsgd.model import load_model

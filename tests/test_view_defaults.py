@@ -8,8 +8,9 @@ import numpy as np
 from linsgd.config import DataConfig
 from linsgd.data.batching import epoch_order
 from linsgd.data.first_pass import encode
+from linsgd.data.rank_views import RankSlice, Sharded
 from linsgd.data.rows import load_rows
-from linsgd.data.views import InMemory, RankSlice, Sharded, Streamed
+from linsgd.data.views import InMemory, Streamed
 
 
 def _arrays(n=300):

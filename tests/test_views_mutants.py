@@ -61,3 +61,41 @@ def test_a_default_piece_holds_at_least_eight_kib_of_rows_counting_the_weight(tm
         assert (table.d, table.weighted) == (2, weight is not None)
         assert Streamed(table, window_rows=1000).piece_rows == rows  # 1000 // 64 = 15 is below the 8 KiB floor
         table.close()
+
+
+def test_an_epoch_has_a_whole_number_of_steps_the_last_batch_short(tmp_path):
+    """⌈n / B⌉ steps: 101 rows in batches of 5 are 20 whole batches and one of a single row, 21 steps, in
+    memory and streamed (the schedule's length and the start of averaging are counted in these steps)."""
+    from linsgd.data.views import InMemory
+
+    X = np.arange(202.0).reshape(101, 2)
+    assert [InMemory(X, X[:, 0]).steps_per_epoch(b) for b in (5, 101, 1, 200)] == [21, 1, 101, 1]
+    path = tmp_path / "d.npy"
+    np.save(path, X)
+    cfg = DataConfig(target="1", max_memory=1000)
+    table = load_rows(encode(path, cfg, dtype="float64"), cfg, seed=0).train
+    assert table.n == 101 and [Streamed(table, window_rows=10).steps_per_epoch(b) for b in (5, 101, 1)] == [21, 1, 101]
+    table.close()
+
+
+def test_a_piece_larger_than_the_window_makes_windows_of_one_piece(tmp_path):
+    """m = max(1, ⌊window_rows / piece_rows⌋) (module docstring): pieces of 10 rows in windows of 4 rows give one
+    piece per window, K = P = 3 windows for 30 rows, every row once."""
+    path = tmp_path / "d.npy"
+    np.save(path, np.column_stack([np.arange(30.0), np.arange(30.0)]))
+    cfg = DataConfig(target="1", max_memory=1000)
+    table = load_rows(encode(path, cfg, dtype="float64"), cfg, seed=0).train
+    view = Streamed(table, window_rows=4, piece_rows=10)
+    assert (view.per_window, view.nwindows) == (1, 3)
+    windows = list(view.windows(1, 0))
+    assert sorted(group for group, _ in windows) == [[(0, 10)], [(10, 20)], [(20, 30)]]
+    table.close()
+
+
+def test_rows_come_in_the_documented_chunks_of_65536():
+    """``InMemory.rows()`` yields rows [start, stop) in chunks of 65,536 (what the exact solver merges)."""
+    from linsgd.data.views import InMemory
+
+    X = np.zeros((150_000, 1))
+    assert [len(y) for _, y in InMemory(X, X[:, 0]).rows()] == [65_536, 65_536, 18_928]
+    assert [len(y) for _, y in InMemory(X, X[:, 0]).rows(1, 65_538)] == [65_536, 1]

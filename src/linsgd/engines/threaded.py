@@ -1,6 +1,6 @@
 """Every core of one machine: N threads in one process, each running the engine on its share of each batch.
 
-A *process batch* of N·B examples of the epoch's order is cut like :class:`~linsgd.data.views.RankSlice` cuts
+A *process batch* of N·B examples of the epoch's order is cut like :class:`~linsgd.data.rank_views.RankSlice` cuts
 a global batch (:func:`~linsgd.data.batching.rank_slice`): thread t takes the t-th slice of B examples (a
 short last batch is split as evenly as possible). Each thread runs the fused kernel (numba, ``nogil``) on
 its slices of a segment of K steps, from the same parameters; at the segment's end the threads' parameters

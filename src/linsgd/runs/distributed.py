@@ -8,8 +8,8 @@ and asks ``Topology.is_main`` before writing. Launch with the standard torchrun:
 Data parallelism with ``--sync-every K``: every rank starts from the same parameters, runs K minibatch
 steps on its own examples, then all ranks replace their parameters by the average over ranks. With K = 1
 and rank r taking the r-th slice of B examples of each global batch of N·B examples
-(``linsgd.data.views.RankSlice``), one averaged step is ``w − lr/(N·B) · Σ_r X_rᵀ r_r``: exactly one step of
-a single process with batch N·B. The views of a rank's data live in :mod:`linsgd.data.views`; this module
+(``linsgd.data.rank_views.RankSlice``), one averaged step is ``w − lr/(N·B) · Σ_r X_rᵀ r_r``: exactly one step of
+a single process with batch N·B. The views of a rank's data live in :mod:`linsgd.data.rank_views`; this module
 holds the collectives.
 """
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from linsgd.data.views import InMemory, RankSlice, Sharded
+from linsgd.data.rank_views import RankSlice, Sharded
+from linsgd.data.views import InMemory
 from linsgd.errors import ConfigError, StorageError
 from linsgd.runs.checkpoint import CHECKPOINT, Checkpointer, Identity, check_resumable, load_checkpoint
 from linsgd.runs.distributed import (

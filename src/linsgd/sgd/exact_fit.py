@@ -12,8 +12,9 @@ import time
 import numpy as np
 
 from linsgd.config import default_max_memory
+from linsgd.data.rank_views import RankSlice, Sharded
 from linsgd.data.sparse_input import is_sparse
-from linsgd.data.views import InMemory, RankSlice, Sharded, Streamed
+from linsgd.data.views import InMemory, Streamed
 from linsgd.errors import ConfigError
 from linsgd.lstsq.losses import describe_loss, loss_values
 from linsgd.lstsq.penalized import describe, penalty, penalty_of
