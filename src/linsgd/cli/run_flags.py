@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 
 from linsgd.cli.options import number_or_auto
@@ -56,3 +57,20 @@ def parse_every(text: str | None) -> tuple[int, str] | None:
     if not m or int(m.group(1)) < 1:
         raise ConfigError("checkpoint_every", text, "N steps or N epochs with N >= 1, e.g. 500steps or 1epoch")
     return int(m.group(1)), "steps" if m.group(2).startswith("step") else "epochs"
+
+
+def thread_words(asked: int, used) -> str:
+    """The threads the run used (nothing silent: when fewer than ``--threads`` asked ran, why)."""
+    from linsgd.engines.threaded import THREAD_MIN_ROWS
+
+    if used.threads > 1:
+        words = f"; {used.threads} threads, their parameters averaged every {used.sync_every} steps"
+        cores = os.cpu_count() or 1
+        more = f" (more threads than the machine's {cores} core{'s' if cores > 1 else ''})"
+        return words + (more if used.threads > cores else "")
+    if asked > 1 and used.solver == "exact":
+        return f"; --threads {asked} not used: the exact solver makes one pass over the rows"
+    if asked > 1:
+        return (f"; 1 thread, not the {asked} of --threads: with fewer than {THREAD_MIN_ROWS:,} train rows or a "
+                "small job one thread is faster (its batch stays --batch-size)")
+    return ""

@@ -15,7 +15,7 @@ from linsgd.cli.options import (
     size_flag,
     train_config,
 )
-from linsgd.cli.run_flags import add_scale_flags, plan_of
+from linsgd.cli.run_flags import add_scale_flags, plan_of, thread_words
 from linsgd.config import MAX_MEMORY, TrainConfig
 
 
@@ -205,23 +205,6 @@ def _report(args, config, data, out: Path, plan, painter) -> None:
     _summary(args, config, plan, run, out, painter)
 
 
-def _thread_words(asked: int, used) -> str:
-    """The threads the run used (nothing silent: when fewer than ``--threads`` asked ran, why)."""
-    from linsgd.engines.threaded import THREAD_MIN_ROWS
-
-    if used.threads > 1:
-        words = f"; {used.threads} threads, their parameters averaged every {used.sync_every} steps"
-        cores = os.cpu_count() or 1
-        more = f" (more threads than the machine's {cores} core{'s' if cores > 1 else ''})"
-        return words + (more if used.threads > cores else "")
-    if asked > 1 and used.solver == "exact":
-        return f"; --threads {asked} not used: the exact solver makes one pass over the rows"
-    if asked > 1:
-        return (f"; 1 thread, not the {asked} of --threads: with fewer than {THREAD_MIN_ROWS:,} train rows or a "
-                "small job one thread is faster (its batch stays --batch-size)")
-    return ""
-
-
 def _summary(args, config, plan, run, out: Path, painter) -> None:
     """What the run did (printed), then on rank 0 the run folder and the metrics."""
     from linsgd.runs.checkpoint import CHECKPOINT
@@ -250,7 +233,7 @@ def _summary(args, config, plan, run, out: Path, painter) -> None:
         elif plan.topology.distributed:
             mode += f"; {world} ranks shared each global batch of {world}x{config.batch_size}"
         used = run.result.config
-        mode += _thread_words(args.threads or 1, used)  # words only for a --threads the user gave
+        mode += thread_words(args.threads or 1, used)  # words only for a --threads the user gave
         if plan.topology.distributed and config.solver != "exact":
             mode += f"; rank 0 spent {run.sync_seconds:.3f} s in {run.sync_calls} all-reduces"
         if run.resumed_at is not None:
