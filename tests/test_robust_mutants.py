@@ -169,3 +169,16 @@ def test_a_missing_target_is_named_by_its_row(loss):
     y[3] = np.nan  # the 0-based row 3 of the only chunk
     with pytest.raises(DataError, match=r"y at row 3 is nan"):
         trusted_optimum(lambda: [(X, y, None)], 2, loss=loss, epsilon=0.5, quantile=0.5)
+
+
+@pytest.mark.parametrize("loss", ["huber", "quantile", "epsilon_insensitive"])
+def test_a_bad_value_in_a_later_chunk_is_named_by_its_row_in_the_data(loss):
+    """Streamed in chunks of 4, 5 and 3 rows, a NaN at row 2 of the third chunk is row 4 + 5 + 2 = 11."""
+    from linsgd.errors import DataError
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(12, 2)), rng.normal(size=12)
+    y[11] = np.nan
+    chunks = [(X[:4], y[:4], None), (X[4:9], y[4:9], None), (X[9:], y[9:], None)]
+    with pytest.raises(DataError, match=r"^y at row 11 is nan"):
+        trusted_optimum(lambda: chunks, 2, loss=loss, epsilon=0.1, quantile=0.5)

@@ -114,7 +114,10 @@ def _linear_program(passes, d: int, loss: str, epsilon: float, quantile: float, 
     from scipy import sparse
     from scipy.optimize import linprog
 
-    parts = [(augmented(X, y, d, 0), s) for X, y, s in passes()]
+    parts, first = [], 0
+    for X, y, s in passes():  # each chunk's rows numbered from the first of the data (a bad value's row)
+        parts.append((augmented(X, y, d, first), s))
+        first += len(parts[-1][0])
     A = np.vstack([p[0] for p in parts]) if parts else np.zeros((0, d + 1))
     if len(A) == 0:
         raise DataError("no rows to fit: the data is empty")
