@@ -98,6 +98,15 @@ def test_a_streamed_run_that_diverges_raises_the_divergence_error(tmp_path):
     table.close()
 
 
+def _epoch_by_hand(X, y, w, b, order, lr: float = 0.02, batch: int = 8):
+    """One epoch of the chapter's minibatch step in ``order``: w ← w − η·mean(r·x), b ← b − η·mean(r)."""
+    for a in range(0, len(y), batch):
+        i = order[a:a + batch]
+        r = X[i] @ w + b - y[i]
+        w, b = w - lr * (X[i].T @ r) / len(i), b - lr * r.mean()
+    return w, b
+
+
 def test_starting_at_a_later_epoch_without_init_steps_from_the_seeds_initial_weights_in_that_epochs_order():
     """The chapter's minibatch step replayed by hand: epoch 2's order, w ← w − η·mean(r·x), from init_params."""
     from linsgd.data.batching import epoch_order
@@ -107,11 +116,7 @@ def test_starting_at_a_later_epoch_without_init_steps_from_the_seeds_initial_wei
     config = TrainConfig(solver="sgd", seed=4, lr=0.02, batch_size=8, average=False, dtype="float64", epochs=1)
     got = train_arrays(X, y, config, first_epoch=2)
     w, b = init_params(4, 3, config.init_std, "float64")
-    order = epoch_order(4, 2, len(y))
-    for a in range(0, len(y), 8):
-        i = order[a:a + 8]
-        r = X[i] @ w + b - y[i]
-        w, b = w - 0.02 * (X[i].T @ r) / len(i), b - 0.02 * r.mean()
+    w, b = _epoch_by_hand(X, y, w, b, epoch_order(4, 2, len(y)))
     np.testing.assert_allclose(got.w, w, rtol=1e-12)
     assert got.b == pytest.approx(b, rel=1e-12)
 
@@ -249,11 +254,7 @@ def test_a_run_from_given_weights_at_epoch_zero_starts_from_them():
     config = TrainConfig(solver="sgd", seed=4, lr=0.02, batch_size=8, average=False, dtype="float64", epochs=1)
     w, b = np.array([3.0, 1.0, -1.0]), 2.0
     got = train_arrays(X, y, config, init=(w, b))
-    order = epoch_order(4, 0, len(y))
-    for a in range(0, len(y), 8):
-        i = order[a:a + 8]
-        r = X[i] @ w + b - y[i]
-        w, b = w - 0.02 * (X[i].T @ r) / len(i), b - 0.02 * r.mean()
+    w, b = _epoch_by_hand(X, y, w, b, epoch_order(4, 0, len(y)))
     np.testing.assert_allclose(got.w, w, rtol=1e-12)
     assert got.b == pytest.approx(b, rel=1e-12)
 
