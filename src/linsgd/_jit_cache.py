@@ -36,11 +36,16 @@ _PACKAGE = Path(__file__).resolve().parent
 _digest: dict[Path, str] = {}
 
 
+# the rooms that hold jitted code: the package's private modules, data/ and engines/ (not their subfolders)
+_KERNEL_GLOBS = ("_*.py", "data/*.py", "engines/*.py")
+
+
 def kernel_digest(package: Path = _PACKAGE) -> str:
-    """A digest of the bytes of every ``.py`` file under ``package`` that mentions numba (read once per process)."""
+    """A digest of the bytes of every file of :data:`_KERNEL_GLOBS` under ``package`` that mentions numba (read
+    once per process, when the first kernel is loaded)."""
     if package not in _digest:
         h = hashlib.blake2b(digest_size=16)
-        for path in sorted(package.rglob("*.py")):
+        for path in sorted(p for pattern in _KERNEL_GLOBS for p in package.glob(pattern)):
             text = path.read_bytes()
             if b"numba" in text:
                 h.update(str(path.relative_to(package)).encode() + b"\0" + text)
