@@ -225,3 +225,9 @@ def test_no_rows_is_refused_as_empty_data(data):
     X, y = np.zeros((0, 3)), np.zeros(0)
     with pytest.raises(DataError, match="the data is empty"):
         linsgd.path(X, y) if data == "arrays" else linsgd.path(iter([]))
+
+
+def test_a_chunk_whose_x_is_not_a_table_is_refused_showing_its_shape():
+    """A 1-D X chunk has no column count: it is refused as a shape error that shows the shape given."""
+    with pytest.raises(DataError, match=r"^expected X of shape .* got \(5,\) and \(5,\)$"):
+        linsgd.path(iter([(np.arange(5.0), np.arange(5.0))]))

@@ -60,11 +60,11 @@ def _irls_by_hand(X, y, eps, tol, coefficients=True):
             r = y - A @ theta
             value = _huber(r, eps).mean()
             if previous - value <= tol * abs(value) and (
-                    not coefficients or moved <= np.sqrt(tol) * (1 + np.abs(theta[:-1]).max())):
+                    not coefficients or moved <= np.sqrt(tol) * (1 + np.abs(theta[:-1]).max(initial=0))):
                 return step, theta
             previous, v = value, np.minimum(1.0, eps / np.abs(r))
         new = np.linalg.lstsq(A * np.sqrt(v)[:, None], y * np.sqrt(v), rcond=None)[0]
-        moved = 0.0 if theta is None else np.abs(new[:-1] - theta[:-1]).max() + abs(new[-1] - theta[-1])
+        moved = 0.0 if theta is None else np.abs(new[:-1] - theta[:-1]).max(initial=0) + abs(new[-1] - theta[-1])
         theta = new
 
 
@@ -84,6 +84,21 @@ def test_irls_stops_when_both_the_objective_and_the_coefficients_are_still(tol, 
     np.testing.assert_allclose(found.w, theta[:2], rtol=1e-10)
     assert found.b == pytest.approx(theta[2], rel=1e-10)
 
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-8])
+def test_an_intercept_only_huber_fit_stops_by_the_same_rule(tol):
+    """No features (d = 0): the Huber estimate of location. max|w| over no coefficients is 0, so the rule reads
+    the intercept's move against √tol; the passes and b are those of the hand replay, and b solves the
+    estimating equation Σ clip(y − b, −ε, ε) = 0 to the tolerance."""
+    rng = np.random.default_rng(5)
+    y = 0.5 + rng.standard_t(1, 60)
+    X = np.zeros((60, 0))
+    steps, theta = _irls_by_hand(X, y, 0.3, tol)
+    found = trusted_optimum(lambda: [(X, y, None)], 0, loss="huber", epsilon=0.3, quantile=0.5, tol=tol)
+    assert (found.steps, found.converged, found.w.shape) == (steps, True, (0,))
+    assert found.b == pytest.approx(theta[0], rel=1e-12)
+    assert abs(np.clip(y - found.b, -0.3, 0.3).mean()) < 10 * np.sqrt(tol)
 
 def test_a_quantile_fit_without_intercept_equals_quantileregressor_through_the_origin():
     """fit_intercept=False: the linear program has no intercept columns to use (b = 0) and its optimum is
