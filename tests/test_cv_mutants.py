@@ -231,3 +231,8 @@ def test_a_chunk_whose_x_is_not_a_table_is_refused_showing_its_shape():
     """A 1-D X chunk has no column count: it is refused as a shape error that shows the shape given."""
     with pytest.raises(DataError, match=r"^expected X of shape .* got \(5,\) and \(5,\)$"):
         linsgd.path(iter([(np.arange(5.0), np.arange(5.0))]))
+
+
+def test_x_of_no_rows_with_targets_is_a_shape_mismatch_not_empty_data():
+    with pytest.raises(DataError, match=r"^expected X of shape .* got \(0, 3\) and \(5,\)$"):
+        linsgd.path(np.zeros((0, 3)), np.ones(5))

@@ -197,3 +197,38 @@ def test_a_bad_value_in_a_later_chunk_is_named_by_its_row_in_the_data(loss):
     chunks = [(X[:4], y[:4], None), (X[4:9], y[4:9], None), (X[9:], y[9:], None)]
     with pytest.raises(DataError, match=r"^y at row 11 is nan"):
         trusted_optimum(lambda: chunks, 2, loss=loss, epsilon=0.1, quantile=0.5)
+
+
+def test_epsilon_insensitive_equals_the_textbook_linear_program():
+    """The optimum of mean max(|r| − ε, 0) + α‖w‖₁ equals that of the textbook linear program solved here by
+    scipy (w, b free; t ≥ 0, t ≥ r − ε, t ≥ −r − ε), and the loss at the returned (w, b) is that optimum."""
+    from scipy.optimize import linprog
+
+    X, y = _rows(50, seed=4)
+    n, eps = len(y), 0.8
+    for alpha in (0.0, 0.1):
+        found = trusted_optimum(lambda: [(X, y, None)], 2, loss="epsilon_insensitive", epsilon=eps, quantile=0.5,
+                                alpha=alpha, l1_ratio=1.0)
+        # z = [w (2), b, u (2) ≥ |w|, t (n)]: min α Σu + Σt / n
+        c = np.concatenate([[0.0, 0.0, 0.0], [alpha, alpha], np.full(n, 1.0 / n)])
+        A = np.column_stack([X, np.ones(n)])
+        rows = [np.hstack([-A, np.zeros((n, 2)), -np.eye(n)]),  # y − ŷ − t ≤ ε
+                np.hstack([A, np.zeros((n, 2)), -np.eye(n)])]  # ŷ − y − t ≤ ε
+        absw = np.hstack([np.eye(2), np.zeros((2, 1)), -np.eye(2), np.zeros((2, n))])
+        res = linprog(c, A_ub=np.vstack(rows + [absw, np.hstack([-absw[:, :3], absw[:, 3:]])]),
+                      b_ub=np.concatenate([eps - y, eps + y, np.zeros(4)]),
+                      bounds=[(None, None)] * 3 + [(0, None)] * (2 + n), method="highs")
+        r = y - X @ found.w - found.b
+        by_hand = np.mean(np.maximum(np.abs(r) - eps, 0.0)) + alpha * np.abs(found.w).sum()
+        assert found.optimum == pytest.approx(by_hand, rel=1e-12)
+        assert found.optimum == pytest.approx(res.fun, rel=1e-7, abs=1e-10)
+
+
+def test_epsilon_insensitive_is_zero_when_a_tube_of_half_width_epsilon_holds_every_row():
+    """Rows within ±0.4 of a plane and ε = 0.5: the least loss is 0, and every returned residual is within ε."""
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(40, 2))
+    y = X @ [1.0, -2.0] + 0.5 + rng.uniform(-0.4, 0.4, 40)
+    found = trusted_optimum(lambda: [(X, y, None)], 2, loss="epsilon_insensitive", epsilon=0.5, quantile=0.5)
+    assert found.optimum < 1e-12
+    assert np.all(np.abs(y - X @ found.w - found.b) <= 0.5 + 1e-9)
