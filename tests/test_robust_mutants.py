@@ -232,3 +232,20 @@ def test_epsilon_insensitive_is_zero_when_a_tube_of_half_width_epsilon_holds_eve
     found = trusted_optimum(lambda: [(X, y, None)], 2, loss="epsilon_insensitive", epsilon=0.5, quantile=0.5)
     assert found.optimum < 1e-12
     assert np.all(np.abs(y - X @ found.w - found.b) <= 0.5 + 1e-9)
+
+
+def test_the_objectives_settings_are_keyword_only():
+    X, y = _rows()
+    with pytest.raises(TypeError):
+        trusted_optimum(lambda: [(X, y, None)], 2, "huber", 0.5, 0.5)
+
+
+@pytest.mark.parametrize("tol", [1e-12, -1.0])
+def test_a_huber_solution_records_its_objective_and_no_quantile(tol):
+    """Converged or stopped at the cap, a huber solution records loss, ε, α and ρ as given and quantile 0.0
+    (huber has none)."""
+    X, y = _rows(12)
+    found = trusted_optimum(lambda: [(X, y, None)], 2, loss="huber", epsilon=0.5, quantile=0.7, alpha=0.1,
+                            l1_ratio=0.3, tol=tol)
+    assert found.converged == (tol > 0)
+    assert (found.loss, found.epsilon, found.quantile, found.alpha, found.l1_ratio) == ("huber", 0.5, 0.0, 0.1, 0.3)
