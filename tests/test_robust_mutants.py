@@ -249,3 +249,27 @@ def test_a_huber_solution_records_its_objective_and_no_quantile(tol):
                             l1_ratio=0.3, tol=tol)
     assert found.converged == (tol > 0)
     assert (found.loss, found.epsilon, found.quantile, found.alpha, found.l1_ratio) == ("huber", 0.5, 0.0, 0.1, 0.3)
+
+
+@pytest.mark.parametrize("loss", ["huber", "quantile", "epsilon_insensitive"])
+def test_weights_of_another_length_than_their_chunk_are_refused_by_shape(loss):
+    from linsgd.errors import DataError
+
+    X, y = _rows(12)
+    with pytest.raises(DataError, match=r"^sample_weight must have shape \(12,\)"):
+        trusted_optimum(lambda: [(X, y, np.ones(11))], 2, loss=loss, epsilon=0.5, quantile=0.5)
+
+
+def test_rows_inside_the_quadratic_zone_stop_at_an_exact_fixed_point_even_at_tol_zero():
+    """Every residual of the least-squares fit within ε: huber's optimum is that fit (numpy's lstsq). Pass 1
+    solves it, pass 2 (all weights 1) solves it again to the last bit, and pass 3 sees a fall of 0 and a move
+    of 0 — the rule's "at most" holds at tol = 0, so it stops there, converged."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(30, 2))
+    y = X @ [1.0, -2.0] + 0.5 + rng.uniform(-0.1, 0.1, 30)
+    theta = np.linalg.lstsq(np.column_stack([X, np.ones(30)]), y, rcond=None)[0]
+    assert np.abs(y - X @ theta[:2] - theta[2]).max() < 0.5
+    found = trusted_optimum(lambda: [(X, y, None)], 2, loss="huber", epsilon=0.5, quantile=0.5, tol=0.0)
+    assert (found.steps, found.converged) == (3, True)
+    np.testing.assert_allclose(found.w, theta[:2], rtol=1e-10)
+    assert found.b == pytest.approx(theta[2], rel=1e-10)
