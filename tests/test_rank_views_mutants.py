@@ -79,15 +79,26 @@ class _HalfMeanSquare:
 
 
 def test_a_shards_loss_weights_each_shard_by_its_rows():
+    """Each rank (a thread) hands its list to an all-reduce that sums what every rank handed in."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
     shards = [_data(13, 1), _data(40, 2), _data(7, 3)]
     engine, w, b = _HalfMeanSquare(), np.array([0.2, -0.7]), 0.1
-    values = [[s.loss(engine, w, b) * s.n, float(s.n)] for s in shards]
+    handed, barrier = {}, Barrier(len(shards), timeout=30)
 
-    def over_ranks(mine):
-        return [sum(v[i] for v in values) for i in range(len(mine))]
+    def view(rank):
+        def all_reduce(values):
+            handed[rank] = list(values)
+            barrier.wait()
+            return [sum(v[i] for v in handed.values()) for i in range(len(values))]
+        return Sharded(shards[rank], rank, all_reduce)
 
+    with ThreadPoolExecutor(len(shards)) as pool:
+        losses = list(pool.map(lambda r: view(r).loss(engine, w, b), range(len(shards))))
     X = np.concatenate([s.X for s in shards])
     y = np.concatenate([s.y for s in shards])
     r = X @ w + b - y
-    for rank, s in enumerate(shards):
-        assert Sharded(s, rank, over_ranks).loss(engine, w, b) == pytest.approx(0.5 * r @ r / len(y), rel=1e-12)
+    assert losses == pytest.approx([0.5 * r @ r / len(y)] * 3, rel=1e-12)
+    for rank, s in enumerate(shards):  # what a rank hands in: its rows' summed loss and its row count
+        assert handed[rank] == pytest.approx([engine.loss(s.X, s.y, w, b, None) * s.n, s.n], rel=1e-15)
