@@ -210,3 +210,31 @@ def test_the_guards_of_an_empty_window_a_zero_row_width_and_no_window():
     assert default_piece_rows(0, 44) == 1  # at least one row a piece
     assert default_piece_rows(500, 0) == 500  # a zero-byte row: the 8 KiB rule asks for every row
     assert [w.tolist() for w in stratified_windows(5, 2, 6, 0)] == [[0, 1, 2, 3, 4, 5]]  # no window: one
+
+
+def test_an_abandoned_iteration_returns_without_waiting_for_the_order_being_prepared(monkeypatch):
+    """Closing the iterator mid-run (the caller's loop raised) must not join the worker, which may still be
+    drawing the next order (joining it from the garbage collector can deadlock): close returns at once."""
+    import threading
+
+    from linsgd.data import batching
+
+    real, release, drawing = batching.epoch_order, threading.Event(), threading.Event()
+
+    def slow(seed, epoch, n, **kw):
+        if epoch == 1:
+            drawing.set()
+            release.wait(timeout=30)
+        return real(seed, epoch, n, **kw)
+
+    monkeypatch.setattr(batching, "epoch_order", slow)
+    orders = batching.iter_epoch_orders(0, batching.SMALL_ROWS + 1, 3)
+    next(orders)  # epoch 0 here; epoch 1 now drawn by the worker, held until released
+    assert drawing.wait(timeout=30)
+    closer = threading.Thread(target=orders.close)
+    closer.start()
+    closer.join(timeout=10)
+    closed_at_once = not closer.is_alive()
+    release.set()
+    closer.join(timeout=30)
+    assert closed_at_once
