@@ -173,7 +173,7 @@ def test_each_order_is_drawn_once_and_none_past_the_last_epoch(monkeypatch):
 
     monkeypatch.setattr(batching, "epoch_order", spy)
     for n in (100, batching.SMALL_ROWS + 1):  # in this thread, and prepared by the worker thread
-        for start, epochs in [(0, 3), (2, 4), (0, 1)]:
+        for start, epochs in [(0, 3), (2, 4), (0, 1), (3, 3)]:  # (3, 3): nothing left to draw
             drawn.clear()
             got = list(batching.iter_epoch_orders(3, n, epochs, start=start))
             assert sorted(drawn) == list(range(start, epochs)), (n, start, epochs)
