@@ -80,18 +80,28 @@ class SparseThreadedEngine:
     def loss(self, X, y, w, b, weight=None) -> float:
         return self.inner.loss(X, y, w, b, weight)
 
-    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
+    def measures_loss(self, schedule: str) -> bool:
+        return self.inner.measures_loss(schedule)
+
+    def row_losses(self, X, y, w, b, weight=None):
+        return self.inner.row_losses(X, y, w, b, weight)
+
+    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None,
+                  measure=None) -> EpochOutcome:
         """The segment ``order`` in process batches of ``batch_size``, split over the threads, then averaged
         (lockstep: one thread with the process batch). On divergence: the earliest step at which a thread
-        diverged, with the segment's initial parameters."""
+        diverged, with the segment's initial parameters. ``measure``: the inner engine's; each thread writes
+        the terms of its own rows."""
         if self.lockstep:
-            return self.inner.run_epoch(X, y, w, b, order, lr, batch_size, t0=t0, avg=avg, weight=weight)
+            return self.inner.run_epoch(X, y, w, b, order, lr, batch_size, t0=t0, avg=avg, weight=weight,
+                                        measure=measure)
         N = self.threads
         B = batch_size // N
 
         def run(t: int) -> tuple[int, EpochOutcome]:
             part = rank_slice(order, B, t, N)
-            return len(part), self.inner.run_epoch(X, y, w, b, part, lr, B, t0=t0, avg=avg, weight=weight)
+            return len(part), self.inner.run_epoch(X, y, w, b, part, lr, B, t0=t0, avg=avg, weight=weight,
+                                                   measure=measure)
 
         futures = [self._pool.submit(run, t) for t in range(1, N)]
         done = [run(0)] + [f.result() for f in futures]
