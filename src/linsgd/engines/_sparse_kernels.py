@@ -245,3 +245,15 @@ def sum_in_order(sq, i0, i1):
     for i in range(i0, i1):
         total += sq[i]
     return total
+
+
+@njit(nogil=True, cache=True)
+def weighted_mean_of(ws, ms, total, out):
+    """``out[j] = (0 + Σ_k ms[k]·ws[k][j]) / total`` in one pass over a tuple of (d,) float64 arrays: the sum
+    :func:`linsgd.engines.averaging.weighted_mean` forms with whole-array temporaries, term by term in the same
+    order (so the same numbers), without them."""
+    for j in range(len(out)):
+        acc = 0.0
+        for k in range(len(ws)):
+            acc += ms[k] * ws[k][j]
+        out[j] = acc / total

@@ -26,6 +26,8 @@ import math
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
 from linsgd.data.batching import rank_slice
 from linsgd.engines.base import EpochOutcome
 from linsgd.engines.sparse import SparseEngine
@@ -105,4 +107,19 @@ class SparseThreadedEngine:
 
         futures = [self._pool.submit(run, t) for t in range(1, N)]
         done = [run(0)] + [f.result() for f in futures]
-        return combine([o for _, o in done], [m for m, _ in done], w, b, avg)
+        return mean_of([o for _, o in done], [m for m, _ in done], w, b, avg)
+
+
+def mean_of(outs: list[EpochOutcome], examples: list[int], w0, b0, avg0) -> EpochOutcome:
+    """:func:`~linsgd.engines.threaded.combine` of the threads' outcomes, the same numbers, in one O(d) pass where
+    there is no running average (its temporaries cost ~12 ms at d = 2²⁰, a few per cent of an epoch's time)."""
+    from linsgd.engines._sparse_kernels import weighted_mean_of
+
+    total = float(sum(examples))
+    if any(o.diverged_at or o.avg is not None for o in outs) or total == 0:
+        return combine(outs, examples, w0, b0, avg0)
+    ws = tuple(np.asarray(o.w, dtype=np.float64) for o in outs)
+    w = np.empty(len(ws[0]))
+    weighted_mean_of(ws, np.array(examples, dtype=np.float64), total, w)
+    b = sum(m * float(o.b) for m, o in zip(examples, outs, strict=True)) / total
+    return EpochOutcome(w.astype(outs[0].w.dtype, copy=False), b)
