@@ -63,7 +63,7 @@ class SparseEngine:
             return self._adagrad(X, y, w, b, _as_index(order), rule, batch_size, t0, avg, weight)
         l2 = scalar_l2(rule, len(w))
         u = np.array(w, dtype=np.float64)
-        wa, ba = start_average(w, b, avg)
+        wa, ba = start_average(w, b, avg) if rule.average_from else (_EMPTY, 0.0)  # no d-long copy for nothing
         order = _as_index(order)
         v = weight if weight is not None else np.empty(0, dtype=X.dtype)
         args = (float(rule.lr), float(rule.schedule_code), float(rule.power_t), float(rule.total_steps))
@@ -160,7 +160,8 @@ class RowLosses:
         return 0.5 * sum(parts) / len(self.sq)
 
 
-_NO_MEASURE = (np.empty(0), 0.0, np.empty(0))
+_EMPTY = np.empty(0)
+_NO_MEASURE = (_EMPTY, 0.0, _EMPTY)
 
 
 def _as_index(order) -> np.ndarray:
