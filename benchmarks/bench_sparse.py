@@ -205,16 +205,25 @@ def main() -> None:
         every = ", ".join(f"{t:.1f}" for t in times)
         out.append(f"| {name} | {s:.2f} | {every} | {n * EPOCHS / s:.3g} | {sk / s:.2f}× | {mse:.4f} |")
     out += ["", "Where linsgd's time goes (the run with the best total): in the epochs (`FitResult.epoch_seconds`: the "
-            "O(nnz) kernel, its threads and syncs, and the full-data losses an epoch waited for — the last epoch's, "
-            "and with two threads every epoch's) and around them (the check of X, the initial weights, the "
-            "result):", ""]
+            "O(nnz) kernel, its threads and syncs, and the full-data loss an epoch waited for — the last epoch's "
+            "pass; the earlier epochs' losses are summed on the idle core with one thread, measured by the next "
+            "epoch's kernel with two) and around them (the check of X, the initial weights, the result):", ""]
     out += [f"- {name}: {t:.2f} s in all, {u:.2f} s in the epochs, {t - u:.2f} s around them"
             for name, runs in inside.items() for t, u in [min(runs)]]
     out += ["", f"**3× scikit-learn {'met' if sk / best >= 3 else 'not met'}** in this run: linsgd's best same-rule "
             f"run {best:.2f} s against scikit-learn's {sk:.2f} s = {sk / best:.2f}×."]
     text = "\n".join(out) + "\n"
-    (Path(__file__).resolve().parent / "SPARSE_RESULTS.md").write_text(text)
     print(text)
+    write_on_top(Path(__file__).resolve().parent / "SPARSE_RESULTS.md", out[0],
+                 f"## {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC (load {load0[0]:.1f} → {load1[0]:.1f})",
+                 "\n".join(out[2:]) + "\n")
+
+
+def write_on_top(path: Path, title: str, heading: str, body: str) -> None:
+    """This run's section first under the file's title, the earlier runs' sections kept below it."""
+    old = path.read_text() if path.exists() else ""
+    earlier = old[len(title):].lstrip("\n") if old.startswith(title) else old
+    path.write_text(f"{title}\n\n{heading}\n\n{body}" + (f"\n{earlier}" if earlier else ""))
 
 
 if __name__ == "__main__":

@@ -66,13 +66,16 @@ def _prefetch_lines(data, indices, indptr, y, i):
 
 
 @njit(inline="always")
-def _prefetch_ahead(data, indices, indptr, y, u, order, k, n, ahead):
+def _prefetch_ahead(data, indices, indptr, y, u, order, k, n, ahead, sq):
     """Three stages ahead of row ``order[k]``: its row pointers (3·ahead rows on), its lines (2·ahead), the
-    weights it reads (ahead): each stage reads only what the stage before brought into cache."""
+    weights it reads (ahead): each stage reads only what the stage before brought into cache. ``sq`` not empty:
+    the slot of its squared residual too (2·ahead)."""
     if k + 3 * ahead < n:
         prefetch(indptr, order[k + 3 * ahead], 0)
     if k + 2 * ahead < n:
         _prefetch_lines(data, indices, indptr, y, order[k + 2 * ahead])
+        if len(sq):
+            prefetch(sq, order[k + 2 * ahead], 0)
     if k + ahead < n:
         _prefetch_row(data, indices, indptr, y, u, order[k + ahead])
 
@@ -92,7 +95,8 @@ def _widest_row(indptr, order):
 
 
 @njit(nogil=True, cache=True)
-def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, average_from, t0, wa, ba, v, ahead):
+def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, average_from, t0, wa, ba, v, ahead,
+                  wl, bl, sq):
     """One epoch over CSR rows ``order[k]`` in consecutive batches of ``batch``.
 
     A batch is two passes over its rows: the residuals r_i with the parameters before the step, then
@@ -109,6 +113,10 @@ def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, averag
         t0: steps run before this call. wa: (d,) float64 running average, updated in place. ba: its bias.
         v: (n,) sample weights of mean 1, or empty. ahead: row ``order[k + ahead]``'s weights are requested
             while row ``order[k]`` is computed (0: none).
+        wl, bl, sq: (d,) float64 weights and a bias whose loss is measured on the way (wl empty: none): every
+            visited row i gets ``sq[i] = v_i (x_i·wl + bl − y_i)²`` (v_i = 1 without weights), the term
+            :func:`sum_squared_residual_csr` adds for that row, computed the same way (the same number). wl
+            sits beside u (one cache line per column), so the row's reads serve both.
 
     Returns:
         ``(b, diverged_at, b_before, ba)``: the new bias, the 1-based step whose batch loss ½Σr² or updated
@@ -124,12 +132,17 @@ def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, averag
     m0 = max(0, t0 - average_from + 1) if averaging else 0
     c = 1.0
     P = 0.0
-    # st[j, 0] = u_j and, averaging, st[j, 1] = A_j (one cache line); without averaging a view of u
-    st = np.empty((d, 2)) if averaging else u.reshape((d, 1))
-    if averaging:
+    measuring = len(wl) > 0
+    L = 1 + averaging  # the column of wl
+    # st[j, 0] = u_j, averaging st[j, 1] = A_j, measuring st[j, L] = wl_j (one cache line); else a view of u
+    st = np.empty((d, L + 1)) if measuring else np.empty((d, 2)) if averaging else u.reshape((d, 1))
+    if averaging or measuring:
         for j in range(d):  # S = m0·w̄ = P·u − A with P = 0
             st[j, 0] = u[j]
-            st[j, 1] = -m0 * wa[j] if m0 > 0 else 0.0
+            if averaging:
+                st[j, 1] = -m0 * wa[j] if m0 > 0 else 0.0
+            if measuring:
+                st[j, L] = wl[j]
     rescale = _RESCALE_AVERAGED if averaging else _RESCALE
     weighted = len(v) > 0
     step = 0
@@ -141,11 +154,18 @@ def sgd_epoch_csr(data, indices, indptr, y, u, b, order, batch, rule, l2, averag
         gb, loss = 0.0, 0.0
         for k in range(start, stop):
             if ahead:
-                _prefetch_ahead(data, indices, indptr, y, st, order, k, n, ahead)
+                _prefetch_ahead(data, indices, indptr, y, st, order, k, n, ahead, sq)
             i = order[k]
             dot = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                dot += data[p] * st[indices[p], 0]
+            if measuring:
+                rl = bl - y[i]  # sum_squared_residual_csr's row term, in its order
+                for p in range(indptr[i], indptr[i + 1]):
+                    dot += data[p] * st[indices[p], 0]
+                    rl += data[p] * st[indices[p], L]
+                sq[i] = (v[i] * rl * rl) if weighted else rl * rl
+            else:
+                for p in range(indptr[i], indptr[i + 1]):
+                    dot += data[p] * st[indices[p], 0]
             rk = c * dot + b - y[i]
             loss += 0.5 * rk * rk
             if weighted:
@@ -215,3 +235,25 @@ def sum_squared_residual_csr(data, indices, indptr, y, w, b, v, i0, i1, ahead):
             r += data[p] * w[indices[p]]
         total += (v[i] * r * r) if weighted else r * r
     return total
+
+
+@njit(nogil=True, cache=True)
+def sum_in_order(sq, i0, i1):
+    """Σ sq[i] for i0 ≤ i < i1, added one after the other (the order :func:`sum_squared_residual_csr` adds its
+    row terms in; numpy's pairwise sum would round differently)."""
+    total = 0.0
+    for i in range(i0, i1):
+        total += sq[i]
+    return total
+
+
+@njit(nogil=True, cache=True)
+def weighted_mean_of(ws, ms, total, out):
+    """``out[j] = (0 + Σ_k ms[k]·ws[k][j]) / total`` in one pass over a tuple of (d,) float64 arrays: the sum
+    :func:`linsgd.engines.averaging.weighted_mean` forms with whole-array temporaries, term by term in the same
+    order (so the same numbers), without them."""
+    for j in range(len(out)):
+        acc = 0.0
+        for k in range(len(ws)):
+            acc += ms[k] * ws[k][j]
+        out[j] = acc / total

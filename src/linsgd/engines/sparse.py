@@ -33,6 +33,11 @@ from linsgd.engines.rule import as_rule
 # ~16 on 2 cores: no prefetch 7.3, 7.7; AHEAD 2: 2.8, 2.4; 4: 2.7, 2.5; 8: 2.9, 2.5 (weights only, 2 ahead, on
 # 3·10⁵ rows: 0.57-0.76 against 0.83-1.12 without).
 AHEAD = 2
+# The full-data loss reads rows in storage order (their lines stream in without help) and only the weights at random:
+# it needs them further ahead. One pass over those 10⁶ rows on one core, four alternating runs at load ~4 on 2 cores,
+# best (all): LOSS_AHEAD 2: 0.134 s (0.186, 0.135, 0.134, 0.157); 4: 0.075 (0.176, 0.104, 0.075, 0.150); 8: 0.074
+# (0.208, 0.074, 0.133, 0.120); 12: 0.103 (0.189, 0.103, 0.124, 0.107).
+LOSS_AHEAD = 8
 
 
 class SparseEngine:
@@ -43,27 +48,42 @@ class SparseEngine:
     def __init__(self) -> None:
         self._sumsq = None  # AdaGrad's Σ g² per coordinate and of the bias (d + 1,), from the run's first step
 
-    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
+    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None,
+                  measure=None) -> EpochOutcome:
         """One epoch over ``order``: per batch B, ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with
         r = X_B w + b − y_B (the rule of :mod:`linsgd.engines.rule` with an L2 penalty, schedule, weights and
-        averaging), touching only the batch's non-zero coordinates."""
+        averaging), touching only the batch's non-zero coordinates. ``measure``: a :class:`RowLosses` whose
+        rows in ``order`` get their loss terms on the way (:meth:`measures_loss`)."""
         from linsgd.engines._sparse_kernels import sgd_epoch_csr  # lazy: numba
 
         rule = as_rule(lr)
+        if measure is not None and not self.measures_loss(rule.schedule):
+            raise ValueError(f"the sparse engine measures no loss under schedule {rule.schedule!r}")
         if rule.schedule == "adagrad":
             return self._adagrad(X, y, w, b, _as_index(order), rule, batch_size, t0, avg, weight)
         l2 = scalar_l2(rule, len(w))
         u = np.array(w, dtype=np.float64)
-        wa, ba = start_average(w, b, avg)
+        wa, ba = start_average(w, b, avg) if rule.average_from else (_EMPTY, 0.0)  # no d-long copy for nothing
         order = _as_index(order)
         v = weight if weight is not None else np.empty(0, dtype=X.dtype)
         args = (float(rule.lr), float(rule.schedule_code), float(rule.power_t), float(rule.total_steps))
         b_new, step, b_before, ba = sgd_epoch_csr(X.data, X.indices, X.indptr, y, u, float(b), order, batch_size,
-                                                  args, l2, rule.average_from, t0, wa, ba, v, AHEAD)
+                                                  args, l2, rule.average_from, t0, wa, ba, v, AHEAD,
+                                                  *(measure.args() if measure is not None else _NO_MEASURE))
         w_out = u if X.dtype == np.float64 else u.astype(X.dtype)  # u is this call's own array
         if step:
             return EpochOutcome(w_out, float(b_before), diverged_at=step)
         return EpochOutcome(w_out, float(b_new), avg=(wa, float(ba)) if rule.average_from else None)
+
+    @staticmethod
+    def measures_loss(schedule: str) -> bool:
+        """Whether :meth:`run_epoch` can measure a loss on the way (:class:`RowLosses`): not under AdaGrad."""
+        return schedule != "adagrad"
+
+    @staticmethod
+    def row_losses(X, y, w, b, weight=None) -> RowLosses:
+        """A :class:`RowLosses` of (w, b) on these rows, to hand to the epochs that visit them all."""
+        return RowLosses(X, y, w, b, weight)
 
     def share_sums(self, sums, d: int, *, resumed: bool) -> np.ndarray:
         """The AdaGrad sums (d + 1,) float64 the engine steps with, updated in place: ``sums`` (a resumed
@@ -110,11 +130,38 @@ class SparseEngine:
         b64 = float(X.dtype.type(b))
         v = weight if weight is not None else np.empty(0, dtype=X.dtype)
         parts = in_halves(lambda i0, i1: sum_squared_residual_csr(X.data, X.indices, X.indptr, y, w64, b64, v,
-                                                                   i0, i1, AHEAD), len(y))
+                                                                   i0, i1, LOSS_AHEAD), len(y))
         return 0.5 * sum(parts) / len(y)
 
     def prepare(self, X, y) -> None:
         """Nothing to lay out: the kernel reads the CSR arrays as they are."""
+
+
+class RowLosses:
+    """The full-data loss of (w, b), :meth:`SparseEngine.loss`, measured row by row by the epochs that visit every
+    row once after it (the kernel reads each row anyway; w sits beside the weights it trains): every row's term
+    of the pass, computed the same way, summed in the pass's halves and order, so :meth:`result` is the number
+    :meth:`SparseEngine.loss` returns — bit for bit — without a pass of its own."""
+
+    def __init__(self, X, y, w, b, weight=None) -> None:
+        self.w = np.asarray(w, dtype=X.dtype).astype(np.float64)  # rounded to X's dtype first, as loss() does
+        self.b = float(X.dtype.type(b))
+        self.sq = np.empty(len(y))  # row i's v_i (x_i·w + b − y_i)², written by the kernel
+
+    def args(self) -> tuple:
+        return self.w, self.b, self.sq
+
+    def result(self) -> float:
+        """Mean ½ v_i (x_i·w + b − y_i)² once every row has been visited (named as a future's: the loop takes
+        either)."""
+        from linsgd.engines._sparse_kernels import sum_in_order
+
+        parts = in_halves(lambda i0, i1: sum_in_order(self.sq, i0, i1), len(self.sq))
+        return 0.5 * sum(parts) / len(self.sq)
+
+
+_EMPTY = np.empty(0)
+_NO_MEASURE = (_EMPTY, 0.0, _EMPTY)
 
 
 def _as_index(order) -> np.ndarray:

@@ -7,7 +7,8 @@ Choosing between SGD, ``lr="auto"`` and the exact solver happens before the loop
 
 Each epoch's full-data loss comes from the statistics of [X y] where the loop gathered them
 (:mod:`linsgd.lstsq.loss`), else from a pass; where nothing needs that loss before the next epoch starts and a
-core is idle beside the SGD threads, the pass runs on that core while the next epoch trains (the same sum).
+core is idle beside the SGD threads, the pass runs on that core while the next epoch trains (the same sum); with
+no core idle, the sparse kernel of the next epoch measures it on the way (:class:`linsgd.engines.sparse.RowLosses`).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     stop_every = config.sync_every if averaged else (checkpoints.segment_steps if checkpoints else None)
     start = time.perf_counter()
     stop, pending = False, None
-    later = _loss_later(data, config, val, sync, checkpoints)
+    later = _loss_later(data, config, val, sync, checkpoints, engine)
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
     #    streamed: the stratified block shuffle of linsgd.data.views, drawn window by window), from the resumed one
     orders = enumerate(data.epoch_orders(config.seed, config.epoch_budget, s.epoch), start=s.epoch)
@@ -117,15 +118,17 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
         for epoch, order in _progress(orders, config, progress, s.epoch):
             t0 = time.perf_counter()
             # 2. the epoch's minibatch updates, segment by segment: sync and checkpoint at segment ends
-            _run_epoch(engine, data, order, s, config, rule, sync, checkpoints, stop_every)
+            _run_epoch(engine, data, order, s, config, rule, sync, checkpoints, stop_every,
+                       pending[0] if pending is not None and later == "measured" else None)
             s.epoch, s.position = epoch + 1, 0
             w, b = model_params(s, rule, config.dtype)
-            if pending is not None:  # the previous epoch's loss, summed on the idle core meanwhile
+            if pending is not None:  # the previous epoch's loss, summed on the idle core or measured meanwhile
                 _close_epoch(s, data, engine, config, pending[0].result(), *pending[1:], penalty_scale=penalty_scale)
             if later and s.epoch < config.epoch_budget:  # 3. full-data loss of the model training returns
-                w = w.copy()  # (the average, once averaging started), on the idle core while the next epoch runs
-                pending = (idle_core.submit(_loss_on_one_core, data, engine, w, b), w, b, epoch,
-                           time.perf_counter() - t0)
+                w = w.copy()  # (the average, once averaging started), while the next epoch runs
+                loss = (engine.row_losses(data.X, data.y, w, b, data.weight) if later == "measured"
+                        else idle_core.submit(_loss_on_one_core, data, engine, w, b))
+                pending = (loss, w, b, epoch, time.perf_counter() - t0)
                 continue
             pending = None
             stop = _close_epoch(s, data, engine, config, data.loss(engine, w, b), w, b, epoch,
@@ -161,13 +164,17 @@ def _close_epoch(s: TrainState, data, engine, config: TrainConfig, loss: float, 
     return stop
 
 
-def _loss_later(data, config: TrainConfig, val, sync, checkpoints) -> bool:
-    """Whether an epoch's full-data loss may be summed on an idle core while the next epoch trains: in memory,
-    by a pass (no statistics), with a core left beside the SGD threads, and nothing that must see the loss
-    before the next epoch starts (early stopping, validation, checkpoints, other ranks)."""
-    return (isinstance(data, InMemory) and data.statistics is None and data.n >= MIN_SPLIT_ROWS
-            and config.threads < available_cores() and config.stop_patience is None and val is None
-            and not checkpoints and type(sync) is NoSync and config.engine == "fused")
+def _loss_later(data, config: TrainConfig, val, sync, checkpoints, engine) -> str | None:
+    """How an epoch's full-data loss (in memory, by a pass: no statistics) may be had while the next epoch trains,
+    where nothing must see it first (early stopping, validation, checkpoints, other ranks): "idle core", summed on
+    a core left beside the SGD threads, else "measured" by the next epoch's kernel where the engine can; None."""
+    if not (isinstance(data, InMemory) and data.statistics is None and data.n >= MIN_SPLIT_ROWS
+            and config.stop_patience is None and val is None and not checkpoints and type(sync) is NoSync
+            and config.engine == "fused"):
+        return None
+    if config.threads < available_cores():
+        return "idle core"
+    return "measured" if getattr(engine, "measures_loss", lambda schedule: False)(config.schedule) else None
 
 
 def _loss_on_one_core(data, engine, w, b) -> float:
@@ -217,18 +224,20 @@ def model_params(s: TrainState, rule: StepRule, dtype: str) -> tuple[np.ndarray,
 
 
 def _run_epoch(engine, data, order, s, config: TrainConfig, rule: StepRule, sync, checkpoints,
-               every: int | None) -> None:
+               every: int | None, measure=None) -> None:
     """The epoch's updates from step ``s.position / B`` on, piece by piece (see :func:`linsgd.sgd.segments.cut`).
 
     At every segment end the parameters are averaged over ranks (one process: unchanged) and a
-    checkpoint is written when due; at the epoch's end the last, partial segment is synced.
+    checkpoint is written when due; at the epoch's end the last, partial segment is synced. ``measure``: the
+    engine's row losses of the previous epoch's model, for every piece to fill (the epoch visits every row).
     """
+    more = {"measure": measure} if measure is not None else {}  # engines that cannot measure take no such word
     B = process_batch(config)  # every thread's batch
     pending = 0  # examples run since the last sync
     mark = s.position // B  # epoch step of the last checkpoint (or of the resume)
     for p in cut(data.epoch_runs(order, B), B, every, start=s.position // B):
         avg = (s.wa, s.ba) if s.wa is not None else None
-        out = engine.run_epoch(p.X, p.y, s.w, s.b, p.idx, rule, B, t0=s.step, avg=avg, weight=p.v)
+        out = engine.run_epoch(p.X, p.y, s.w, s.b, p.idx, rule, B, t0=s.step, avg=avg, weight=p.v, **more)
         if out.diverged_at:
             raise _diverged(data, config, s.epoch + 1, p.first + out.diverged_at)
         s.w, s.b, s.step, pending = out.w, out.b, s.step + p.end - p.first, pending + len(p.idx)

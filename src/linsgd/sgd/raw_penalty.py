@@ -39,4 +39,4 @@ def penalty_value(w: np.ndarray, config: TrainConfig, penalty_scale=None) -> flo
     w = np.asarray(w, dtype=np.float64)
     if penalty_scale is not None:
         w = w / np.asarray(penalty_scale, dtype=np.float64)
-    return float(l1 * np.abs(w).sum() + 0.5 * l2 * (w @ w))
+    return float((l1 * np.abs(w).sum() if l1 else 0.0) + 0.5 * l2 * (w @ w))  # an L2 run: no |w| temporary
