@@ -94,6 +94,11 @@ class ThreadedEngine:
     def prepare(self, X: np.ndarray, y: np.ndarray) -> None:
         self.inner.prepare(X, y)
 
+    @property
+    def moments(self):
+        """The inner engine's sums of the rows gathered while preparing them, or None."""
+        return getattr(self.inner, "moments", None)
+
     def loss(self, X, y, w, b, weight=None) -> float:
         return self.inner.loss(X, y, w, b, weight)
 
