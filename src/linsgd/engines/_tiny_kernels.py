@@ -6,7 +6,8 @@ residual and its part of the gradient in one pass), and w is written back only a
 penalty and averaging step, which work on the array). The generic narrow kernel keeps w and the residuals in
 memory and reads every row twice; at d = 2, batch 5–10, a step then costs more than its rows. Measured on
 5·10⁶ shuffled packed rows of d = 2 (CPU time of the thread, best of 5, load ~4 on 2 cores): batch 5
-24–28 ms against 75 ms, batch 10 24–37 ms against 54–55 ms, the same parameters to the bit.
+24–28 ms against 75 ms, batch 10 24–37 ms against 54–55 ms; the same parameters to float rounding (fastmath
+may contract or reorder one operation differently: at most one ulp apart in ``tests/test_tiny_kernel.py``).
 
 Kernels take plain arrays and scalars, validate nothing and release the GIL (see ``_fused_kernels``).
 """

@@ -32,7 +32,7 @@ _MAX_AHEAD = 64
 # epoch (narrow / row by row): d = 2: 15 / 22, d = 8: 62 / 86, d = 16: 97 / 110, d = 32: 89 / 39.
 NARROW_MAX_FEATURES = 16
 # Up to this many features the narrow epoch runs in linsgd.engines._tiny_kernels (w and the gradient in
-# registers, each row read once): at d = 2, batch 5–10, 2–3× faster than sgd_epoch_narrow, the same bits.
+# registers, each row read once): at d = 2, batch 5–10, 2–3× faster than sgd_epoch_narrow, the same epoch.
 TINY_MAX_FEATURES = 2
 
 
