@@ -9,7 +9,9 @@ vanish and::
 
 The SGD loop asks for this loss after every epoch: one pass over the rows to gather the statistics, then
 each epoch's loss costs d² operations instead of a pass — where the run has enough epochs to repay the
-pass (:func:`pays_off`).
+pass (:func:`pays_off`), or from sums gathered in passing: with one or two features the fused engine sums them
+while it packs the rows (:func:`from_moments`), so a run on such data in memory, one epoch too, has them
+without a pass (unweighted, from MIN_ROWS rows on).
 ‖R v‖² is a sum of squares, never negative; it equals the float64 data pass to float rounding
 (``tests/test_loss_statistics.py``; a float32 data pass rounds each residual to float32 first).
 """
