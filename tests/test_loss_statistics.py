@@ -82,7 +82,8 @@ def test_the_loop_reports_the_statistics_loss_of_each_epochs_model(dtype, monkey
 
 def test_small_data_and_short_runs_keep_the_data_pass(monkeypatch):
     """The statistics cost a few loss passes (more with more features): a run gathers them when its epochs
-    (all of them: a resumed run decides as the uninterrupted one) repay that."""
+    (all of them: a resumed run decides as the uninterrupted one) repay that. (One or two features get them
+    free while the fused engine packs the rows: tests/test_loss_moments.py; three here.)"""
     assert not pays_off(3, 2) and pays_off(4, 2) and not pays_off(15, 100) and pays_off(16, 100)
     assert pays_off(16, 104) and not pays_off(15, 104)  # at the bound itself (3 + 104/8 = 16): it pays off
     calls = []
@@ -90,6 +91,8 @@ def test_small_data_and_short_runs_keep_the_data_pass(monkeypatch):
     original = fused.loss
     monkeypatch.setattr(fused, "loss", lambda self, *a, **k: calls.append(len(a[0])) or original(self, *a, **k))
     X, y = _chapter(MIN_ROWS + 10, seed=2)
+    X = np.column_stack([X, np.random.default_rng(2).normal(size=len(y))])
+    assert not pays_off(3, 3)
     linsgd.fit(X, y, lr=0.01, epochs=3, seed=0, solver="sgd")
     linsgd.fit(X[:5000], y[:5000], lr=0.01, epochs=4, seed=0, solver="sgd")
     assert calls == [MIN_ROWS + 10] * 3 + [5000] * 4

@@ -15,7 +15,7 @@ from linsgd.data import _shuffle_kernels
 from linsgd.data._shuffle_python import fisher_yates
 from linsgd.data.batching import SHUFFLE_ROWS, epoch_order
 from linsgd.data.synthetic import make_regression
-from linsgd.engines import _fused_kernels, _numpy_kernels, fused, get_engine
+from linsgd.engines import _numpy_kernels, _tiny_kernels, fused, get_engine
 from linsgd.engines.rule import StepRule
 from linsgd.sgd.loop import init_params
 
@@ -211,9 +211,10 @@ def test_the_dispatch_is_by_the_row_count_of_X():
 
 
 def _narrow_kernel(X, y, w, b, order, lr, batch, total_steps=1):
-    """The numba narrow kernel called directly with the chapter's constant step; returns the new bias."""
+    """The numba kernel of two features (``sgd_epoch_tiny``) called directly with the chapter's constant step;
+    returns the new bias."""
     f = np.float32
-    return float(_fused_kernels.sgd_epoch_narrow(
+    return float(_tiny_kernels.sgd_epoch_tiny(
         X, y, w, f(b), order, batch, (lr, 0.0, 0.25, float(total_steps)), (f(lr / batch), f(lr / batch)),
         np.zeros((2, 0)), 0, 0, np.zeros(len(w)), 0.0, np.empty(0, f), np.zeros(3, f), f(0.5), 8)[0])
 

@@ -31,6 +31,9 @@ _MAX_AHEAD = 64
 # row (sgd_epoch), which vectorises over the features. Measured, 2·10⁶ shuffled rows, batch 10, ms per
 # epoch (narrow / row by row): d = 2: 15 / 22, d = 8: 62 / 86, d = 16: 97 / 110, d = 32: 89 / 39.
 NARROW_MAX_FEATURES = 16
+# Up to this many features the narrow epoch runs in linsgd.engines._tiny_kernels (w and the gradient in
+# registers, each row read once): at d = 2, batch 5–10, 2–3× faster than sgd_epoch_narrow, the same epoch.
+TINY_MAX_FEATURES = 2
 
 
 # Packed rows (x_i, y_i) put a random row in one cache line instead of two (one of X, one of y): at
@@ -55,6 +58,9 @@ class FusedEngine:
         self.loss_spec = loss  # (loss, ε, q) of the full-data loss (the steps take the rule's)
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # the arrays of the previous call
         self._packed: np.ndarray | None = None  # their packed rows, once made
+        # (n, shift, sums) of the packed arrays' rows [x y] (d <= TINY_MAX_FEATURES), gathered while packing:
+        # see _pack_with_moments and linsgd.lstsq.loss.from_moments
+        self.moments: tuple[int, np.ndarray, np.ndarray] | None = None
 
     def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
         """One epoch of minibatch SGD over ``order``; see :mod:`linsgd.engines.base` for the contract.
@@ -105,17 +111,38 @@ class FusedEngine:
     def _packed_rows(self, X: np.ndarray, y: np.ndarray, now: bool = False) -> np.ndarray | None:
         """Packed rows of (X, y): made when these arrays come a second time (or ``now``), then kept."""
         if self._last is None or self._last[0] is not X or self._last[1] is not y:
-            self._last, self._packed = (X, y), None
+            self._last, self._packed, self.moments = (X, y), None, None
             if not now:
                 return None
         if (self._packed is None and len(X) > SMALL_ROWS and X.shape[1] <= NARROW_MAX_FEATURES
                 and X.nbytes + y.nbytes <= PACK_MAX_BYTES):
-            from linsgd.engines._fused_kernels import pack_rows
-
             Z = np.empty((len(y), X.shape[1] + 1), dtype=X.dtype)
-            in_halves(lambda i0, i1: pack_rows(X, y, Z, i0, i1), len(y))
+            if X.shape[1] <= TINY_MAX_FEATURES:  # the rows' moments come with the copy
+                self.moments = _pack_with_moments(X, y, Z)
+            else:
+                from linsgd.engines._fused_kernels import pack_rows
+
+                in_halves(lambda i0, i1: pack_rows(X, y, Z, i0, i1), len(y))
             self._packed = Z
         return self._packed
+
+
+def _pack_with_moments(X: np.ndarray, y: np.ndarray, Z: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """Pack X, y (d <= 2) into Z on both cores and return ``(n, shift, sums)``: the float64 sums of the rows
+    [x y] − shift (``_tiny_kernels.pack_moments``), shift the mean of the first 4,096 rows (x₁ = 0 when
+    d = 1), the two halves' sums added."""
+    from linsgd.engines._tiny_kernels import pack_moments
+
+    head = np.column_stack([X[:4096], y[:4096]]).astype(np.float64).mean(axis=0)
+    shift = np.array([head[0], head[1] if X.shape[1] == 2 else 0.0, head[-1]])
+    parts = in_halves(lambda i0, i1: _summed(pack_moments, X, y, Z, shift, i0, i1), len(y))
+    return len(y), shift, sum(parts[1:], parts[0])
+
+
+def _summed(kernel, X, y, Z, shift, i0, i1) -> np.ndarray:
+    sums = np.zeros((3, 4))
+    kernel(X, y, Z, shift, i0, i1, sums)
+    return sums
 
 
 def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
@@ -137,6 +164,8 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
         return outcome(sgd_epoch_loss(arrays[2], arrays[3], w, scalar(b), order, batch_size, *args,
                                       rule.loss_code, scalar(rule.epsilon), scalar(rule.quantile)), w, wa, rule)
     kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
+    if X.shape[1] <= TINY_MAX_FEATURES:  # one or two features: the same epoch with w in registers
+        from linsgd.engines._tiny_kernels import sgd_epoch_tiny as kernel
     return outcome(kernel(arrays[2], arrays[3], w, X.dtype.type(b), order, batch_size, *args), w, wa, rule)
 
 

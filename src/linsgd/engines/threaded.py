@@ -32,7 +32,7 @@ from linsgd._small import small
 from linsgd.data.batching import rank_slice
 from linsgd.engines.averaging import pack, unpack, weighted_mean
 from linsgd.engines.base import EpochOutcome
-from linsgd.engines.fused import kernel_args, kernel_epoch, outcome
+from linsgd.engines.fused import TINY_MAX_FEATURES, kernel_args, kernel_epoch, outcome
 from linsgd.engines.rule import as_rule
 
 # The default K (sync_every="auto"): averaging costs at most SYNC_SHARE of the epoch's time, with
@@ -45,6 +45,9 @@ SYNC_SHARE = 0.05
 SYNC_SECONDS = 75e-6
 ROW_SECONDS = 15e-9
 FEATURE_SECONDS = 0.7e-9
+# One or two features run in registers (linsgd.engines._tiny_kernels): ~4.9 ns a row at d = 2 (5·10⁶
+# shuffled rows, batch 5 or 10, CPU time of the thread, load ~4), so K is larger for the same share.
+TINY_ROW_SECONDS = 5e-9
 # K = "auto" is never 1 (lockstep): on the shared 2-core machine lockstep lost to local SGD in three of four
 # measured runs of the wide workload (benchmarks/KERNEL_RESULTS.md: a barrier per step waits for any
 # descheduled thread); lockstep is the choice when one thread's trajectory matters (sync_every=1).
@@ -56,10 +59,11 @@ def default_sync_every(d: int, batch_size: int) -> int:
     """K for threads (``sync_every="auto"``): the fewest steps between averages that keep their cost at most
     :data:`SYNC_SHARE` of the epoch, for d features and a per-thread batch of ``batch_size``.
 
-    >>> default_sync_every(2, 10), default_sync_every(100, 256)
-    (9147, 69)
+    >>> default_sync_every(2, 10), default_sync_every(3, 10), default_sync_every(100, 256)
+    (30000, 8772, 69)
     """
-    step = batch_size * (ROW_SECONDS + FEATURE_SECONDS * d)
+    row = TINY_ROW_SECONDS if d <= TINY_MAX_FEATURES else ROW_SECONDS + FEATURE_SECONDS * d
+    step = batch_size * row
     return max(1, math.ceil(SYNC_SECONDS / (SYNC_SHARE * step)))
 
 
@@ -93,6 +97,11 @@ class ThreadedEngine:
 
     def prepare(self, X: np.ndarray, y: np.ndarray) -> None:
         self.inner.prepare(X, y)
+
+    @property
+    def moments(self):
+        """The inner engine's sums of the rows gathered while preparing them, or None."""
+        return getattr(self.inner, "moments", None)
 
     def loss(self, X, y, w, b, weight=None) -> float:
         return self.inner.loss(X, y, w, b, weight)

@@ -9,7 +9,9 @@ vanish and::
 
 The SGD loop asks for this loss after every epoch: one pass over the rows to gather the statistics, then
 each epoch's loss costs d² operations instead of a pass — where the run has enough epochs to repay the
-pass (:func:`pays_off`).
+pass (:func:`pays_off`), or from sums gathered in passing: with one or two features the fused engine sums them
+while it packs the rows (:func:`from_moments`), so a run on such data in memory, one epoch too, has them
+without a pass (unweighted, from MIN_ROWS rows on).
 ‖R v‖² is a sum of squares, never negative; it equals the float64 data pass to float rounding
 (``tests/test_loss_statistics.py``; a float32 data pass rounds each residual to float32 first).
 """
@@ -52,6 +54,29 @@ class LossStatistics:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged w: inf or nan, as a data pass gives
             r = self.R @ v
             return float((r @ r + self.n * e * e) / (2 * self.n))
+
+
+def from_moments(moments: tuple[int, np.ndarray, np.ndarray], d: int, *, min_rows: int = MIN_ROWS
+                 ) -> LossStatistics | None:
+    """The statistics of n rows of d <= 2 features from sums gathered in passing (the fused engine's packing,
+    ``linsgd.engines.fused``): ``moments`` = (n, s, S) with s (3,) a shift near the means of [x₀ x₁ y] and S
+    (3, 4) the float64 sums of a = [x₀ x₁ y] − s, Σ a_j a_k in S[j, k] (k ≤ j) and Σ a_j in S[j, 3] (d = 1:
+    row and column 1 unused). The centred Gram matrix is then Σ (a − ā)(a − ā)ᵀ = Σ aaᵀ − n ā āᵀ, as in
+    :func:`linsgd.lstsq.gram.centred_gram` (s ≈ μ: nothing cancels). None as :func:`loss_statistics`."""
+    n, shift, sums = moments
+    if n < min_rows:
+        return None
+    keep = [0, 1, 2] if d == 2 else [0, 2]
+    lower = np.tril(sums[:, :3])[np.ix_(keep, keep)]
+    mean_shifted = sums[keep, 3] / n
+    G = lower + np.tril(lower, -1).T - n * np.outer(mean_shifted, mean_shifted)
+    if not np.isfinite(G).all():
+        return None
+    try:
+        R = np.linalg.cholesky(G).T
+    except np.linalg.LinAlgError:
+        return None
+    return LossStatistics(n, shift[keep] + mean_shifted, R)
 
 
 def loss_statistics(X: np.ndarray, y: np.ndarray, weight=None, *, min_rows: int = MIN_ROWS

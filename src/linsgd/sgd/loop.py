@@ -6,9 +6,10 @@
 Choosing between SGD, ``lr="auto"`` and the exact solver happens before the loop, in :mod:`linsgd.sgd.fit`.
 
 Each epoch's full-data loss comes from the statistics of [X y] where the loop gathered them
-(:mod:`linsgd.lstsq.loss`), else from a pass; where nothing needs that loss before the next epoch starts and a
-core is idle beside the SGD threads, the pass runs on that core while the next epoch trains (the same sum); with
-no core idle, the sparse kernel of the next epoch measures it on the way (:class:`linsgd.engines.sparse.RowLosses`).
+(:mod:`linsgd.lstsq.loss`; for one or two features the fused engine sums them while it packs the rows), else
+from a pass; where nothing needs that loss before the next epoch starts and a core is idle beside the SGD threads,
+the pass runs on that core while the next epoch trains (the same sum); with no core idle, the sparse kernel of the
+next epoch measures it on the way (:class:`linsgd.engines.sparse.RowLosses`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from linsgd.engines import get_engine
 from linsgd.engines.averaging import pack, unpack
 from linsgd.engines.rule import StepRule
 from linsgd.errors import ConfigError, DivergenceError
-from linsgd.lstsq.loss import loss_statistics, pays_off
+from linsgd.lstsq.loss import from_moments, loss_statistics, pays_off
 from linsgd.sgd.lr import stable_lr
 from linsgd.sgd.raw_penalty import penalty_value, penalty_weights
 from linsgd.sgd.result import FitResult, TrainState
@@ -96,9 +97,12 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
         raise ConfigError("schedule", config.schedule, ADAGRAD_DENSE)
     if isinstance(data, InMemory):  # the same arrays every epoch: the engine may lay them out once, and
         engine.prepare(data.X, data.y)  # each epoch's squared loss comes from the statistics of [X y] (no pass)
-        if (data.statistics is None and config.loss == "squared" and not is_sparse(data.X)
-                and pays_off(config.epoch_budget, d)):  # (the run's epochs, not those left: resumed == whole)
-            data.statistics = loss_statistics(data.X, data.y, data.weight)
+        if data.statistics is None and config.loss == "squared" and not is_sparse(data.X):
+            moments = getattr(engine, "moments", None)  # gathered while laying the rows out: free
+            if moments is not None and data.weight is None:
+                data.statistics = from_moments(moments, d)
+            elif pays_off(config.epoch_budget, d):  # (the run's epochs, not those left: resumed == whole)
+                data.statistics = loss_statistics(data.X, data.y, data.weight)
     rule = step_rule(config, data.steps_per_epoch(process_batch(config)), penalty_scale)
     s = copy.deepcopy(resume) if resume is not None else TrainState(
         *init_params(config.seed, d, config.init_std, config.dtype))

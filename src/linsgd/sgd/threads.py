@@ -32,7 +32,7 @@ def resolve(config: TrainConfig, rows: int, d: int, one_thread_k: int | None = N
 
     >>> c = resolve(TrainConfig(threads=2, seed=0), rows=1_000_000, d=2)
     >>> c.threads, c.sync_every
-    (2, 9147)
+    (2, 30000)
     >>> resolve(TrainConfig(threads=2, seed=0), rows=1000, d=2).threads  # few rows: one thread
     1
     """
