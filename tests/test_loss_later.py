@@ -13,7 +13,7 @@ from linsgd.config import TrainConfig
 from linsgd.data.synthetic import make_regression
 from linsgd.data.views import InMemory
 from linsgd.errors import DivergenceError
-from linsgd.sgd import loop
+from linsgd.sgd import loop, loss_later
 
 N = MIN_SPLIT_ROWS + 1001  # a pass in two halves, and a short last batch
 
@@ -28,7 +28,7 @@ def where(monkeypatch):
         names.append(threading.current_thread().name.rstrip("_0123456789"))
         return real(*args)
 
-    monkeypatch.setattr(loop, "available_cores", lambda: 2)
+    monkeypatch.setattr(loss_later, "available_cores", lambda: 2)
     monkeypatch.setattr(loop, "_loss_on_one_core", spy)
     return names
 
@@ -48,7 +48,7 @@ def test_the_run_equals_one_that_sums_each_loss_right_after_its_epoch(where, mon
     X, y = _data(d)
     later = _fit(X, y, 4)
     assert where == ["linsgd-loss"] * 3  # epochs 1-3 summed beside the next epoch, the last one at once
-    monkeypatch.setattr(loop, "available_cores", lambda: 1)  # no idle core: each loss right after its epoch
+    monkeypatch.setattr(loss_later, "available_cores", lambda: 1)  # no idle core: each loss right after its epoch
     now = _fit(X, y, 4)
     assert where == ["linsgd-loss"] * 3
     assert later.history == now.history and later.objective == now.objective

@@ -15,7 +15,7 @@ from linsgd.engines.rule import StepRule
 from linsgd.engines.sparse import RowLosses, SparseEngine
 from linsgd.engines.sparse_threads import SparseThreadedEngine
 from linsgd.errors import DivergenceError
-from linsgd.sgd import loop
+from linsgd.sgd import loop, loss_later
 
 N, D = MIN_SPLIT_ROWS + 1001, 40  # the pass sums two halves; threads run; a short last batch
 pytestmark = pytest.mark.filterwarnings("ignore::linsgd.errors.ConvergenceWarning")
@@ -97,7 +97,7 @@ def measured(monkeypatch):
         calls.append(1)
         return real(self)
 
-    monkeypatch.setattr(loop, "available_cores", lambda: 2)
+    monkeypatch.setattr(loss_later, "available_cores", lambda: 2)
     monkeypatch.setattr(RowLosses, "result", spy)
     return calls
 

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from linsgd import _held
-from linsgd._parallel import MIN_SPLIT_ROWS, available_cores, one_core
+from linsgd._parallel import one_core
 from linsgd.config import TrainConfig
 from linsgd.data.batching import INIT_STREAM
 from linsgd.data.checks import check_values_of
@@ -34,6 +34,7 @@ from linsgd.engines.averaging import pack, unpack
 from linsgd.engines.rule import StepRule
 from linsgd.errors import ConfigError, DivergenceError
 from linsgd.lstsq.loss import from_moments, loss_statistics, pays_off
+from linsgd.sgd.loss_later import loss_later
 from linsgd.sgd.lr import stable_lr
 from linsgd.sgd.raw_penalty import penalty_value, penalty_weights
 from linsgd.sgd.result import FitResult, TrainState
@@ -114,7 +115,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     stop_every = config.sync_every if averaged else (checkpoints.segment_steps if checkpoints else None)
     start = time.perf_counter()
     stop, pending = False, None
-    later = _loss_later(data, config, val, sync, checkpoints, engine)
+    later = loss_later(data, config, val, checkpoints, engine, one_process=type(sync) is NoSync)
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
     #    streamed: the stratified block shuffle of linsgd.data.views, drawn window by window), from the resumed one
     orders = enumerate(data.epoch_orders(config.seed, config.epoch_budget, s.epoch), start=s.epoch)
@@ -166,19 +167,6 @@ def _close_epoch(s: TrainState, data, engine, config: TrainConfig, loss: float, 
     if checkpoints and not stop and checkpoints.due_at_epoch_end(s.epoch):
         checkpoints.save(s)
     return stop
-
-
-def _loss_later(data, config: TrainConfig, val, sync, checkpoints, engine) -> str | None:
-    """How an epoch's full-data loss (in memory, by a pass: no statistics) may be had while the next epoch trains,
-    where nothing must see it first (early stopping, validation, checkpoints, other ranks): "idle core", summed on
-    a core left beside the SGD threads, else "measured" by the next epoch's kernel where the engine can; None."""
-    if not (isinstance(data, InMemory) and data.statistics is None and data.n >= MIN_SPLIT_ROWS
-            and config.stop_patience is None and val is None and not checkpoints and type(sync) is NoSync
-            and config.engine == "fused"):
-        return None
-    if config.threads < available_cores():
-        return "idle core"
-    return "measured" if getattr(engine, "measures_loss", lambda schedule: False)(config.schedule) else None
 
 
 def _loss_on_one_core(data, engine, w, b) -> float:
