@@ -15,6 +15,9 @@ rule's float64 w; with a scratch gradient and the average in the same rows, 32 M
 three times as long). A batch of several rows, or rows with repeated columns, sums its gradient in a small
 open-addressing table keyed by column (a few KiB, in L1), not in a d-long scratch whose reads would miss.
 Averaging keeps A in its own d-long float64 array. Rows are prefetched in three stages.
+Batch 1 on rows with unique columns (the common case) runs in its own flat loop, compiled twice: without
+averaging its A is None, so no store to A is compiled (an untaken ``A[j] += …`` made the loop about four times
+slower: one epoch of 300,000 benchmarks/bench_sparse.py rows, float64, CPU time 0.29–0.30 s against 0.07 s).
 """
 
 from __future__ import annotations
@@ -123,6 +126,59 @@ def _scratch(order, indptr, batch, summed):
 
 
 @njit(nogil=True, cache=True)
+def _one_row_steps(data, indices, indptr, y, state, bias, order, eta, average_from, t0, v, A, ahead):
+    """The epoch of :func:`adagrad_epoch_csr` when each step is one row whose column indices are unique (B = 1,
+    not ``summed``): the same arithmetic in the same order, in one flat loop (no batch table: written through
+    the general loop's helpers, the same epoch took about five times as long). Returns (the diverged step or
+    0, P)."""
+    n = len(order)
+    widest = 0
+    for k in range(n):
+        widest = max(widest, indptr[order[k] + 1] - indptr[order[k]])
+    old = np.empty(widest)
+    P = 0.0
+    for k in range(n):
+        if ahead:
+            if A is None:
+                _prefetch_rows(data, indices, indptr, y, order, state, old[:0], k, n, ahead)
+            else:
+                _prefetch_rows(data, indices, indptr, y, order, state, A, k, n, ahead)
+        i = order[k]
+        a, e = indptr[i], indptr[i + 1]
+        r = bias[0] - y[i]
+        for p in range(a, e):
+            r += data[p] * state[indices[p], W]
+        check = 0.5 * r * r
+        r = r * v[i] if len(v) else r
+        for p in range(a, e):
+            j = indices[p]
+            old[p - a] = state[j, W]
+            g = r * data[p]
+            if g != 0.0:  # _step's arithmetic; the store to A compiled only with averaging
+                state[j, SUMSQ] += g * g
+                du = -eta * g / np.sqrt(state[j, SUMSQ])
+                state[j, W] += du
+                if A is not None:
+                    A[j] += P * du
+                check += du - du
+        b_before = bias[0]
+        if r != 0.0:
+            bias[1] += r * r
+            bias[0] -= eta * r / np.sqrt(bias[1])
+        if not np.isfinite(check + (bias[0] - bias[0])):  # restore the weights and bias before the step
+            for p in range(a, e):
+                state[indices[p], W] = old[p - a]
+            bias[0] = b_before
+            return k + 1, P
+        if average_from and t0 + k + 1 >= average_from:
+            P += 1.0
+            bias[2] += (bias[0] - bias[2]) / (t0 + k + 1 - average_from + 1)
+        elif average_from:
+            bias[2] = bias[0]
+    return 0, P
+
+
+@njit(nogil=True, cache=True)
 def adagrad_epoch_csr(data, indices, indptr, y, state, bias, order, batch, eta, average_from, t0, wa, v, summed,
                       ahead):
     """One epoch over CSR rows ``order[k]`` in consecutive batches of ``batch``.
@@ -149,7 +205,17 @@ def adagrad_epoch_csr(data, indices, indptr, y, state, bias, order, batch, eta, 
     for j in range(len(A)):
         A[j] = -m0 * wa[j] if m0 > 0 else 0.0
     P, step = 0.0, 0
-    for start in range(0, n, batch):
+    one_by_one = batch == 1 and not summed
+    if one_by_one:
+        if average_from:
+            diverged, P = _one_row_steps(data, indices, indptr, y, state, bias, order, eta, average_from, t0, v, A,
+                                         ahead)
+        else:  # None: compiled without the averaging store (module docstring)
+            diverged, P = _one_row_steps(data, indices, indptr, y, state, bias, order, eta, 0, t0, v, None, ahead)
+        if diverged:
+            return diverged
+        step = n
+    for start in range(n if one_by_one else 0, n, batch):  # batches, or rows with repeated columns
         stop = min(start + batch, n)
         step += 1
         q, gb, check = 0, 0.0, 0.0
