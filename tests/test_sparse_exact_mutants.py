@@ -274,3 +274,30 @@ def test_the_refusal_says_the_budget_and_the_need_in_gib():
     most = _largest_width(budget)
     assert re.search(rf"at most {most:,} features for sparse X within the memory budget of 4\.0 GiB", text), text
     assert "16,382 features need 6.0 GiB for the normal equations" in text and "solver='sgd'" in text
+
+
+def test_no_features_is_the_intercept_alone():
+    """d = 0: the intercept is the mean target and the residual sum of squares is the total one."""
+    y = np.array([1.0, 2.0, 4.0, -0.5])
+    s = sparse_state(sp.csr_matrix((4, 0)), y).solution([])
+    assert s.w.shape == (0,) and s.b == pytest.approx(y.mean(), rel=1e-15)
+    assert s.rss == pytest.approx(np.sum((y - y.mean()) ** 2), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_near_copy_among_correlated_columns_is_zeroed_against_the_largest_eigenvalue(seed):
+    """Four columns on one common factor (λ_max ≈ 5, the other eigenvalues ≈ 0.003) and x5 = x3 + 2e-7·z: its
+    pivot² (~200 ε) is below ε·n (n = 400), so the eigen-path runs, and its smallest eigenvalue (~100 ε) is
+    below ε·n·λ_max but above ε·n·λ for every other eigenvalue λ and above ε·n / λ_max: named only by the rule."""
+    rng = np.random.default_rng(seed)
+    f = rng.standard_normal(400)
+    X = np.column_stack([f + 0.05 * rng.standard_normal(400) for _ in range(4)] + [np.zeros(400)])
+    X[:, 4] = X[:, 2] + 2e-7 * rng.standard_normal(400)
+    y = X @ [1.0, 2.0, 3.0, 4.0, 5.0] + rng.standard_normal(400)
+    Xc = X - X.mean(0)
+    Cs = Xc.T @ Xc / np.sqrt(np.outer(np.diag(Xc.T @ Xc), np.diag(Xc.T @ Xc)))
+    eps, lam = np.finfo(np.float64).eps, np.linalg.eigvalsh(Cs)
+    assert np.min(np.diag(np.linalg.cholesky(Cs))) ** 2 <= 400 * eps
+    assert 400 * eps * max(lam[1], lam[-2], 1 / lam[-1]) < lam[0] <= 400 * eps * lam[-1]
+    with pytest.raises(DataError, match="column 'x5' is a linear combination"):
+        sparse_state(sp.csr_matrix(X), y).solution()
