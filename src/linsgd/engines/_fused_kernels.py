@@ -137,6 +137,17 @@ def sgd_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, 
     return b, 0, w_before, b, ba
 
 
+
+@njit(inline="always")
+def _prefetch_batch_ahead(X, y, order, k0, k1, last):
+    """Prefetch rows ``order[k0:k1]`` (a batch ``ahead`` rows on) of X and y: each row's first and last value, so
+    every line of a row up to two lines long (16 float32; a packed row may cross a line)."""
+    for k in range(k0, k1):
+        i = order[k]
+        prefetch(X, i, 0)
+        prefetch(X, i, last)
+        prefetch(y, i, 0)
+
 @njit(nogil=True, cache=True, fastmath=_MATH)
 def sgd_epoch_narrow(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half,
                      ahead):
@@ -156,11 +167,7 @@ def sgd_epoch_narrow(X, y, w, b, order, batch, rule, fixed, penalty, average_fro
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
-        for k in range(start + ahead, min(stop + ahead, n)):
-            i = order[k]
-            prefetch(X, i, 0)
-            prefetch(X, i, d - 1)  # first and last value: every line of rows up to two lines (16 float32)
-            prefetch(y, i, 0)
+        _prefetch_batch_ahead(X, y, order, start + ahead, min(stop + ahead, n), d - 1)
         gb, loss = zero, zero
         for k in range(start, stop):
             i = order[k]

@@ -18,8 +18,7 @@ import numpy as np
 from numba import njit
 
 from linsgd._jit_cache import listen
-from linsgd._prefetch import prefetch
-from linsgd.engines._fused_kernels import _after_step, _finite, _step_size
+from linsgd.engines._fused_kernels import _after_step, _finite, _prefetch_batch_ahead, _step_size
 from linsgd.engines._row_groups import _MATH
 
 listen()  # one line on the first compilation (a cache miss): linsgd._jit_cache
@@ -47,11 +46,7 @@ def sgd_epoch_tiny(X, y, w, b, order, batch, rule, fixed, penalty, average_from,
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
-        for k in range(start + ahead, min(stop + ahead, n)):
-            i = order[k]
-            prefetch(X, i, 0)
-            prefetch(X, i, last)  # first and last value: every line of the row (a packed row may cross one)
-            prefetch(y, i, 0)
+        _prefetch_batch_ahead(X, y, order, start + ahead, min(stop + ahead, n), last)
         gb, loss, g0, g1 = zero, zero, zero, zero
         for k in range(start, stop):
             i = order[k]
