@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
+from support.problems import sparse_problem
 
 from linsgd._parallel import MIN_SPLIT_ROWS
 from linsgd.config import TrainConfig
@@ -23,11 +23,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::linsgd.errors.ConvergenceWarnin
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(11)
-    X = sp.random(N, D, density=0.15, format="csr", random_state=11, dtype=np.float64)
-    X.data = rng.standard_normal(X.nnz)
-    y = X @ rng.standard_normal(D) + 0.5 + 0.1 * rng.standard_normal(N)
-    v = rng.uniform(0.2, 2.0, N)
+    X, y, v, _ = sparse_problem(N, D, 0.15, 11)
     return X, y, v / v.mean()
 
 

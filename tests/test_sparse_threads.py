@@ -9,7 +9,7 @@ import copy
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
+from support.problems import sparse_problem
 from test_resume import _recorder
 
 import linsgd
@@ -28,13 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::linsgd.errors.ConvergenceWarnin
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(4)
-    X = sp.random(N_ROWS, D, density=0.1, format="csr", random_state=4, dtype=np.float64)
-    X.data = rng.standard_normal(X.nnz)
-    w = rng.standard_normal(D)
-    y = X @ w + 0.5 + 0.1 * rng.standard_normal(N_ROWS)
-    v = rng.uniform(0.2, 2.0, N_ROWS)
-    return X, y, v, w
+    return sparse_problem(N_ROWS, D, 0.1, 4)
 
 
 RULES = {"plain": {}, "l2": {"penalty": "l2", "alpha": 1e-3},
