@@ -2,8 +2,9 @@
 
 The same epoch as ``_fused_kernels.sgd_epoch_narrow`` (same arguments, update, order of every sum and return
 value), for d ≤ 2: w₀, w₁, b and the sums g₀, g₁, Σ r, Σ ½r² are local scalars, each row read once (its
-residual and its part of the gradient in one pass), and w is written back only at the end (or around the
-penalty and averaging step, which work on the array). The generic narrow kernel keeps w and the residuals in
+residual and its part of the gradient in one pass), the penalty's proximal step and the running average
+w̄₀, w̄₁, b̄ too (the arithmetic of ``_fused_kernels._after_step``), and w and w̄ are written back only at the
+end. The generic narrow kernel keeps w and the residuals in
 memory and reads every row twice; at d = 2, batch 5–10, a step then costs more than its rows. Measured on
 5·10⁶ shuffled packed rows of d = 2 (CPU time of the thread, best of 5, load ~4 on 2 cores): batch 5
 24–28 ms against 75 ms, batch 10 24–37 ms against 54–55 ms; the same parameters to float rounding (fastmath
@@ -18,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from linsgd._jit_cache import listen
-from linsgd.engines._fused_kernels import _after_step, _finite, _prefetch_batch_ahead, _step_size
+from linsgd.engines._fused_kernels import _finite, _lr_at, _prefetch_batch_ahead, _prox, _step_size
 from linsgd.engines._row_groups import _MATH
 
 listen()  # one line on the first compilation (a cache miss): linsgd._jit_cache
@@ -40,8 +41,9 @@ def sgd_epoch_tiny(X, y, w, b, order, batch, rule, fixed, penalty, average_from,
     zero = b - b
     w0 = w[0]
     w1 = w[last] if d == 2 else zero
+    a0, a1 = wa[0], wa[last]  # the running average (float64), in registers too
     weighted = len(v) > 0
-    plain = penalty.shape[1] == 0 and average_from == 0  # nothing works on the array between steps
+    penalized = penalty.shape[1] > 0
     step = 0
     for start in range(0, n, batch):
         stop = min(start + batch, n)
@@ -66,15 +68,39 @@ def sgd_epoch_tiny(X, y, w, b, order, batch, rule, fixed, penalty, average_from,
         nb = b - s * gb
         if not _finite(loss + (n0 - n0) + (n1 - n1), nb):
             _store(w, w0, w1)  # the parameters before the step
+            _store(wa, a0, a1)
             return nb, step, w.copy(), b, ba
         w0, w1, b = n0, n1, nb
-        if not plain:
-            _store(w, w0, w1)
-            ba = _after_step(w, b, rule, penalty, average_from, t0 + step, wa, ba, s_buf)
-            w0 = w[0]
-            w1 = w[last] if d == 2 else zero
+        t = t0 + step  # steps done: _fused_kernels._after_step's proximal step and running average
+        if penalized:
+            eta = _lr_at(rule, t - 1)
+            w0 = _proximal(w0, eta, penalty[0, 0], penalty[1, 0], s_buf)
+            if d == 2:
+                w1 = _proximal(w1, eta, penalty[0, 1], penalty[1, 1], s_buf)
+        if average_from > 0 and t >= average_from:
+            m = t - average_from + 1
+            a0 = _running_mean(a0, w0, m)
+            a1 = _running_mean(a1, w1, m)
+            ba = _running_mean(ba, b, m)
     _store(w, w0, w1)
+    _store(wa, a0, a1)
     return b, 0, w.copy(), b, ba
+
+
+@njit(inline="always", fastmath=_MATH)
+def _proximal(u, eta, l1, l2, s_buf):
+    """u after the penalty's proximal step of rate ``eta`` (l1, l2: its weights), both factors rounded to the
+    dtype of ``s_buf`` first: the arithmetic of ``_fused_kernels._after_step``."""
+    s_buf[1] = eta * l1
+    s_buf[2] = 1.0 / (1.0 + eta * l2)
+    return _prox(u, s_buf[1], s_buf[2])
+
+
+@njit(inline="always", fastmath=_MATH)
+def _running_mean(a, x, m):
+    """The mean of m values from the mean ``a`` of the first m − 1 and the m-th, ``x``: a + (x − a)/m, the
+    update of ``_fused_kernels._after_step`` (here on a register)."""
+    return a + (x - a) / m
 
 
 @njit(inline="always")
