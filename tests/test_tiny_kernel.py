@@ -89,17 +89,21 @@ def test_packed_rows_across_cache_lines_the_same():
           _run(_fused_kernels.sgd_epoch_narrow, arrays, np.zeros(2, np.float32), 0.0, order, rule, 10))
 
 
+@pytest.mark.parametrize("average_from", [0, 20])
 @pytest.mark.parametrize("d", [1, 2])
-def test_a_divergence_at_the_same_step_with_the_parameters_before_it(d):
+def test_a_divergence_at_the_same_step_with_the_parameters_before_it(d, average_from):
+    """The parameters before the diverging step, and the running average up to the step before it."""
     X, y = _data(500, d, np.float32)
     X[301, 0] = np.float32(3e38)  # its residual overflows: step 301 // 5 + 1 = 61
     arrays = FusedEngine().layout(X, y)
     order = np.arange(500, dtype=np.int32)
-    rule = StepRule(0.03, total_steps=100)
+    rule = StepRule(0.03, total_steps=100, average_from=average_from)
     tiny = _run(sgd_epoch_tiny, arrays, np.full(d, 0.5, np.float32), 0.0, order, rule, 5)
     narrow = _run(_fused_kernels.sgd_epoch_narrow, arrays, np.full(d, 0.5, np.float32), 0.0, order, rule, 5)
     assert tiny[2][1] == narrow[2][1] == 61
     _same(tiny, narrow)
+    np.testing.assert_array_max_ulp(tiny[1], narrow[1], maxulp=ULPS)  # w̄ (steps 20–60 averaged)
+    assert average_from == 0 or not np.array_equal(tiny[1], np.full(d, 0.5))
 
 
 def test_the_engine_takes_it_up_to_two_features_only():
