@@ -6,7 +6,8 @@ rounds (the least disturbed on a shared machine). Per workload (``large``: 10⁷
 ``wide``: 10⁶ × 100 float32, batch 256):
 
 * the next epoch's order (``epoch_order``) on one thread and on two (one thread's figures also as the CPU
-  time of the calling thread, which a neighbour on the machine disturbs least);
+  time of the calling thread, which a neighbour on the machine disturbs least); large: the packing of the rows
+  that a fit does first (``FusedEngine.prepare`` on a fresh engine, on two threads);
 * one fused epoch on one thread in the epoch's order and in numpy's uniform permutation (the order's
   locality: the rows' gather should cost the same);
 * the fused kernel on the two halves of an epoch's order, one after the other and on two plain threads;
@@ -90,6 +91,7 @@ def _parts(name, X, y, wl, best) -> None:
 
     from linsgd.data.batching import epoch_order
     from linsgd.engines import get_engine
+    from linsgd.engines.fused import NARROW_MAX_FEATURES
     from linsgd.engines.rule import StepRule
     from linsgd.engines.threaded import ThreadedEngine
 
@@ -99,6 +101,8 @@ def _parts(name, X, y, wl, best) -> None:
     best(f"{name} order 1 thread", lambda: epoch_order(0, 1, n, out=spare))
     best(f"{name} order 2 threads", lambda: epoch_order(0, 1, n, out=spare, pool=pool))
     order = epoch_order(0, 0, n)
+    if X.shape[1] <= NARROW_MAX_FEATURES:  # a fit's packing of the rows (fresh memory, as in a fit)
+        best(f"{name} pack", lambda: get_engine("fused").prepare(X, y))
     engine = get_engine("fused")
     engine.prepare(X, y)
     w0 = np.zeros(X.shape[1], dtype=X.dtype)
