@@ -22,8 +22,9 @@ from linsgd.engines.base import EpochOutcome
 from linsgd.engines.rule import as_rule
 
 # Random row reads keep ~8 KB in flight in L1: about what one core's miss buffers can overlap with the
-# arithmetic (64 rows at d = 2; measured on the benchmark workloads). Wide rows (sgd_epoch) are requested
-# into L2, which has room for more misses in flight: ~32 KB ahead (64 rows at d = 100, the measured best).
+# arithmetic (64 rows at d = 2; measured on the benchmark workloads; the tiny kernel: TINY_AHEAD). Wide rows
+# (sgd_epoch) are requested into L2, which has room for more misses in flight: ~32 KB ahead (64 rows at
+# d = 100, the measured best).
 _PREFETCH_BYTES = 8192
 _PREFETCH_BYTES_L2 = 32768
 _MAX_AHEAD = 64
@@ -37,7 +38,8 @@ TINY_MAX_FEATURES = 2
 # Rows the tiny kernel requests ahead (instead of _MAX_AHEAD): it spends ~4 ns a row, so 64 rows cover less
 # than a memory latency. Measured, 10⁷ shuffled packed rows of d = 2 float32, CPU time of the thread, best of
 # 11, the distances alternated, load ~2 on 2 cores: batch 10, one thread: 64 rows 46.2 ms, 96 rows 42.6 ms,
-# 128 rows 42.9 ms; the two halves (batch 5) on two threads, per thread: 24.2, 20.9, 21.8 ms.
+# 128 rows 42.9 ms; the two halves (batch 5) on two threads, per thread: 24.2, 20.9, 21.8 ms. At d = 1 (best of
+# 7, one thread): 54.2, 45.9, 51.8 ms.
 TINY_AHEAD = 96
 
 
