@@ -13,6 +13,7 @@ at a time, to float rounding.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from linsgd._prefetch import prefetch, prefetch_l2
@@ -32,11 +33,15 @@ _MATH = {"reassoc", "contract"}
 # against 17.7-18.6 with (fourteen prefetch instructions a row fewer), shuffled 38.3-39.7 against 38.1-43.4.
 # Groups of 8 and 16 without it: in cache 13.1 and 16.1, shuffled 43.6-46.8 and 36.5 (noisy).
 # A group's rows ahead are requested four at a time (:func:`_prefetch_four`), before the dot products and
-# before the second and third gradient pass, not all twelve at the start of the group. Measured, CPU ms per
-# epoch, best of 7 interleaved in one process (load 2.7 on 2 cores): shuffled 27.6 against 32.5 for twelve
-# rows one by one at the start, rows in cache 9.3 against 11.1, storage order 15.8 against 14.3. Twelve rows
-# line by line at the start, or six before the dot products and six before the second pass: 36.1 and 39.4
-# against 33.9 (best of 7, load 2.0). The distance ``ahead`` mattered little: 24 to 128 rows, 24.6-26.7.
+# before the first and second gradient pass, not all twelve at the start of the group; row indices are
+# unsigned (:func:`_row`). Measured, CPU ms per epoch, best of 7 interleaved in one process (load 2.7 on 2
+# cores): the four-at-a-time requests before the dot products and the second and third pass, shuffled 27.6
+# against 32.5 for twelve rows one by one at the start, rows in cache 9.3 against 11.1, storage order 15.8
+# against 14.3; then (three compiled copies each, best of 5, load 2.9) before the first and second pass
+# instead, shuffled 21.6-22.2 against 24.2-25.2, in cache 9.4 the same, and unsigned indices on top of it,
+# shuffled 20.6-21.0, in cache 8.5-8.7. Twelve rows line by line at the start, or six before the dot products
+# and six before the second pass: 36.1 and 39.4 against 33.9 (best of 7, load 2.0). The distance ``ahead``
+# mattered little: 24 to 128 rows, 24.6-26.7 ms.
 GROUP = 12
 _NEAR = GROUP  # rows into L1 this far ahead in the loss kernels (:mod:`linsgd.engines._loss_kernels`)
 
@@ -56,11 +61,19 @@ def _prefetch_row_l2(X, y, i):
 
 
 @njit(inline="always")
+def _row(order, k):
+    """Row ``order[k]`` as an unsigned index: numba then adds no test for a negative index (counted from
+    the end) to every use of it."""
+    return np.uint64(order[k])
+
+
+@njit(inline="always")
 def _prefetch_four(X, y, order, a):
     """Request rows order[a:a + 4] into L2 (past the end: the last row again), line by line across the four
     rows: one loop over the lines for four rows costs fewer instructions than one loop per row."""
     last = len(order) - 1
-    i0, i1, i2, i3 = order[min(a, last)], order[min(a + 1, last)], order[min(a + 2, last)], order[min(a + 3, last)]
+    i0, i1 = _row(order, min(a, last)), _row(order, min(a + 1, last))
+    i2, i3 = _row(order, min(a + 2, last)), _row(order, min(a + 3, last))
     for j in range(0, X.shape[1], _LINE // X.itemsize):
         prefetch_l2(X, i0, j)
         prefetch_l2(X, i1, j)
@@ -79,8 +92,9 @@ def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v):
     gb, loss = b - b, b - b
     for k in range(start, stop, GROUP):
         _prefetch_four(X, y, order, k + ahead)  # a group's twelve rows in three parts, one per pass
-        i0, i1, i2, i3, i4, i5 = order[k], order[k + 1], order[k + 2], order[k + 3], order[k + 4], order[k + 5]
-        i6, i7, i8, i9, i10, i11 = order[k + 6], order[k + 7], order[k + 8], order[k + 9], order[k + 10], order[k + 11]
+        i0, i1, i2, i3 = _row(order, k), _row(order, k + 1), _row(order, k + 2), _row(order, k + 3)
+        i4, i5, i6, i7 = _row(order, k + 4), _row(order, k + 5), _row(order, k + 6), _row(order, k + 7)
+        i8, i9, i10, i11 = _row(order, k + 8), _row(order, k + 9), _row(order, k + 10), _row(order, k + 11)
         r0, r1, r2, r3, r4, r5 = b - y[i0], b - y[i1], b - y[i2], b - y[i3], b - y[i4], b - y[i5]
         r6, r7, r8, r9, r10, r11 = b - y[i6], b - y[i7], b - y[i8], b - y[i9], b - y[i10], b - y[i11]
         for j in range(len(w)):
@@ -103,12 +117,12 @@ def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v):
             r0, r1, r2, r3, r4, r5 = r0 * v[i0], r1 * v[i1], r2 * v[i2], r3 * v[i3], r4 * v[i4], r5 * v[i5]
             r6, r7, r8, r9, r10, r11 = r6 * v[i6], r7 * v[i7], r8 * v[i8], r9 * v[i9], r10 * v[i10], r11 * v[i11]
         gb += (r0 + r1 + r2 + r3) + (r4 + r5 + r6 + r7) + (r8 + r9 + r10 + r11)
-        for j in range(len(w)):
-            g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
         _prefetch_four(X, y, order, k + ahead + 4)
         for j in range(len(w)):
-            g[j] += r4 * X[i4, j] + r5 * X[i5, j] + r6 * X[i6, j] + r7 * X[i7, j]
+            g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
         _prefetch_four(X, y, order, k + ahead + 8)
+        for j in range(len(w)):
+            g[j] += r4 * X[i4, j] + r5 * X[i5, j] + r6 * X[i6, j] + r7 * X[i7, j]
         for j in range(len(w)):
             g[j] += r8 * X[i8, j] + r9 * X[i9, j] + r10 * X[i10, j] + r11 * X[i11, j]
     return gb, loss
@@ -126,7 +140,8 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v):
     last = stop - 1
     for k in range(start, stop, 4):
         _prefetch_four(X, y, order, k + ahead)
-        i0, i1, i2, i3 = order[k], order[min(k + 1, last)], order[min(k + 2, last)], order[min(k + 3, last)]
+        i0, i1 = _row(order, k), _row(order, min(k + 1, last))
+        i2, i3 = _row(order, min(k + 2, last)), _row(order, min(k + 3, last))
         r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
         for j in range(len(w)):
             wj = w[j]
@@ -141,6 +156,12 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v):
         if len(v):
             r0, r1, r2, r3 = r0 * v[i0], r1 * v[i1], r2 * v[i2], r3 * v[i3]
         gb += r0 + r1 + r2 + r3
+        # The next four rows as well: redundant (the next pass or group requests them too) but it changes how
+        # LLVM compiles the whole epoch, the twelve-row loop included (same vector loops, other registers and
+        # spills). Measured in three compiled copies each, CPU ms per epoch, best of 3 interleaved (load 2-3
+        # on 2 cores): rows in cache 8.4-8.6 with it against 10.2-11.1 without, shuffled 21.8-22.6 against
+        # 22.7-24.1.
+        _prefetch_four(X, y, order, k + ahead + 4)
         for j in range(len(w)):
             g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
     return gb, loss
