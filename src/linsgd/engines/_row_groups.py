@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from linsgd._prefetch import prefetch, prefetch_l2
+from linsgd._prefetch import prefetch_l2
 
 _LINE = 64  # bytes per cache line
 # Reassociation lets LLVM vectorise the d-long dot products; no 'nnan'/'ninf', which would let it drop
@@ -43,21 +43,6 @@ _MATH = {"reassoc", "contract"}
 # and six before the second pass: 36.1 and 39.4 against 33.9 (best of 7, load 2.0). The distance ``ahead``
 # mattered little: 24 to 128 rows, 24.6-26.7 ms.
 GROUP = 12
-_NEAR = GROUP  # rows into L1 this far ahead in the loss kernels (:mod:`linsgd.engines._loss_kernels`)
-
-
-@njit(inline="always")
-def _prefetch_row(X, y, i):
-    for j in range(0, X.shape[1], _LINE // X.itemsize):  # every line of the row
-        prefetch(X, i, j)
-    prefetch(y, i, 0)
-
-
-@njit(inline="always")
-def _prefetch_row_l2(X, y, i):
-    for j in range(0, X.shape[1], _LINE // X.itemsize):
-        prefetch_l2(X, i, j)
-    prefetch_l2(y, i, 0)
 
 
 @njit(inline="always")
