@@ -7,8 +7,9 @@ groups of :data:`GROUP` — twelve independent dot products in one pass over w k
 out-of-order core brings a group's lines from L2 to L1 by itself: a prefetch into L1 as well only costs
 instructions). The gradient is updated four rows per pass (a loop that reads more rows than
 that is not vectorised: the compiler checks at run time that g overlaps none of the rows, up to a limit).
-A batch's rows that do not fill a group go four at a time, the short last four masked. Same sums as one row
-at a time, to float rounding.
+A batch's rows that do not fill a group go four at a time, the short last four masked. Rows read from
+memory (X far larger than the caches: :func:`_accumulate_far`) all go four at a time, the rows a group on
+requested into L1 as well. Same sums as one row at a time, to float rounding.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from linsgd._prefetch import prefetch_l2
+from linsgd._prefetch import prefetch, prefetch_l2
 
 _LINE = 64  # bytes per cache line
 # Reassociation lets LLVM vectorise the d-long dot products; no 'nnan'/'ninf', which would let it drop
@@ -41,7 +42,9 @@ _MATH = {"reassoc", "contract"}
 # instead, shuffled 21.6-22.2 against 24.2-25.2, in cache 9.4 the same, and unsigned indices on top of it,
 # shuffled 20.6-21.0, in cache 8.5-8.7. Twelve rows line by line at the start, or six before the dot products
 # and six before the second pass: 36.1 and 39.4 against 33.9 (best of 7, load 2.0). The distance ``ahead``
-# mattered little: 24 to 128 rows, 24.6-26.7 ms.
+# mattered little: 24 to 128 rows, 24.6-26.7 ms. The next group's rows into L1 as well, four before each pass
+# (12 or 24 rows on): shuffled 21.5-22.3 against 21.4-21.9, in cache 10.0-10.3 against 8.3 (best of 5, load
+# 3.7); groups of eight: shuffled 23.6-24.0 against 22.6-23.1, in cache 8.4 against 8.2-8.3 (load 2.0).
 GROUP = 12
 
 
@@ -114,10 +117,11 @@ def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v):
 
 
 @njit(inline="always", fastmath=_MATH)
-def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v):
+def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, near):
     """Add rows order[start:stop] to ``g`` four at a time; returns their (Σ v_i r_i, Σ ½ r_i²).
 
-    A short last group repeats its last row, weighted 0 (non-finite values stay visible).
+    A short last group repeats its last row, weighted 0 (non-finite values stay visible). ``near`` (a
+    constant at each call): the rows a group on are requested into L1 as well.
     """
     zero = b - b
     one = half + half
@@ -125,6 +129,11 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v):
     last = stop - 1
     for k in range(start, stop, 4):
         _prefetch_four(X, y, order, k + ahead)
+        if near:  # written out: as an inline helper, 20.9 against 20.0 ms (400 MB shuffled, best of 9, load 1.8)
+            for a in range(k + GROUP, min(k + GROUP + 4, len(order))):
+                for j in range(0, X.shape[1], _LINE // X.itemsize):  # every line of the row
+                    prefetch(X, order[a], j)
+                prefetch(y, order[a], 0)
         i0, i1 = _row(order, k), _row(order, min(k + 1, last))
         i2, i3 = _row(order, min(k + 2, last)), _row(order, min(k + 3, last))
         r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
@@ -141,12 +150,13 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v):
         if len(v):
             r0, r1, r2, r3 = r0 * v[i0], r1 * v[i1], r2 * v[i2], r3 * v[i3]
         gb += r0 + r1 + r2 + r3
-        # The next four rows as well: redundant (the next pass or group requests them too) but it changes how
-        # LLVM compiles the whole epoch, the twelve-row loop included (same vector loops, other registers and
-        # spills). Measured in three compiled copies each, CPU ms per epoch, best of 3 interleaved (load 2-3
-        # on 2 cores): rows in cache 8.4-8.6 with it against 10.2-11.1 without, shuffled 21.8-22.6 against
-        # 22.7-24.1.
-        _prefetch_four(X, y, order, k + ahead + 4)
+        # (Without ``near``) the next four rows as well: redundant (the next pass or group requests them too)
+        # but it changes how LLVM compiles the whole epoch, the twelve-row loop included (same vector loops,
+        # other registers and spills). Measured in three compiled copies each, CPU ms per epoch, best of 3
+        # interleaved (load 2-3 on 2 cores): rows in cache 8.4-8.6 with it against 10.2-11.1 without, shuffled
+        # 21.8-22.6 against 22.7-24.1.
+        if not near:
+            _prefetch_four(X, y, order, k + ahead + 4)
         for j in range(len(w)):
             g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
     return gb, loss
@@ -164,5 +174,14 @@ def _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v):
         g[j] = b - b
     full = start + (stop - start) // GROUP * GROUP
     gb, loss = _rows12(X, y, w, b, order, start, full, ahead, g, half, v)
-    gb4, loss4 = _rows4(X, y, w, b, order, full, stop, ahead, g, half, v)
+    gb4, loss4 = _rows4(X, y, w, b, order, full, stop, ahead, g, half, v, False)
     return gb + gb4, loss + loss4
+
+
+@njit(inline="always", fastmath=_MATH)
+def _accumulate_far(X, y, w, b, order, start, stop, ahead, g, half, v):
+    """:func:`_accumulate` for rows read from memory (X far larger than the caches): the rows four at a
+    time, the rows a group on requested into L1 as well as those ``ahead`` into L2."""
+    for j in range(len(w)):
+        g[j] = b - b
+    return _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, True)
