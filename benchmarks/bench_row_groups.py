@@ -1,12 +1,13 @@
 """The wide epoch kernel of this checkout against a baseline's, in ONE process, interleaved, in CPU time.
 
 On a shared machine wall times of separate processes mostly measure the neighbours; this compares the two
-kernels (``sgd_epoch`` of ``engines/_fused_kernels.py``: the baseline's file and its ``_row_groups.py`` are
-loaded beside this checkout's under other names) on the same arrays, one call after the other, in the calling
-thread's CPU time (time descheduled left out; a neighbour's memory traffic still slows both).
+kernels (of ``engines/_fused_kernels.py``: the baseline's file and its ``_row_groups.py`` are loaded beside
+this checkout's under other names) on the same arrays, one call after the other, in the calling thread's CPU
+time (time descheduled left out; a neighbour's memory traffic still slows both).
 Three orders of the 10⁶ × 100 float32 rows, batch 256: shuffled (the epoch's order), storage order, and
-1,024 rows again and again (in cache: the arithmetic alone). The streaming read bound of one core is
-measured before and after.
+1,024 rows again and again (in cache: the arithmetic alone). The first two run in the kernel the fused engine
+runs for these 400 MB (``sgd_epoch_far`` where the version has it), the last in ``sgd_epoch`` (the kernel of
+data that stays in the cache). The streaming read bound of one core is measured before and after.
 
     python benchmarks/bench_row_groups.py [--baseline main] [--rounds 10]
 """
@@ -79,7 +80,9 @@ def main() -> None:
 
     def run(kernels, order):
         w, _, o, rest = kernel_args(X, w0, 0.0, order, rule, wide.batch, len(order), 0, None, None)
-        kernels.sgd_epoch(X, y, w, np.float32(0.0), o, wide.batch, *rest)
+        far = order is not orders["in cache (1,024 rows)"]
+        epoch = getattr(kernels, "sgd_epoch_far", kernels.sgd_epoch) if far else kernels.sgd_epoch
+        epoch(X, y, w, np.float32(0.0), o, wide.batch, *rest)
 
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="linsgd-baseline-") as tmp:

@@ -10,7 +10,8 @@ from support.problems import wide_problem
 
 from linsgd._small import SMALL_ROWS
 from linsgd.data.batching import epoch_order
-from linsgd.engines import get_engine
+from linsgd.engines import _fused_kernels, get_engine
+from linsgd.engines import fused as fused_module
 from linsgd.engines._row_groups import GROUP
 from linsgd.engines.rule import StepRule
 
@@ -30,10 +31,13 @@ def _epochs(engine, X, y, v, rule, batch, epochs=2):
     return path
 
 
+@pytest.mark.parametrize("far", [False, True], ids=["groups", "far"])  # far: sgd_epoch_far, rows from memory
 @pytest.mark.parametrize("batch", [GROUP, GROUP + 1, GROUP - 1, 2 * GROUP + 5, 3 * GROUP + 3, 7, N])
 @pytest.mark.parametrize("dtype,rtol", [("float32", 2e-5), ("float64", 1e-11)])
-def test_grouped_wide_epochs_follow_the_reference(batch, dtype, rtol):
+def test_grouped_wide_epochs_follow_the_reference(batch, dtype, rtol, far, monkeypatch):
     assert N % batch or batch == N  # a short last batch (or one batch of every row)
+    if far:
+        monkeypatch.setattr(fused_module, "FAR_BYTES", 0)
     X, y = wide_problem(N, d=D, seed=batch)
     X, y = X.astype(dtype), y.astype(dtype)
     v = np.random.default_rng(batch).uniform(0.2, 2.0, N).astype(dtype)
@@ -60,3 +64,16 @@ def test_every_row_of_a_batch_counts_once():
     r = -y
     np.testing.assert_allclose(out.w, -0.1 / N * X.T @ r, rtol=1e-12, atol=1e-15)
     assert out.b == pytest.approx(-0.1 / N * r.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("rows, far", [(N, False), (None, True)])
+def test_wide_rows_from_memory_run_in_the_far_kernel(rows, far, monkeypatch):
+    """Only X larger than FAR_BYTES runs in sgd_epoch_far; the rest in sgd_epoch."""
+    X, y = wide_problem(N, d=D, seed=1)
+    monkeypatch.setattr(fused_module, "FAR_BYTES", X.nbytes - 1 if rows is None else X.nbytes)
+    calls = []
+    for name in ("sgd_epoch", "sgd_epoch_far"):
+        kernel = getattr(_fused_kernels, name)
+        monkeypatch.setattr(_fused_kernels, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
+    get_engine("fused").run_epoch(X, y, np.zeros(D), 0.0, epoch_order(0, 0, N), 0.1, 32)
+    assert calls == ["sgd_epoch_far" if far else "sgd_epoch"]

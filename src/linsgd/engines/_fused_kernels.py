@@ -17,7 +17,7 @@ from numba import njit
 
 from linsgd._jit_cache import listen
 from linsgd._prefetch import prefetch
-from linsgd.engines._row_groups import _MATH, _accumulate
+from linsgd.engines._row_groups import _MATH, _accumulate, _accumulate_far
 
 listen()  # one line on the first compilation (a cache miss): linsgd._jit_cache
 
@@ -120,6 +120,21 @@ def sgd_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, 
         ½Σr² or updated parameters were first non-finite (0: none) and, in that case, the parameters
         before that step (``w`` then holds garbage), and the averaged bias.
     """
+    return _epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead,
+                  False)
+
+
+@njit(nogil=True, cache=True, fastmath=_MATH)
+def sgd_epoch_far(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half,
+                  ahead):
+    """:func:`sgd_epoch` for rows read from memory (``_row_groups._accumulate_far``): the same epoch."""
+    return _epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead,
+                  True)
+
+
+@njit(inline="always", fastmath=_MATH)
+def _epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead, far):
+    """The epoch of :func:`sgd_epoch`; ``far`` (a constant): the rows of ``_row_groups._accumulate_far``."""
     n, d = len(order), len(w)
     g = np.zeros(d, dtype=w.dtype)
     w_before = w.copy()
@@ -127,7 +142,10 @@ def sgd_epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, 
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
-        gb, loss = _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v)
+        if far:
+            gb, loss = _accumulate_far(X, y, w, b, order, start, stop, ahead, g, half, v)
+        else:
+            gb, loss = _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v)
         s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
         b_before = b
         b, finite = _descend(w, w_before, b, g, gb, s, loss)

@@ -20,13 +20,19 @@ from numba import njit
 
 from linsgd._prefetch import prefetch
 from linsgd.engines._fused_kernels import _after_step, _descend, _step_size
-from linsgd.engines._row_groups import _MATH, _NEAR, _prefetch_row, _prefetch_row_l2
+from linsgd.engines._row_groups import _MATH, _prefetch_four, _row
 
 # Rows wider than this are summed four at a time (:func:`_accumulate_wide`), as the squared loss's wide kernel
 # does; narrower ones one by one (the squared loss's own narrow kernel sums feature by feature instead).
 # Measured, 10⁶ × 20 float32, batch 10, shuffled, one epoch against the squared loss's (interleaved, medians of 9,
 # load 4.5-5.5 on 2 cores): row by row 1.93-2.07×, four at a time 0.88-1.04×.
 _WIDE = 16
+# The wide rows ahead four at a time, line by line across the four (``_row_groups._prefetch_four``), unsigned
+# row indices, and no second request of the rows twelve ahead into L1: measured, huber, 10⁶ × 100 float32,
+# batch 256, CPU ms per epoch, best of 5 interleaved in one process, two or three compiled copies each (load
+# 3-3.7 on 2 cores): shuffled 24.1-24.2 against 24.7-25.5 (medians 24.7-25.4 against 31.5-31.7) for the rows
+# one by one with the L1 request, rows in cache 9.4-9.5 against 15.6-15.7; keeping the L1 request: shuffled
+# 19.1-19.3 against 19.8-20.2 without (another moment), in cache 11.7-12.0 against 9.0-9.2.
 
 
 @njit(inline="always", fastmath=_MATH)
@@ -45,8 +51,9 @@ def _slope(r, code, eps, q, one):
 def _accumulate_wide(X, y, w, b, order, start, stop, ahead, g, half, v, code, eps, q):
     """``_fused_kernels._accumulate`` with the slopes: set ``g = Σ v_i ψ(r_i) x_i`` over rows order[start:stop]
     and return ``(Σ v_i ψ(r_i), Σ ½ r_i²)``; rows in groups of four (four dot products per pass over w), a
-    short last group repeating its last row with slope and loss weighted 0."""
-    n, d = len(order), len(w)
+    short last group repeating its last row with slope and loss weighted 0. The rows ``ahead`` are requested
+    four at a time as in :mod:`linsgd.engines._row_groups`."""
+    d = len(w)
     zero = b - b
     one = half + half
     gb, loss = zero, zero
@@ -54,11 +61,9 @@ def _accumulate_wide(X, y, w, b, order, start, stop, ahead, g, half, v, code, ep
         g[j] = zero
     last = stop - 1
     for k in range(start, stop, 4):
-        for a in range(k + ahead, min(k + ahead + 4, n)):
-            _prefetch_row_l2(X, y, order[a])
-        for a in range(k + _NEAR, min(k + _NEAR + 4, n)):
-            _prefetch_row(X, y, order[a])
-        i0, i1, i2, i3 = order[k], order[min(k + 1, last)], order[min(k + 2, last)], order[min(k + 3, last)]
+        _prefetch_four(X, y, order, k + ahead)
+        i0, i1 = _row(order, k), _row(order, min(k + 1, last))
+        i2, i3 = _row(order, min(k + 2, last)), _row(order, min(k + 3, last))
         r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
         for j in range(d):
             wj = w[j]

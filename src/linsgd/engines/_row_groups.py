@@ -7,12 +7,14 @@ groups of :data:`GROUP` — twelve independent dot products in one pass over w k
 out-of-order core brings a group's lines from L2 to L1 by itself: a prefetch into L1 as well only costs
 instructions). The gradient is updated four rows per pass (a loop that reads more rows than
 that is not vectorised: the compiler checks at run time that g overlaps none of the rows, up to a limit).
-A batch's rows that do not fill a group go four at a time, the short last four masked. Same sums as one row
-at a time, to float rounding.
+A batch's rows that do not fill a group go four at a time, the short last four masked. Rows read from
+memory (X far larger than the caches: :func:`_accumulate_far`) all go four at a time, the rows a group on
+requested into L1 as well. Same sums as one row at a time, to float rounding.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from linsgd._prefetch import prefetch, prefetch_l2
@@ -31,29 +33,44 @@ _MATH = {"reassoc", "contract"}
 # epoch, best of 5-8 interleaved in one process (load 4-8 on 2 cores): rows in cache 14.3-15.1 without
 # against 17.7-18.6 with (fourteen prefetch instructions a row fewer), shuffled 38.3-39.7 against 38.1-43.4.
 # Groups of 8 and 16 without it: in cache 13.1 and 16.1, shuffled 43.6-46.8 and 36.5 (noisy).
+# A group's rows ahead are requested four at a time (:func:`_prefetch_four`), before the dot products and
+# before the first and second gradient pass, not all twelve at the start of the group; row indices are
+# unsigned (:func:`_row`). Measured, CPU ms per epoch, best of 7 interleaved in one process (load 2.7 on 2
+# cores): the four-at-a-time requests before the dot products and the second and third pass, shuffled 27.6
+# against 32.5 for twelve rows one by one at the start, rows in cache 9.3 against 11.1, storage order 15.8
+# against 14.3; then (three compiled copies each, best of 5, load 2.9) before the first and second pass
+# instead, shuffled 21.6-22.2 against 24.2-25.2, in cache 9.4 the same, and unsigned indices on top of it,
+# shuffled 20.6-21.0, in cache 8.5-8.7. Twelve rows line by line at the start, or six before the dot products
+# and six before the second pass: 36.1 and 39.4 against 33.9 (best of 7, load 2.0). The distance ``ahead``
+# mattered little: 24 to 128 rows, 24.6-26.7 ms. The next group's rows into L1 as well, four before each pass
+# (12 or 24 rows on): shuffled 21.5-22.3 against 21.4-21.9, in cache 10.0-10.3 against 8.3 (best of 5, load
+# 3.7); groups of eight: shuffled 23.6-24.0 against 22.6-23.1, in cache 8.4 against 8.2-8.3 (load 2.0).
 GROUP = 12
-_NEAR = GROUP  # rows into L1 this far ahead in the loss kernels (:mod:`linsgd.engines._loss_kernels`)
 
 
 @njit(inline="always")
-def _prefetch_row(X, y, i):
-    for j in range(0, X.shape[1], _LINE // X.itemsize):  # every line of the row
-        prefetch(X, i, j)
-    prefetch(y, i, 0)
+def _row(order, k):
+    """Row ``order[k]`` as an unsigned index: numba then adds no test for a negative index (counted from
+    the end) to every use of it."""
+    return np.uint64(order[k])
 
 
 @njit(inline="always")
-def _prefetch_row_l2(X, y, i):
+def _prefetch_four(X, y, order, a):
+    """Request rows order[a:a + 4] into L2 (past the end: the last row again), line by line across the four
+    rows: one loop over the lines for four rows costs fewer instructions than one loop per row."""
+    last = len(order) - 1
+    i0, i1 = _row(order, min(a, last)), _row(order, min(a + 1, last))
+    i2, i3 = _row(order, min(a + 2, last)), _row(order, min(a + 3, last))
     for j in range(0, X.shape[1], _LINE // X.itemsize):
-        prefetch_l2(X, i, j)
-    prefetch_l2(y, i, 0)
-
-
-@njit(inline="always")
-def _prefetch_ahead(X, y, order, k, ahead, size):
-    """Request the ``size`` rows ``ahead`` places after row k into L2."""
-    for a in range(k + ahead, min(k + ahead + size, len(order))):
-        _prefetch_row_l2(X, y, order[a])
+        prefetch_l2(X, i0, j)
+        prefetch_l2(X, i1, j)
+        prefetch_l2(X, i2, j)
+        prefetch_l2(X, i3, j)
+    prefetch_l2(y, i0, 0)
+    prefetch_l2(y, i1, 0)
+    prefetch_l2(y, i2, 0)
+    prefetch_l2(y, i3, 0)
 
 
 @njit(inline="always", fastmath=_MATH)
@@ -62,9 +79,10 @@ def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v):
     (Σ v_i r_i, Σ ½ r_i²)."""
     gb, loss = b - b, b - b
     for k in range(start, stop, GROUP):
-        _prefetch_ahead(X, y, order, k, ahead, GROUP)
-        i0, i1, i2, i3, i4, i5 = order[k], order[k + 1], order[k + 2], order[k + 3], order[k + 4], order[k + 5]
-        i6, i7, i8, i9, i10, i11 = order[k + 6], order[k + 7], order[k + 8], order[k + 9], order[k + 10], order[k + 11]
+        _prefetch_four(X, y, order, k + ahead)  # a group's twelve rows in three parts, one per pass
+        i0, i1, i2, i3 = _row(order, k), _row(order, k + 1), _row(order, k + 2), _row(order, k + 3)
+        i4, i5, i6, i7 = _row(order, k + 4), _row(order, k + 5), _row(order, k + 6), _row(order, k + 7)
+        i8, i9, i10, i11 = _row(order, k + 8), _row(order, k + 9), _row(order, k + 10), _row(order, k + 11)
         r0, r1, r2, r3, r4, r5 = b - y[i0], b - y[i1], b - y[i2], b - y[i3], b - y[i4], b - y[i5]
         r6, r7, r8, r9, r10, r11 = b - y[i6], b - y[i7], b - y[i8], b - y[i9], b - y[i10], b - y[i11]
         for j in range(len(w)):
@@ -87,8 +105,10 @@ def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v):
             r0, r1, r2, r3, r4, r5 = r0 * v[i0], r1 * v[i1], r2 * v[i2], r3 * v[i3], r4 * v[i4], r5 * v[i5]
             r6, r7, r8, r9, r10, r11 = r6 * v[i6], r7 * v[i7], r8 * v[i8], r9 * v[i9], r10 * v[i10], r11 * v[i11]
         gb += (r0 + r1 + r2 + r3) + (r4 + r5 + r6 + r7) + (r8 + r9 + r10 + r11)
+        _prefetch_four(X, y, order, k + ahead + 4)
         for j in range(len(w)):
             g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
+        _prefetch_four(X, y, order, k + ahead + 8)
         for j in range(len(w)):
             g[j] += r4 * X[i4, j] + r5 * X[i5, j] + r6 * X[i6, j] + r7 * X[i7, j]
         for j in range(len(w)):
@@ -97,18 +117,25 @@ def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v):
 
 
 @njit(inline="always", fastmath=_MATH)
-def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v):
+def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, near):
     """Add rows order[start:stop] to ``g`` four at a time; returns their (Σ v_i r_i, Σ ½ r_i²).
 
-    A short last group repeats its last row, weighted 0 (non-finite values stay visible).
+    A short last group repeats its last row, weighted 0 (non-finite values stay visible). ``near`` (a
+    constant at each call): the rows a group on are requested into L1 as well.
     """
     zero = b - b
     one = half + half
     gb, loss = zero, zero
     last = stop - 1
     for k in range(start, stop, 4):
-        _prefetch_ahead(X, y, order, k, ahead, 4)
-        i0, i1, i2, i3 = order[k], order[min(k + 1, last)], order[min(k + 2, last)], order[min(k + 3, last)]
+        _prefetch_four(X, y, order, k + ahead)
+        if near:  # written out: as an inline helper, 20.9 against 20.0 ms (400 MB shuffled, best of 9, load 1.8)
+            for a in range(k + GROUP, min(k + GROUP + 4, len(order))):
+                for j in range(0, X.shape[1], _LINE // X.itemsize):  # every line of the row
+                    prefetch(X, order[a], j)
+                prefetch(y, order[a], 0)
+        i0, i1 = _row(order, k), _row(order, min(k + 1, last))
+        i2, i3 = _row(order, min(k + 2, last)), _row(order, min(k + 3, last))
         r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
         for j in range(len(w)):
             wj = w[j]
@@ -123,6 +150,13 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v):
         if len(v):
             r0, r1, r2, r3 = r0 * v[i0], r1 * v[i1], r2 * v[i2], r3 * v[i3]
         gb += r0 + r1 + r2 + r3
+        # (Without ``near``) the next four rows as well: redundant (the next pass or group requests them too)
+        # but it changes how LLVM compiles the whole epoch, the twelve-row loop included (same vector loops,
+        # other registers and spills). Measured in three compiled copies each, CPU ms per epoch, best of 3
+        # interleaved (load 2-3 on 2 cores): rows in cache 8.4-8.6 with it against 10.2-11.1 without, shuffled
+        # 21.8-22.6 against 22.7-24.1.
+        if not near:
+            _prefetch_four(X, y, order, k + ahead + 4)
         for j in range(len(w)):
             g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
     return gb, loss
@@ -140,5 +174,14 @@ def _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v):
         g[j] = b - b
     full = start + (stop - start) // GROUP * GROUP
     gb, loss = _rows12(X, y, w, b, order, start, full, ahead, g, half, v)
-    gb4, loss4 = _rows4(X, y, w, b, order, full, stop, ahead, g, half, v)
+    gb4, loss4 = _rows4(X, y, w, b, order, full, stop, ahead, g, half, v, False)
     return gb + gb4, loss + loss4
+
+
+@njit(inline="always", fastmath=_MATH)
+def _accumulate_far(X, y, w, b, order, start, stop, ahead, g, half, v):
+    """:func:`_accumulate` for rows read from memory (X far larger than the caches): the rows four at a
+    time, the rows a group on requested into L1 as well as those ``ahead`` into L2."""
+    for j in range(len(w)):
+        g[j] = b - b
+    return _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, True)

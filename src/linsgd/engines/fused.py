@@ -42,6 +42,15 @@ TINY_MAX_FEATURES = 2
 # 7, one thread): 54.2, 45.9, 51.8 ms.
 TINY_AHEAD = 96
 
+# Wide rows of a kernel X larger than this (the last-level cache, 32 MiB here) are read from memory in the
+# shuffled order: the epoch runs in ``sgd_epoch_far`` (``_row_groups._accumulate_far``), rows four at a time
+# with the next rows requested into L1 too, instead of groups of twelve. Measured, 10⁶ × 100 float32, batch
+# 256, CPU ms per epoch, best of 7 interleaved in one process, two compiled copies each (load 1.7 on 2
+# cores): 400 MB shuffled 20.4-20.6 against 21.5-22.3; rows that stay in the cache would be slower so (best
+# of 5, load 3.3-4.7): 40,000 rows shuffled (16 MB) 15.3-15.6 against 13.7-14.3, 1,024 rows 11.2-12.0 against
+# 8.1-8.9.
+FAR_BYTES = 32 << 20
+
 
 # Packed rows (x_i, y_i) put a random row in one cache line instead of two (one of X, one of y): at
 # d = 2 an epoch of 10⁷ shuffled rows takes ~64 ms instead of ~85 ms. The copy is made for data in
@@ -159,7 +168,7 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
     its own ``order`` (the thread's share of the segment). ``rule`` is a StepRule; the rest as in
     :meth:`FusedEngine.run_epoch`.
     """
-    from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_narrow  # lazy: numba
+    from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_far, sgd_epoch_narrow  # lazy: numba
 
     X = arrays[0]
     n = len(order)
@@ -171,6 +180,8 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
         return outcome(sgd_epoch_loss(arrays[2], arrays[3], w, scalar(b), order, batch_size, *args,
                                       rule.loss_code, scalar(rule.epsilon), scalar(rule.quantile)), w, wa, rule)
     kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
+    if kernel is sgd_epoch and arrays[2].nbytes > FAR_BYTES:  # wide rows from memory
+        kernel = sgd_epoch_far
     if X.shape[1] <= TINY_MAX_FEATURES:  # one or two features: the same epoch with w in registers
         from linsgd.engines._tiny_kernels import sgd_epoch_tiny as kernel
 
