@@ -86,15 +86,28 @@ def _after_step(w, b, rule, penalty, average_from, t, wa, ba, s_buf):
     if penalty.shape[1] > 0:
         eta = _lr_at(rule, t - 1)
         for j in range(len(w)):
-            s_buf[1] = eta * penalty[0, j]
-            s_buf[2] = 1.0 / (1.0 + eta * penalty[1, j])
-            w[j] = _prox(w[j], s_buf[1], s_buf[2])
+            w[j] = _proximal(w[j], eta, penalty[0, j], penalty[1, j], s_buf)
     if average_from > 0 and t >= average_from:
         m = t - average_from + 1
         for j in range(len(w)):
-            wa[j] += (w[j] - wa[j]) / m
-        ba += (b - ba) / m
+            wa[j] = _running_mean(wa[j], w[j], m)
+        ba = _running_mean(ba, b, m)
     return ba
+
+
+@njit(inline="always", fastmath=_MATH)
+def _proximal(u, eta, l1, l2, s_buf):
+    """u after the penalty's proximal step of rate ``eta`` (l1, l2: its weights), both factors rounded to the
+    dtype of ``s_buf`` first (float32 stays float32)."""
+    s_buf[1] = eta * l1
+    s_buf[2] = 1.0 / (1.0 + eta * l2)
+    return _prox(u, s_buf[1], s_buf[2])
+
+
+@njit(inline="always", fastmath=_MATH)
+def _running_mean(a, x, m):
+    """The mean of m values from the mean ``a`` of the first m − 1 and the m-th, ``x``: a + (x − a)/m."""
+    return a + (x - a) / m
 
 
 @njit(nogil=True, cache=True, fastmath=_MATH)

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from linsgd._jit_cache import listen
-from linsgd.engines._fused_kernels import _finite, _lr_at, _prefetch_batch_ahead, _prox, _step_size
+from linsgd.engines._fused_kernels import _finite, _lr_at, _prefetch_batch_ahead, _proximal, _running_mean, _step_size
 from linsgd.engines._row_groups import _MATH
 
 listen()  # one line on the first compilation (a cache miss): linsgd._jit_cache
@@ -87,22 +87,6 @@ def sgd_epoch_tiny(X, y, w, b, order, batch, rule, fixed, penalty, average_from,
     _store(w, w0, w1)
     _store(wa, a0, a1)
     return b, 0, w.copy(), b, ba
-
-
-@njit(inline="always", fastmath=_MATH)
-def _proximal(u, eta, l1, l2, s_buf):
-    """u after the penalty's proximal step of rate ``eta`` (l1, l2: its weights), both factors rounded to the
-    dtype of ``s_buf`` first: the arithmetic of ``_fused_kernels._after_step``."""
-    s_buf[1] = eta * l1
-    s_buf[2] = 1.0 / (1.0 + eta * l2)
-    return _prox(u, s_buf[1], s_buf[2])
-
-
-@njit(inline="always", fastmath=_MATH)
-def _running_mean(a, x, m):
-    """The mean of m values from the mean ``a`` of the first m − 1 and the m-th, ``x``: a + (x − a)/m, the
-    update of ``_fused_kernels._after_step`` (here on a register)."""
-    return a + (x - a) / m
 
 
 @njit(inline="always")
