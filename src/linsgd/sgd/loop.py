@@ -9,7 +9,8 @@ Each epoch's full-data loss comes from the statistics of [X y] where the loop ga
 (:mod:`linsgd.lstsq.loss`; for one or two features the fused engine sums them while it packs the rows), else
 from a pass; where nothing needs that loss before the next epoch starts and a core is idle beside the SGD threads,
 the pass runs on that core while the next epoch trains (the same sum); with no core idle, the sparse kernel of the
-next epoch measures it on the way (:class:`linsgd.engines.sparse.RowLosses`).
+next epoch measures it on the way (:class:`linsgd.engines.sparse.RowLosses`), and so does the dense threads' lockstep
+kernel (:class:`linsgd.engines.threaded.MeasuredLoss`, the same to the rounding of a residual).
 """
 
 from __future__ import annotations
