@@ -121,3 +121,17 @@ def test_something_that_must_see_the_loss_first_gets_a_pass(data, measured):
     _fit(data, epochs="auto", max_epochs=3)  # early stopping
     _fit(data, epochs=3, val=InMemory(X[:5000], y[:5000]))
     assert measured == []
+
+
+def test_threads_in_lockstep_on_every_core_draw_each_order_between_epochs(data, measured, monkeypatch):
+    asked = []
+    real = InMemory.epoch_orders
+
+    def spy(self, *args, **kw):
+        asked.append(kw.get("ahead", True))
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(InMemory, "epoch_orders", spy)
+    _fit(data, epochs=2)  # lockstep, the loss measured: no background thread beside the two
+    _fit(data, epochs=2, sync_every=8)  # averaging threads, the loss by a pass: the order prepared ahead
+    assert asked == [False, True]
