@@ -12,7 +12,9 @@ streamed, at the end of each window; the engine averages at the end of every cal
 With K = 1 (``lockstep``) the fused engine does not average at all: the threads run one kernel call per
 segment in lockstep (:mod:`linsgd.engines._lockstep`), adding their partial gradients at one barrier per
 step — the same trajectory as one thread with batch N·B, to float rounding (and with an L1 penalty too),
-without a hand-off per step; the loop then cuts segments only for checkpoints and windows.
+without a hand-off per step; the loop then cuts segments only for checkpoints and windows. With as many threads
+as cores, each epoch's full-data loss is then measured by the next epoch's kernel (:class:`MeasuredLoss`) instead
+of a pass. K = "auto" is 1 where a barrier per step costs little next to the step (:func:`default_sync_every`).
 
 The data is shared, never copied per thread (the fused engine's packed rows are made once and read by all).
 Under torchrun every rank runs its threads on its own slice: ranks × threads compose (2 ranks × 2 threads
@@ -48,22 +50,33 @@ FEATURE_SECONDS = 0.7e-9
 # One or two features run in registers (linsgd.engines._tiny_kernels): ~4.9 ns a row at d = 2 (5·10⁶
 # shuffled rows, batch 5 or 10, CPU time of the thread, load ~4), so K is larger for the same share.
 TINY_ROW_SECONDS = 5e-9
-# K = "auto" is never 1 (lockstep): on the shared 2-core machine lockstep lost to local SGD in three of four
-# measured runs of the wide workload (benchmarks/KERNEL_RESULTS.md: a barrier per step waits for any
-# descheduled thread); lockstep is the choice when one thread's trajectory matters (sync_every=1).
+# K = "auto" is 1 (lockstep) where a barrier per step costs at most SYNC_SHARE of the step, and the run can go in
+# lockstep (the fused engine, the squared loss, no ranks averaging every K > 1 steps): then the threads also measure
+# each epoch's loss in the next epoch's kernel instead of a pass, and the order is drawn between epochs. Measured on
+# the shared 2-vCPU VM, wide workload (10⁶ × 100 float32, 2 threads × 128 rows; benchmarks/bench_lockstep.py, best
+# of 5, configurations alternated): the barrier costs ~0.43 µs a step (the lockstep epoch 22.1 ms against 20.4 ms
+# for two threads on the halves with no barrier); 5-epoch fit per epoch, lockstep 25.9 ms against 33.2 ms for
+# K = auto (138) and 34.5 ms for one thread (load ~0.5-2.5), 53.6 against 52.3 and 47.1 at load ~2.3. (Before the
+# barrier slept on a futex, a descheduled thread stalled its partners far longer: 159 ms against 87 at load ~3.5.)
+BARRIER_SECONDS = 0.5e-6
 # Below this many rows a run uses one thread (linsgd._parallel's threshold for splitting a pass in two).
 THREAD_MIN_ROWS = MIN_SPLIT_ROWS
 
 
-def default_sync_every(d: int, batch_size: int) -> int:
+def default_sync_every(d: int, batch_size: int, lockstep: bool = False) -> int:
     """K for threads (``sync_every="auto"``): the fewest steps between averages that keep their cost at most
-    :data:`SYNC_SHARE` of the epoch, for d features and a per-thread batch of ``batch_size``.
+    :data:`SYNC_SHARE` of the epoch, for d features and a per-thread batch of ``batch_size``; 1 where the run can
+    go in ``lockstep`` and a barrier per step costs at most that share (:data:`BARRIER_SECONDS`).
 
-    >>> default_sync_every(2, 10), default_sync_every(3, 10), default_sync_every(100, 256)
-    (30000, 8772, 69)
+    >>> default_sync_every(2, 10), default_sync_every(3, 10), default_sync_every(100, 128)
+    (30000, 8772, 138)
+    >>> default_sync_every(100, 128, lockstep=True), default_sync_every(100, 64, lockstep=True)
+    (1, 276)
     """
     row = TINY_ROW_SECONDS if d <= TINY_MAX_FEATURES else ROW_SECONDS + FEATURE_SECONDS * d
     step = batch_size * row
+    if lockstep and BARRIER_SECONDS <= SYNC_SHARE * step:
+        return 1
     return max(1, math.ceil(SYNC_SECONDS / (SYNC_SHARE * step)))
 
 
