@@ -7,7 +7,9 @@ is the least disturbed), on ``wide`` (10⁶ × 100 float32, process batch 256, l
 * 2 threads, K = 1 (lockstep): each epoch's loss measured by the next epoch's kernel
   (:class:`linsgd.engines.threaded.MeasuredLoss`);
 * 2 threads, K = 1, each loss by a pass on both cores after its epoch instead (the measurement switched off);
-* 2 threads, K = "auto" (local SGD: the threads average every K steps; each loss by a pass).
+* 2 threads, K = "auto" (now lockstep on this workload: ``linsgd.engines.threaded.default_sync_every``);
+* 2 threads, local SGD (the threads average every K steps, the K "auto" took before it chose lockstep here;
+  each loss by a pass).
 
 Wall ms per epoch of the whole fit (its 5 epochs, the last one's loss pass included), the process's CPU ms per
 epoch, the final loss, and each 2-thread configuration's speed-up over 1 thread (target: lockstep ≥ 1.4×).
@@ -39,13 +41,16 @@ CONFIGS = {  # name: (fit arguments, the loss measured in the kernel where it ca
     "2 threads, K = 1, loss measured": ({"batch_size": 128, "threads": 2, "sync_every": 1}, True),
     "2 threads, K = 1, loss by a pass": ({"batch_size": 128, "threads": 2, "sync_every": 1}, False),
     "2 threads, K = auto": ({"batch_size": 128, "threads": 2}, True),
+    "2 threads, local SGD": ({"batch_size": 128, "threads": 2, "sync_every": "local"}, True),
 }
 
 
 def _fit(X, y, config: dict, measured: bool):
     import linsgd
-    from linsgd.engines.threaded import ThreadedEngine
+    from linsgd.engines.threaded import ThreadedEngine, default_sync_every
 
+    if config.get("sync_every") == "local":  # the K of averaging threads on these rows
+        config = {**config, "sync_every": default_sync_every(WORKLOADS["wide"].d, config["batch_size"])}
     real = ThreadedEngine.measures_loss
     if not measured:
         ThreadedEngine.measures_loss = lambda self, schedule: False
