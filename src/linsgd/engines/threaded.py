@@ -53,11 +53,12 @@ TINY_ROW_SECONDS = 5e-9
 # K = "auto" is 1 (lockstep) where a barrier per step costs at most SYNC_SHARE of the step, and the run can go in
 # lockstep (the fused engine, the squared loss, no ranks averaging every K > 1 steps): then the threads also measure
 # each epoch's loss in the next epoch's kernel instead of a pass, and the order is drawn between epochs. Measured on
-# the shared 2-vCPU VM, wide workload (10⁶ × 100 float32, 2 threads × 128 rows; benchmarks/bench_lockstep.py, best
-# of 5, configurations alternated): the barrier costs ~0.43 µs a step (the lockstep epoch 22.1 ms against 20.4 ms
-# for two threads on the halves with no barrier); 5-epoch fit per epoch, lockstep 25.9 ms against 33.2 ms for
-# K = auto (138) and 34.5 ms for one thread (load ~0.5-2.5), 53.6 against 52.3 and 47.1 at load ~2.3. (Before the
-# barrier slept on a futex, a descheduled thread stalled its partners far longer: 159 ms against 87 at load ~3.5.)
+# the shared 2-vCPU VM, wide workload (10⁶ × 100 float32, 2 threads × 128 rows), configurations alternated in one
+# process: the barrier costs ~0.43 µs a step (a lockstep epoch 22.1 ms against 20.4 ms for two plain threads on the
+# halves, best of 7, load ~0.7); a 5-epoch fit per epoch (benchmarks/bench_lockstep.py, best of 5): lockstep 25.9 ms
+# against 33.2 ms for local SGD (K = 138) and 34.5 ms for one thread (started with both cores idle, load average 2.6
+# after), 53.6 against 52.3 and 47.1 at load ~2.3. (Before the barrier slept on a futex, a descheduled thread stalled
+# its partner far longer: 159 ms against 87 and 51 at load ~3.5.)
 BARRIER_SECONDS = 0.5e-6
 # Below this many rows a run uses one thread (linsgd._parallel's threshold for splitting a pass in two).
 THREAD_MIN_ROWS = MIN_SPLIT_ROWS
