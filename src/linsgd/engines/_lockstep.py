@@ -35,11 +35,12 @@ def _squared(r, v, i):
 @njit(inline="always", fastmath=_MATH)
 def _measure(X, y, v, part, lo, hi, w, b):
     """Σ v_i (x_i·w + b − y_i)² over rows part[lo:hi] (w, b of X's dtype; each square in float64), four rows
-    at a time (four independent dot products in one pass over w), the rest one by one."""
+    at a time (four independent dot products in one pass over w); a short last four repeats its last row,
+    left out of the sum."""
     total = 0.0
-    four = lo + (hi - lo) // 4 * 4
-    for k in range(lo, four, 4):
-        i0, i1, i2, i3 = part[k], part[k + 1], part[k + 2], part[k + 3]
+    last = hi - 1
+    for k in range(lo, hi, 4):
+        i0, i1, i2, i3 = part[k], part[min(k + 1, last)], part[min(k + 2, last)], part[min(k + 3, last)]
         r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
         for j in range(len(w)):
             wj = w[j]
@@ -47,13 +48,10 @@ def _measure(X, y, v, part, lo, hi, w, b):
             r1 += X[i1, j] * wj
             r2 += X[i2, j] * wj
             r3 += X[i3, j] * wj
-        total += (_squared(r0, v, i0) + _squared(r1, v, i1)) + (_squared(r2, v, i2) + _squared(r3, v, i3))
-    for k in range(four, hi):
-        i = part[k]
-        r = b - y[i]
-        for j in range(len(w)):
-            r += X[i, j] * w[j]
-        total += _squared(r, v, i)
+        total += _squared(r0, v, i0)
+        total += _squared(r1, v, i1) if k + 1 < hi else 0.0
+        total += _squared(r2, v, i2) if k + 2 < hi else 0.0
+        total += _squared(r3, v, i3) if k + 3 < hi else 0.0
     return total
 
 
