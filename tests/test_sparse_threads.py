@@ -103,7 +103,8 @@ def test_k_auto_on_sparse_x_keeps_the_o_of_d_averaging_under_its_share_of_the_ep
     assert default_sync_every(d, 3 * nnz, B, 2) < k < default_sync_every(d, nnz, B, 4)
     config = TrainConfig(threads=2, batch_size=B, seed=0)
     assert resolve(config, 10**6, d, row_nnz=nnz).sync_every == k
-    assert resolve(config, 10**6, d).sync_every == threaded.default_sync_every(d, B) < k  # dense: per feature
+    dense = threaded.default_sync_every(d, B, lockstep=True)  # dense: per feature (here a step long enough for
+    assert resolve(config, 10**6, d).sync_every == dense < k  # lockstep, K = 1)
     fitted = _fit(X, y, batch_size=5, threads=2)  # through fit: the rows' mean stored values
     assert fitted.config.sync_every == default_sync_every(D, X.nnz / N_ROWS, 5, 2)
 

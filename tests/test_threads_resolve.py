@@ -21,3 +21,16 @@ def test_threads_and_their_k_resolved_from_the_config():
     assert (one.threads, one.sync_every) == (1, 1)
     assert resolve(TrainConfig(seed=0), rows=big, d=3, one_thread_k=4).sync_every == 4
     assert resolve(TrainConfig(seed=0), rows=big, d=3, one_thread_k=None).sync_every == 1
+
+
+def test_k_auto_is_lockstep_on_wide_rows_where_the_loop_can_run_it():
+    big, wide = THREAD_MIN_ROWS * 4, {"threads": 2, "seed": 0, "batch_size": 128}
+    assert resolve(TrainConfig(**wide), rows=big, d=100).sync_every == 1  # a barrier per step: under 5 % of it
+    assert resolve(TrainConfig(**wide), rows=big, d=100, one_thread_k=1).sync_every == 1
+    averaged = default_sync_every(100, 128)
+    assert averaged > 100
+    for config, ranks_k in [({"loss": "huber"}, None), ({"engine": "reference"}, None), ({}, 4)]:
+        # no lockstep for another loss, the reference engine, or ranks that average every 4 steps
+        assert resolve(TrainConfig(**wide, **config), rows=big, d=100, one_thread_k=ranks_k).sync_every == averaged
+    assert resolve(TrainConfig(**{**wide, "batch_size": 64}), rows=big, d=100).sync_every == default_sync_every(
+        100, 64) > 1  # half the step: the barrier would cost more than its share

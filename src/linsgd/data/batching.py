@@ -102,8 +102,8 @@ def index_dtype(n: int) -> type:
     return np.int32 if n <= np.iinfo(np.int32).max else np.int64
 
 
-def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
-                      recycle: bool = False) -> Iterator[np.ndarray]:
+def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0, recycle: bool = False,
+                      ahead: bool = True) -> Iterator[np.ndarray]:
     """``epoch_order(seed, e, n)`` for e = start, …, epochs − 1, each prepared while the previous trains.
 
     The first order is computed by two threads; after that a background thread computes the next
@@ -114,6 +114,10 @@ def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
         recycle: write epoch e + 2 into the array of epoch e, which the caller must then no longer
             need once it asks for epoch e + 1 (the train loop does not): two n-long arrays in all
             instead of one per epoch, whose fresh pages can cost more than the shuffle itself.
+        ahead: False: every order computed when asked, by two threads (the caller's and another), none in the
+            background — for a caller whose own threads hold every core (threads in lockstep), where a
+            background thread would take a core from one of them while the others wait for it. With
+            ``recycle``, epoch e + 1 is written into the array of epoch e: one n-long array in all.
     """
     if start >= epochs:
         return
@@ -125,6 +129,12 @@ def iter_epoch_orders(seed: int, n: int, epochs: int, *, start: int = 0,
     try:
         current, spare = epoch_order(seed, start, n, pool=pool, epochs=epochs), None
         for epoch in range(start, epochs):
+            if not ahead:
+                if epoch > start:
+                    current = epoch_order(seed, epoch, n, pool=pool, out=spare, epochs=epochs)
+                yield current
+                spare = current if recycle else None
+                continue
             pending = (pool.submit(epoch_order, seed, epoch + 1, n, out=spare, epochs=epochs) if epoch + 1 < epochs
                        else None)
             yield current

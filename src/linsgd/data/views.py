@@ -86,13 +86,14 @@ class InMemory:
     def n(self) -> int:
         return len(self.y)
 
-    def epoch_orders(self, seed: int, epochs: int, start: int = 0):
-        """The permutation of all rows of each epoch ``start, …, epochs − 1``, prepared ahead.
+    def epoch_orders(self, seed: int, epochs: int, start: int = 0, *, ahead: bool = True):
+        """The permutation of all rows of each epoch ``start, …, epochs − 1``, prepared ahead (``ahead``; else
+        each drawn when asked, on two threads).
 
         Each is ``epoch_order(seed, epoch, n)``. The arrays are recycled (see
         :func:`~linsgd.data.batching.iter_epoch_orders`): an order is dead once the next one is asked for.
         """
-        return iter_epoch_orders(seed, self.n, epochs, start=start, recycle=True)
+        return iter_epoch_orders(seed, self.n, epochs, start=start, recycle=True, ahead=ahead)
 
     def epoch_runs(self, order: np.ndarray, batch_size: int):
         """The epoch as runs ``(X, y, idx, v)`` for :func:`linsgd.sgd.segments.cut`: in memory, one run."""

@@ -8,6 +8,12 @@ thread adds the N partial gradients in the same order (thread 0 first), so the c
 bit-identical, and takes the step of :mod:`linsgd.engines._fused_kernels` with the process batch size:
 the trajectory of one thread with batch N·B, to float rounding (the sum is split in N parts). Two buffers
 alternate, so a thread may write step s + 1's gradient while a slower one still reads step s's.
+
+The kernel may also measure the full-data loss of an earlier model (w_m, b_m) on the way: between arriving
+at the barrier and waiting there, a thread adds v_i (x_i·w_m + b_m − y_i)² of the rows it has just read,
+still in cache, to its own float64 sum (partly in the time it would spend waiting for the slower thread)
+instead of a pass over all rows that reads them from memory again
+(:class:`linsgd.engines.threaded.MeasuredLoss`).
 """
 
 from __future__ import annotations
@@ -19,16 +25,49 @@ from linsgd.engines._atomics import arrive, wait_for
 from linsgd.engines._fused_kernels import _MATH, _accumulate, _after_step, _descend, _step_size
 
 
+@njit(inline="always", fastmath=_MATH)
+def _squared(r, v, i):
+    """v_i r² in float64 of a residual r of X's dtype (v empty: v_i = 1)."""
+    r64 = np.float64(r)
+    return r64 * r64 * (np.float64(v[i]) if len(v) else 1.0)
+
+
+@njit(inline="always", fastmath=_MATH)
+def _measure(X, y, v, part, lo, hi, w, b):
+    """Σ v_i (x_i·w + b − y_i)² over rows part[lo:hi] (w, b of X's dtype; each square in float64), four rows
+    at a time (four independent dot products in one pass over w); a short last four repeats its last row,
+    left out of the sum."""
+    total = 0.0
+    last = hi - 1
+    for k in range(lo, hi, 4):
+        i0, i1, i2, i3 = part[k], part[min(k + 1, last)], part[min(k + 2, last)], part[min(k + 3, last)]
+        r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
+        for j in range(len(w)):
+            wj = w[j]
+            r0 += X[i0, j] * wj
+            r1 += X[i1, j] * wj
+            r2 += X[i2, j] * wj
+            r3 += X[i3, j] * wj
+        total += _squared(r0, v, i0)
+        total += _squared(r1, v, i1) if k + 1 < hi else 0.0
+        total += _squared(r2, v, i2) if k + 2 < hi else 0.0
+        total += _squared(r3, v, i3) if k + 3 < hi else 0.0
+    return total
+
+
 @njit(nogil=True, cache=True, fastmath=_MATH)
 def sgd_epoch_lockstep(X, y, w, b, part, steps, batch, rows, process_batch, rule, fixed, penalty, average_from,
-                       t0, wa, ba, v, s_buf, half, ahead, tid, shared, counter):
+                       t0, wa, ba, v, s_buf, half, ahead, tid, shared, counter, loss_w, loss_b, loss_sums):
     """``steps`` steps of process batches, this thread's share ``part`` of each; updates ``w``/``wa`` in place.
 
     Args:
         part: this thread's rows: ``batch`` per step, the last step's share possibly shorter (or empty).
         rows: the segment's rows over all threads; process_batch: N·B (the last step has the remainder).
-        tid: this thread's index t; shared: (2, N, d + 2) scratch of X's dtype shared by the N threads;
+        tid: this thread's index t; shared: (2, N, m ≥ d + 2) scratch of X's dtype shared by the N threads;
             counter: int64 array shared by them, counter[0] = 0 at the start.
+        loss_w, loss_b, loss_sums: the model whose loss is measured ((d,) and a scalar of X's dtype) and the
+            threads' sums (N,) float64, ``loss_sums[tid]`` increased by Σ v_i (x_i·loss_w + loss_b − y_i)² over
+            ``part`` (:func:`_measure`); loss_sums empty: nothing measured.
         The rest as :func:`linsgd.engines._fused_kernels.sgd_epoch` (``fixed`` for the process batch).
 
     Returns:
@@ -38,6 +77,7 @@ def sgd_epoch_lockstep(X, y, w, b, part, steps, batch, rows, process_batch, rule
     g = np.zeros(d, dtype=w.dtype)
     w_before = w.copy()
     zero = b - b
+    measured = 0.0
     for step in range(steps):
         lo = min(step * batch, len(part))
         hi = min(lo + batch, len(part))
@@ -48,6 +88,8 @@ def sgd_epoch_lockstep(X, y, w, b, part, steps, batch, rows, process_batch, rule
         shared[p, tid, d] = gb
         shared[p, tid, d + 1] = loss
         arrive(counter)
+        if len(loss_sums):  # the rows just read, while the other threads finish theirs
+            measured += _measure(X, y, v, part, lo, hi, loss_w, loss_b)
         wait_for(counter, (step + 1) * threads)
         for j in range(d + 2):  # the partial sums, added in thread order: the same bits in every thread
             total = zero
@@ -66,4 +108,6 @@ def sgd_epoch_lockstep(X, y, w, b, part, steps, batch, rows, process_batch, rule
         if not finite:
             return b, step + 1, w_before, b_before, ba
         ba = _after_step(w, b, rule, penalty, average_from, t0 + step + 1, wa, ba, s_buf)
+    if len(loss_sums):
+        loss_sums[tid] += measured
     return b, 0, w_before, b, ba

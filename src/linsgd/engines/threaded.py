@@ -12,7 +12,9 @@ streamed, at the end of each window; the engine averages at the end of every cal
 With K = 1 (``lockstep``) the fused engine does not average at all: the threads run one kernel call per
 segment in lockstep (:mod:`linsgd.engines._lockstep`), adding their partial gradients at one barrier per
 step — the same trajectory as one thread with batch N·B, to float rounding (and with an L1 penalty too),
-without a hand-off per step; the loop then cuts segments only for checkpoints and windows.
+without a hand-off per step; the loop then cuts segments only for checkpoints and windows. With as many threads
+as cores, each epoch's full-data loss is then measured by the next epoch's kernel (:class:`MeasuredLoss`) instead
+of a pass. K = "auto" is 1 where a barrier per step costs little next to the step (:func:`default_sync_every`).
 
 The data is shared, never copied per thread (the fused engine's packed rows are made once and read by all).
 Under torchrun every rank runs its threads on its own slice: ranks × threads compose (2 ranks × 2 threads
@@ -48,22 +50,34 @@ FEATURE_SECONDS = 0.7e-9
 # One or two features run in registers (linsgd.engines._tiny_kernels): ~4.9 ns a row at d = 2 (5·10⁶
 # shuffled rows, batch 5 or 10, CPU time of the thread, load ~4), so K is larger for the same share.
 TINY_ROW_SECONDS = 5e-9
-# K = "auto" is never 1 (lockstep): on the shared 2-core machine lockstep lost to local SGD in three of four
-# measured runs of the wide workload (benchmarks/KERNEL_RESULTS.md: a barrier per step waits for any
-# descheduled thread); lockstep is the choice when one thread's trajectory matters (sync_every=1).
+# K = "auto" is 1 (lockstep) where a barrier per step costs at most SYNC_SHARE of the step, and the run can go in
+# lockstep (the fused engine, the squared loss, no ranks averaging every K > 1 steps): then the threads also measure
+# each epoch's loss in the next epoch's kernel instead of a pass, and the order is drawn between epochs. Measured on
+# the shared 2-vCPU VM, wide workload (10⁶ × 100 float32, 2 threads × 128 rows), configurations alternated in one
+# process: the barrier costs ~0.43 µs a step (a lockstep epoch 22.1 ms against 20.4 ms for two plain threads on the
+# halves, best of 7, load ~0.7); a 5-epoch fit per epoch (benchmarks/bench_lockstep.py, best of 5): lockstep 25.9 ms
+# against 33.2 ms for local SGD (K = 138) and 34.5 ms for one thread (started with both cores idle, load average 2.6
+# after), 53.6 against 52.3 and 47.1 at load ~2.3. (Before the barrier slept on a futex, a descheduled thread stalled
+# its partner far longer: 159 ms against 87 and 51 at load ~3.5.)
+BARRIER_SECONDS = 0.5e-6
 # Below this many rows a run uses one thread (linsgd._parallel's threshold for splitting a pass in two).
 THREAD_MIN_ROWS = MIN_SPLIT_ROWS
 
 
-def default_sync_every(d: int, batch_size: int) -> int:
+def default_sync_every(d: int, batch_size: int, lockstep: bool = False) -> int:
     """K for threads (``sync_every="auto"``): the fewest steps between averages that keep their cost at most
-    :data:`SYNC_SHARE` of the epoch, for d features and a per-thread batch of ``batch_size``.
+    :data:`SYNC_SHARE` of the epoch, for d features and a per-thread batch of ``batch_size``; 1 where the run can
+    go in ``lockstep`` and a barrier per step costs at most that share (:data:`BARRIER_SECONDS`).
 
-    >>> default_sync_every(2, 10), default_sync_every(3, 10), default_sync_every(100, 256)
-    (30000, 8772, 69)
+    >>> default_sync_every(2, 10), default_sync_every(3, 10), default_sync_every(100, 128)
+    (30000, 8772, 138)
+    >>> default_sync_every(100, 128, lockstep=True), default_sync_every(100, 64, lockstep=True)
+    (1, 276)
     """
     row = TINY_ROW_SECONDS if d <= TINY_MAX_FEATURES else ROW_SECONDS + FEATURE_SECONDS * d
     step = batch_size * row
+    if lockstep and BARRIER_SECONDS <= SYNC_SHARE * step:
+        return 1
     return max(1, math.ceil(SYNC_SECONDS / (SYNC_SHARE * step)))
 
 
@@ -106,15 +120,30 @@ class ThreadedEngine:
     def loss(self, X, y, w, b, weight=None) -> float:
         return self.inner.loss(X, y, w, b, weight)
 
-    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
+    def measures_loss(self, schedule: str) -> bool:
+        """Whether :meth:`run_epoch` can measure a full-data loss on the way (:class:`MeasuredLoss`): in lockstep,
+        of the squared loss (the only one lockstep runs)."""
+        return self.lockstep
+
+    @staticmethod
+    def row_losses(X, y, w, b, weight=None) -> MeasuredLoss:
+        """A :class:`MeasuredLoss` of (w, b) on these rows, to hand to the lockstep epochs that visit them all."""
+        return MeasuredLoss(X, w, b, len(y))
+
+    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None,
+                  measure=None) -> EpochOutcome:
         """The segment ``order`` in process batches of ``batch_size``, split over the threads, then averaged.
 
         On divergence: the earliest step at which a thread diverged, with the segment's initial parameters.
+        ``measure``: a :class:`MeasuredLoss` whose model's loss terms of the rows in ``order`` are added on the
+        way (lockstep only, :meth:`measures_loss`).
         """
         rule, N = as_rule(lr), self.threads
         B = batch_size // N
         if self.lockstep and not small(len(X), rule.total_steps):
-            return self._lockstep(X, y, w, b, order, rule, B, t0, avg, weight)
+            return self._lockstep(X, y, w, b, order, rule, B, t0, avg, weight, measure)
+        if measure is not None:
+            raise ValueError("threads measure a loss on the way only in lockstep, on more than a small job's rows")
         work = self._work(X, y, w, b, rule, B, t0, avg, weight)
         if work is None:  # the oracle, or a small job: one after the other
             done = [self._slice(order, B, t, lambda p: self.inner.run_epoch(
@@ -124,7 +153,7 @@ class ThreadedEngine:
             done = [self._slice(order, B, 0, work)] + [f.result() for f in futures]
         return combine([o for _, o in done], [m for m, _ in done], w, b, avg)
 
-    def _lockstep(self, X, y, w, b, order, rule, B, t0, avg, weight) -> EpochOutcome:
+    def _lockstep(self, X, y, w, b, order, rule, B, t0, avg, weight, measure) -> EpochOutcome:
         """The segment in one lockstep kernel call per thread (every thread's result is the same)."""
         from linsgd.engines._lockstep import sgd_epoch_lockstep  # lazy: numba
 
@@ -133,11 +162,12 @@ class ThreadedEngine:
         steps = -(-n // (N * B))
         shared = np.zeros((2, N, len(w) + 2), dtype=X.dtype)
         counter = np.zeros(8, dtype=np.int64)  # one cache line of its own
+        loss = measure.args(N) if measure is not None else (np.empty(0, dtype=X.dtype), X.dtype.type(0), _NO_SUMS)
         calls = []
         for t in range(N):  # everything prepared before any thread starts: none may wait for one that failed
             w_t, wa, part, args = kernel_args(X, w, b, rank_slice(order, B, t, N), rule, N * B, n, t0, avg, weight)
             calls.append((w_t, wa, (arrays[2], arrays[3], w_t, X.dtype.type(b), part, steps, B, n, N * B, *args,
-                                    t, shared, counter)))
+                                    t, shared, counter, *loss)))
         futures = [self._pool.submit(sgd_epoch_lockstep, *c[2]) for c in calls[1:]]
         result = sgd_epoch_lockstep(*calls[0][2])
         for f in futures:
@@ -155,6 +185,33 @@ class ThreadedEngine:
             return None
         arrays = self.inner.layout(X, y)  # packed rows made once, read by every thread
         return lambda part: kernel_epoch(arrays, w, b, part, rule, B, t0=t0, avg=avg, weight=weight)
+
+
+class MeasuredLoss:
+    """The full-data loss of (w, b), :meth:`linsgd.engines.fused.FusedEngine.loss`, measured by the lockstep epochs
+    that visit every row once after it (:mod:`linsgd.engines._lockstep`), without a pass of its own: each row's
+    residual in the data's dtype (w and b rounded to it, as the pass does), its square in float64, summed by each
+    thread in its visiting order and the threads' sums added in thread order — the same number on every run, and
+    the pass's to the rounding of a residual (float64 data: the pass's terms in another order; float32:
+    relative differences of ~3·10⁻⁸ measured on 200,000 rows × 40, where the pass's residuals are float64)."""
+
+    def __init__(self, X, w, b, n: int) -> None:
+        self.w, self.b = np.array(w, dtype=X.dtype), X.dtype.type(b)
+        self.n, self.sums = n, np.zeros(0)
+
+    def args(self, threads: int) -> tuple:
+        """The kernel's (loss_w, loss_b, loss_sums): every call's threads add to the same sums."""
+        if len(self.sums) != threads:
+            self.sums = np.zeros(threads)
+        return self.w, self.b, self.sums
+
+    def result(self) -> float:
+        """Mean ½ v_i (x_i·w + b − y_i)² once every row has been visited (named as a future's: the loop takes
+        either)."""
+        return 0.5 * float(sum(self.sums.tolist())) / self.n
+
+
+_NO_SUMS = np.empty(0)  # nothing measured
 
 
 def combine(outs: list[EpochOutcome], examples: list[int], w0, b0, avg0) -> EpochOutcome:

@@ -4,8 +4,9 @@
 what the run does, so that the result (and its config in the model file and checkpoints) records it:
 
 * threads: N, but 1 for a small job or fewer than 65,536 rows (:func:`linsgd.engines.threaded.threads_used`);
-* K: as given, or with "auto" :func:`linsgd.engines.threaded.default_sync_every` when N > 1 (averaging
-  costs at most 5 % of the epoch), on one thread the ranks' K (``--sync-every``'s 1 under torchrun).
+* K: as given, or with "auto" :func:`linsgd.engines.threaded.default_sync_every` when N > 1 (averaging, or a
+  barrier per step in lockstep, costs at most 5 % of the epoch), on one thread the ranks' K (``--sync-every``'s
+  1 under torchrun).
 
 The loop then runs process batches of N·B examples (B = ``batch_size``, each thread's batch) and cuts the
 epoch every K of them.
@@ -44,8 +45,9 @@ def resolve(config: TrainConfig, rows: int, d: int, one_thread_k: int | None = N
             k = one_thread_k or 1
         elif row_nnz is not None:
             k = sparse_sync_every(d, row_nnz, config.batch_size, threads)
-        else:
-            k = default_sync_every(d, config.batch_size)
+        else:  # lockstep where the loop can run it (linsgd.sgd.loop: the fused engine, the squared loss, no ranks)
+            k = default_sync_every(d, config.batch_size, lockstep=config.engine == "fused" and config.loss == "squared"
+                                   and one_thread_k in (None, 1))
     return dataclasses.replace(config, threads=threads, sync_every=k)
 
 
