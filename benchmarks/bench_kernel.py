@@ -13,7 +13,8 @@ worker best of ``--repeat`` inside:
   costs around the kernel go — without the loss pass, without drawing the orders, and without both) and two
   threads with the same process batch of 256, K = 1 (lockstep) and K = "auto" (target: ≥ 1.4× one thread);
 * ``large`` (10⁷ × 2, batch 10): a 1-epoch ``linsgd.fit`` on two threads against scikit-learn's
-  SGDRegressor (one epoch over a 10⁶-row prefix; its rate does not depend on n) (target ≥ 20×) and one
+  SGDRegressor (one epoch over a 10⁶-row prefix; its rate does not depend on n; its best over all workers, the
+  peer's code being the same in both) (target ≥ 20×) and one
   thread (target: 2 threads ≥ 1.7×), each fit's epoch alone too, and the
   fused epoch plain and averaged;
 * the chapter's 1,000-row path: ``linsgd.fit`` of the chapter's problem, 3 epochs (target: no slower).
@@ -172,7 +173,8 @@ def report(base: dict, new: dict, bound: list[float], ref: str, commit: str, rou
 
     gbs = max(bound)
     share = lambda s, n=1_000_000: n * ROW_BYTES / s / 1e9 / gbs  # noqa: E731
-    sk = new["sklearn rows"] / new["sklearn epoch"]
+    # the peer's rate: its best epoch over all workers (its code is the same in both; the conservative ratio)
+    sk = new["sklearn rows"] / min(new["sklearn epoch"], base["sklearn epoch"])
     rows = [("wide epoch, 1 thread (fused engine)", "wide epoch", 1),
             ("wide epoch, averaged", "wide epoch averaged", 1),
             ("wide fit, 5 epochs, 1 thread, per epoch", "wide fit 1 thread", 5),
@@ -220,7 +222,8 @@ def report(base: dict, new: dict, bound: list[float], ref: str, commit: str, rou
          f"{100 * share(new['wide epoch']):.0f} %"),
         ("5-epoch wide fit per epoch, 1 thread, ≥ 50 % of the bound", share(one) >= 0.5, f"{100 * share(one):.0f} %"),
         ("5-epoch wide fit per epoch, 2 threads ≥ 1.4× 1 thread", one / two >= 1.4, f"{one / two:.2f}×"),
-        ("large, 2 threads ≥ 20× scikit-learn's SGDRegressor", large_rate / sk >= 20, f"{large_rate / sk:.1f}×"),
+        ("large, 2 threads ≥ 20× scikit-learn's SGDRegressor (its best epoch over all workers)", large_rate / sk >= 20,
+         f"{large_rate / sk:.1f}×"),
         ("large fit, 2 threads ≥ 1.7× 1 thread", large_two >= 1.7, f"{large_two:.2f}×"),
         ("averaging ≤ 1.1× plain (wide epoch)", new["wide epoch averaged"] <= 1.1 * new["wide epoch"],
          f"{new['wide epoch averaged'] / new['wide epoch']:.2f}×"),
