@@ -31,7 +31,6 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -39,75 +38,30 @@ sys.path.insert(0, str(HERE))
 if importlib.util.find_spec("linsgd") is None:  # a checkout, not installed
     sys.path.insert(0, str(REPO / "src"))
 
-from linsgd._prefetch import prefetch  # noqa: E402
-from linsgd.engines._row_groups import _prefetch_four, _row  # noqa: E402
+from gather_kernels import NARROW_AHEAD, WIDE_AHEAD, check, gather_packed, gather_wide, resident_sum  # noqa: E402
 
-# Rows requested ahead. Measured, one thread over all rows, best of 7-9 interleaved (load 0.9-1.6 on 2 cores):
-# wide, wall ms, every line into L2 32 / 64 rows ahead and the rows NEAR on into L1 too 18.6-18.7 / 19.0-19.1,
-# L2 alone 21.9 / 22.0-22.1, no prefetch 40.0; narrow, CPU ms, into L1 48 / 96 (the tiny kernel's) / 128 / 192
-# / 256 / 512 rows ahead 46.3 / 30.2 / 26.2 / 26.3-26.5 / 27.2 / 31.0, into L2 96 / 256 / 512 32.9 / 29.4 /
-# 32.5, no prefetch 173.5.
-WIDE_AHEAD = 32
-NEAR = 12  # linsgd's row groups: GROUP
-NARROW_AHEAD = 128
-_LINE = 64
 MODES = ("1 thread, all rows", "1 thread, half the rows", "2 threads, a half each")
 LINSGD_KEYS = ("epoch 1 thread, epoch_order", "halves serial", "halves 2 threads")  # of bench_two_threads._parts
 
 
-@njit(nogil=True, fastmath=True)
-def gather_wide(X, y, order, k0, k1, ahead):
-    """Σ of the rows X[order[k]] and y[order[k]], k0 ≤ k < k1, four rows a pass (the last up to three one by
-    one), requested as linsgd's far kernel does (``_row_groups._rows4``): every line of the rows ``ahead`` on
-    into L2, of those ``NEAR`` on into L1 as well."""
-    d = X.shape[1]
-    acc = np.zeros(d, dtype=X.dtype)
-    t = y[0] - y[0]
-    mine = order[:k1]  # _prefetch_four stops at the last row of its order
-    full = k0 + (k1 - k0) // 4 * 4
-    for k in range(k0, full, 4):
-        _prefetch_four(X, y, mine, k + ahead)
-        for a in range(k + NEAR, min(k + NEAR + 4, k1)):
-            for j in range(0, d, _LINE // X.itemsize):
-                prefetch(X, order[a], j)
-            prefetch(y, order[a], 0)
-        i0, i1, i2, i3 = _row(order, k), _row(order, k + 1), _row(order, k + 2), _row(order, k + 3)
-        for j in range(d):
-            acc[j] += (X[i0, j] + X[i1, j]) + (X[i2, j] + X[i3, j])
-        t += (y[i0] + y[i1]) + (y[i2] + y[i3])
-    for k in range(full, k1):
-        i = _row(order, k)
-        for j in range(d):
-            acc[j] += X[i, j]
-        t += y[i]
-    return acc.sum() + t
+def _cpu_ticks() -> tuple[int, int]:
+    """(idle, total) ticks of all CPUs since boot (/proc/stat; (0, 0) where there is none)."""
+    try:
+        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except OSError:
+        return 0, 0
+    return ticks[3] + ticks[4], sum(ticks)
 
 
-@njit(nogil=True, fastmath=True)
-def gather_packed(Z, order, k0, k1, ahead):
-    """Σ of the packed rows Z[order[k]], k0 ≤ k < k1; the row ``ahead`` on requested into L1 (its first and
-    last value: a 12-byte row may cross a line)."""
-    last = Z.shape[1] - 1
-    s0 = s1 = s2 = Z[0, 0] - Z[0, 0]
-    for k in range(k0, k1):
-        a = order[min(k + ahead, k1 - 1)]
-        prefetch(Z, a, 0)
-        prefetch(Z, a, last)
-        i = order[k]
-        s0 += Z[i, 0]
-        s1 += Z[i, 1]
-        s2 += Z[i, last]
-    return s0 + s1 + s2
-
-
-@njit(nogil=True, fastmath=True)
-def resident_sum(a, times):
-    """Σ of ``a`` read ``times`` times: a cache-resident load and add loop (the SMT probe)."""
-    s = a[0] - a[0]
-    for _ in range(times):
-        for j in range(len(a)):
-            s += a[j]
-    return s
+def wait_idle(limit: float) -> bool:
+    """Wait (at most ``limit`` seconds) until the CPUs were 90 % idle over 0.5 s: a round on two threads needs
+    both cores, and other processes here come and go. True when they were."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        (i0, t0), _, (i1, t1) = _cpu_ticks(), time.sleep(0.5), _cpu_ticks()
+        if t1 == t0 or (i1 - i0) >= 0.9 * (t1 - t0):
+            return True
+    return False
 
 
 def _timed(fn):
@@ -118,10 +72,12 @@ def _timed(fn):
     return wall, cpu, cpu / wall
 
 
-def _pair(pool, first, second):
+def _pair(pool, first, second, wait: float = 0.0):
     """Run ``first`` here and ``second`` on the pool's thread, both released by one barrier: (wall seconds,
     the larger of the two threads' CPU seconds, their CPU seconds / 2 × wall: below 1 they were not both on
-    a CPU all the time, another process held one)."""
+    a CPU all the time, another process held one). ``wait``: for idle CPUs first (:func:`wait_idle`)."""
+    if wait:
+        wait_idle(wait)
     gate = threading.Barrier(2)
 
     def go(fn):
@@ -150,18 +106,6 @@ def modes(g: Gather, pool) -> dict:
                     strict=True))
 
 
-def _check(X, y, Z, order) -> None:
-    """The gathers read exactly the rows asked: their sums against NumPy's over 1,001 shuffled rows (float32
-    rounding: ~0.002 here; one row left out or read twice moves the sums by 0.5-8)."""
-    wide, narrow = np.hstack([X[order[:1001]], y[order[:1001], None]]), Z[order[:1001]]
-    halves = gather_wide(X, y, order, 0, 500, WIDE_AHEAD) + gather_wide(X, y, order, 500, 1001, WIDE_AHEAD)
-    for got, want in ((gather_wide(X, y, order, 0, 1001, WIDE_AHEAD), wide), (halves, wide),
-                      (gather_packed(Z, order, 0, 1001, NARROW_AHEAD), narrow)):
-        want = want.astype(np.float64)
-        if abs(got - want.sum()) > 2e-6 * np.abs(want).sum():
-            sys.exit(f"bench_gather: a gather summed {got}, NumPy {want.sum()}: it does not read the rows it reports")
-
-
 def workloads(data: dict):
     """The gathers of the module docstring over ``data`` (name: (X, y) of benchmarks/workloads.py)."""
     import machine
@@ -174,7 +118,7 @@ def workloads(data: dict):
     Z = np.column_stack(data["large"])  # the fused engine's packed rows of the large workload
     m = len(Z)
     narrow, narrow_storage = epoch_order(0, 0, m), np.arange(m, dtype=np.int32)
-    _check(X, y, Z, shuffled)
+    check(X, y, Z, shuffled)
     flat = X.reshape(-1)
     serial, parallel = machine._numba_sum(False), machine._numba_sum(True)
 
@@ -206,7 +150,7 @@ def linsgd_round(data: dict, record) -> None:
         _parts(name, *data[name], WORKLOADS[name], best)
 
 
-def smt_probe(pool, rounds: int) -> list[str]:
+def smt_probe(pool, rounds: int, wait: float) -> list[str]:
     """Table rows: an L1-resident (16 KB) and an L2-resident (768 KB a thread) sum, one thread and two at once
     (~10-20 ms each)."""
     out = []
@@ -215,7 +159,7 @@ def smt_probe(pool, rounds: int) -> list[str]:
         a, b = (partial(resident_sum, np.ones(kb * 256, dtype=np.float32), times) for _ in range(2))
         resident_sum(a.args[0], 1), resident_sum(b.args[0], 1)  # compile and warm off the clock
         one = min(_timed(a)[1] for _ in range(rounds))
-        two, cpu, use = min(_pair(pool, a, b) for _ in range(rounds))  # the round of the least wall time
+        two, cpu, use = min(_pair(pool, a, b, wait) for _ in range(rounds))  # the round of the least wall time
         out.append(f"| {label} | {1e3 * one:.1f} | {1e3 * two:.1f} ({1e3 * cpu:.1f}; {100 * use:.0f} %) | "
                    f"{one * 2 / two:.2f}× | {cpu / one:.2f}× |")
     return out
@@ -244,12 +188,13 @@ def _gather_row(g: Gather, one, half, two) -> str:
             f"{rate(two).format(use)} | {one[0] / two[0]:.2f}× | {2 * half[0] / two[0]:.2f}× |")
 
 
-def report(gathers, best, linsgd, smt, load, rounds) -> str:
+def report(gathers, best, linsgd, smt, load, rounds, quiet) -> str:
     import machine
 
     lines = ["# The memory's ceiling for shuffled row gathers, one thread and two", "", *machine.describe(REPO),
              *topology(), "", f"`python benchmarks/bench_gather.py --rounds {rounds}`: configurations alternating "
-             f"round by round, the best of {rounds} rounds; load average (1 min) {load[0]:.2f} at the start, "
+             f"round by round, the best of {rounds} rounds ({quiet} started with the CPUs idle, the others after "
+             f"waiting for it in vain); load average (1 min) {load[0]:.2f} at the start, "
              f"{load[1]:.2f} at the end, on {os.cpu_count()} logical CPUs. CPU use: the two threads' CPU time / (2 × "
              "wall time); below 100 % another process held a CPU part of the time.", "",
              "| rows read | bytes a row: used / moved | 1 thread, all rows: ms (CPU ms) | M rows/s | GB/s used | GB/s "
@@ -283,6 +228,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--out", type=Path)
+    p.add_argument("--wait", type=float, default=60.0, help="seconds to wait for idle CPUs before each round")
     args = p.parse_args()
     load, pool, best, linsgd = [os.getloadavg()[0]], ThreadPoolExecutor(max_workers=1), {}, {}
     from workloads import WORKLOADS, make_data
@@ -301,16 +247,18 @@ def main() -> None:
     for g in gathers:  # compile and warm off the clock
         for run in modes(g, pool).values():
             run()
+    quiet = 0
     for r in range(args.rounds):
+        quiet += wait_idle(args.wait)
         print(f"round {r + 1} of {args.rounds}, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
         for g in gathers:
             for mode, run in modes(g, pool).items():
                 keep(best, (g.title, mode), run())
         linsgd_round(data, record)
-    smt = smt_probe(pool, args.rounds)
+    smt = smt_probe(pool, args.rounds, min(args.wait, 10.0))  # the probes are short: less waiting
     load.append(os.getloadavg()[0])
     pool.shutdown()
-    text = report(gathers, best, linsgd, smt, load, args.rounds)
+    text = report(gathers, best, linsgd, smt, load, args.rounds, quiet)
     print(text)
     if args.out:
         args.out.write_text(text)
