@@ -23,36 +23,7 @@ from numba import njit
 
 from linsgd.engines._atomics import arrive, wait_for
 from linsgd.engines._fused_kernels import _MATH, _accumulate, _after_step, _descend, _step_size
-
-
-@njit(inline="always", fastmath=_MATH)
-def _squared(r, v, i):
-    """v_i r² in float64 of a residual r of X's dtype (v empty: v_i = 1)."""
-    r64 = np.float64(r)
-    return r64 * r64 * (np.float64(v[i]) if len(v) else 1.0)
-
-
-@njit(inline="always", fastmath=_MATH)
-def _measure(X, y, v, part, lo, hi, w, b):
-    """Σ v_i (x_i·w + b − y_i)² over rows part[lo:hi] (w, b of X's dtype; each square in float64), four rows
-    at a time (four independent dot products in one pass over w); a short last four repeats its last row,
-    left out of the sum."""
-    total = 0.0
-    last = hi - 1
-    for k in range(lo, hi, 4):
-        i0, i1, i2, i3 = part[k], part[min(k + 1, last)], part[min(k + 2, last)], part[min(k + 3, last)]
-        r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
-        for j in range(len(w)):
-            wj = w[j]
-            r0 += X[i0, j] * wj
-            r1 += X[i1, j] * wj
-            r2 += X[i2, j] * wj
-            r3 += X[i3, j] * wj
-        total += _squared(r0, v, i0)
-        total += _squared(r1, v, i1) if k + 1 < hi else 0.0
-        total += _squared(r2, v, i2) if k + 2 < hi else 0.0
-        total += _squared(r3, v, i3) if k + 3 < hi else 0.0
-    return total
+from linsgd.engines._row_groups import _measure
 
 
 @njit(nogil=True, cache=True, fastmath=_MATH)

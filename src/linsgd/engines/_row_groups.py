@@ -117,15 +117,17 @@ def _rows12(X, y, w, b, order, start, stop, ahead, g, half, v):
 
 
 @njit(inline="always", fastmath=_MATH)
-def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, near):
-    """Add rows order[start:stop] to ``g`` four at a time; returns their (Σ v_i r_i, Σ ½ r_i²).
+def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, near, loss_w=None, loss_b=None):
+    """Add rows order[start:stop] to ``g`` four at a time; returns their (Σ v_i r_i, Σ ½ r_i², measured).
 
     A short last group repeats its last row, weighted 0 (non-finite values stay visible). ``near`` (a
-    constant at each call): the rows a group on are requested into L1 as well.
+    constant at each call): the rows a group on are requested into L1 as well. ``loss_w`` given: ``measured``
+    is their Σ v_i (x_i·loss_w + loss_b − y_i)² (:func:`_measure`, each four rows while they are in L1), else 0.
     """
     zero = b - b
     one = half + half
     gb, loss = zero, zero
+    measured = 0.0
     last = stop - 1
     for k in range(start, stop, 4):
         _prefetch_four(X, y, order, k + ahead)
@@ -143,6 +145,8 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, near):
             r1 += X[i1, j] * wj
             r2 += X[i2, j] * wj
             r3 += X[i3, j] * wj
+        if loss_w is not None:  # the four rows just read, in L1
+            measured += _measure(X, y, v, order, k, min(k + 4, stop), loss_w, loss_b)
         r1 *= one if k + 1 < stop else zero
         r2 *= one if k + 2 < stop else zero
         r3 *= one if k + 3 < stop else zero
@@ -159,7 +163,7 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, near):
             _prefetch_four(X, y, order, k + ahead + 4)
         for j in range(len(w)):
             g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
-    return gb, loss
+    return gb, loss, measured
 
 
 @njit(inline="always", fastmath=_MATH)
@@ -174,14 +178,44 @@ def _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v):
         g[j] = b - b
     full = start + (stop - start) // GROUP * GROUP
     gb, loss = _rows12(X, y, w, b, order, start, full, ahead, g, half, v)
-    gb4, loss4 = _rows4(X, y, w, b, order, full, stop, ahead, g, half, v, False)
+    gb4, loss4, _ = _rows4(X, y, w, b, order, full, stop, ahead, g, half, v, False)
     return gb + gb4, loss + loss4
 
 
 @njit(inline="always", fastmath=_MATH)
-def _accumulate_far(X, y, w, b, order, start, stop, ahead, g, half, v):
+def _accumulate_far(X, y, w, b, order, start, stop, ahead, g, half, v, loss_w=None, loss_b=None):
     """:func:`_accumulate` for rows read from memory (X far larger than the caches): the rows four at a
     time, the rows a group on requested into L1 as well as those ``ahead`` into L2."""
     for j in range(len(w)):
         g[j] = b - b
-    return _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, True)
+    return _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, True, loss_w, loss_b)
+
+
+@njit(inline="always", fastmath=_MATH)
+def _squared(r, v, i):
+    """v_i r² in float64 of a residual r of X's dtype (v empty: v_i = 1)."""
+    r64 = np.float64(r)
+    return r64 * r64 * (np.float64(v[i]) if len(v) else 1.0)
+
+
+@njit(inline="always", fastmath=_MATH)
+def _measure(X, y, v, part, lo, hi, w, b):
+    """Σ v_i (x_i·w + b − y_i)² over rows part[lo:hi] (w, b of X's dtype; each square in float64), four rows
+    at a time (four independent dot products in one pass over w); a short last four repeats its last row,
+    left out of the sum."""
+    total = 0.0
+    last = hi - 1
+    for k in range(lo, hi, 4):
+        i0, i1, i2, i3 = part[k], part[min(k + 1, last)], part[min(k + 2, last)], part[min(k + 3, last)]
+        r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
+        for j in range(len(w)):
+            wj = w[j]
+            r0 += X[i0, j] * wj
+            r1 += X[i1, j] * wj
+            r2 += X[i2, j] * wj
+            r3 += X[i3, j] * wj
+        total += _squared(r0, v, i0)
+        total += _squared(r1, v, i1) if k + 1 < hi else 0.0
+        total += _squared(r2, v, i2) if k + 2 < hi else 0.0
+        total += _squared(r3, v, i3) if k + 3 < hi else 0.0
+    return total
