@@ -1,19 +1,20 @@
 """Numba kernel of threads in lockstep: each process batch split over N threads, one barrier per step.
 
-Thread t runs :func:`sgd_epoch_lockstep` on its slice of every process batch (``part``: its rows of the
-segment, as :func:`~linsgd.data.batching.rank_slice` cuts them), with its own copy of w. Per step it sums
-its rows' gradient (in the row groups of :mod:`linsgd.engines._row_groups`, prefetching its own next
-rows), publishes it in ``shared[step % 2, t]`` and waits at a barrier for the other threads; then every
-thread adds the N partial gradients in the same order (thread 0 first), so the copies of w stay
-bit-identical, and takes the step of :mod:`linsgd.engines._fused_kernels` with the process batch size:
-the trajectory of one thread with batch N·B, to float rounding (the sum is split in N parts). Two buffers
-alternate, so a thread may write step s + 1's gradient while a slower one still reads step s's.
+Thread t runs :func:`sgd_epoch_lockstep` on its slice of every process batch (``part``: its rows of the segment,
+as :func:`~linsgd.data.batching.rank_slice` cuts them), with its own copy of w. Per step it sums its rows'
+gradient (in the row groups of :mod:`linsgd.engines._row_groups`, prefetching its own next rows; rows read from
+memory in those of ``_accumulate_far``: :func:`sgd_epoch_lockstep_far`), publishes it in ``shared[step % 2, t]``
+and waits at a barrier for the other threads; then every thread adds the N partial gradients in the same order
+(thread 0 first), so the copies of w stay bit-identical, and takes the step of
+:mod:`linsgd.engines._fused_kernels` with the process batch size: the trajectory of one thread with batch N·B, to
+float rounding (the sum is split in N parts). Two buffers alternate, so a thread may write step s + 1's gradient
+while a slower one still reads step s's.
 
 The kernel may also measure the full-data loss of an earlier model (w_m, b_m) on the way: between arriving
 at the barrier and waiting there, a thread adds v_i (x_i·w_m + b_m − y_i)² of the rows it has just read,
 still in cache, to its own float64 sum (partly in the time it would spend waiting for the slower thread)
 instead of a pass over all rows that reads them from memory again
-(:class:`linsgd.engines.threaded.MeasuredLoss`).
+(:class:`linsgd.engines.measured.MeasuredLoss`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from numba import njit
 
 from linsgd.engines._atomics import arrive, wait_for
 from linsgd.engines._fused_kernels import _MATH, _accumulate, _after_step, _descend, _step_size
-from linsgd.engines._row_groups import _measure
+from linsgd.engines._row_groups import _accumulate_far, _measure
 
 
 @njit(nogil=True, cache=True, fastmath=_MATH)
@@ -44,6 +45,24 @@ def sgd_epoch_lockstep(X, y, w, b, part, steps, batch, rows, process_batch, rule
     Returns:
         ``(b, diverged_at, w_before, b_before, ba)`` as ``sgd_epoch`` (the same in every thread).
     """
+    return _steps(X, y, w, b, part, steps, batch, rows, process_batch, rule, fixed, penalty, average_from,
+                  t0, wa, ba, v, s_buf, half, ahead, tid, shared, counter, loss_w, loss_b, loss_sums, False)
+
+
+@njit(nogil=True, cache=True, fastmath=_MATH)
+def sgd_epoch_lockstep_far(X, y, w, b, part, steps, batch, rows, process_batch, rule, fixed, penalty, average_from,
+                           t0, wa, ba, v, s_buf, half, ahead, tid, shared, counter, loss_w, loss_b, loss_sums):
+    """:func:`sgd_epoch_lockstep` for rows read from memory (X larger than the last-level cache): each thread's
+    rows in ``_row_groups._accumulate_far`` (four at a time, the rows a group on requested into L1 as well), the
+    same epoch to float rounding."""
+    return _steps(X, y, w, b, part, steps, batch, rows, process_batch, rule, fixed, penalty, average_from,
+                  t0, wa, ba, v, s_buf, half, ahead, tid, shared, counter, loss_w, loss_b, loss_sums, True)
+
+
+@njit(inline="always", fastmath=_MATH)
+def _steps(X, y, w, b, part, steps, batch, rows, process_batch, rule, fixed, penalty, average_from,
+           t0, wa, ba, v, s_buf, half, ahead, tid, shared, counter, loss_w, loss_b, loss_sums, far):
+    """The steps of :func:`sgd_epoch_lockstep`; ``far`` (a constant): those of :func:`sgd_epoch_lockstep_far`."""
     d, threads = len(w), shared.shape[1]
     g = np.zeros(d, dtype=w.dtype)
     w_before = w.copy()
@@ -52,7 +71,10 @@ def sgd_epoch_lockstep(X, y, w, b, part, steps, batch, rows, process_batch, rule
     for step in range(steps):
         lo = min(step * batch, len(part))
         hi = min(lo + batch, len(part))
-        gb, loss = _accumulate(X, y, w, b, part, lo, hi, ahead, g, half, v)
+        if far:
+            gb, loss, _ = _accumulate_far(X, y, w, b, part, lo, hi, ahead, g, half, v)
+        else:
+            gb, loss = _accumulate(X, y, w, b, part, lo, hi, ahead, g, half, v)
         p = step % 2
         for j in range(d):
             shared[p, tid, j] = g[j]

@@ -49,7 +49,9 @@ TINY_AHEAD = 96
 # 256, CPU ms per epoch, best of 7 interleaved in one process, two compiled copies each (load 1.7 on 2
 # cores): 400 MB shuffled 20.4-20.6 against 21.5-22.3; rows that stay in the cache would be slower so (best
 # of 5, load 3.3-4.7): 40,000 rows shuffled (16 MB) 15.3-15.6 against 13.7-14.3, 1,024 rows 11.2-12.0 against
-# 8.1-8.9.
+# 8.1-8.9. Threads in lockstep too (sgd_epoch_lockstep_far): a 5-epoch fit of these 10⁶ rows on 2 threads × 128
+# rows, per epoch, best of 7 interleaved in one process (load 2.6 on 2 cores): 21.3 ms against 22.1 ms (the loss
+# measured after the barrier's arrival, as before; measured inside the rows' groups instead, 22.0 ms).
 FAR_BYTES = 32 << 20
 
 
@@ -180,10 +182,16 @@ def _summed(kernel, X, y, Z, shift, i0, i1) -> np.ndarray:
     return sums
 
 
+def far_rows(X) -> bool:
+    """Whether the kernels read the wide rows of ``X`` from memory (``sgd_epoch_far``, the threads'
+    ``sgd_epoch_lockstep_far``): more than :data:`NARROW_MAX_FEATURES` features, larger than :data:`FAR_BYTES`."""
+    return X.shape[1] > NARROW_MAX_FEATURES and X.nbytes > FAR_BYTES
+
+
 def measures_rows(X, steps: int = SMALL_STEPS + 1) -> bool:
-    """Whether one thread's epochs over ``X`` run in the kernel that can measure a loss on the way: wide rows of an
-    X larger than :data:`FAR_BYTES` (``sgd_epoch_far``; not a small job of ``steps`` steps)."""
-    return X.shape[1] > NARROW_MAX_FEATURES and X.nbytes > FAR_BYTES and not small(len(X), steps)
+    """Whether one thread's epochs over ``X`` run in the kernel that can measure a loss on the way: :func:`far_rows`
+    (``sgd_epoch_far``), not a small job of ``steps`` steps."""
+    return far_rows(X) and not small(len(X), steps)
 
 
 def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weight=None,
@@ -206,7 +214,7 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
         return outcome(sgd_epoch_loss(arrays[2], arrays[3], w, scalar(b), order, batch_size, *args,
                                       rule.loss_code, scalar(rule.epsilon), scalar(rule.quantile)), w, wa, rule)
     kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
-    if kernel is sgd_epoch and arrays[2].nbytes > FAR_BYTES:  # wide rows from memory
+    if kernel is sgd_epoch and far_rows(arrays[2]):
         kernel = sgd_epoch_far
     if measure is not None:  # (measures_rows: sgd_epoch_far)
         kernel, args = sgd_epoch_far_measured, (*args, *measure.args(1))

@@ -34,7 +34,7 @@ from linsgd._small import small
 from linsgd.data.batching import rank_slice
 from linsgd.engines.averaging import pack, unpack, weighted_mean
 from linsgd.engines.base import EpochOutcome
-from linsgd.engines.fused import TINY_MAX_FEATURES, kernel_args, kernel_epoch, outcome
+from linsgd.engines.fused import TINY_MAX_FEATURES, far_rows, kernel_args, kernel_epoch, outcome
 from linsgd.engines.measured import MeasuredLoss
 from linsgd.engines.rule import as_rule
 
@@ -156,10 +156,11 @@ class ThreadedEngine:
 
     def _lockstep(self, X, y, w, b, order, rule, B, t0, avg, weight, measure) -> EpochOutcome:
         """The segment in one lockstep kernel call per thread (every thread's result is the same)."""
-        from linsgd.engines._lockstep import sgd_epoch_lockstep  # lazy: numba
+        from linsgd.engines._lockstep import sgd_epoch_lockstep, sgd_epoch_lockstep_far  # lazy: numba
 
         N, n = self.threads, len(order)
         arrays = self.inner.layout(X, y)
+        kernel = sgd_epoch_lockstep_far if far_rows(arrays[2]) else sgd_epoch_lockstep
         steps = -(-n // (N * B))
         shared = np.zeros((2, N, len(w) + 2), dtype=X.dtype)
         counter = np.zeros(8, dtype=np.int64)  # one cache line of its own
@@ -169,8 +170,8 @@ class ThreadedEngine:
             w_t, wa, part, args = kernel_args(X, w, b, rank_slice(order, B, t, N), rule, N * B, n, t0, avg, weight)
             calls.append((w_t, wa, (arrays[2], arrays[3], w_t, X.dtype.type(b), part, steps, B, n, N * B, *args,
                                     t, shared, counter, *loss)))
-        futures = [self._pool.submit(sgd_epoch_lockstep, *c[2]) for c in calls[1:]]
-        result = sgd_epoch_lockstep(*calls[0][2])
+        futures = [self._pool.submit(kernel, *c[2]) for c in calls[1:]]
+        result = kernel(*calls[0][2])
         for f in futures:
             f.result()
         return outcome(result, calls[0][0], calls[0][1], rule)
