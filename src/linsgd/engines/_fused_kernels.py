@@ -149,8 +149,8 @@ def sgd_epoch_far(X, y, w, b, order, batch, rule, fixed, penalty, average_from, 
 def sgd_epoch_far_measured(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half,
                            ahead, loss_w, loss_b, loss_sums):
     """:func:`sgd_epoch_far` that also adds Σ v_i (x_i·loss_w + loss_b − y_i)² over the rows of ``order`` to
-    ``loss_sums[0]`` (float64; loss_w, loss_b of X's dtype), every four rows right after their dot products with
-    w, still in L1 (``_row_groups._rows4``): the full-data loss of an earlier model without a pass of its own
+    ``loss_sums[0]`` (float64; loss_w, loss_b of X's dtype), every four rows in the loop that adds them to the
+    gradient (``_row_groups._rows4``): the full-data loss of an earlier model without a pass of its own
     (:class:`linsgd.engines.measured.MeasuredLoss`). The same epoch, to the bit."""
     return _epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead,
                   True, loss_w, loss_b, loss_sums)

@@ -122,7 +122,8 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, near, loss_w=None,
 
     A short last group repeats its last row, weighted 0 (non-finite values stay visible). ``near`` (a
     constant at each call): the rows a group on are requested into L1 as well. ``loss_w`` given: ``measured``
-    is their Σ v_i (x_i·loss_w + loss_b − y_i)² (:func:`_measure`, each four rows while they are in L1), else 0.
+    is their Σ v_i (x_i·loss_w + loss_b − y_i)² (as :func:`_measure`, the dot products in the gradient's loop
+    over the four rows, from the same loads: the gradient's arithmetic unchanged, to the bit), else 0.
     """
     zero = b - b
     one = half + half
@@ -145,8 +146,6 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, near, loss_w=None,
             r1 += X[i1, j] * wj
             r2 += X[i2, j] * wj
             r3 += X[i3, j] * wj
-        if loss_w is not None:  # the four rows just read, in L1
-            measured += _measure(X, y, v, order, k, min(k + 4, stop), loss_w, loss_b)
         r1 *= one if k + 1 < stop else zero
         r2 *= one if k + 2 < stop else zero
         r3 *= one if k + 3 < stop else zero
@@ -161,8 +160,23 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, near, loss_w=None,
         # 21.8-22.6 against 22.7-24.1.
         if not near:
             _prefetch_four(X, y, order, k + ahead + 4)
-        for j in range(len(w)):
-            g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
+        # Written twice rather than one loop with the measurement under ``if loss_w is not None``: the plain
+        # epoch so measured 22.1 against 21.7 ms for the code before (two loops: 20.6 against 20.9; 400 MB
+        # shuffled, CPU ms, best of 7 interleaved, load 1.2-1.4 on 2 cores).
+        if loss_w is None:
+            for j in range(len(w)):
+                g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
+        else:
+            m0, m1, m2, m3 = loss_b - y[i0], loss_b - y[i1], loss_b - y[i2], loss_b - y[i3]
+            for j in range(len(w)):  # the residuals of another model from the gradient's loads
+                x0, x1, x2, x3 = X[i0, j], X[i1, j], X[i2, j], X[i3, j]
+                g[j] += r0 * x0 + r1 * x1 + r2 * x2 + r3 * x3
+                uj = loss_w[j]
+                m0 += x0 * uj
+                m1 += x1 * uj
+                m2 += x2 * uj
+                m3 += x3 * uj
+            measured += _four_squares(m0, m1, m2, m3, v, i0, i1, i2, i3, stop - k)
     return gb, loss, measured
 
 
@@ -214,8 +228,15 @@ def _measure(X, y, v, part, lo, hi, w, b):
             r1 += X[i1, j] * wj
             r2 += X[i2, j] * wj
             r3 += X[i3, j] * wj
-        total += _squared(r0, v, i0)
-        total += _squared(r1, v, i1) if k + 1 < hi else 0.0
-        total += _squared(r2, v, i2) if k + 2 < hi else 0.0
-        total += _squared(r3, v, i3) if k + 3 < hi else 0.0
+        total += _four_squares(r0, r1, r2, r3, v, i0, i1, i2, i3, hi - k)
+    return total
+
+
+@njit(inline="always", fastmath=_MATH)
+def _four_squares(r0, r1, r2, r3, v, i0, i1, i2, i3, n):
+    """Σ v_i r² (:func:`_squared`) of the first ``n`` of four residuals (rows i0..i3; n ≥ 4: all four)."""
+    total = _squared(r0, v, i0)
+    total += _squared(r1, v, i1) if n > 1 else 0.0
+    total += _squared(r2, v, i2) if n > 2 else 0.0
+    total += _squared(r3, v, i3) if n > 3 else 0.0
     return total

@@ -50,8 +50,8 @@ TINY_AHEAD = 96
 # cores): 400 MB shuffled 20.4-20.6 against 21.5-22.3; rows that stay in the cache would be slower so (best
 # of 5, load 3.3-4.7): 40,000 rows shuffled (16 MB) 15.3-15.6 against 13.7-14.3, 1,024 rows 11.2-12.0 against
 # 8.1-8.9. Threads in lockstep too (sgd_epoch_lockstep_far): a 5-epoch fit of these 10⁶ rows on 2 threads × 128
-# rows, per epoch, best of 7 interleaved in one process (load 2.6 on 2 cores): 21.3 ms against 22.1 ms (the loss
-# measured after the barrier's arrival, as before; measured inside the rows' groups instead, 22.0 ms).
+# rows, per epoch, best of 7 interleaved in one process (load 2.6 on 2 cores): 21.3 ms against 22.1 ms, each loss
+# measured after the barrier's arrival in both (from the gradient's loads instead: linsgd.engines._lockstep).
 FAR_BYTES = 32 << 20
 
 

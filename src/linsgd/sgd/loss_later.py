@@ -7,10 +7,12 @@ from linsgd.config import TrainConfig
 from linsgd.data.views import InMemory
 
 # One thread of the dense fused engine on wide rows read from memory measures each epoch's loss in the next epoch's
-# kernel (the rows in L1 right after their dot products) rather than summing it in a pass on the idle core, which
-# reads every row from memory again beside the SGD's gathers (sharing the bandwidth) and which the loop waits for.
-# Measured, 10⁶ × 100 float32 shuffled, batch 256, one thread, interleaved in one process (load ~1 on 2 cores):
-# the epoch 19.2 ms alone, 22.8 ms measuring, 30.9 ms followed by the pass on the same core (best of 7).
+# kernel (from the loads of the gradient's loop) rather than summing it in a pass on the idle core, which reads
+# every row from memory again beside the SGD's gathers (sharing the bandwidth) and which the loop waits for.
+# Measured, 10⁶ × 100 float32 shuffled, batch 256, one thread, interleaved in one process (load ~1-2 on 2 cores):
+# the epoch 19.2 ms alone, 30.9 ms followed by the pass on the same core (best of 7); CPU ms, best of 9: 20.1
+# alone, 21.2 measuring (a second pass over each four rows, still in L1, 23.0); a 5-epoch fit per epoch, best of
+# 7: 24.1 ms measuring against 27.8 ms with the pass on the idle core.
 
 
 def loss_later(data, config: TrainConfig, val, checkpoints, engine, *, one_process: bool) -> str | None:
