@@ -12,7 +12,8 @@ from linsgd.data.views import InMemory
 # Measured, 10⁶ × 100 float32 shuffled, batch 256, one thread, interleaved in one process (load ~1-2 on 2 cores):
 # the epoch 19.2 ms alone, 30.9 ms followed by the pass on the same core (best of 7); CPU ms, best of 9: 20.1
 # alone, 21.2 measuring (a second pass over each four rows, still in L1, 23.0); a 5-epoch fit per epoch, best of
-# 7: 24.1 ms measuring against 27.8 ms with the pass on the idle core.
+# 7: 24.1 ms measuring against 27.8 ms with the pass on the idle core (in processes alternating with the code
+# before, best of 5 × 2, load 1.3-1.8: 24.0 against 24.8 ms, median 24.4 against 26.7 ms).
 
 
 def loss_later(data, config: TrainConfig, val, checkpoints, engine, *, one_process: bool) -> str | None:
