@@ -6,7 +6,7 @@ is the least disturbed), on ``wide`` (10⁶ × 100 float32, process batch 256, l
 * 1 thread: each epoch's full-data loss measured by the next epoch's kernel (rows read from memory), and the same
   with each loss summed on the idle core while the next epoch trains instead (the measurement switched off);
 * 2 threads, K = 1 (lockstep): each epoch's loss measured by the next epoch's kernel
-  (:class:`linsgd.engines.threaded.MeasuredLoss`);
+  (:class:`linsgd.engines.measured.MeasuredLoss`);
 * 2 threads, K = 1, each loss by a pass on both cores after its epoch instead (the measurement switched off);
 * 2 threads, K = "auto" (now lockstep on this workload: ``linsgd.engines.threaded.default_sync_every``);
 * 2 threads, local SGD (the threads average every K steps, the K "auto" took before it chose lockstep here;
