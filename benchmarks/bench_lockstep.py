@@ -3,9 +3,10 @@
 In one process, the configurations alternating round by round (the machine is shared: the best of ``--rounds``
 is the least disturbed), on ``wide`` (10⁶ × 100 float32, process batch 256, lr 0.01):
 
-* 1 thread (each epoch's full-data loss summed on the idle core while the next epoch trains);
+* 1 thread: each epoch's full-data loss measured by the next epoch's kernel (rows read from memory), and the same
+  with each loss summed on the idle core while the next epoch trains instead (the measurement switched off);
 * 2 threads, K = 1 (lockstep): each epoch's loss measured by the next epoch's kernel
-  (:class:`linsgd.engines.threaded.MeasuredLoss`);
+  (:class:`linsgd.engines.measured.MeasuredLoss`);
 * 2 threads, K = 1, each loss by a pass on both cores after its epoch instead (the measurement switched off);
 * 2 threads, K = "auto" (now lockstep on this workload: ``linsgd.engines.threaded.default_sync_every``);
 * 2 threads, local SGD (the threads average every K steps, the K "auto" took before it chose lockstep here;
@@ -38,6 +39,7 @@ if importlib.util.find_spec("linsgd") is None:  # a checkout, not installed
 EPOCHS = 5
 CONFIGS = {  # name: (fit arguments, the loss measured in the kernel where it can)
     "1 thread": ({"batch_size": 256, "threads": 1}, True),
+    "1 thread, loss by a pass on the idle core": ({"batch_size": 256, "threads": 1}, False),
     "2 threads, K = 1, loss measured": ({"batch_size": 128, "threads": 2, "sync_every": 1}, True),
     "2 threads, K = 1, loss by a pass": ({"batch_size": 128, "threads": 2, "sync_every": 1}, False),
     "2 threads, K = auto": ({"batch_size": 128, "threads": 2}, True),
@@ -47,18 +49,19 @@ CONFIGS = {  # name: (fit arguments, the loss measured in the kernel where it ca
 
 def _fit(X, y, config: dict, measured: bool):
     import linsgd
+    from linsgd.engines.fused import FusedEngine
     from linsgd.engines.threaded import ThreadedEngine, default_sync_every
 
     if config.get("sync_every") == "local":  # the K of averaging threads on these rows
         config = {**config, "sync_every": default_sync_every(WORKLOADS["wide"].d, config["batch_size"])}
-    real = ThreadedEngine.measures_loss
+    real = ThreadedEngine.measures_loss, FusedEngine.measures_loss
     if not measured:
-        ThreadedEngine.measures_loss = lambda self, schedule: False
+        ThreadedEngine.measures_loss = FusedEngine.measures_loss = lambda self, schedule: False
     try:
         wl = WORKLOADS["wide"]
         return linsgd.fit(X, y, lr=wl.lr, epochs=EPOCHS, seed=0, dtype="float32", **config)
     finally:
-        ThreadedEngine.measures_loss = real
+        ThreadedEngine.measures_loss, FusedEngine.measures_loss = real
 
 
 def measure(rounds: int) -> dict:

@@ -13,7 +13,8 @@ from test_resume import _recorder
 import linsgd
 from linsgd.config import TrainConfig
 from linsgd.data.views import InMemory
-from linsgd.engines import get_engine
+from linsgd.engines import _lockstep, get_engine
+from linsgd.engines import fused as fused_module
 from linsgd.engines.rule import StepRule
 from linsgd.engines.threaded import THREAD_MIN_ROWS, ThreadedEngine
 from linsgd.sgd.loop import train_data
@@ -66,9 +67,23 @@ def _engine_case(n, d, seed=0):
     return X, X @ rng.standard_normal(d) - 1.0, rng.permutation(n)
 
 
+def _far(monkeypatch, far):
+    """Rows counted as read from memory (``far``: the kernels of _row_groups._accumulate_far); the lockstep kernels
+    the threads run, as they are called."""
+    kernels = []
+    if far:
+        monkeypatch.setattr(fused_module, "FAR_BYTES", 0)
+    for name in ("sgd_epoch_lockstep", "sgd_epoch_lockstep_far"):
+        kernel = getattr(_lockstep, name)
+        monkeypatch.setattr(_lockstep, name, lambda *a, _k=kernel, _n=name: kernels.append(_n) or _k(*a))
+    return kernels
+
+
+@pytest.mark.parametrize("far", [False, True], ids=["in cache", "far"])
 @pytest.mark.parametrize("threads, n", [(3, 3 * 2 * 40 * 50 + 1), (2, 70_000)])
-def test_lockstep_engine_equals_one_thread_per_step_with_weights(threads, n):
+def test_lockstep_engine_equals_one_thread_per_step_with_weights(threads, n, far, monkeypatch):
     # 3 threads and a last process batch of 1 row (two threads get none); sample weights; steps from t0 > 0
+    kernels = _far(monkeypatch, far)
     X, y, order = _engine_case(n, D)
     v = np.random.default_rng(1).uniform(0.5, 1.5, n)
     rule = StepRule(lr=0.01, schedule="invscaling", power_t=0.25, total_steps=10_000, average_from=3)
@@ -82,9 +97,12 @@ def test_lockstep_engine_equals_one_thread_per_step_with_weights(threads, n):
     np.testing.assert_allclose(got.avg[0], want.avg[0], rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(got.avg[1], want.avg[1], rtol=1e-12)
     assert abs(got.w).max() > 0.1  # it moved
+    assert kernels == ["sgd_epoch_lockstep_far" if far else "sgd_epoch_lockstep"] * threads
 
 
-def test_lockstep_diverges_at_the_same_step_as_one_thread_with_the_parameters_before_it():
+@pytest.mark.parametrize("far", [False, True], ids=["in cache", "far"])
+def test_lockstep_diverges_at_the_same_step_as_one_thread_with_the_parameters_before_it(far, monkeypatch):
+    kernels = _far(monkeypatch, far)
     X, y, order = _engine_case(70_000, D, seed=2)
     lock = ThreadedEngine(get_engine("fused"), 2, lockstep=True)
     got = lock.run_epoch(X, y, np.zeros(D), 0.0, order, 50.0, 64)
@@ -92,6 +110,7 @@ def test_lockstep_diverges_at_the_same_step_as_one_thread_with_the_parameters_be
     assert got.diverged_at == want.diverged_at > 1
     np.testing.assert_allclose(got.w, want.w, rtol=1e-12)
     assert np.isfinite(got.w).all()
+    assert set(kernels) == {"sgd_epoch_lockstep_far" if far else "sgd_epoch_lockstep"}
 
 
 def test_the_loop_runs_a_lockstep_epoch_in_one_call_per_thread(wide, monkeypatch):

@@ -145,18 +145,33 @@ def sgd_epoch_far(X, y, w, b, order, batch, rule, fixed, penalty, average_from, 
                   True)
 
 
+@njit(nogil=True, cache=True, fastmath=_MATH)
+def sgd_epoch_far_measured(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half,
+                           ahead, loss_w, loss_b, loss_sums):
+    """:func:`sgd_epoch_far` that also adds Σ v_i (x_i·loss_w + loss_b − y_i)² over the rows of ``order`` to
+    ``loss_sums[0]`` (float64; loss_w, loss_b of X's dtype), every four rows in the loop that adds them to the
+    gradient (``_row_groups._rows4``): the full-data loss of an earlier model without a pass of its own
+    (:class:`linsgd.engines.measured.MeasuredLoss`). The same epoch, to the bit."""
+    return _epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead,
+                  True, loss_w, loss_b, loss_sums)
+
+
 @njit(inline="always", fastmath=_MATH)
-def _epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead, far):
-    """The epoch of :func:`sgd_epoch`; ``far`` (a constant): the rows of ``_row_groups._accumulate_far``."""
+def _epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa, ba, v, s_buf, half, ahead, far,
+           loss_w=None, loss_b=None, loss_sums=None):
+    """The epoch of :func:`sgd_epoch`; ``far`` (a constant): the rows of ``_row_groups._accumulate_far``,
+    which measure the loss of (loss_w, loss_b) on the way where given (:func:`sgd_epoch_far_measured`)."""
     n, d = len(order), len(w)
     g = np.zeros(d, dtype=w.dtype)
     w_before = w.copy()
     step = 0
+    measured = 0.0
     for start in range(0, n, batch):
         stop = min(start + batch, n)
         step += 1
         if far:
-            gb, loss = _accumulate_far(X, y, w, b, order, start, stop, ahead, g, half, v)
+            gb, loss, m = _accumulate_far(X, y, w, b, order, start, stop, ahead, g, half, v, loss_w, loss_b)
+            measured += m
         else:
             gb, loss = _accumulate(X, y, w, b, order, start, stop, ahead, g, half, v)
         s = _step_size(rule, t0 + step - 1, stop - start, batch, fixed, s_buf)
@@ -165,6 +180,8 @@ def _epoch(X, y, w, b, order, batch, rule, fixed, penalty, average_from, t0, wa,
         if not finite:
             return b, step, w_before, b_before, ba
         ba = _after_step(w, b, rule, penalty, average_from, t0 + step, wa, ba, s_buf)
+    if loss_sums is not None:
+        loss_sums[0] += measured
     return b, 0, w_before, b, ba
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import numpy as np
 
 from linsgd._parallel import in_halves
-from linsgd._small import SMALL_ROWS, small
+from linsgd._small import SMALL_ROWS, SMALL_STEPS, small
 from linsgd.config import LOSSES
 from linsgd.engines._numpy_kernels import loss as small_loss
 from linsgd.engines._numpy_kernels import run_epoch as small_epoch
 from linsgd.engines._numpy_kernels import start_average
 from linsgd.engines.base import EpochOutcome
+from linsgd.engines.measured import MeasuredLoss
 from linsgd.engines.rule import as_rule
 
 # Random row reads keep ~8 KB in flight in L1: about what one core's miss buffers can overlap with the
@@ -48,7 +49,9 @@ TINY_AHEAD = 96
 # 256, CPU ms per epoch, best of 7 interleaved in one process, two compiled copies each (load 1.7 on 2
 # cores): 400 MB shuffled 20.4-20.6 against 21.5-22.3; rows that stay in the cache would be slower so (best
 # of 5, load 3.3-4.7): 40,000 rows shuffled (16 MB) 15.3-15.6 against 13.7-14.3, 1,024 rows 11.2-12.0 against
-# 8.1-8.9.
+# 8.1-8.9. Threads in lockstep too (sgd_epoch_lockstep_far): a 5-epoch fit of these 10⁶ rows on 2 threads × 128
+# rows, per epoch, best of 7 interleaved in one process (load 2.6 on 2 cores): 21.3 ms against 22.1 ms, each loss
+# measured after the barrier's arrival in both (from the gradient's loads instead: linsgd.engines._lockstep).
 FAR_BYTES = 32 << 20
 
 
@@ -78,17 +81,35 @@ class FusedEngine:
         # see _pack_with_moments and linsgd.lstsq.loss.from_moments
         self.moments: tuple[int, np.ndarray, np.ndarray] | None = None
 
-    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
+    def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None,
+                  measure=None) -> EpochOutcome:
         """One epoch of minibatch SGD over ``order``; see :mod:`linsgd.engines.base` for the contract.
 
         Per batch B: ``w ← w − lr/|B| · X_Bᵀ r``, ``b ← b − lr/|B| · Σ r`` with r = X_B w + b − y_B, or the
-        full rule of :mod:`linsgd.engines.rule` when ``lr`` is a StepRule.
+        full rule of :mod:`linsgd.engines.rule` when ``lr`` is a StepRule. ``measure``: a
+        :class:`~linsgd.engines.measured.MeasuredLoss` whose model's loss terms of the rows in ``order`` are added
+        on the way (only where :func:`measures_rows`).
         """
         rule = as_rule(lr)
+        if measure is not None and not (rule.loss == "squared" and measures_rows(X, rule.total_steps)):
+            raise ValueError("one thread measures a loss on the way only on wide rows read from memory")
         # small job: NumPy, numba's start-up would cost more (the squared loss's; the others' kernel is numba's)
         if small(len(X), rule.total_steps) and rule.loss == "squared":
             return small_epoch(X, y, w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight)
-        return kernel_epoch(self.layout(X, y), w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight)
+        return kernel_epoch(self.layout(X, y), w, b, order, rule, batch_size, t0=t0, avg=avg, weight=weight,
+                            measure=measure)
+
+    def measures_loss(self, schedule: str) -> bool:
+        """Whether :meth:`run_epoch` on the arrays last prepared (:meth:`prepare`) can measure a full-data loss on
+        the way (:class:`~linsgd.engines.measured.MeasuredLoss`): the squared loss on wide rows read from memory
+        (:func:`measures_rows`)."""
+        return self.loss_spec[0] == "squared" and self._last is not None and measures_rows(self._last[0])
+
+    @staticmethod
+    def row_losses(X, y, w, b, weight=None) -> MeasuredLoss:
+        """A :class:`~linsgd.engines.measured.MeasuredLoss` of (w, b) on these rows, for the epoch that visits
+        them all."""
+        return MeasuredLoss(X, w, b, len(y))
 
     def layout(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(X, y, Xk, yk)``: the arrays and the ones the kernel reads (packed rows when there are some).
@@ -161,14 +182,27 @@ def _summed(kernel, X, y, Z, shift, i0, i1) -> np.ndarray:
     return sums
 
 
-def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weight=None) -> EpochOutcome:
+def far_rows(X) -> bool:
+    """Whether the kernels read the wide rows of ``X`` from memory (``sgd_epoch_far``, the threads'
+    ``sgd_epoch_lockstep_far``): more than :data:`NARROW_MAX_FEATURES` features, larger than :data:`FAR_BYTES`."""
+    return X.shape[1] > NARROW_MAX_FEATURES and X.nbytes > FAR_BYTES
+
+
+def measures_rows(X, steps: int = SMALL_STEPS + 1) -> bool:
+    """Whether one thread's epochs over ``X`` run in the kernel that can measure a loss on the way: :func:`far_rows`
+    (``sgd_epoch_far``), not a small job of ``steps`` steps."""
+    return far_rows(X) and not small(len(X), steps)
+
+
+def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weight=None,
+                 measure=None) -> EpochOutcome:
     """One epoch (or segment) in the numba kernels over ``arrays`` of :meth:`FusedEngine.layout`.
 
     Stateless and GIL-free while the kernel runs: threads may call it at once on the same arrays, each with
     its own ``order`` (the thread's share of the segment). ``rule`` is a StepRule; the rest as in
-    :meth:`FusedEngine.run_epoch`.
+    :meth:`FusedEngine.run_epoch`; ``measure`` (wide rows from memory only): its loss measured on the way.
     """
-    from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_far, sgd_epoch_narrow  # lazy: numba
+    from linsgd.engines._fused_kernels import sgd_epoch, sgd_epoch_far, sgd_epoch_far_measured, sgd_epoch_narrow
 
     X = arrays[0]
     n = len(order)
@@ -180,8 +214,10 @@ def kernel_epoch(arrays, w, b, order, rule, batch_size, *, t0=0, avg=None, weigh
         return outcome(sgd_epoch_loss(arrays[2], arrays[3], w, scalar(b), order, batch_size, *args,
                                       rule.loss_code, scalar(rule.epsilon), scalar(rule.quantile)), w, wa, rule)
     kernel = sgd_epoch if X.shape[1] > NARROW_MAX_FEATURES else sgd_epoch_narrow
-    if kernel is sgd_epoch and arrays[2].nbytes > FAR_BYTES:  # wide rows from memory
+    if kernel is sgd_epoch and far_rows(arrays[2]):
         kernel = sgd_epoch_far
+    if measure is not None:  # (measures_rows: sgd_epoch_far)
+        kernel, args = sgd_epoch_far_measured, (*args, *measure.args(1))
     if X.shape[1] <= TINY_MAX_FEATURES:  # one or two features: the same epoch with w in registers
         from linsgd.engines._tiny_kernels import sgd_epoch_tiny as kernel
 

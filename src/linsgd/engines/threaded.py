@@ -34,7 +34,8 @@ from linsgd._small import small
 from linsgd.data.batching import rank_slice
 from linsgd.engines.averaging import pack, unpack, weighted_mean
 from linsgd.engines.base import EpochOutcome
-from linsgd.engines.fused import TINY_MAX_FEATURES, kernel_args, kernel_epoch, outcome
+from linsgd.engines.fused import TINY_MAX_FEATURES, far_rows, kernel_args, kernel_epoch, outcome
+from linsgd.engines.measured import MeasuredLoss
 from linsgd.engines.rule import as_rule
 
 # The default K (sync_every="auto"): averaging costs at most SYNC_SHARE of the epoch's time, with
@@ -155,10 +156,11 @@ class ThreadedEngine:
 
     def _lockstep(self, X, y, w, b, order, rule, B, t0, avg, weight, measure) -> EpochOutcome:
         """The segment in one lockstep kernel call per thread (every thread's result is the same)."""
-        from linsgd.engines._lockstep import sgd_epoch_lockstep  # lazy: numba
+        from linsgd.engines._lockstep import sgd_epoch_lockstep, sgd_epoch_lockstep_far  # lazy: numba
 
         N, n = self.threads, len(order)
         arrays = self.inner.layout(X, y)
+        kernel = sgd_epoch_lockstep_far if far_rows(arrays[2]) else sgd_epoch_lockstep
         steps = -(-n // (N * B))
         shared = np.zeros((2, N, len(w) + 2), dtype=X.dtype)
         counter = np.zeros(8, dtype=np.int64)  # one cache line of its own
@@ -168,8 +170,8 @@ class ThreadedEngine:
             w_t, wa, part, args = kernel_args(X, w, b, rank_slice(order, B, t, N), rule, N * B, n, t0, avg, weight)
             calls.append((w_t, wa, (arrays[2], arrays[3], w_t, X.dtype.type(b), part, steps, B, n, N * B, *args,
                                     t, shared, counter, *loss)))
-        futures = [self._pool.submit(sgd_epoch_lockstep, *c[2]) for c in calls[1:]]
-        result = sgd_epoch_lockstep(*calls[0][2])
+        futures = [self._pool.submit(kernel, *c[2]) for c in calls[1:]]
+        result = kernel(*calls[0][2])
         for f in futures:
             f.result()
         return outcome(result, calls[0][0], calls[0][1], rule)
@@ -185,30 +187,6 @@ class ThreadedEngine:
             return None
         arrays = self.inner.layout(X, y)  # packed rows made once, read by every thread
         return lambda part: kernel_epoch(arrays, w, b, part, rule, B, t0=t0, avg=avg, weight=weight)
-
-
-class MeasuredLoss:
-    """The full-data loss of (w, b), :meth:`linsgd.engines.fused.FusedEngine.loss`, measured by the lockstep epochs
-    that visit every row once after it (:mod:`linsgd.engines._lockstep`), without a pass of its own: each row's
-    residual in the data's dtype (w and b rounded to it, as the pass does), its square in float64, summed by each
-    thread in its visiting order and the threads' sums added in thread order — the same number on every run, and
-    the pass's to the rounding of a residual (float64 data: the pass's terms in another order; float32:
-    relative differences of ~3·10⁻⁸ measured on 200,000 rows × 40, where the pass's residuals are float64)."""
-
-    def __init__(self, X, w, b, n: int) -> None:
-        self.w, self.b = np.array(w, dtype=X.dtype), X.dtype.type(b)
-        self.n, self.sums = n, np.zeros(0)
-
-    def args(self, threads: int) -> tuple:
-        """The kernel's (loss_w, loss_b, loss_sums): every call's threads add to the same sums."""
-        if len(self.sums) != threads:
-            self.sums = np.zeros(threads)
-        return self.w, self.b, self.sums
-
-    def result(self) -> float:
-        """Mean ½ v_i (x_i·w + b − y_i)² once every row has been visited (named as a future's: the loop takes
-        either)."""
-        return 0.5 * float(sum(self.sums.tolist())) / self.n
 
 
 _NO_SUMS = np.empty(0)  # nothing measured

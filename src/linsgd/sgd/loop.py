@@ -10,7 +10,8 @@ Each epoch's full-data loss comes from the statistics of [X y] where the loop ga
 from a pass; where nothing needs that loss before the next epoch starts and a core is idle beside the SGD threads,
 the pass runs on that core while the next epoch trains (the same sum); with no core idle, the sparse kernel of the
 next epoch measures it on the way (:class:`linsgd.engines.sparse.RowLosses`), and so does the dense threads' lockstep
-kernel (:class:`linsgd.engines.threaded.MeasuredLoss`, the same to the rounding of a residual).
+kernel (:class:`linsgd.engines.measured.MeasuredLoss`, the same to the rounding of a residual), and one thread's
+kernel over wide rows read from memory, even with a core idle (:mod:`linsgd.sgd.loss_later`).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def train_data(data, config: TrainConfig, *, val=None, progress: bool = False, s
     # 1. the order of each epoch, shared by every engine (in memory: a permutation of all rows;
     #    streamed: the stratified block shuffle of linsgd.data.views, drawn window by window), from the resumed one;
     #    dense threads in lockstep on every core: each drawn between epochs, on two threads, not beside them
-    between = {"ahead": False} if later == "measured" and not is_sparse(sample) else {}
+    between = {"ahead": False} if later == "measured" and config.threads > 1 and not is_sparse(sample) else {}
     orders = enumerate(data.epoch_orders(config.seed, config.epoch_budget, s.epoch, **between), start=s.epoch)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linsgd-loss") as idle_core:
         for epoch, order in _progress(orders, config, progress, s.epoch):
