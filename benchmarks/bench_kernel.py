@@ -82,12 +82,6 @@ def worker(repeat: int) -> dict:
     best("wide epoch averaged", lambda: engine.run_epoch(X, y, w0, 0.0, order, averaged, wide.batch))
     fit = {"lr": wide.lr, "epochs": 5, "seed": 0, "dtype": "float32"}
     best("wide fit 1 thread", lambda: linsgd.fit(X, y, batch_size=256, threads=1, **fit))
-    from linsgd.sgd import loop
-
-    if hasattr(loop, "available_cores"):  # the same fit with each epoch's loss summed before the next epoch
-        real, loop.available_cores = loop.available_cores, lambda: 1  # (no idle core seen)
-        best("wide fit 1 thread loss at once", lambda: linsgd.fit(X, y, batch_size=256, threads=1, **fit))
-        loop.available_cores = real
     from linsgd.engines.fused import FusedEngine
 
     if hasattr(FusedEngine, "measures_loss"):  # the same fit with each loss summed on the idle core, not measured
@@ -203,10 +197,6 @@ def report(base: dict, new: dict, bound: list[float], ref: str, commit: str, rou
         lines.append(f"| (this only) wide fit, 5 epochs, 1 thread, each loss summed on the idle core instead of "
                      f"measured in the next epoch's kernel, per epoch | — | {1e3 * beside:.1f} | — | "
                      f"{100 * share(beside):.0f} % |")
-    if "wide fit 1 thread loss at once" in new:
-        at_once = new["wide fit 1 thread loss at once"] / 5
-        lines.append(f"| (this only) wide fit, 5 epochs, 1 thread, each loss summed before the next epoch, per "
-                     f"epoch | — | {1e3 * at_once:.1f} | — | {100 * share(at_once):.0f} % |")
     lines += _breakdown(new, share)
     bc, nc = base["wide epoch cpu"], new["wide epoch cpu"]
     lines += ["", f"CPU time of the calling thread for the one-thread wide epoch (descheduled time left out; still "
