@@ -139,13 +139,7 @@ def _rows4(X, y, w, b, order, start, stop, ahead, g, half, v, near, loss_w=None,
                 prefetch(y, order[a], 0)
         i0, i1 = _row(order, k), _row(order, min(k + 1, last))
         i2, i3 = _row(order, min(k + 2, last)), _row(order, min(k + 3, last))
-        r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
-        for j in range(len(w)):
-            wj = w[j]
-            r0 += X[i0, j] * wj
-            r1 += X[i1, j] * wj
-            r2 += X[i2, j] * wj
-            r3 += X[i3, j] * wj
+        r0, r1, r2, r3 = _residuals4(X, y, w, b, i0, i1, i2, i3)
         r1 *= one if k + 1 < stop else zero
         r2 *= one if k + 2 < stop else zero
         r3 *= one if k + 3 < stop else zero
@@ -221,15 +215,22 @@ def _measure(X, y, v, part, lo, hi, w, b):
     last = hi - 1
     for k in range(lo, hi, 4):
         i0, i1, i2, i3 = part[k], part[min(k + 1, last)], part[min(k + 2, last)], part[min(k + 3, last)]
-        r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
-        for j in range(len(w)):
-            wj = w[j]
-            r0 += X[i0, j] * wj
-            r1 += X[i1, j] * wj
-            r2 += X[i2, j] * wj
-            r3 += X[i3, j] * wj
+        r0, r1, r2, r3 = _residuals4(X, y, w, b, i0, i1, i2, i3)
         total += _four_squares(r0, r1, r2, r3, v, i0, i1, i2, i3, hi - k)
     return total
+
+
+@njit(inline="always", fastmath=_MATH)
+def _residuals4(X, y, w, b, i0, i1, i2, i3):
+    """The residuals x_i·w + b − y_i of rows i0..i3: four independent dot products in one pass over w."""
+    r0, r1, r2, r3 = b - y[i0], b - y[i1], b - y[i2], b - y[i3]
+    for j in range(len(w)):
+        wj = w[j]
+        r0 += X[i0, j] * wj
+        r1 += X[i1, j] * wj
+        r2 += X[i2, j] * wj
+        r3 += X[i3, j] * wj
+    return r0, r1, r2, r3
 
 
 @njit(inline="always", fastmath=_MATH)
