@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support.measuring import count_measured
 
 from linsgd._parallel import MIN_SPLIT_ROWS
 from linsgd.config import TrainConfig
@@ -80,16 +81,7 @@ def test_only_lockstep_measures(data):
 @pytest.fixture
 def measured(monkeypatch):
     """Two cores whatever the machine, and the count of the losses the kernel measured."""
-    calls = []
-    real = MeasuredLoss.result
-
-    def spy(self):
-        calls.append(1)
-        return real(self)
-
-    monkeypatch.setattr(loss_later, "available_cores", lambda: 2)
-    monkeypatch.setattr(MeasuredLoss, "result", spy)
-    return calls
+    return count_measured(monkeypatch, MeasuredLoss)
 
 
 def _fit(data, val=None, **kw):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support.measuring import count_measured
 from support.problems import sparse_problem
 
 from linsgd._parallel import MIN_SPLIT_ROWS
@@ -15,7 +16,7 @@ from linsgd.engines.rule import StepRule
 from linsgd.engines.sparse import RowLosses, SparseEngine
 from linsgd.engines.sparse_threads import SparseThreadedEngine
 from linsgd.errors import DivergenceError
-from linsgd.sgd import loop, loss_later
+from linsgd.sgd import loop
 
 N, D = MIN_SPLIT_ROWS + 1001, 40  # the pass sums two halves; threads run; a short last batch
 pytestmark = pytest.mark.filterwarnings("ignore::linsgd.errors.ConvergenceWarning")
@@ -86,16 +87,7 @@ def test_adagrad_measures_nothing(data):
 @pytest.fixture
 def measured(monkeypatch):
     """Two cores whatever the machine, and the count of the losses the kernel measured."""
-    calls = []
-    real = RowLosses.result
-
-    def spy(self):
-        calls.append(1)
-        return real(self)
-
-    monkeypatch.setattr(loss_later, "available_cores", lambda: 2)
-    monkeypatch.setattr(RowLosses, "result", spy)
-    return calls
+    return count_measured(monkeypatch, RowLosses)
 
 
 def _fit(data, val=None, **kw):
