@@ -126,10 +126,10 @@ class ThreadedEngine:
         of the squared loss (the only one lockstep runs)."""
         return self.lockstep
 
-    @staticmethod
-    def row_losses(X, y, w, b, weight=None) -> MeasuredLoss:
-        """A :class:`MeasuredLoss` of (w, b) on these rows, to hand to the lockstep epochs that visit them all."""
-        return MeasuredLoss(X, w, b, len(y))
+    def row_losses(self, X, y, w, b, weight=None) -> MeasuredLoss:
+        """The inner engine's :class:`MeasuredLoss` of (w, b) on these rows, to hand to the lockstep epochs that
+        visit them all."""
+        return self.inner.row_losses(X, y, w, b, weight)
 
     def run_epoch(self, X, y, w, b, order, lr, batch_size, *, t0=0, avg=None, weight=None,
                   measure=None) -> EpochOutcome:
